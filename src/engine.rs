@@ -1,0 +1,126 @@
+//! The state shared by every handle of an open store. The write path (`write.rs`), read
+//! path (`read.rs`) and fsync coordination (`durability.rs`) add their methods to it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use arc_swap::ArcSwap;
+
+use crate::durability::Durability;
+use crate::error::{Error, Result};
+use crate::keydir::Keydir;
+use crate::lock::DirLock;
+use crate::options::Options;
+use crate::segment::SegmentSet;
+use crate::write::Writer;
+
+pub(crate) struct Engine {
+    pub(crate) dir: PathBuf,
+    pub(crate) options: Options,
+    pub(crate) keydir: Keydir,
+    /// The segments readers can reach; replaced as a whole when the set changes.
+    pub(crate) segments: ArcSwap<SegmentSet>,
+    /// The one logical writer. Every change to the keydir or the segment set happens while
+    /// this is held, so read-modify-write operations are atomic.
+    pub(crate) writer: Mutex<Writer>,
+    pub(crate) durability: Durability,
+    closed: AtomicBool,
+    poisoned: AtomicBool,
+    poison_reason: Mutex<Option<String>>,
+    lock: Mutex<Option<DirLock>>,
+    pub(crate) fsyncs: AtomicU64,
+    pub(crate) torn_bytes_truncated: u64,
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (no code panics
+/// while holding these locks; this only avoids turning one bug into a cascade).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments, reason = "assembled once, by open")]
+    pub(crate) fn new(
+        dir: PathBuf,
+        options: Options,
+        keydir: Keydir,
+        segments: SegmentSet,
+        writer: Writer,
+        synced_seq: u64,
+        lock: DirLock,
+        torn_bytes_truncated: u64,
+    ) -> Engine {
+        Engine {
+            dir,
+            options,
+            keydir,
+            segments: ArcSwap::from_pointee(segments),
+            writer: Mutex::new(writer),
+            durability: Durability::new(synced_seq),
+            closed: AtomicBool::new(false),
+            poisoned: AtomicBool::new(false),
+            poison_reason: Mutex::new(None),
+            lock: Mutex::new(Some(lock)),
+            fsyncs: AtomicU64::new(0),
+            torn_bytes_truncated,
+        }
+    }
+
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        lock(&self.writer)
+    }
+
+    /// Fails if the store is closed. Cheap enough for every read.
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        Ok(())
+    }
+
+    /// Fails if the store is closed or poisoned. Writers call it while holding the writer
+    /// lock, so no write can slip in after `close` has synced.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        self.check_open()?;
+        self.check_poisoned()
+    }
+
+    pub(crate) fn check_poisoned(&self) -> Result<()> {
+        if self.poisoned.load(Ordering::Acquire) {
+            let reason = lock(&self.poison_reason)
+                .clone()
+                .unwrap_or_else(|| "unknown failure".into());
+            return Err(Error::Poisoned { reason });
+        }
+        Ok(())
+    }
+
+    /// Refuses all further writes: after a failed fsync the page cache may hold data that
+    /// will never reach the disk, so nothing written later could be promised either.
+    pub(crate) fn poison(&self, cause: &Error) {
+        let mut reason = lock(&self.poison_reason);
+        if reason.is_none() {
+            *reason = Some(cause.to_string());
+        }
+        self.poisoned.store(true, Ordering::Release);
+    }
+
+    /// Marks the store closed (under the writer lock, so in-flight writes finish first),
+    /// syncs what was written, and releases the directory lock. Idempotent.
+    pub(crate) fn close(&self) -> Result<()> {
+        {
+            let _writer = self.lock_writer();
+            if self.closed.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+        }
+        let synced = if self.poisoned.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            self.sync_all()
+        };
+        lock(&self.lock).take();
+        synced
+    }
+}

@@ -1,0 +1,13 @@
+//! Pure byte codecs of the on-disk format (v1). No I/O here, and no panics on any input:
+//! every decoder returns an error for bytes it does not accept.
+//!
+//! `docs/format.md` documents every byte; the committed fixtures in `tests/fixtures/` pin it.
+
+pub mod file_header;
+pub mod record;
+
+pub use file_header::{FILE_HEADER_LEN, FORMAT_VERSION, FileHeader, FileHeaderError, FileKind};
+pub use record::{
+    DecodeError, MAX_KEY_LEN, MAX_VALUE_LEN, RECORD_HEADER_LEN, Record, RecordKind, decode_record,
+    encode_record, record_len,
+};

@@ -1,0 +1,379 @@
+//! One record of a data segment: a put or a tombstone, with its own checksums.
+//!
+//! ```text
+//! offset size field
+//!      0    4 crc          CRC32 of bytes 4..end of record (everything after this field)
+//!      4    4 header crc   CRC32 of bytes 8..33 (seq through value length)
+//!      8    8 seq          u64 LE, global sequence number; the highest seq of a key wins
+//!     16    8 expiry       u64 LE, absolute unix time in ms; 0 = never expires
+//!     24    1 kind         bits 0-6: 1 = put, 2 = tombstone; bit 7: more records of this
+//!                          atomic batch follow
+//!     25    4 key length   u32 LE, 0..=MAX_KEY_LEN (the empty key is a key, as in Redis)
+//!     29    4 value length u32 LE, 0..=MAX_VALUE_LEN (0 for a tombstone)
+//!     33    k key
+//!   33+k    v value
+//! ```
+//!
+//! The header checksum lets recovery trust the length fields before it reads the body: a
+//! record whose header checks out but whose body runs past the end of the file was torn by a
+//! crash, while a damaged length field fails the header checksum and is never mistaken for
+//! a torn tail (see `recovery.rs`).
+
+use byteorder::{ByteOrder, LittleEndian};
+
+const CRC_LEN: usize = 4;
+const HEADER_CRC_LEN: usize = 4;
+const SEQ_LEN: usize = 8;
+const EXPIRY_LEN: usize = 8;
+const KIND_LEN: usize = 1;
+const KEY_LEN_LEN: usize = 4;
+const VALUE_LEN_LEN: usize = 4;
+
+/// Length of a record header: every fixed-width field before the key.
+pub const RECORD_HEADER_LEN: usize =
+    CRC_LEN + HEADER_CRC_LEN + SEQ_LEN + EXPIRY_LEN + KIND_LEN + KEY_LEN_LEN + VALUE_LEN_LEN;
+
+/// Where the fields covered by the header checksum start.
+const HEADER_CHECKED_START: usize = CRC_LEN + HEADER_CRC_LEN;
+
+/// The longest key the format accepts. The in-memory index stores key lengths in 16 bits.
+pub const MAX_KEY_LEN: usize = u16::MAX as usize;
+/// The longest value the format accepts (1 GiB); keeps every record offset and length in u32.
+pub const MAX_VALUE_LEN: usize = 1 << 30;
+
+const KIND_OP_MASK: u8 = 0x7f;
+const KIND_BATCH_CONTINUES: u8 = 0x80;
+
+/// What a record does to its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// Sets the key to the record's value.
+    Put,
+    /// Deletes the key (a tombstone); the value is empty.
+    Delete,
+}
+
+impl RecordKind {
+    fn to_bits(self) -> u8 {
+        match self {
+            RecordKind::Put => 1,
+            RecordKind::Delete => 2,
+        }
+    }
+
+    fn from_bits(bits: u8) -> Option<Self> {
+        match bits {
+            1 => Some(RecordKind::Put),
+            2 => Some(RecordKind::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// A record borrowed from the bytes it was decoded from (or about to be encoded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Global sequence number.
+    pub seq: u64,
+    /// Absolute expiry in unix milliseconds; 0 = never.
+    pub expiry_ms: u64,
+    /// Put or tombstone.
+    pub kind: RecordKind,
+    /// True when more records of the same atomic batch follow this one.
+    pub batch_continues: bool,
+    /// The key (may be empty).
+    pub key: &'a [u8],
+    /// The value (empty for tombstones).
+    pub value: &'a [u8],
+}
+
+impl Record<'_> {
+    /// Bytes this record occupies on disk.
+    pub fn encoded_len(&self) -> usize {
+        record_len(self.key.len(), self.value.len())
+    }
+}
+
+/// Bytes a record with these key and value lengths occupies on disk.
+pub fn record_len(key_len: usize, value_len: usize) -> usize {
+    RECORD_HEADER_LEN
+        .saturating_add(key_len)
+        .saturating_add(value_len)
+}
+
+/// Why bytes did not decode as a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The bytes end before the record does: fewer than a header, or a checked header whose
+    /// lengths run past the end. At the tail of the newest segment this is a torn write.
+    Incomplete,
+    /// The header checksum does not match: the length fields cannot be trusted.
+    HeaderChecksum,
+    /// The header checks out but names an unknown record kind.
+    UnknownKind(u8),
+    /// The header checks out but a length is outside the format's limits.
+    LengthOutOfRange,
+    /// The header checks out but the key and value do not match the record checksum.
+    Checksum,
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Incomplete => write!(f, "record is truncated"),
+            DecodeError::HeaderChecksum => write!(f, "record header checksum mismatch"),
+            DecodeError::UnknownKind(k) => write!(f, "unknown record kind {k:#04x}"),
+            DecodeError::LengthOutOfRange => write!(f, "record length field out of range"),
+            DecodeError::Checksum => write!(f, "record checksum mismatch"),
+        }
+    }
+}
+
+/// The key or value of a record to encode exceeds the format's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordTooLarge;
+
+/// Appends the encoding of `record` to `out` and returns its length.
+///
+/// Fails, appending nothing, if the key is longer than [`MAX_KEY_LEN`], or the
+/// value is longer than [`MAX_VALUE_LEN`]; callers validate against their own (smaller)
+/// limits first, so this is a last line of defence for the format.
+pub fn encode_record(out: &mut Vec<u8>, record: &Record<'_>) -> Result<usize, RecordTooLarge> {
+    let key_len = record.key.len();
+    let value_len = record.value.len();
+    if key_len > MAX_KEY_LEN || value_len > MAX_VALUE_LEN {
+        return Err(RecordTooLarge);
+    }
+    let (Ok(key_len32), Ok(value_len32)) = (u32::try_from(key_len), u32::try_from(value_len))
+    else {
+        return Err(RecordTooLarge);
+    };
+    let start = out.len();
+    let total = record.encoded_len();
+    out.reserve(total);
+
+    let mut header = [0u8; RECORD_HEADER_LEN];
+    {
+        let (_crcs, fields) = header.split_at_mut(HEADER_CHECKED_START);
+        let (seq, rest) = fields.split_at_mut(SEQ_LEN);
+        LittleEndian::write_u64(seq, record.seq);
+        let (expiry, rest) = rest.split_at_mut(EXPIRY_LEN);
+        LittleEndian::write_u64(expiry, record.expiry_ms);
+        let (kind, rest) = rest.split_at_mut(KIND_LEN);
+        let continues = if record.batch_continues {
+            KIND_BATCH_CONTINUES
+        } else {
+            0
+        };
+        kind.fill(record.kind.to_bits() | continues);
+        let (klen, vlen) = rest.split_at_mut(KEY_LEN_LEN);
+        LittleEndian::write_u32(klen, key_len32);
+        LittleEndian::write_u32(vlen, value_len32);
+    }
+    let (crc_field, after_crc) = header.split_at_mut(CRC_LEN);
+    let (header_crc_field, checked_fields) = after_crc.split_at_mut(HEADER_CRC_LEN);
+    LittleEndian::write_u32(header_crc_field, crc32fast::hash(checked_fields));
+
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(after_crc);
+    hasher.update(record.key);
+    hasher.update(record.value);
+    LittleEndian::write_u32(crc_field, hasher.finalize());
+
+    out.extend_from_slice(&header);
+    out.extend_from_slice(record.key);
+    out.extend_from_slice(record.value);
+    debug_assert_eq!(out.len() - start, total);
+    Ok(total)
+}
+
+/// The total length claimed by the record header at the start of `bytes`, if that header
+/// is complete and its checksum holds (the body is not checked).
+pub fn checked_record_len(bytes: &[u8]) -> Option<usize> {
+    let header = bytes.get(..RECORD_HEADER_LEN)?;
+    let (_crc, after_crc) = header.split_at(CRC_LEN);
+    let (header_crc, fields) = after_crc.split_at(HEADER_CRC_LEN);
+    if LittleEndian::read_u32(header_crc) != crc32fast::hash(fields) {
+        return None;
+    }
+    let (_, lens) = fields.split_at(SEQ_LEN + EXPIRY_LEN + KIND_LEN);
+    let (klen, vlen) = lens.split_at(KEY_LEN_LEN);
+    Some(record_len(
+        LittleEndian::read_u32(klen) as usize,
+        LittleEndian::read_u32(vlen) as usize,
+    ))
+}
+
+/// Decodes the record at the start of `bytes`, returning it and its encoded length.
+/// Bytes after the record are ignored. Never panics.
+pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
+    let header = bytes
+        .get(..RECORD_HEADER_LEN)
+        .ok_or(DecodeError::Incomplete)?;
+    let (crc_field, after_crc) = header.split_at(CRC_LEN);
+    let (header_crc_field, fields) = after_crc.split_at(HEADER_CRC_LEN);
+    if LittleEndian::read_u32(header_crc_field) != crc32fast::hash(fields) {
+        return Err(DecodeError::HeaderChecksum);
+    }
+    let (seq, rest) = fields.split_at(SEQ_LEN);
+    let (expiry, rest) = rest.split_at(EXPIRY_LEN);
+    let (kind, rest) = rest.split_at(KIND_LEN);
+    let (klen, vlen) = rest.split_at(KEY_LEN_LEN);
+    let kind_byte = kind.first().copied().unwrap_or(0);
+    let record_kind = RecordKind::from_bits(kind_byte & KIND_OP_MASK)
+        .ok_or(DecodeError::UnknownKind(kind_byte))?;
+    let key_len = LittleEndian::read_u32(klen) as usize;
+    let value_len = LittleEndian::read_u32(vlen) as usize;
+    if key_len > MAX_KEY_LEN
+        || value_len > MAX_VALUE_LEN
+        || (record_kind == RecordKind::Delete && value_len != 0)
+    {
+        return Err(DecodeError::LengthOutOfRange);
+    }
+    let total = record_len(key_len, value_len);
+    let body = bytes
+        .get(RECORD_HEADER_LEN..total)
+        .ok_or(DecodeError::Incomplete)?;
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(after_crc);
+    hasher.update(body);
+    if LittleEndian::read_u32(crc_field) != hasher.finalize() {
+        return Err(DecodeError::Checksum);
+    }
+    let (key, value) = body.split_at(key_len);
+    Ok((
+        Record {
+            seq: LittleEndian::read_u64(seq),
+            expiry_ms: LittleEndian::read_u64(expiry),
+            kind: record_kind,
+            batch_continues: kind_byte & KIND_BATCH_CONTINUES != 0,
+            key,
+            value,
+        },
+        total,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn put<'a>(key: &'a [u8], value: &'a [u8]) -> Record<'a> {
+        Record {
+            seq: 42,
+            expiry_ms: 0,
+            kind: RecordKind::Put,
+            batch_continues: false,
+            key,
+            value,
+        }
+    }
+
+    fn encode(r: &Record<'_>) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_record(&mut out, r).unwrap();
+        out
+    }
+
+    #[test]
+    fn header_len_is_thirty_three() {
+        assert_eq!(RECORD_HEADER_LEN, 33);
+    }
+
+    #[test]
+    fn round_trip_put_tombstone_and_batch_flag() {
+        let records = [
+            put(b"k", b"v"),
+            put(b"key", b""),
+            put(b"", b"empty key"),
+            Record {
+                seq: u64::MAX,
+                expiry_ms: 1_700_000_000_000,
+                kind: RecordKind::Delete,
+                batch_continues: true,
+                key: b"gone",
+                value: b"",
+            },
+        ];
+        for r in records {
+            let bytes = encode(&r);
+            assert_eq!(bytes.len(), r.encoded_len());
+            assert_eq!(decode_record(&bytes), Ok((r, bytes.len())));
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_are_ignored() {
+        let mut bytes = encode(&put(b"a", b"b"));
+        let len = bytes.len();
+        bytes.extend_from_slice(b"garbage");
+        assert_eq!(decode_record(&bytes).unwrap().1, len);
+    }
+
+    #[test]
+    fn every_truncation_is_incomplete() {
+        let bytes = encode(&put(b"some key", b"some value"));
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                decode_record(&bytes[..cut]),
+                Err(DecodeError::Incomplete),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_bit_flip_is_rejected() {
+        let bytes = encode(&put(b"some key", b"some value"));
+        for bit in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[bit / 8] ^= 1 << (bit % 8);
+            assert!(decode_record(&b).is_err(), "flip of bit {bit} accepted");
+        }
+    }
+
+    #[test]
+    fn damaged_length_field_fails_header_check_not_incomplete() {
+        let bytes = encode(&put(b"key", b"value"));
+        let mut b = bytes.clone();
+        b[29] ^= 0x40; // value length grows: would look like a body running past the end
+        assert_eq!(decode_record(&b), Err(DecodeError::HeaderChecksum));
+    }
+
+    #[test]
+    fn zeroed_header_is_a_header_checksum_error() {
+        assert_eq!(decode_record(&[0u8; 64]), Err(DecodeError::HeaderChecksum));
+    }
+
+    #[test]
+    fn oversized_input_is_refused_by_encoder() {
+        let mut out = Vec::new();
+        let big_key = vec![0u8; MAX_KEY_LEN + 1];
+        assert_eq!(
+            encode_record(&mut out, &put(&big_key, b"v")),
+            Err(RecordTooLarge)
+        );
+        assert!(out.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode_record(&bytes);
+        }
+
+        #[test]
+        fn round_trip_any(
+            seq in any::<u64>(),
+            expiry_ms in any::<u64>(),
+            cont in any::<bool>(),
+            key in proptest::collection::vec(any::<u8>(), 1..64),
+            value in proptest::collection::vec(any::<u8>(), 0..256),
+        ) {
+            let r = Record { seq, expiry_ms, kind: RecordKind::Put, batch_continues: cont, key: &key, value: &value };
+            let bytes = encode(&r);
+            prop_assert_eq!(decode_record(&bytes), Ok((r, bytes.len())));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The keydir: the in-memory index from every live key to the newest record of that key.
+//!
+//! It is split into shards, each behind its own `RwLock`, so that readers of different keys
+//! do not contend on one lock word and a writer blocks only the readers of one shard, for
+//! the duration of one hash-table update. No I/O happens here.
+
+mod shard;
+
+use std::hash::BuildHasher;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hashbrown::DefaultHashBuilder;
+
+use crate::format::record_len;
+use shard::Shard;
+pub(crate) use shard::{ArenaFull, Upsert};
+
+/// Number of shards; a power of two.
+const SHARDS: usize = 64;
+/// The shard is chosen by hash bits that neither hashbrown's bucket index (low bits) nor
+/// its control byte (top 7 bits) uses, so keys within a shard stay evenly spread.
+const SHARD_SHIFT: u32 = 40;
+
+/// Where the newest record of a key lives, and what the index needs to know about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// Segment holding the record.
+    pub file_id: u32,
+    /// Byte offset of the record in that segment.
+    pub offset: u32,
+    /// Length of the record's value.
+    pub value_len: u32,
+    /// The record's sequence number.
+    pub seq: u64,
+    /// Absolute expiry in unix ms; 0 = none.
+    pub expiry_ms: u64,
+    /// A tombstone: only present while recovery resolves which record of a key is newest.
+    pub tombstone: bool,
+}
+
+impl Entry {
+    /// Bytes the record occupies on disk, given its key length.
+    pub(crate) fn record_len(&self, key_len: usize) -> u64 {
+        record_len(key_len, self.value_len as usize) as u64
+    }
+}
+
+pub(crate) struct Keydir {
+    shards: Box<[RwLock<Shard>]>,
+    build: DefaultHashBuilder,
+}
+
+impl Default for Keydir {
+    fn default() -> Self {
+        Keydir {
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+            build: DefaultHashBuilder::default(),
+        }
+    }
+}
+
+impl Keydir {
+    fn locate(&self, key: &[u8]) -> (u64, &RwLock<Shard>) {
+        let hash = self.build.hash_one(key);
+        let index = (hash >> SHARD_SHIFT) as usize & (SHARDS - 1);
+        #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]
+        (hash, &self.shards[index])
+    }
+
+    fn read(shard: &RwLock<Shard>) -> RwLockReadGuard<'_, Shard> {
+        // No code panics while holding a shard lock, and a shard is consistent after every
+        // method, so a poisoned lock still guards a valid shard.
+        shard.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(shard: &RwLock<Shard>) -> RwLockWriteGuard<'_, Shard> {
+        shard.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Entry> {
+        let (hash, shard) = self.locate(key);
+        Self::read(shard).get(hash, key)
+    }
+
+    pub(crate) fn upsert(&self, key: &[u8], entry: Entry) -> Result<Option<Entry>, ArenaFull> {
+        let (hash, shard) = self.locate(key);
+        Self::write(shard).upsert(&self.build, hash, key, entry)
+    }
+
+    pub(crate) fn upsert_if_newer(&self, key: &[u8], entry: Entry) -> Result<Upsert, ArenaFull> {
+        let (hash, shard) = self.locate(key);
+        Self::write(shard).upsert_if_newer(&self.build, hash, key, entry)
+    }
+
+    pub(crate) fn remove(&self, key: &[u8]) -> Option<Entry> {
+        let (hash, shard) = self.locate(key);
+        Self::write(shard).remove(&self.build, hash, key)
+    }
+
+    /// Removes every entry for which `keep` returns false.
+    pub(crate) fn retain(&self, mut keep: impl FnMut(&[u8], &Entry) -> bool) {
+        for shard in self.shards.iter() {
+            Self::write(shard).retain(&self.build, &mut keep);
+        }
+    }
+
+    /// Calls `f` for every entry, one shard at a time (a shard's readers are not blocked;
+    /// writes to other shards may happen between shards).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8], &Entry)) {
+        for shard in self.shards.iter() {
+            Self::read(shard).for_each(&mut f);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| Self::read(s).len()).sum()
+    }
+
+    /// Heap bytes held by the index.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| Self::read(s).memory_bytes())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64) -> Entry {
+        Entry {
+            file_id: 1,
+            offset: 16,
+            value_len: 100,
+            seq,
+            expiry_ms: 0,
+            tombstone: false,
+        }
+    }
+
+    #[test]
+    fn spreads_keys_over_shards_and_counts_them() {
+        let kd = Keydir::default();
+        for i in 0..10_000u32 {
+            kd.upsert(&i.to_le_bytes(), entry(u64::from(i))).unwrap();
+        }
+        assert_eq!(kd.len(), 10_000);
+        let busiest = kd
+            .shards
+            .iter()
+            .map(|s| Keydir::read(s).len())
+            .max()
+            .unwrap();
+        assert!(
+            busiest < 10_000 / SHARDS * 2,
+            "shards unbalanced: {busiest}"
+        );
+        for i in 0..10_000u32 {
+            assert_eq!(kd.get(&i.to_le_bytes()).map(|e| e.seq), Some(u64::from(i)));
+        }
+        kd.retain(|_, e| e.seq % 2 == 0);
+        assert_eq!(kd.len(), 5_000);
+    }
+
+    #[test]
+    fn memory_per_key_meets_target_at_one_million_keys() {
+        // Target from the engine issue: at most key length + 40 bytes per key.
+        let kd = Keydir::default();
+        let n = 1_000_000u64;
+        for i in 0..n {
+            let key = format!("key:{i:012}");
+            assert_eq!(key.len(), 16);
+            kd.upsert(key.as_bytes(), entry(i)).unwrap();
+        }
+        let per_key = kd.memory_bytes() as f64 / n as f64;
+        assert!(
+            per_key <= 16.0 + 40.0,
+            "keydir uses {per_key:.1} bytes per key"
+        );
+    }
+}

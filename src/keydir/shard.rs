@@ -1,0 +1,542 @@
+//! One shard of the keydir: a hash table of `u32` slots pointing into a byte arena.
+//!
+//! A `HashMap<Box<[u8]>, Entry>` costs ~120 bytes per 16-byte key (box, allocation header,
+//! entry padding, table slack). Here each key costs one arena entry (24 fixed bytes, 8 more
+//! when it has an expiry, the key, padding to 8) plus a `u32` slot and a control byte in the
+//! table. Entries are updated in place when their size does not change; otherwise the old
+//! bytes become garbage, and the arena is compacted when garbage passes half of it.
+//!
+//! Arena entry layout (little endian, starts 4-byte aligned; slot = byte position / 4, so one
+//! shard addresses 16 GiB of arena):
+//!
+//! ```text
+//! offset size field
+//!      0    4 segment id
+//!      4    4 record offset in the segment
+//!      8    4 value length
+//!     12    2 key length
+//!     14    1 flags: bit 0 = has expiry, bit 1 = tombstone (only while recovering)
+//!     15    1 zero
+//!     16    8 sequence number
+//!     24    8 expiry in unix ms         (only when flag bit 0 is set)
+//!  24|32    k key
+//! ```
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+use super::Entry;
+use crate::format::MAX_KEY_LEN;
+
+const ALIGN: usize = 4;
+const FIXED_LEN: usize = 24;
+const EXPIRY_LEN: usize = 8;
+const FLAG_HAS_EXPIRY: u8 = 1;
+const FLAG_TOMBSTONE: u8 = 2;
+/// Below this much garbage a shard is never compacted: small shards are not worth it.
+const MIN_GARBAGE_TO_COMPACT: usize = 64 * 1024;
+/// Largest arena a `u32` slot can address.
+const MAX_ARENA_BYTES: usize = (u32::MAX as usize) * ALIGN;
+
+/// The shard's arena is full: more than 16 GiB of index in one shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArenaFull;
+
+/// Result of [`Shard::upsert_if_newer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upsert {
+    /// The key was absent and is now present.
+    Inserted,
+    /// The key's previous entry (returned) was replaced.
+    Replaced(Entry),
+    /// The present entry has an equal or higher sequence number and was kept.
+    Kept(Entry),
+}
+
+#[derive(Default)]
+pub(crate) struct Shard {
+    table: HashTable<u32>,
+    arena: Vec<u8>,
+    garbage: usize,
+}
+
+fn entry_size(key_len: usize, has_expiry: bool) -> usize {
+    let unpadded = FIXED_LEN + if has_expiry { EXPIRY_LEN } else { 0 } + key_len;
+    unpadded.div_ceil(ALIGN) * ALIGN
+}
+
+fn read_u16(bytes: &[u8], at: usize) -> u16 {
+    bytes
+        .get(at..at + 2)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u16::from_le_bytes)
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    bytes
+        .get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The arena bytes of the entry in `slot`: its fixed fields, expiry and key (no padding).
+/// Slots are only ever created by `append`, so the range is always in bounds; an empty
+/// slice (never produced) would read as an entry with an empty key.
+fn entry_bytes(arena: &[u8], slot: u32) -> &[u8] {
+    let pos = slot as usize * ALIGN;
+    let Some(fixed) = arena.get(pos..pos + FIXED_LEN) else {
+        return &[];
+    };
+    let key_len = read_u16(fixed, 12) as usize;
+    let has_expiry = fixed.get(14).is_some_and(|f| f & FLAG_HAS_EXPIRY != 0);
+    let len = FIXED_LEN + if has_expiry { EXPIRY_LEN } else { 0 } + key_len;
+    arena.get(pos..pos + len).unwrap_or(&[])
+}
+
+fn key_of(bytes: &[u8]) -> &[u8] {
+    let key_len = read_u16(bytes, 12) as usize;
+    bytes
+        .get(bytes.len().saturating_sub(key_len)..)
+        .unwrap_or(&[])
+}
+
+fn decode_entry(bytes: &[u8]) -> Entry {
+    let flags = bytes.get(14).copied().unwrap_or(0);
+    Entry {
+        file_id: read_u32(bytes, 0),
+        offset: read_u32(bytes, 4),
+        value_len: read_u32(bytes, 8),
+        seq: read_u64(bytes, 16),
+        expiry_ms: if flags & FLAG_HAS_EXPIRY != 0 {
+            read_u64(bytes, FIXED_LEN)
+        } else {
+            0
+        },
+        tombstone: flags & FLAG_TOMBSTONE != 0,
+    }
+}
+
+/// Writes `entry`'s fields (and `key`, when given) into `out`, which is exactly
+/// `entry_size(key.len(), entry.expiry_ms != 0)` bytes.
+fn encode_entry(out: &mut [u8], key_len: u16, entry: &Entry, key: Option<&[u8]>) {
+    let has_expiry = entry.expiry_ms != 0;
+    let mut flags = 0u8;
+    if has_expiry {
+        flags |= FLAG_HAS_EXPIRY;
+    }
+    if entry.tombstone {
+        flags |= FLAG_TOMBSTONE;
+    }
+    let mut fixed = [0u8; FIXED_LEN];
+    fixed[0..4].copy_from_slice(&entry.file_id.to_le_bytes());
+    fixed[4..8].copy_from_slice(&entry.offset.to_le_bytes());
+    fixed[8..12].copy_from_slice(&entry.value_len.to_le_bytes());
+    fixed[12..14].copy_from_slice(&key_len.to_le_bytes());
+    fixed[14] = flags;
+    fixed[16..24].copy_from_slice(&entry.seq.to_le_bytes());
+    let (head, rest) = out.split_at_mut(FIXED_LEN.min(out.len()));
+    head.copy_from_slice(fixed.get(..head.len()).unwrap_or(&[]));
+    let rest = if has_expiry {
+        let (expiry, rest) = rest.split_at_mut(EXPIRY_LEN.min(rest.len()));
+        expiry.copy_from_slice(
+            entry
+                .expiry_ms
+                .to_le_bytes()
+                .get(..expiry.len())
+                .unwrap_or(&[]),
+        );
+        rest
+    } else {
+        rest
+    };
+    if let Some(key) = key {
+        let n = key.len().min(rest.len());
+        if let (Some(dst), Some(src)) = (rest.get_mut(..n), key.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
+impl Shard {
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Bytes of memory this shard holds: arena capacity plus the table's allocation.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.arena.capacity() + self.table.allocation_size()
+    }
+
+    pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<Entry> {
+        let arena = &self.arena;
+        self.table
+            .find(hash, |&slot| key_of(entry_bytes(arena, slot)) == key)
+            .map(|&slot| decode_entry(entry_bytes(arena, slot)))
+    }
+
+    /// Inserts or replaces `key`'s entry unless the present entry has a sequence number at
+    /// least as high (recovery reads records in no particular order of sequence).
+    pub(crate) fn upsert_if_newer<S: BuildHasher>(
+        &mut self,
+        build: &S,
+        hash: u64,
+        key: &[u8],
+        entry: Entry,
+    ) -> Result<Upsert, ArenaFull> {
+        self.upsert_inner(build, hash, key, entry, true)
+    }
+
+    /// Inserts or replaces `key`'s entry, returning the previous one.
+    pub(crate) fn upsert<S: BuildHasher>(
+        &mut self,
+        build: &S,
+        hash: u64,
+        key: &[u8],
+        entry: Entry,
+    ) -> Result<Option<Entry>, ArenaFull> {
+        match self.upsert_inner(build, hash, key, entry, false)? {
+            Upsert::Inserted => Ok(None),
+            Upsert::Replaced(old) | Upsert::Kept(old) => Ok(Some(old)),
+        }
+    }
+
+    fn upsert_inner<S: BuildHasher>(
+        &mut self,
+        build: &S,
+        hash: u64,
+        key: &[u8],
+        entry: Entry,
+        only_if_newer: bool,
+    ) -> Result<Upsert, ArenaFull> {
+        let Ok(key_len) = u16::try_from(key.len()) else {
+            // The format caps keys at MAX_KEY_LEN = u16::MAX; callers validate before this.
+            debug_assert!(key.len() <= MAX_KEY_LEN);
+            return Err(ArenaFull);
+        };
+        let Shard {
+            table,
+            arena,
+            garbage,
+        } = self;
+        let new_size = entry_size(key.len(), entry.expiry_ms != 0);
+        match table.find_entry(hash, |&slot| key_of(entry_bytes(arena, slot)) == key) {
+            Ok(mut occupied) => {
+                let slot = *occupied.get();
+                let old = decode_entry(entry_bytes(arena, slot));
+                if only_if_newer && old.seq >= entry.seq {
+                    return Ok(Upsert::Kept(old));
+                }
+                let old_size = entry_size(key.len(), old.expiry_ms != 0);
+                if old_size == new_size {
+                    let pos = slot as usize * ALIGN;
+                    if let Some(dst) = arena.get_mut(pos..pos + new_size) {
+                        encode_entry(dst, key_len, &entry, Some(key));
+                    }
+                } else {
+                    let new_slot = append(arena, key_len, &entry, key)?;
+                    *occupied.get_mut() = new_slot;
+                    *garbage += old_size;
+                }
+                Ok(Upsert::Replaced(old))
+            }
+            Err(absent) => {
+                let slot = append(arena, key_len, &entry, key)?;
+                let arena: &Vec<u8> = arena;
+                absent.into_table().insert_unique(hash, slot, |&s| {
+                    build.hash_one(key_of(entry_bytes(arena, s)))
+                });
+                Ok(Upsert::Inserted)
+            }
+        }
+        .inspect(|_| self.maybe_compact(build))
+    }
+
+    /// Changes the location of `key` to `new` only if it still has sequence number
+    /// `expected_seq` (merge publishes moved records this way, so a concurrent write wins).
+    #[allow(dead_code, reason = "used by merge (issue 4); unit-tested here")]
+    pub(crate) fn relocate_if_seq(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        expected_seq: u64,
+        new: Entry,
+    ) -> bool {
+        let Shard { table, arena, .. } = self;
+        let Some(&slot) = table.find(hash, |&slot| key_of(entry_bytes(arena, slot)) == key) else {
+            return false;
+        };
+        let old = decode_entry(entry_bytes(arena, slot));
+        if old.seq != expected_seq || old.expiry_ms != new.expiry_ms {
+            return false;
+        }
+        let size = entry_size(key.len(), old.expiry_ms != 0);
+        let pos = slot as usize * ALIGN;
+        let Ok(key_len) = u16::try_from(key.len()) else {
+            return false;
+        };
+        match arena.get_mut(pos..pos + size) {
+            Some(dst) => {
+                encode_entry(dst, key_len, &new, None);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn remove<S: BuildHasher>(
+        &mut self,
+        build: &S,
+        hash: u64,
+        key: &[u8],
+    ) -> Option<Entry> {
+        let Shard {
+            table,
+            arena,
+            garbage,
+        } = self;
+        let occupied = table
+            .find_entry(hash, |&slot| key_of(entry_bytes(arena, slot)) == key)
+            .ok()?;
+        let (slot, _) = occupied.remove();
+        let old = decode_entry(entry_bytes(arena, slot));
+        *garbage += entry_size(key.len(), old.expiry_ms != 0);
+        self.maybe_compact(build);
+        Some(old)
+    }
+
+    /// Removes every entry for which `keep` returns false.
+    pub(crate) fn retain<S: BuildHasher>(
+        &mut self,
+        build: &S,
+        mut keep: impl FnMut(&[u8], &Entry) -> bool,
+    ) {
+        let Shard {
+            table,
+            arena,
+            garbage,
+        } = self;
+        table.retain(|slot| {
+            let bytes = entry_bytes(arena, *slot);
+            let entry = decode_entry(bytes);
+            let key = key_of(bytes);
+            let kept = keep(key, &entry);
+            if !kept {
+                *garbage += entry_size(key.len(), entry.expiry_ms != 0);
+            }
+            kept
+        });
+        self.maybe_compact(build);
+    }
+
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8], &Entry)) {
+        for &slot in self.table.iter() {
+            let bytes = entry_bytes(&self.arena, slot);
+            f(key_of(bytes), &decode_entry(bytes));
+        }
+    }
+
+    fn maybe_compact<S: BuildHasher>(&mut self, build: &S) {
+        if self.garbage >= MIN_GARBAGE_TO_COMPACT && self.garbage * 2 > self.arena.len() {
+            self.compact(build);
+        }
+    }
+
+    /// Copies live entries into a fresh arena. Slots are rewritten in place: a key's hash
+    /// does not change when its entry moves, so the table needs no rehash.
+    fn compact<S: BuildHasher>(&mut self, build: &S) {
+        let live_bytes = self.arena.len().saturating_sub(self.garbage);
+        let mut fresh = Vec::with_capacity(live_bytes);
+        for slot in self.table.iter_mut() {
+            let bytes = entry_bytes(&self.arena, *slot);
+            let padded = bytes.len().div_ceil(ALIGN) * ALIGN;
+            // `fresh` is smaller than the old arena, so the new slot always fits in u32.
+            let new_slot = u32::try_from(fresh.len() / ALIGN).unwrap_or(u32::MAX);
+            fresh.extend_from_slice(bytes);
+            fresh.resize(fresh.len() + (padded - bytes.len()), 0);
+            *slot = new_slot;
+        }
+        self.arena = fresh;
+        self.garbage = 0;
+        // After mass deletion the table may be mostly empty buckets; give them back.
+        if self.table.capacity() > 64 && self.table.len() < self.table.capacity() / 4 {
+            let arena = &self.arena;
+            self.table.shrink_to(self.table.len(), |&s| {
+                build.hash_one(key_of(entry_bytes(arena, s)))
+            });
+        }
+    }
+}
+
+/// Appends an entry to the arena and returns its slot.
+fn append(arena: &mut Vec<u8>, key_len: u16, entry: &Entry, key: &[u8]) -> Result<u32, ArenaFull> {
+    let size = entry_size(key.len(), entry.expiry_ms != 0);
+    let pos = arena.len();
+    if pos + size > MAX_ARENA_BYTES {
+        return Err(ArenaFull);
+    }
+    let slot = u32::try_from(pos / ALIGN).map_err(|_| ArenaFull)?;
+    if pos + size > arena.capacity() {
+        // Grow by an eighth rather than doubling: the slack of a doubled Vec alone would
+        // cost up to the whole entry size again per key.
+        arena.reserve_exact(size.max(pos / 8).max(4096));
+    }
+    arena.resize(pos + size, 0);
+    if let Some(dst) = arena.get_mut(pos..pos + size) {
+        encode_entry(dst, key_len, entry, Some(key));
+    }
+    Ok(slot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hashbrown::DefaultHashBuilder;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    fn entry(seq: u64, expiry_ms: u64) -> Entry {
+        Entry {
+            file_id: seq as u32,
+            offset: (seq * 3) as u32,
+            value_len: (seq * 7) as u32,
+            seq,
+            expiry_ms,
+            tombstone: false,
+        }
+    }
+
+    #[test]
+    fn sixteen_byte_key_without_expiry_costs_forty_arena_bytes() {
+        assert_eq!(entry_size(16, false), 40);
+        assert_eq!(entry_size(16, true), 48);
+        assert_eq!(entry_size(0, false), 24);
+        assert_eq!(entry_size(5, false), 32);
+    }
+
+    #[test]
+    fn insert_get_replace_remove() {
+        let b = DefaultHashBuilder::default();
+        let mut s = Shard::default();
+        let h = b.hash_one(b"k");
+        assert_eq!(s.upsert(&b, h, b"k", entry(1, 0)), Ok(None));
+        assert_eq!(s.get(h, b"k"), Some(entry(1, 0)));
+        // Same size: updated in place.
+        assert_eq!(s.upsert(&b, h, b"k", entry(2, 0)), Ok(Some(entry(1, 0))));
+        assert_eq!(s.garbage, 0);
+        // Gains an expiry: moves, old bytes become garbage.
+        assert_eq!(s.upsert(&b, h, b"k", entry(3, 99)), Ok(Some(entry(2, 0))));
+        assert_eq!(s.get(h, b"k"), Some(entry(3, 99)));
+        assert_eq!(s.garbage, 28);
+        assert_eq!(s.remove(&b, h, b"k"), Some(entry(3, 99)));
+        assert_eq!(s.get(h, b"k"), None);
+        assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn upsert_if_newer_keeps_higher_sequence() {
+        let b = DefaultHashBuilder::default();
+        let mut s = Shard::default();
+        let h = b.hash_one(b"k");
+        assert_eq!(
+            s.upsert_if_newer(&b, h, b"k", entry(5, 0)),
+            Ok(Upsert::Inserted)
+        );
+        assert_eq!(
+            s.upsert_if_newer(&b, h, b"k", entry(4, 0)),
+            Ok(Upsert::Kept(entry(5, 0)))
+        );
+        assert_eq!(
+            s.upsert_if_newer(&b, h, b"k", entry(5, 0)),
+            Ok(Upsert::Kept(entry(5, 0)))
+        );
+        assert_eq!(
+            s.upsert_if_newer(&b, h, b"k", entry(6, 0)),
+            Ok(Upsert::Replaced(entry(5, 0)))
+        );
+    }
+
+    #[test]
+    fn relocate_only_when_sequence_matches() {
+        let b = DefaultHashBuilder::default();
+        let mut s = Shard::default();
+        let h = b.hash_one(b"k");
+        s.upsert(&b, h, b"k", entry(5, 0)).unwrap();
+        let moved = Entry {
+            file_id: 77,
+            offset: 16,
+            ..entry(5, 0)
+        };
+        assert!(!s.relocate_if_seq(h, b"k", 4, moved));
+        assert!(s.relocate_if_seq(h, b"k", 5, moved));
+        assert_eq!(s.get(h, b"k"), Some(moved));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Upsert(u8, u64, bool),
+        Remove(u8),
+        RetainEven,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0u8..40, 1u64..1000, any::<bool>()).prop_map(|(k, s, e)| Op::Upsert(k, s, e)),
+            3 => (0u8..40).prop_map(Op::Remove),
+            1 => Just(Op::RetainEven),
+        ]
+    }
+
+    fn key(k: u8) -> Vec<u8> {
+        // Lengths vary (0..=k) so entries of many sizes share the arena.
+        vec![k; k as usize % 23].into_iter().chain([k]).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn matches_hashmap_model(ops in proptest::collection::vec(op(), 1..400)) {
+            let b = DefaultHashBuilder::default();
+            let mut s = Shard::default();
+            let mut model: HashMap<Vec<u8>, Entry> = HashMap::new();
+            for op in ops {
+                match op {
+                    Op::Upsert(k, seq, exp) => {
+                        let k = key(k);
+                        let e = entry(seq, if exp { seq + 1 } else { 0 });
+                        let got = s.upsert(&b, b.hash_one(&k), &k, e).unwrap();
+                        prop_assert_eq!(got, model.insert(k, e));
+                    }
+                    Op::Remove(k) => {
+                        let k = key(k);
+                        prop_assert_eq!(s.remove(&b, b.hash_one(&k), &k), model.remove(&k));
+                    }
+                    Op::RetainEven => {
+                        s.retain(&b, |_, e| e.seq % 2 == 0);
+                        model.retain(|_, e| e.seq % 2 == 0);
+                    }
+                }
+                // Force compaction often so slot rewriting is exercised.
+                if s.garbage > 0 && s.garbage * 2 > s.arena.len() {
+                    s.compact(&b);
+                }
+                prop_assert_eq!(s.len(), model.len());
+            }
+            for (k, e) in &model {
+                prop_assert_eq!(s.get(b.hash_one(k), k), Some(*e));
+            }
+            let mut seen = 0;
+            s.for_each(|k, e| {
+                seen += 1;
+                assert_eq!(model.get(k), Some(e));
+            });
+            prop_assert_eq!(seen, model.len());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! # Keg
+//!
+//! A persistent, log-structured key-value store in the Bitcask design: writes append to
+//! segment files, an in-memory hash index (the keydir) points at the newest record of every
+//! key, and a GET is one index lookup plus one read.
+//!
+//! ```
+//! use keg::{Options, Store, SyncPolicy};
+//!
+//! let dir = tempfile::tempdir()?;
+//! {
+//!     let store = Store::open(dir.path())?; // SyncPolicy::Always by default
+//!     store.set(b"greeting", b"hello")?;
+//!     store.set(b"counter", b"1")?;
+//!     store.delete(b"counter")?;
+//! } // dropping the last handle closes the store
+//!
+//! let store = Options::new().sync_policy(SyncPolicy::Never).open(dir.path())?;
+//! assert_eq!(store.get(b"greeting")?.as_deref(), Some(&b"hello"[..]));
+//! assert!(!store.contains(b"counter"));
+//! assert_eq!(store.len(), 1);
+//! # Ok::<(), keg::Error>(())
+//! ```
+//!
+//! Durability is chosen with [`SyncPolicy`]; under every policy an acknowledged write has
+//! reached the operating system, so a crash of the process loses nothing. The on-disk
+//! format is documented byte by byte in `docs/format.md`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+mod background;
+mod durability;
+mod engine;
+mod error;
+pub mod format;
+mod fs;
+mod keydir;
+mod lock;
+mod options;
+mod read;
+mod recovery;
+mod segment;
+mod stats;
+mod store;
+mod write;
+
+pub use error::{Error, Result};
+pub use lock::LOCK_FILE;
+pub use options::{
+    DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE,
+    MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
+};
+pub use stats::{SegmentStats, Stats};
+pub use store::Store;

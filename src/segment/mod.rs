@@ -1,0 +1,217 @@
+//! Segment files: numbered, append-only data files. The newest is the active segment (the
+//! writer appends to it); the others are sealed and never change again.
+
+mod mmap;
+pub(crate) mod scan;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+use crate::format::{FILE_HEADER_LEN, FileHeader, FileKind, RecordKind, decode_record, record_len};
+use crate::fs;
+pub(crate) use mmap::MappedFile;
+
+const DATA_SUFFIX: &str = ".data";
+const ID_DIGITS: usize = 10;
+
+/// `dir/NNNNNNNNNN.data` for segment `id`.
+pub(crate) fn data_path(dir: &Path, id: u32) -> PathBuf {
+    dir.join(format!("{id:0ID_DIGITS$}{DATA_SUFFIX}"))
+}
+
+/// The segment id in a data file name, or `None` for any other name.
+pub(crate) fn parse_data_name(name: &str) -> Option<u32> {
+    let digits = name.strip_suffix(DATA_SUFFIX)?;
+    if digits.len() != ID_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The ids of the data segments in `dir`, ascending. Other files are ignored.
+pub(crate) fn list_segment_ids(dir: &Path) -> Result<Vec<u32>> {
+    let mut ids: Vec<u32> = fs::list_dir(dir)?
+        .into_iter()
+        .filter_map(|(name, _)| parse_data_name(&name))
+        .collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// An open segment file, shared by the writer, readers and (later) merge.
+pub(crate) struct Segment {
+    id: u32,
+    path: PathBuf,
+    file: File,
+    map: Option<MappedFile>,
+    /// Bytes of the file that hold complete, published records. Readers never look past it.
+    readable_len: AtomicU64,
+}
+
+impl Segment {
+    /// Creates segment `id` in `dir`: writes and fsyncs its header, then fsyncs the
+    /// directory so the new file survives a power loss before any record is acknowledged
+    /// in it. `map_len` is how far the read mapping reaches (the most the file will hold).
+    pub(crate) fn create(dir: &Path, id: u32, map_len: u64, use_mmap: bool) -> Result<Segment> {
+        let path = data_path(dir, id);
+        let file = fs::create_new(&path)?;
+        let header = FileHeader {
+            kind: FileKind::Data,
+            segment_id: id,
+        }
+        .encode();
+        let written = fs::write_all_at(&file, &path, &header, 0)
+            .and_then(|()| fs::sync_data(&file, &path))
+            .and_then(|()| fs::sync_dir(dir));
+        if let Err(e) = written {
+            // Leave no half-made file behind to block the next attempt at this id.
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        Segment::from_file(id, path, file, FILE_HEADER_LEN as u64, map_len, use_mmap)
+    }
+
+    /// Wraps an open segment file whose first `readable_len` bytes are valid.
+    pub(crate) fn from_file(
+        id: u32,
+        path: PathBuf,
+        file: File,
+        readable_len: u64,
+        map_len: u64,
+        use_mmap: bool,
+    ) -> Result<Segment> {
+        let map = if use_mmap {
+            let len = usize::try_from(map_len.max(readable_len).max(1)).map_err(|_| {
+                Error::corrupted(&path, 0, "segment too large to map on this platform")
+            })?;
+            Some(MappedFile::map(&file, len).map_err(fs::io_err(&path, "mmap"))?)
+        } else {
+            None
+        };
+        Ok(Segment {
+            id,
+            path,
+            file,
+            map,
+            readable_len: AtomicU64::new(readable_len),
+        })
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Writes `bytes` at `offset` (the writer's end of file). Not yet visible to readers.
+    pub(crate) fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
+        fs::write_all_at(&self.file, &self.path, bytes, offset)
+    }
+
+    /// Makes the first `len` bytes visible to readers. Called after the bytes are written.
+    pub(crate) fn publish_len(&self, len: u64) {
+        self.readable_len.store(len, Ordering::Release);
+    }
+
+    /// Cuts the file back to `len` bytes (only ever beyond the readable length).
+    pub(crate) fn truncate(&self, len: u64) -> Result<()> {
+        fs::set_len(&self.file, &self.path, len)
+    }
+
+    pub(crate) fn sync(&self) -> Result<()> {
+        fs::sync_data(&self.file, &self.path)
+    }
+
+    /// Reads the put record of `key` at `offset` (one read), verifies its checksum and that
+    /// it is the record the index expects, and returns its value.
+    pub(crate) fn read_value(&self, offset: u32, key: &[u8], value_len: u32) -> Result<Vec<u8>> {
+        let start = offset as usize;
+        let len = record_len(key.len(), value_len as usize);
+        let end = start.saturating_add(len);
+        let readable = self.readable_len.load(Ordering::Acquire);
+        if end as u64 > readable {
+            return Err(Error::corrupted(
+                &self.path,
+                u64::from(offset),
+                format!("index points past the readable end ({readable})"),
+            ));
+        }
+        match &self.map {
+            Some(map) => {
+                let bytes = map.get(start, end).ok_or_else(|| {
+                    Error::corrupted(&self.path, u64::from(offset), "record outside mapping")
+                })?;
+                self.verify(bytes, offset, key).map(<[u8]>::to_vec)
+            }
+            None => {
+                let mut buf = vec![0u8; len];
+                fs::read_exact_at(&self.file, &self.path, &mut buf, u64::from(offset))?;
+                self.verify(&buf, offset, key).map(<[u8]>::to_vec)
+            }
+        }
+    }
+
+    fn verify<'a>(&self, bytes: &'a [u8], offset: u32, key: &[u8]) -> Result<&'a [u8]> {
+        let (record, len) = decode_record(bytes)
+            .map_err(|e| Error::corrupted(&self.path, u64::from(offset), e.to_string()))?;
+        if len != bytes.len() || record.key != key || record.kind != RecordKind::Put {
+            return Err(Error::corrupted(
+                &self.path,
+                u64::from(offset),
+                "record does not match the index entry",
+            ));
+        }
+        Ok(record.value)
+    }
+}
+
+/// The segments readers can reach, sorted by id. Replaced as a whole (copy on write) when a
+/// segment is added or retired, so readers load it without locking.
+#[derive(Default)]
+pub(crate) struct SegmentSet {
+    segments: Vec<Arc<Segment>>,
+}
+
+impl SegmentSet {
+    pub(crate) fn get(&self, id: u32) -> Option<&Arc<Segment>> {
+        self.segments
+            .binary_search_by_key(&id, |s| s.id)
+            .ok()
+            .and_then(|i| self.segments.get(i))
+    }
+
+    /// A copy of this set with `segment` added.
+    pub(crate) fn with(&self, segment: Arc<Segment>) -> SegmentSet {
+        let mut segments = self.segments.clone();
+        let at = segments.partition_point(|s| s.id < segment.id);
+        segments.insert(at, segment);
+        SegmentSet { segments }
+    }
+
+    pub(crate) fn from_sorted(segments: Vec<Arc<Segment>>) -> SegmentSet {
+        SegmentSet { segments }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_others_are_ignored() {
+        let p = data_path(Path::new("/d"), 42);
+        assert_eq!(p, Path::new("/d/0000000042.data"));
+        assert_eq!(parse_data_name("0000000042.data"), Some(42));
+        assert_eq!(parse_data_name("4294967295.data"), Some(u32::MAX));
+        for other in [
+            "42.data",
+            "0000000042.hint",
+            "000000004x.data",
+            "LOCK",
+            "9999999999.data",
+        ] {
+            assert_eq!(parse_data_name(other), None, "{other}");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Figures about a store, as returned by [`Store::stats`](crate::Store::stats).
+
+/// A snapshot of a store's size, layout and activity.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Live keys.
+    pub keys: u64,
+    /// Every segment, ascending by id; the last is the active one.
+    pub segments: Vec<SegmentStats>,
+    /// Bytes of all segment files.
+    pub disk_bytes: u64,
+    /// Bytes of records that are the newest of their key.
+    pub live_bytes: u64,
+    /// Bytes of superseded records, tombstones and file headers (what a merge reclaims).
+    pub dead_bytes: u64,
+    /// Heap bytes held by the in-memory index (keydir).
+    pub index_bytes: u64,
+    /// `index_bytes / keys` (0 for an empty store).
+    pub index_bytes_per_key: f64,
+    /// Sequence number of the newest record.
+    pub last_seq: u64,
+    /// fsyncs performed since open (with group commit, fewer than acknowledged writes).
+    pub fsyncs: u64,
+    /// Bytes of a torn write cut off the newest segment when the store was opened.
+    pub torn_bytes_truncated: u64,
+}
+
+/// Figures about one segment file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SegmentStats {
+    /// Segment id (the number in its file name).
+    pub id: u32,
+    /// True for the segment the writer appends to.
+    pub active: bool,
+    /// File length.
+    pub total_bytes: u64,
+    /// Bytes of records that are the newest of their key.
+    pub live_bytes: u64,
+    /// `total_bytes - live_bytes`.
+    pub dead_bytes: u64,
+    /// Keys whose newest record is in this segment.
+    pub live_keys: u64,
+}

@@ -1,0 +1,281 @@
+//! [`Store`]: the public API. Thin: it validates arguments and delegates to the write path,
+//! read path and recovery.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use crate::background::Periodic;
+use crate::engine::{Engine, lock};
+use crate::error::{Error, Result};
+use crate::fs;
+use crate::lock::DirLock;
+use crate::options::{Options, SyncPolicy};
+use crate::recovery::recover;
+use crate::segment::SegmentSet;
+use crate::stats::{SegmentStats, Stats};
+use crate::write::{Op, Writer};
+
+/// An open key-value store: a directory of append-only segment files plus an in-memory
+/// index of every key.
+///
+/// `Store` is a cheap handle: clone it to share the store between threads (it is
+/// `Send + Sync`). Reads run in parallel and never wait for writers beyond a short index
+/// lookup; writes are serialized by one writer lock. The directory stays locked until the
+/// store is closed or the last handle is dropped.
+///
+/// Keys and values are arbitrary bytes; the empty key and empty values are allowed.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let store = keg::Store::open(dir.path())?;
+/// store.set(b"user:42", b"Ada")?;
+/// assert_eq!(store.get(b"user:42")?.as_deref(), Some(&b"Ada"[..]));
+/// assert!(store.delete(b"user:42")?);
+/// assert_eq!(store.get(b"user:42")?, None);
+/// store.close()?;
+/// # Ok::<(), keg::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<StoreInner>,
+}
+
+/// Owns the background threads; dropping the last `Store` handle drops this, which stops
+/// them and closes the store.
+struct StoreInner {
+    engine: Arc<Engine>,
+    background: Mutex<Vec<Periodic>>,
+}
+
+impl Drop for StoreInner {
+    fn drop(&mut self) {
+        self.stop_background();
+        // Best effort: a drop cannot report failure. Call `close` to see it.
+        let _ = self.engine.close();
+    }
+}
+
+impl StoreInner {
+    fn stop_background(&self) {
+        for mut thread in lock(&self.background).drain(..) {
+            thread.stop();
+        }
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.engine.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the store in directory `path` with default [`Options`], creating it if needed.
+    ///
+    /// Recovery runs first: every segment is scanned and the index rebuilt; a torn write at
+    /// the end of the newest segment (left by a crash) is cut off. Fails with
+    /// [`Error::Locked`] if another `Store` has the directory open, and with
+    /// [`Error::Corrupted`] (naming file and offset) if a record other than a torn tail is
+    /// damaged.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path.as_ref(), Options::default())
+    }
+
+    pub(crate) fn open_with(path: &Path, options: Options) -> Result<Store> {
+        options.validate()?;
+        if options.create_if_missing {
+            fs::create_dir_durable(path)?;
+        } else if !path.is_dir() {
+            return Err(Error::io(
+                path,
+                "open store directory",
+                std::io::ErrorKind::NotFound.into(),
+            ));
+        }
+        let dir_lock = DirLock::acquire(path)?;
+        let recovered = recover(path, &options)?;
+        let active = recovered
+            .segments
+            .last()
+            .cloned()
+            .ok_or_else(|| Error::corrupted(path, 0, "no active segment after recovery"))?;
+        let writer = Writer::new(
+            active,
+            recovered.active_len,
+            recovered.max_seq + 1,
+            recovered.usage,
+        );
+        let engine = Arc::new(Engine::new(
+            path.to_path_buf(),
+            options.clone(),
+            recovered.keydir,
+            SegmentSet::from_sorted(recovered.segments),
+            writer,
+            recovered.max_seq,
+            dir_lock,
+            recovered.torn_bytes_truncated,
+        ));
+
+        let mut background = Vec::new();
+        if let SyncPolicy::Interval(every) = options.sync_policy {
+            let syncing = Arc::clone(&engine);
+            let thread = Periodic::spawn("keg-sync", every, move || {
+                // A failure poisons the store; writers see it on their next call.
+                let _ = syncing.sync_all();
+            })
+            .map_err(|e| Error::io(path, "start sync thread", e))?;
+            background.push(thread);
+        }
+        Ok(Store {
+            inner: Arc::new(StoreInner {
+                engine,
+                background: Mutex::new(background),
+            }),
+        })
+    }
+
+    fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.engine().dir
+    }
+
+    /// Sets `key` to `value`.
+    ///
+    /// Returns once the record is handed to the OS, and under [`SyncPolicy::Always`] once
+    /// it is fsynced. Fails with [`Error::KeyTooLarge`] or [`Error::ValueTooLarge`] over the
+    /// limits (writing nothing), [`Error::Poisoned`] after an earlier fsync failure, and
+    /// [`Error::Io`] if the append fails (the file is cut back; nothing is half-written).
+    pub fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        let engine = self.engine();
+        engine.validate_put(key, value)?;
+        let seq = {
+            let mut writer = engine.lock_writer();
+            engine.commit(
+                &mut writer,
+                &[Op::Put {
+                    key,
+                    value,
+                    expiry_ms: 0,
+                }],
+            )?
+        };
+        engine.wait_durable(seq)
+    }
+
+    /// The value of `key`, or `None` if it is absent.
+    ///
+    /// One read from a segment; the record's checksum is verified on every read and a
+    /// mismatch is reported as [`Error::Corrupted`], never returned as data.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.engine().get(key)
+    }
+
+    /// Deletes `key`; returns whether it existed. Deleting an absent key writes nothing.
+    ///
+    /// Durability as for [`set`](Store::set).
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        let engine = self.engine();
+        engine.validate_key(key)?;
+        let seq = {
+            let mut writer = engine.lock_writer();
+            engine.check_writable()?;
+            if engine.keydir.get(key).is_none() {
+                return Ok(false);
+            }
+            engine.commit(&mut writer, &[Op::Delete { key }])?
+        };
+        engine.wait_durable(seq)?;
+        Ok(true)
+    }
+
+    /// Whether `key` is present. Answered from the index, without disk I/O.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.engine().keydir.get(key).is_some()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.engine().keydir.len()
+    }
+
+    /// Whether the store holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every key, in no particular order.
+    ///
+    /// The index is walked one shard at a time: a key written or deleted while this runs
+    /// may or may not be included; every key present throughout is.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        let mut keys = Vec::with_capacity(self.len());
+        self.engine()
+            .keydir
+            .for_each(|key, _| keys.push(key.to_vec()));
+        keys
+    }
+
+    /// fsyncs everything written so far. Under [`SyncPolicy::Always`] this is already true
+    /// of every acknowledged write; under the other policies it bounds what a power loss
+    /// can take.
+    pub fn sync(&self) -> Result<()> {
+        self.engine().check_open()?;
+        self.engine().sync_all()
+    }
+
+    /// Closes the store: stops background threads, fsyncs what was written and releases
+    /// the directory lock. Other handles to the store get [`Error::Closed`] afterwards.
+    ///
+    /// Dropping the last handle closes the store too, but cannot report a failed fsync.
+    pub fn close(self) -> Result<()> {
+        self.inner.stop_background();
+        self.engine().close()
+    }
+
+    /// Sizes, layout and activity figures.
+    pub fn stats(&self) -> Stats {
+        let engine = self.engine();
+        let (usage, active_id, last_seq) = {
+            let writer = engine.lock_writer();
+            (writer.usage.clone(), writer.active.id(), writer.last_seq())
+        };
+        let segments: Vec<SegmentStats> = usage
+            .iter()
+            .map(|(&id, u)| SegmentStats {
+                id,
+                active: id == active_id,
+                total_bytes: u.total_bytes,
+                live_bytes: u.live_bytes,
+                dead_bytes: u.total_bytes.saturating_sub(u.live_bytes),
+                live_keys: u.live_keys,
+            })
+            .collect();
+        let keys = engine.keydir.len() as u64;
+        let index_bytes = engine.keydir.memory_bytes() as u64;
+        let disk_bytes = segments.iter().map(|s| s.total_bytes).sum();
+        let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
+        Stats {
+            keys,
+            disk_bytes,
+            live_bytes,
+            dead_bytes: segments.iter().map(|s| s.dead_bytes).sum(),
+            segments,
+            index_bytes,
+            index_bytes_per_key: if keys == 0 {
+                0.0
+            } else {
+                index_bytes as f64 / keys as f64
+            },
+            last_seq,
+            fsyncs: engine.fsyncs.load(Ordering::Relaxed),
+            torn_bytes_truncated: engine.torn_bytes_truncated,
+        }
+    }
+}

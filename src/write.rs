@@ -1,0 +1,283 @@
+//! The write path: validate → encode → append (one write(2)) → publish to the keydir →
+//! (after the writer lock is released) wait for the fsync the policy requires.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::format::{FILE_HEADER_LEN, Record, RecordKind, encode_record, record_len};
+use crate::keydir::Entry;
+use crate::segment::Segment;
+
+/// One change to one key, as the writer appends it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op<'a> {
+    Put {
+        key: &'a [u8],
+        value: &'a [u8],
+        expiry_ms: u64,
+    },
+    Delete {
+        key: &'a [u8],
+    },
+}
+
+impl Op<'_> {
+    fn key(&self) -> &[u8] {
+        match self {
+            Op::Put { key, .. } | Op::Delete { key } => key,
+        }
+    }
+
+    fn encoded_len(&self) -> u64 {
+        let value_len = match self {
+            Op::Put { value, .. } => value.len(),
+            Op::Delete { .. } => 0,
+        };
+        record_len(self.key().len(), value_len) as u64
+    }
+}
+
+/// Bytes of one segment and how many of them the keydir still points at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SegmentUsage {
+    /// File length, header included.
+    pub total_bytes: u64,
+    /// Bytes of records that are the newest of their key.
+    pub live_bytes: u64,
+    /// Number of keys whose newest record is here.
+    pub live_keys: u64,
+}
+
+/// State owned by the one logical writer (behind `Engine::writer`).
+pub(crate) struct Writer {
+    pub(crate) active: Arc<Segment>,
+    /// Bytes written to the active segment (all of them readable).
+    pub(crate) active_len: u64,
+    /// Sequence number of the next record.
+    pub(crate) next_seq: u64,
+    pub(crate) usage: BTreeMap<u32, SegmentUsage>,
+    /// Reused encode buffer.
+    buf: Vec<u8>,
+}
+
+/// Encode buffers above this size are released after use rather than kept.
+const KEEP_BUF_CAPACITY: usize = 1 << 20;
+
+impl Writer {
+    pub(crate) fn new(
+        active: Arc<Segment>,
+        active_len: u64,
+        next_seq: u64,
+        usage: BTreeMap<u32, SegmentUsage>,
+    ) -> Writer {
+        Writer {
+            active,
+            active_len,
+            next_seq,
+            usage,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sequence number of the last record written (0 before any).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.next_seq.saturating_sub(1)
+    }
+
+    fn add_live(&mut self, file_id: u32, bytes: u64) {
+        let u = self.usage.entry(file_id).or_default();
+        u.live_bytes += bytes;
+        u.live_keys += 1;
+    }
+
+    fn remove_live(&mut self, file_id: u32, bytes: u64) {
+        let u = self.usage.entry(file_id).or_default();
+        u.live_bytes = u.live_bytes.saturating_sub(bytes);
+        u.live_keys = u.live_keys.saturating_sub(1);
+    }
+}
+
+impl Engine {
+    /// Rejects a key or value over the configured limits.
+    pub(crate) fn validate_put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.validate_key(key)?;
+        if value.len() > self.options.max_value_size {
+            return Err(Error::ValueTooLarge {
+                len: value.len(),
+                max: self.options.max_value_size,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn validate_key(&self, key: &[u8]) -> Result<()> {
+        if key.len() > self.options.max_key_size {
+            return Err(Error::KeyTooLarge {
+                len: key.len(),
+                max: self.options.max_key_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Appends `ops` as one atomic unit (one write(2); a batch frame when there are several)
+    /// and publishes them to the keydir. Returns the last sequence number used. The caller
+    /// holds the writer lock and, after releasing it, calls `wait_durable`.
+    pub(crate) fn commit(&self, w: &mut Writer, ops: &[Op<'_>]) -> Result<u64> {
+        self.check_writable()?;
+        if ops.is_empty() {
+            return Ok(w.last_seq());
+        }
+        let total: u64 = ops.iter().map(Op::encoded_len).sum();
+        if w.active_len + total > self.options.max_segment_size
+            && w.active_len > FILE_HEADER_LEN as u64
+        {
+            self.rotate(w, total)?;
+        }
+
+        let first_seq = w.next_seq;
+        w.buf.clear();
+        for (i, op) in ops.iter().enumerate() {
+            let (kind, value, expiry_ms) = match *op {
+                Op::Put {
+                    value, expiry_ms, ..
+                } => (RecordKind::Put, value, expiry_ms),
+                Op::Delete { .. } => (RecordKind::Delete, &[][..], 0),
+            };
+            encode_record(
+                &mut w.buf,
+                &Record {
+                    seq: first_seq + i as u64,
+                    expiry_ms,
+                    kind,
+                    batch_continues: i + 1 < ops.len(),
+                    key: op.key(),
+                    value,
+                },
+            )
+            .map_err(|_| Error::ValueTooLarge {
+                len: value.len(),
+                max: self.options.max_value_size,
+            })?;
+        }
+
+        let offset = w.active_len;
+        if let Err(e) = w.active.write_at(&w.buf, offset) {
+            self.roll_back_append(w, offset, &e);
+            return Err(e);
+        }
+        if w.buf.capacity() > KEEP_BUF_CAPACITY {
+            w.buf = Vec::new();
+        }
+        w.active_len = offset + total;
+        w.active.publish_len(w.active_len);
+        w.next_seq = first_seq + ops.len() as u64;
+        w.usage.entry(w.active.id()).or_default().total_bytes = w.active_len;
+
+        let file_id = w.active.id();
+        let mut record_offset = offset;
+        for (i, op) in ops.iter().enumerate() {
+            let len = op.encoded_len();
+            // Offsets fit in u32: segments hold at most 2 GiB plus one record of at most
+            // 1 GiB + 64 KiB.
+            let offset32 = u32::try_from(record_offset).unwrap_or(u32::MAX);
+            self.publish(w, op, file_id, offset32, first_seq + i as u64, len)?;
+            record_offset += len;
+        }
+        Ok(w.last_seq())
+    }
+
+    /// Points the keydir at a record just written and updates segment usage.
+    fn publish(
+        &self,
+        w: &mut Writer,
+        op: &Op<'_>,
+        file_id: u32,
+        offset: u32,
+        seq: u64,
+        len: u64,
+    ) -> Result<()> {
+        let key = op.key();
+        let replaced = match *op {
+            Op::Put {
+                value, expiry_ms, ..
+            } => {
+                let entry = Entry {
+                    file_id,
+                    offset,
+                    value_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
+                    seq,
+                    expiry_ms,
+                    tombstone: false,
+                };
+                let old = self.keydir.upsert(key, entry).map_err(|_| {
+                    let e = Error::Poisoned {
+                        reason: "the in-memory index is full".into(),
+                    };
+                    self.poison(&e);
+                    e
+                })?;
+                w.add_live(file_id, len);
+                old
+            }
+            Op::Delete { .. } => self.keydir.remove(key),
+        };
+        if let Some(old) = replaced {
+            w.remove_live(old.file_id, old.record_len(key.len()));
+        }
+        Ok(())
+    }
+
+    /// After a failed append, cuts the file back so that no partial record is left for the
+    /// next append to bury in the middle of the segment. If even that fails, the end of the
+    /// file is unknown and the store is poisoned.
+    fn roll_back_append(&self, w: &mut Writer, offset: u64, cause: &Error) {
+        if w.active.truncate(offset).is_err() {
+            self.poison(cause);
+        }
+    }
+
+    /// Seals the active segment and starts the next one. The sealed segment is fsynced
+    /// first, whatever the policy, so that only the newest segment can ever end in a torn
+    /// write; the new file is created and its directory entry fsynced before use.
+    fn rotate(&self, w: &mut Writer, needed: u64) -> Result<()> {
+        if let Err(e) = w.active.sync() {
+            self.poison(&e);
+            return Err(e);
+        }
+        self.fsyncs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.durability.mark_synced(w.last_seq());
+        let id = w
+            .active
+            .id()
+            .checked_add(1)
+            .ok_or_else(|| Error::Poisoned {
+                reason: "segment ids are exhausted".into(),
+            })?;
+        let map_len = self
+            .options
+            .max_segment_size
+            .max(FILE_HEADER_LEN as u64 + needed);
+        let segment = Arc::new(Segment::create(
+            &self.dir,
+            id,
+            map_len,
+            self.options.use_mmap,
+        )?);
+        let set = self.segments.load().with(Arc::clone(&segment));
+        self.segments.store(Arc::new(set));
+        w.active = segment;
+        w.active_len = FILE_HEADER_LEN as u64;
+        w.usage.insert(
+            id,
+            SegmentUsage {
+                total_bytes: FILE_HEADER_LEN as u64,
+                ..SegmentUsage::default()
+            },
+        );
+        Ok(())
+    }
+}
