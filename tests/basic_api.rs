@@ -20,7 +20,10 @@ fn set_get_overwrite_delete() {
     assert!(store.contains(b"b"));
 
     assert!(store.delete(b"a").unwrap());
-    assert!(!store.delete(b"a").unwrap(), "second delete reports absence");
+    assert!(
+        !store.delete(b"a").unwrap(),
+        "second delete reports absence"
+    );
     assert!(!store.delete(b"never").unwrap());
     assert_eq!(store.get(b"a").unwrap(), None);
     assert!(!store.contains(b"a"));
@@ -127,6 +130,9 @@ fn unknown_files_are_ignored_and_kept() {
     drop(store);
     let store = common::open_fast(dir.path());
     assert_eq!(store.get(b"k").unwrap(), Some(b"v".to_vec()));
-    assert_eq!(std::fs::read(dir.path().join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(dir.path().join("notes.txt")).unwrap(),
+        b"mine"
+    );
     assert!(dir.path().join("12.data").exists());
 }
