@@ -1,1 +1,245 @@
-fn main() {}
+//! Whole-workload benchmark behind the README's figures: the engine issue's targets measured
+//! in one run, with the physical baseline (bare write(2) calls) measured alongside.
+//!
+//! ```text
+//! cargo bench --bench workloads                       # 1M keys, 3 s per durable config
+//! KEG_BENCH_KEYS=200000 KEG_BENCH_DURABLE_SECS=1 cargo bench --bench workloads
+//! ```
+//!
+//! Keys are 16 bytes, values 100 bytes, written and read in a shuffled (random) order.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use keg::{Options, Store, SyncPolicy};
+
+const VALUE_LEN: usize = 100;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// splitmix64: a fixed-seed generator, so every run shuffles the same way.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+fn key(i: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(b"key:0000");
+    k[8..].copy_from_slice(&i.to_be_bytes());
+    k
+}
+
+fn shuffled(n: u64, seed: u64) -> Vec<[u8; 16]> {
+    let mut keys: Vec<[u8; 16]> = (0..n).map(key).collect();
+    Rng(seed).shuffle(&mut keys);
+    keys
+}
+
+fn rate(ops: u64, elapsed: Duration) -> f64 {
+    ops as f64 / elapsed.as_secs_f64()
+}
+
+fn fmt_rate(r: f64) -> String {
+    if r >= 1e6 {
+        format!("{:.2}M/s", r / 1e6)
+    } else if r >= 1e3 {
+        format!("{:.1}k/s", r / 1e3)
+    } else {
+        format!("{r:.0}/s")
+    }
+}
+
+/// Anonymous resident memory of this process (heap, not file pages), in bytes.
+fn rss_anon() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The physical limit of "one syscall per write": bare write(2) calls of one record's size.
+fn bare_writes(dir: &Path, n: u64) -> f64 {
+    let record = vec![0x5Au8; keg::format::record_len(16, VALUE_LEN)];
+    let mut f = File::create(dir.join("bare-writes")).unwrap();
+    let start = Instant::now();
+    for _ in 0..n {
+        f.write_all(&record).unwrap();
+    }
+    let r = rate(n, start.elapsed());
+    drop(f);
+    std::fs::remove_file(dir.join("bare-writes")).unwrap();
+    r
+}
+
+fn load(store: &Store, keys: &[[u8; 16]]) -> f64 {
+    let value = [0xA5u8; VALUE_LEN];
+    let start = Instant::now();
+    for k in keys {
+        store.set(k, &value).unwrap();
+    }
+    rate(keys.len() as u64, start.elapsed())
+}
+
+fn gets(store: &Store, keys: &[[u8; 16]], threads: usize) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let store = store.clone();
+            let mut order = keys.to_vec();
+            Rng(100 + t as u64).shuffle(&mut order);
+            s.spawn(move || {
+                for k in &order {
+                    let v = store.get(k).unwrap();
+                    assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
+                }
+            });
+        }
+    });
+    rate((keys.len() * threads) as u64, start.elapsed())
+}
+
+/// `writers` threads each setting distinct keys under `Always` for `secs` seconds.
+fn durable_writers(dir: &Path, writers: usize, secs: u64) -> (f64, u64) {
+    let store = Options::new()
+        .sync_policy(SyncPolicy::Always)
+        .open(dir)
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let (store, stop, done) = (store.clone(), Arc::clone(&stop), Arc::clone(&done));
+            s.spawn(move || {
+                let value = [0xC3u8; VALUE_LEN];
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    store.set(&key((w as u64) << 40 | i), &value).unwrap();
+                    i += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(secs));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let elapsed = start.elapsed();
+    let fsyncs = store.stats().fsyncs;
+    (rate(done.load(Ordering::Relaxed), elapsed), fsyncs)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would run this too, so only
+    // do real work when asked to benchmark.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n = env_or("KEG_BENCH_KEYS", 1_000_000);
+    let secs = env_or("KEG_BENCH_DURABLE_SECS", 3);
+    let base = std::env::var("KEG_BENCH_DIR").unwrap_or_else(|_| "target/bench-data".into());
+    std::fs::create_dir_all(&base).unwrap();
+    let work = tempfile::tempdir_in(&base).unwrap();
+    let keys = shuffled(n, 7);
+
+    println!("keg workloads: {n} keys, 16 B keys, 100 B values, random order");
+    let baseline = bare_writes(work.path(), n);
+
+    let dir = work.path().join("never");
+    let rss_before = rss_anon();
+    let store = Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .open(&dir)
+        .unwrap();
+    let set_never = load(&store, &keys);
+    let rss_after = rss_anon();
+    let stats = store.stats();
+    let get1 = gets(&store, &keys, 1);
+    let get2 = gets(&store, &keys, 2);
+    store.close().unwrap();
+
+    let start = Instant::now();
+    let reopened = Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .open(&dir)
+        .unwrap();
+    let open_time = start.elapsed();
+    assert_eq!(reopened.len() as u64, n);
+    drop(reopened);
+
+    let mut durable = Vec::new();
+    for writers in [1usize, 8, 64] {
+        let d = work.path().join(format!("always-{writers}"));
+        durable.push((writers, durable_writers(&d, writers, secs)));
+    }
+    let single = durable[0].1.0;
+
+    println!();
+    println!("| workload | result | target |");
+    println!("|---|---|---|");
+    println!(
+        "| bare write(2) of a {}-byte record (baseline) | {} | — |",
+        keg::format::record_len(16, VALUE_LEN),
+        fmt_rate(baseline)
+    );
+    println!(
+        "| set, `Never`, 1 thread | {} = {:.2} × baseline | ≥ 0.8 × baseline |",
+        fmt_rate(set_never),
+        set_never / baseline
+    );
+    println!("| get, warm, 1 thread | {} | ≥ 2.00M/s |", fmt_rate(get1));
+    println!(
+        "| get, warm, 2 threads | {} = {:.2} × 1 thread | scales |",
+        fmt_rate(get2),
+        get2 / get1
+    );
+    for (writers, (r, fsyncs)) in &durable {
+        let target = match writers {
+            8 => "≥ 0.7 × 8 = 5.6 ×",
+            64 => "≥ 40 ×",
+            _ => "—",
+        };
+        println!(
+            "| set, `Always`, {writers} writer(s) | {} = {:.1} × 1 writer ({fsyncs} fsyncs) | {target} |",
+            fmt_rate(*r),
+            r / single
+        );
+    }
+    println!(
+        "| index memory, stats() | {:.1} B/key | ≤ 16 + 40 = 56 B/key |",
+        stats.index_bytes_per_key
+    );
+    println!(
+        "| index memory, RssAnon delta | {:.1} B/key | ≤ 56 B/key |",
+        rss_after.saturating_sub(rss_before) as f64 / n as f64
+    );
+    println!(
+        "| open, {n} keys, no hint files | {:.0} ms | report |",
+        open_time.as_secs_f64() * 1e3
+    );
+}

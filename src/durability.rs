@@ -1,28 +1,57 @@
 //! fsync coordination: group commit for [`SyncPolicy::Always`](crate::SyncPolicy::Always)
 //! and explicit `sync()`.
 //!
-//! Writers append under the writer lock and release it before waiting here, so while one
-//! fsync runs, other writers keep appending. When it finishes, one waiter becomes the next
-//! leader and a single fsync covers everything appended meanwhile: N concurrent writers
-//! share fsyncs instead of queueing N of them.
+//! Writers append under the writer lock and release it before waiting here. One waiter at a
+//! time leads: it fsyncs the active segment, which makes durable every record appended
+//! before the fsync started, and wakes the writers that fsync covered. Three details make
+//! the groups large:
+//!
+//! - **Gathering.** A new leader first waits (briefly, bounded by the duration of the last
+//!   fsync) until as many records are pending as the last fsync covered. Without this, the
+//!   writers woken by one fsync re-arrive just after the next one started and the groups
+//!   alternate between a few and the rest.
+//! - **Targeted wake-ups.** Waiters sleep on one of two condition variables: the one of the
+//!   fsync in flight if it covers them, otherwise the one of the next fsync. Finishing an
+//!   fsync wakes only the writers it covered (plus one waiter of the next, to lead it), not
+//!   every thread waiting.
+//! - **Lock order.** Durability state, then the writer lock (to read the last sequence
+//!   number); never the other way round.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::engine::{Engine, lock};
 use crate::error::Result;
 use crate::options::SyncPolicy;
 
+/// Upper bound on how long a leader waits for its group to assemble.
+const MAX_GATHER: Duration = Duration::from_millis(2);
+
 pub(crate) struct Durability {
     state: Mutex<SyncState>,
-    synced: Condvar,
+    /// Waiters for the fsync of generation `g` sleep on `covered[g % 2]`.
+    covered: [Condvar; 2],
+    /// Wakes a gathering leader when another writer starts waiting.
+    arrived: Condvar,
 }
 
 struct SyncState {
     /// Every record with a sequence number up to this one is on stable storage.
     synced_seq: u64,
-    /// A leader is running an fsync right now.
+    /// A leader is gathering or running an fsync.
     syncing: bool,
+    /// The last sequence number the fsync in flight covers; `u64::MAX` while its leader is
+    /// still gathering (everyone waiting then will be covered).
+    in_flight_target: u64,
+    /// Generation of the fsync in flight, or of the next one when none is.
+    generation: u64,
+    /// How many records the last fsync covered.
+    last_group: u64,
+    /// How long the last fsync took.
+    last_fsync: Duration,
+    /// A leader is waiting on `arrived`.
+    gathering: bool,
 }
 
 impl Durability {
@@ -31,18 +60,24 @@ impl Durability {
             state: Mutex::new(SyncState {
                 synced_seq,
                 syncing: false,
+                in_flight_target: 0,
+                generation: 0,
+                last_group: 1,
+                last_fsync: Duration::ZERO,
+                gathering: false,
             }),
-            synced: Condvar::new(),
+            covered: [Condvar::new(), Condvar::new()],
+            arrived: Condvar::new(),
         }
     }
 
-    /// Records that everything up to `seq` is durable (e.g. a sealed segment was fsynced).
-    pub(crate) fn mark_synced(&self, seq: u64) {
-        let mut state = lock(&self.state);
-        if seq > state.synced_seq {
-            state.synced_seq = seq;
-            self.synced.notify_all();
-        }
+    fn wait<'a>(cv: &Condvar, guard: MutexGuard<'a, SyncState>) -> MutexGuard<'a, SyncState> {
+        cv.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[allow(clippy::indexing_slicing, reason = "index is a generation modulo 2")]
+    fn covered_by(&self, generation: u64) -> &Condvar {
+        &self.covered[(generation % 2) as usize]
     }
 }
 
@@ -62,50 +97,93 @@ impl Engine {
         self.sync_through(target)
     }
 
-    /// Returns once every record up to `seq` is durable, leading an fsync if none is
-    /// running, or waiting for the running one (and then checking again) otherwise.
+    /// Returns once every record up to `seq` is durable, leading an fsync or waiting for
+    /// the one that covers `seq`.
     fn sync_through(&self, seq: u64) -> Result<()> {
-        let mut state = lock(&self.durability.state);
+        let d = &self.durability;
+        let mut state = lock(&d.state);
         loop {
             if state.synced_seq >= seq {
                 return Ok(());
             }
             self.check_poisoned()?;
             if state.syncing {
-                state = self
-                    .durability
-                    .synced
-                    .wait(state)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if state.gathering {
+                    d.arrived.notify_one();
+                }
+                let generation = if seq <= state.in_flight_target {
+                    state.generation
+                } else {
+                    state.generation + 1
+                };
+                state = Durability::wait(d.covered_by(generation), state);
                 continue;
             }
-            state.syncing = true;
-            drop(state);
-            let result = self.sync_active_segment();
-            state = lock(&self.durability.state);
-            state.syncing = false;
-            self.durability.synced.notify_all();
-            let covered = result?;
-            state.synced_seq = state.synced_seq.max(covered);
+            state = self.lead_fsync(state);
         }
     }
 
-    /// fsyncs the active segment; returns the last sequence number that fsync covers.
-    /// Older segments were fsynced when they were sealed.
-    fn sync_active_segment(&self) -> Result<u64> {
-        let (segment, covered) = {
+    /// Gathers a group, fsyncs once for all of it, records the result and wakes the group.
+    /// Called and returns with the state locked; the fsync itself runs unlocked.
+    fn lead_fsync<'a>(&'a self, mut state: MutexGuard<'a, SyncState>) -> MutexGuard<'a, SyncState> {
+        let d = &self.durability;
+        state.syncing = true;
+        state.in_flight_target = u64::MAX;
+
+        let deadline = Instant::now() + state.last_fsync.min(MAX_GATHER);
+        loop {
+            let pending = self
+                .written_seq
+                .load(Ordering::Acquire)
+                .saturating_sub(state.synced_seq);
+            let now = Instant::now();
+            if pending >= state.last_group || now >= deadline {
+                break;
+            }
+            state.gathering = true;
+            state = d
+                .arrived
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            state.gathering = false;
+        }
+
+        // Everyone waiting wrote its record before registering, so this snapshot covers
+        // the whole group.
+        let (segment, target) = {
             let writer = self.lock_writer();
             (Arc::clone(&writer.active), writer.last_seq())
         };
-        match segment.sync() {
+        state.in_flight_target = target;
+        let group = target.saturating_sub(state.synced_seq);
+        let generation = state.generation;
+        drop(state);
+
+        let started = Instant::now();
+        let synced = segment.sync();
+        let took = started.elapsed();
+
+        let mut state = lock(&d.state);
+        state.syncing = false;
+        state.generation += 1;
+        state.last_fsync = took;
+        state.last_group = group.max(1);
+        match synced {
             Ok(()) => {
                 self.fsyncs.fetch_add(1, Ordering::Relaxed);
-                Ok(covered)
+                state.synced_seq = state.synced_seq.max(target);
+                d.covered_by(generation).notify_all();
+                // Writers that arrived during this fsync need one of them to lead the next.
+                d.covered_by(generation + 1).notify_one();
             }
             Err(e) => {
+                // Every waiter must see the poison, covered or not.
                 self.poison(&e);
-                Err(e)
+                d.covered_by(generation).notify_all();
+                d.covered_by(generation + 1).notify_all();
             }
         }
+        state
     }
 }

@@ -30,6 +30,9 @@ pub(crate) struct Engine {
     poison_reason: Mutex<Option<String>>,
     lock: Mutex<Option<DirLock>>,
     pub(crate) fsyncs: AtomicU64,
+    /// Sequence number of the last record written (what the writer's `last_seq` says,
+    /// readable without the writer lock).
+    pub(crate) written_seq: AtomicU64,
     pub(crate) torn_bytes_truncated: u64,
 }
 
@@ -63,6 +66,7 @@ impl Engine {
             poison_reason: Mutex::new(None),
             lock: Mutex::new(Some(lock)),
             fsyncs: AtomicU64::new(0),
+            written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
         }
     }

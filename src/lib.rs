@@ -19,7 +19,7 @@
 //! assert_eq!(store.get(b"greeting")?.as_deref(), Some(&b"hello"[..]));
 //! assert!(!store.contains(b"counter"));
 //! assert_eq!(store.len(), 1);
-//! # Ok::<(), keg::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Durability is chosen with [`SyncPolicy`]; under every policy an acknowledged write has
@@ -61,3 +61,8 @@ pub use options::{
 };
 pub use stats::{SegmentStats, Stats};
 pub use store::Store;
+
+/// The README's examples, compiled and run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

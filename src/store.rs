@@ -34,7 +34,7 @@ use crate::write::{Op, Writer};
 /// assert!(store.delete(b"user:42")?);
 /// assert_eq!(store.get(b"user:42")?, None);
 /// store.close()?;
-/// # Ok::<(), keg::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Store {

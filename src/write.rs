@@ -174,6 +174,8 @@ impl Engine {
         w.active_len = offset + total;
         w.active.publish_len(w.active_len);
         w.next_seq = first_seq + ops.len() as u64;
+        self.written_seq
+            .store(w.last_seq(), std::sync::atomic::Ordering::Release);
         w.usage.entry(w.active.id()).or_default().total_bytes = w.active_len;
 
         let file_id = w.active.id();
@@ -249,7 +251,9 @@ impl Engine {
         }
         self.fsyncs
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.durability.mark_synced(w.last_seq());
+        // Waiters for records in the sealed segment are released by the next group fsync
+        // (of the new segment), whose target covers them: the durability lock is never
+        // taken under the writer lock.
         let id = w
             .active
             .id()

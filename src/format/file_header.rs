@@ -76,6 +76,8 @@ pub enum FileHeaderError {
     BadChecksum,
     /// The kind byte is not a known file kind.
     UnknownKind(u8),
+    /// The reserved byte is not zero: written by an extension this version does not know.
+    ReservedNotZero(u8),
 }
 
 impl std::fmt::Display for FileHeaderError {
@@ -86,6 +88,9 @@ impl std::fmt::Display for FileHeaderError {
             FileHeaderError::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
             FileHeaderError::BadChecksum => write!(f, "file header checksum mismatch"),
             FileHeaderError::UnknownKind(k) => write!(f, "unknown file kind {k}"),
+            FileHeaderError::ReservedNotZero(b) => {
+                write!(f, "reserved header byte is {b:#04x}, not 0")
+            }
         }
     }
 }
@@ -130,7 +135,10 @@ impl FileHeader {
         let (kind, rest) = rest.split_at(KIND_LEN);
         let kind_byte = kind.first().copied().unwrap_or(0);
         let kind = FileKind::from_byte(kind_byte).ok_or(FileHeaderError::UnknownKind(kind_byte))?;
-        let (_reserved, id) = rest.split_at(RESERVED_LEN);
+        let (reserved, id) = rest.split_at(RESERVED_LEN);
+        if let Some(&byte) = reserved.first().filter(|&&b| b != 0) {
+            return Err(FileHeaderError::ReservedNotZero(byte));
+        }
         Ok(FileHeader {
             kind,
             segment_id: LittleEndian::read_u32(id),
@@ -188,6 +196,24 @@ mod tests {
                 "flip of bit {bit} accepted"
             );
         }
+    }
+
+    /// Found by the `file_header_decode` fuzz target: a non-zero reserved byte under a
+    /// valid checksum was accepted, so the header did not re-encode to its own bytes.
+    #[test]
+    fn nonzero_reserved_byte_is_rejected() {
+        let mut b = FileHeader {
+            kind: FileKind::Hint,
+            segment_id: 3,
+        }
+        .encode();
+        b[7] = 0x89;
+        let crc = crc32fast::hash(&b[..CHECKED_LEN]);
+        b[CHECKED_LEN..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            FileHeader::decode(&b),
+            Err(FileHeaderError::ReservedNotZero(0x89))
+        );
     }
 
     #[test]
