@@ -119,13 +119,19 @@ impl Engine {
                 state = Durability::wait(d.covered_by(generation), state);
                 continue;
             }
-            state = self.lead_fsync(state);
+            let (relocked, synced) = self.lead_fsync(state);
+            state = relocked;
+            // The leader reports its own fsync failure; other waiters see the poison.
+            synced?;
         }
     }
 
     /// Gathers a group, fsyncs once for all of it, records the result and wakes the group.
     /// Called and returns with the state locked; the fsync itself runs unlocked.
-    fn lead_fsync<'a>(&'a self, mut state: MutexGuard<'a, SyncState>) -> MutexGuard<'a, SyncState> {
+    fn lead_fsync<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, SyncState>,
+    ) -> (MutexGuard<'a, SyncState>, Result<()>) {
         let d = &self.durability;
         state.syncing = true;
         state.in_flight_target = u64::MAX;
@@ -169,7 +175,7 @@ impl Engine {
         state.generation += 1;
         state.last_fsync = took;
         state.last_group = group.max(1);
-        match synced {
+        match &synced {
             Ok(()) => {
                 self.fsyncs.fetch_add(1, Ordering::Relaxed);
                 state.synced_seq = state.synced_seq.max(target);
@@ -179,11 +185,11 @@ impl Engine {
             }
             Err(e) => {
                 // Every waiter must see the poison, covered or not.
-                self.poison(&e);
+                self.poison(e);
                 d.covered_by(generation).notify_all();
                 d.covered_by(generation + 1).notify_all();
             }
         }
-        state
+        (state, synced)
     }
 }

@@ -54,6 +54,7 @@ mod store;
 mod write;
 
 pub use error::{Error, Result};
+pub use fs::{IoHook, IoOp};
 pub use lock::LOCK_FILE;
 pub use options::{
     DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE,

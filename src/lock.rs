@@ -7,10 +7,10 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::fs;
 
 /// Name of the lock file inside a store directory.
 pub const LOCK_FILE: &str = "LOCK";
@@ -42,8 +42,9 @@ impl DirLock {
         }
         // Informational only: a stale or damaged pid never affects locking.
         let pid = format!("{}\n", std::process::id());
-        fs::set_len(&file, &path, 0)?;
-        fs::write_all_at(&file, &path, pid.as_bytes(), 0)?;
+        file.set_len(0)
+            .and_then(|()| file.write_all_at(pid.as_bytes(), 0))
+            .map_err(|e| Error::io(&path, "write lock file", e))?;
         Ok(DirLock { _file: file })
     }
 }

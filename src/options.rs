@@ -1,10 +1,12 @@
 //! Options for opening a store, with documented defaults, validated once at open.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, MAX_KEY_LEN, MAX_VALUE_LEN};
+use crate::fs::{Io, IoHook};
 use crate::store::Store;
 
 /// When writes are fsynced, i.e. what a power loss (or kernel crash) may lose.
@@ -60,6 +62,7 @@ pub struct Options {
     pub(crate) recovery_mode: RecoveryMode,
     pub(crate) use_mmap: bool,
     pub(crate) create_if_missing: bool,
+    pub(crate) io: Io,
 }
 
 /// Default segment size: 64 MiB.
@@ -83,6 +86,7 @@ impl Default for Options {
             recovery_mode: RecoveryMode::TolerateCorruptTail,
             use_mmap: true,
             create_if_missing: true,
+            io: Io::default(),
         }
     }
 }
@@ -137,6 +141,13 @@ impl Options {
     /// Create the directory when it does not exist. Default: `true`.
     pub fn create_if_missing(mut self, enabled: bool) -> Self {
         self.create_if_missing = enabled;
+        self
+    }
+
+    /// Shows every I/O operation on the store's data files to `hook` before it happens; the
+    /// hook can fail it. For fault-injection and crash-simulation tests. Default: none.
+    pub fn io_hook(mut self, hook: Arc<dyn IoHook>) -> Self {
+        self.io = Io::with_hook(hook);
         self
     }
 

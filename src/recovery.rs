@@ -28,6 +28,7 @@ pub(crate) struct Recovered {
 }
 
 pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
+    let io = &options.io;
     let ids = list_segment_ids(dir)?;
     let mut state = Rebuild {
         keydir: Keydir::default(),
@@ -53,24 +54,24 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
             SegmentScan::HeaderTorn => {
                 // Created but its header never fully reached the disk: nothing in it was
                 // ever acknowledged. Start it again.
-                fs::set_len(&file, &path, 0)?;
+                io.set_len(&file, &path, 0)?;
                 let header = FileHeader {
                     kind: FileKind::Data,
                     segment_id: id,
                 }
                 .encode();
-                fs::write_all_at(&file, &path, &header, 0)?;
+                io.write_all_at(&file, &path, &header, 0)?;
                 FILE_HEADER_LEN as u64
             }
         };
         if newest {
             if valid_len < file_len {
-                fs::set_len(&file, &path, valid_len)?;
+                io.set_len(&file, &path, valid_len)?;
                 torn_bytes_truncated = file_len - valid_len;
             }
             // What recovery read may have come from the page cache of a crashed process;
             // make it durable before acknowledging anything on top of it.
-            fs::sync_data(&file, &path)?;
+            io.sync_data(&file, &path)?;
             active_len = valid_len;
         }
         state.usage.entry(id).or_default().total_bytes = valid_len;
@@ -80,17 +81,12 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
             valid_len
         };
         segments.push(Arc::new(Segment::from_file(
-            id,
-            path,
-            file,
-            valid_len,
-            map_len,
-            options.use_mmap,
+            id, path, file, valid_len, map_len, options,
         )?));
     }
 
     if segments.is_empty() {
-        let segment = Segment::create(dir, 1, options.max_segment_size, options.use_mmap)?;
+        let segment = Segment::create(dir, 1, options.max_segment_size, options)?;
         state.usage.insert(
             1,
             SegmentUsage {

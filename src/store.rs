@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use crate::background::Periodic;
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
-use crate::fs;
 use crate::lock::DirLock;
 use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
@@ -87,7 +86,7 @@ impl Store {
     pub(crate) fn open_with(path: &Path, options: Options) -> Result<Store> {
         options.validate()?;
         if options.create_if_missing {
-            fs::create_dir_durable(path)?;
+            options.io.create_dir_durable(path)?;
         } else if !path.is_dir() {
             return Err(Error::io(
                 path,

@@ -265,12 +265,7 @@ impl Engine {
             .options
             .max_segment_size
             .max(FILE_HEADER_LEN as u64 + needed);
-        let segment = Arc::new(Segment::create(
-            &self.dir,
-            id,
-            map_len,
-            self.options.use_mmap,
-        )?);
+        let segment = Arc::new(Segment::create(&self.dir, id, map_len, &self.options)?);
         let set = self.segments.load().with(Arc::clone(&segment));
         self.segments.store(Arc::new(set));
         w.active = segment;

@@ -136,3 +136,11 @@ fn unknown_files_are_ignored_and_kept() {
     );
     assert!(dir.path().join("12.data").exists());
 }
+
+#[test]
+fn store_is_clone_send_sync() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Store>();
+    fn error_is_std_error<E: std::error::Error + Send + Sync + 'static>() {}
+    error_is_std_error::<Error>();
+}

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, FileHeader, FileKind, RecordKind, decode_record, record_len};
-use crate::fs;
+use crate::fs::{self, Io};
+use crate::options::Options;
 pub(crate) use mmap::MappedFile;
 
 const DATA_SUFFIX: &str = ".data";
@@ -46,6 +47,7 @@ pub(crate) struct Segment {
     id: u32,
     path: PathBuf,
     file: File,
+    io: Io,
     map: Option<MappedFile>,
     /// Bytes of the file that hold complete, published records. Readers never look past it.
     readable_len: AtomicU64,
@@ -55,23 +57,25 @@ impl Segment {
     /// Creates segment `id` in `dir`: writes and fsyncs its header, then fsyncs the
     /// directory so the new file survives a power loss before any record is acknowledged
     /// in it. `map_len` is how far the read mapping reaches (the most the file will hold).
-    pub(crate) fn create(dir: &Path, id: u32, map_len: u64, use_mmap: bool) -> Result<Segment> {
+    pub(crate) fn create(dir: &Path, id: u32, map_len: u64, options: &Options) -> Result<Segment> {
+        let io = &options.io;
         let path = data_path(dir, id);
-        let file = fs::create_new(&path)?;
+        let file = io.create_new(&path)?;
         let header = FileHeader {
             kind: FileKind::Data,
             segment_id: id,
         }
         .encode();
-        let written = fs::write_all_at(&file, &path, &header, 0)
-            .and_then(|()| fs::sync_data(&file, &path))
-            .and_then(|()| fs::sync_dir(dir));
+        let written = io
+            .write_all_at(&file, &path, &header, 0)
+            .and_then(|()| io.sync_data(&file, &path))
+            .and_then(|()| io.sync_dir(dir));
         if let Err(e) = written {
             // Leave no half-made file behind to block the next attempt at this id.
-            let _ = std::fs::remove_file(&path);
+            let _ = io.remove_file(&path);
             return Err(e);
         }
-        Segment::from_file(id, path, file, FILE_HEADER_LEN as u64, map_len, use_mmap)
+        Segment::from_file(id, path, file, FILE_HEADER_LEN as u64, map_len, options)
     }
 
     /// Wraps an open segment file whose first `readable_len` bytes are valid.
@@ -81,9 +85,9 @@ impl Segment {
         file: File,
         readable_len: u64,
         map_len: u64,
-        use_mmap: bool,
+        options: &Options,
     ) -> Result<Segment> {
-        let map = if use_mmap {
+        let map = if options.use_mmap {
             let len = usize::try_from(map_len.max(readable_len).max(1)).map_err(|_| {
                 Error::corrupted(&path, 0, "segment too large to map on this platform")
             })?;
@@ -95,6 +99,7 @@ impl Segment {
             id,
             path,
             file,
+            io: options.io.clone(),
             map,
             readable_len: AtomicU64::new(readable_len),
         })
@@ -106,7 +111,7 @@ impl Segment {
 
     /// Writes `bytes` at `offset` (the writer's end of file). Not yet visible to readers.
     pub(crate) fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
-        fs::write_all_at(&self.file, &self.path, bytes, offset)
+        self.io.write_all_at(&self.file, &self.path, bytes, offset)
     }
 
     /// Makes the first `len` bytes visible to readers. Called after the bytes are written.
@@ -116,11 +121,11 @@ impl Segment {
 
     /// Cuts the file back to `len` bytes (only ever beyond the readable length).
     pub(crate) fn truncate(&self, len: u64) -> Result<()> {
-        fs::set_len(&self.file, &self.path, len)
+        self.io.set_len(&self.file, &self.path, len)
     }
 
     pub(crate) fn sync(&self) -> Result<()> {
-        fs::sync_data(&self.file, &self.path)
+        self.io.sync_data(&self.file, &self.path)
     }
 
     /// Reads the put record of `key` at `offset` (one read), verifies its checksum and that
@@ -146,7 +151,8 @@ impl Segment {
             }
             None => {
                 let mut buf = vec![0u8; len];
-                fs::read_exact_at(&self.file, &self.path, &mut buf, u64::from(offset))?;
+                self.io
+                    .read_exact_at(&self.file, &self.path, &mut buf, u64::from(offset))?;
                 self.verify(&buf, offset, key).map(<[u8]>::to_vec)
             }
         }
