@@ -243,7 +243,7 @@ impl Store {
         let engine = self.engine();
         let (usage, active_id, last_seq) = {
             let writer = engine.lock_writer();
-            (writer.usage.clone(), writer.active.id(), writer.last_seq())
+            (writer.usage(), writer.active.id(), writer.last_seq())
         };
         let segments: Vec<SegmentStats> = usage
             .iter()

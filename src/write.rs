@@ -57,7 +57,10 @@ pub(crate) struct Writer {
     pub(crate) active_len: u64,
     /// Sequence number of the next record.
     pub(crate) next_seq: u64,
-    pub(crate) usage: BTreeMap<u32, SegmentUsage>,
+    /// Usage of the active segment, kept apart from the sealed ones' because every write
+    /// updates it.
+    active_usage: SegmentUsage,
+    sealed_usage: BTreeMap<u32, SegmentUsage>,
     /// Reused encode buffer.
     buf: Vec<u8>,
 }
@@ -70,14 +73,31 @@ impl Writer {
         active: Arc<Segment>,
         active_len: u64,
         next_seq: u64,
-        usage: BTreeMap<u32, SegmentUsage>,
+        mut usage: BTreeMap<u32, SegmentUsage>,
     ) -> Writer {
+        let active_usage = usage.remove(&active.id()).unwrap_or_default();
         Writer {
             active,
             active_len,
             next_seq,
-            usage,
+            active_usage,
+            sealed_usage: usage,
             buf: Vec::new(),
+        }
+    }
+
+    /// Usage of every segment, by id.
+    pub(crate) fn usage(&self) -> BTreeMap<u32, SegmentUsage> {
+        let mut all = self.sealed_usage.clone();
+        all.insert(self.active.id(), self.active_usage);
+        all
+    }
+
+    fn usage_mut(&mut self, file_id: u32) -> &mut SegmentUsage {
+        if file_id == self.active.id() {
+            &mut self.active_usage
+        } else {
+            self.sealed_usage.entry(file_id).or_default()
         }
     }
 
@@ -87,13 +107,13 @@ impl Writer {
     }
 
     fn add_live(&mut self, file_id: u32, bytes: u64) {
-        let u = self.usage.entry(file_id).or_default();
+        let u = self.usage_mut(file_id);
         u.live_bytes += bytes;
         u.live_keys += 1;
     }
 
     fn remove_live(&mut self, file_id: u32, bytes: u64) {
-        let u = self.usage.entry(file_id).or_default();
+        let u = self.usage_mut(file_id);
         u.live_bytes = u.live_bytes.saturating_sub(bytes);
         u.live_keys = u.live_keys.saturating_sub(1);
     }
@@ -176,7 +196,7 @@ impl Engine {
         w.next_seq = first_seq + ops.len() as u64;
         self.written_seq
             .store(w.last_seq(), std::sync::atomic::Ordering::Release);
-        w.usage.entry(w.active.id()).or_default().total_bytes = w.active_len;
+        w.active_usage.total_bytes = w.active_len;
 
         let file_id = w.active.id();
         let mut record_offset = offset;
@@ -268,15 +288,17 @@ impl Engine {
         let segment = Arc::new(Segment::create(&self.dir, id, map_len, &self.options)?);
         let set = self.segments.load().with(Arc::clone(&segment));
         self.segments.store(Arc::new(set));
-        w.active = segment;
-        w.active_len = FILE_HEADER_LEN as u64;
-        w.usage.insert(
-            id,
+        let sealed_id = w.active.id();
+        let sealed_usage = std::mem::replace(
+            &mut w.active_usage,
             SegmentUsage {
                 total_bytes: FILE_HEADER_LEN as u64,
                 ..SegmentUsage::default()
             },
         );
+        w.sealed_usage.insert(sealed_id, sealed_usage);
+        w.active = segment;
+        w.active_len = FILE_HEADER_LEN as u64;
         Ok(())
     }
 }
