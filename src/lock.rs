@@ -16,8 +16,16 @@ use crate::error::{Error, Result};
 pub const LOCK_FILE: &str = "LOCK";
 
 pub(crate) struct DirLock {
-    // Held for its flock; the lock is released when the file is closed.
-    _file: File,
+    file: File,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Unlock explicitly rather than rely on close: a process forked by another thread
+        // (between its fork and exec) shares this open file description, and the flock
+        // would stay held until that child execs. An explicit unlock releases it now.
+        let _ = self.file.unlock();
+    }
 }
 
 impl DirLock {
@@ -45,7 +53,7 @@ impl DirLock {
         file.set_len(0)
             .and_then(|()| file.write_all_at(pid.as_bytes(), 0))
             .map_err(|e| Error::io(&path, "write lock file", e))?;
-        Ok(DirLock { _file: file })
+        Ok(DirLock { file })
     }
 }
 

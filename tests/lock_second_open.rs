@@ -81,6 +81,9 @@ fn second_open_from_another_process_is_locked() {
     assert_eq!(store.get(b"child").unwrap(), Some(b"was here".to_vec()));
 }
 
+/// Regression: this failed now and then while `second_open_from_another_process_is_locked`
+/// ran in parallel. Its child, between fork and exec, shared the lock file's description,
+/// so closing the file did not release the flock; `DirLock` now unlocks explicitly.
 #[test]
 fn lock_is_released_when_the_last_handle_drops() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,4 +96,24 @@ fn lock_is_released_when_the_last_handle_drops() {
     ));
     drop(clone);
     common::fast_options().open(dir.path()).unwrap();
+}
+
+#[test]
+fn lock_is_released_while_other_threads_spawn_processes() {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Command::new("true").status();
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..200 {
+        let store = common::open_fast(dir.path());
+        drop(store);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    spawner.join().unwrap();
 }

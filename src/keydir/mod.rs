@@ -4,21 +4,24 @@
 //! do not contend on one lock word and a writer blocks only the readers of one shard, for
 //! the duration of one hash-table update. No I/O happens here.
 
+mod prefetch;
 mod shard;
+mod table;
 
 use std::hash::BuildHasher;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use hashbrown::DefaultHashBuilder;
+use foldhash::quality::RandomState;
 
 use crate::format::record_len;
+use prefetch::LineHint;
 use shard::Shard;
 pub(crate) use shard::{ArenaFull, Upsert};
 
 /// Number of shards; a power of two.
 const SHARDS: usize = 64;
-/// The shard is chosen by hash bits that neither hashbrown's bucket index (low bits) nor
-/// its control byte (top 7 bits) uses, so keys within a shard stay evenly spread.
+/// The shard is chosen by hash bits that neither the table's group index (low bits) nor its
+/// tag (top 8 bits) uses, so keys within a shard stay evenly spread.
 const SHARD_SHIFT: u32 = 40;
 
 /// Where the newest record of a key lives, and what the index needs to know about it.
@@ -47,24 +50,44 @@ impl Entry {
 
 pub(crate) struct Keydir {
     shards: Box<[RwLock<Shard>]>,
-    build: DefaultHashBuilder,
+    /// Per shard, where its table lines are (for lock-free prefetching).
+    hints: Box<[LineHint]>,
+    build: RandomState,
 }
 
 impl Default for Keydir {
     fn default() -> Self {
         Keydir {
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
-            build: DefaultHashBuilder::default(),
+            hints: (0..SHARDS).map(|_| LineHint::default()).collect(),
+            build: RandomState::default(),
         }
     }
 }
 
 impl Keydir {
     fn locate(&self, key: &[u8]) -> (u64, &RwLock<Shard>) {
-        let hash = self.build.hash_one(key);
-        let index = (hash >> SHARD_SHIFT) as usize & (SHARDS - 1);
+        let (hash, index) = self.index_of(key);
         #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]
         (hash, &self.shards[index])
+    }
+
+    fn index_of(&self, key: &[u8]) -> (u64, usize) {
+        let hash = self.build.hash_one(key);
+        (hash, (hash >> SHARD_SHIFT) as usize & (SHARDS - 1))
+    }
+
+    /// Runs `f` on the shard of `key` under its write lock, then republishes the shard's
+    /// line hint (the table may have been reallocated).
+    fn modify<R>(&self, key: &[u8], f: impl FnOnce(&mut Shard, u64) -> R) -> R {
+        let (hash, index) = self.index_of(key);
+        #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]
+        let (shard, hint) = (&self.shards[index], &self.hints[index]);
+        let mut shard = Self::write(shard);
+        let result = f(&mut shard, hash);
+        let (base, mask) = shard.line_hint();
+        hint.publish(base, mask);
+        result
     }
 
     fn read(shard: &RwLock<Shard>) -> RwLockReadGuard<'_, Shard> {
@@ -82,25 +105,38 @@ impl Keydir {
         Self::read(shard).get(hash, key)
     }
 
+    /// Hints that `key` is about to be updated: its table line is fetched into cache while
+    /// the caller does other work (the writer's `write(2)`).
+    pub(crate) fn prefetch(&self, key: &[u8]) {
+        let (hash, index) = self.index_of(key);
+        if let Some(hint) = self.hints.get(index) {
+            hint.prefetch(hash);
+        }
+    }
+
     pub(crate) fn upsert(&self, key: &[u8], entry: Entry) -> Result<Option<Entry>, ArenaFull> {
-        let (hash, shard) = self.locate(key);
-        Self::write(shard).upsert(&self.build, hash, key, entry)
+        self.modify(key, |shard, hash| {
+            shard.upsert(&self.build, hash, key, entry)
+        })
     }
 
     pub(crate) fn upsert_if_newer(&self, key: &[u8], entry: Entry) -> Result<Upsert, ArenaFull> {
-        let (hash, shard) = self.locate(key);
-        Self::write(shard).upsert_if_newer(&self.build, hash, key, entry)
+        self.modify(key, |shard, hash| {
+            shard.upsert_if_newer(&self.build, hash, key, entry)
+        })
     }
 
     pub(crate) fn remove(&self, key: &[u8]) -> Option<Entry> {
-        let (hash, shard) = self.locate(key);
-        Self::write(shard).remove(&self.build, hash, key)
+        self.modify(key, |shard, hash| shard.remove(&self.build, hash, key))
     }
 
     /// Removes every entry for which `keep` returns false.
     pub(crate) fn retain(&self, mut keep: impl FnMut(&[u8], &Entry) -> bool) {
-        for shard in self.shards.iter() {
-            Self::write(shard).retain(&self.build, &mut keep);
+        for (shard, hint) in self.shards.iter().zip(self.hints.iter()) {
+            let mut shard = Self::write(shard);
+            shard.retain(&self.build, &mut keep);
+            let (base, mask) = shard.line_hint();
+            hint.publish(base, mask);
         }
     }
 

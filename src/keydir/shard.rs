@@ -15,7 +15,8 @@
 //!      4    4 record offset in the segment
 //!      8    4 value length
 //!     12    2 key length
-//!     14    1 flags: bit 0 = has expiry, bit 1 = tombstone (only while recovering)
+//!     14    1 flags: bit 0 = has expiry, bit 1 = tombstone (only while recovering),
+//!                  bit 2 = dead (garbage: no table slot points here any more)
 //!     15    1 zero
 //!     16    8 sequence number
 //!     24    8 expiry in unix ms         (only when flag bit 0 is set)
@@ -24,9 +25,8 @@
 
 use std::hash::BuildHasher;
 
-use hashbrown::HashTable;
-
 use super::Entry;
+use super::table::{Probe, Table};
 use crate::format::MAX_KEY_LEN;
 
 const ALIGN: usize = 4;
@@ -34,6 +34,7 @@ const FIXED_LEN: usize = 24;
 const EXPIRY_LEN: usize = 8;
 const FLAG_HAS_EXPIRY: u8 = 1;
 const FLAG_TOMBSTONE: u8 = 2;
+const FLAG_DEAD: u8 = 4;
 /// Below this much garbage a shard is never compacted: small shards are not worth it.
 const MIN_GARBAGE_TO_COMPACT: usize = 64 * 1024;
 /// Largest arena a `u32` slot can address.
@@ -56,7 +57,7 @@ pub(crate) enum Upsert {
 
 #[derive(Default)]
 pub(crate) struct Shard {
-    table: HashTable<u32>,
+    table: Table,
     arena: Vec<u8>,
     garbage: usize,
 }
@@ -99,6 +100,28 @@ fn entry_bytes(arena: &[u8], slot: u32) -> &[u8] {
     let has_expiry = fixed.get(14).is_some_and(|f| f & FLAG_HAS_EXPIRY != 0);
     let len = FIXED_LEN + if has_expiry { EXPIRY_LEN } else { 0 } + key_len;
     arena.get(pos..pos + len).unwrap_or(&[])
+}
+
+/// Flags the entry in `slot` as garbage, so that walks of the arena skip it.
+fn mark_dead(arena: &mut [u8], slot: u32) {
+    if let Some(flags) = arena.get_mut(slot as usize * ALIGN + 14) {
+        *flags |= FLAG_DEAD;
+    }
+}
+
+/// Calls `f` with the slot and key of every live entry, in arena order (a sequential read).
+fn for_each_live(arena: &[u8], mut f: impl FnMut(u32, &[u8])) {
+    let mut pos = 0;
+    while let Some(fixed) = arena.get(pos..pos + FIXED_LEN) {
+        let key_len = read_u16(fixed, 12) as usize;
+        let flags = fixed.get(14).copied().unwrap_or(0);
+        if flags & FLAG_DEAD == 0 {
+            // Arena positions are below 16 GiB, so pos / ALIGN fits in u32.
+            let slot = u32::try_from(pos / ALIGN).unwrap_or(u32::MAX);
+            f(slot, key_of(entry_bytes(arena, slot)));
+        }
+        pos += entry_size(key_len, flags & FLAG_HAS_EXPIRY != 0);
+    }
 }
 
 fn key_of(bytes: &[u8]) -> &[u8] {
@@ -178,8 +201,13 @@ impl Shard {
     pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<Entry> {
         let arena = &self.arena;
         self.table
-            .find(hash, |&slot| key_of(entry_bytes(arena, slot)) == key)
-            .map(|&slot| decode_entry(entry_bytes(arena, slot)))
+            .find(hash, |slot| key_of(entry_bytes(arena, slot)) == key)
+            .map(|pos| decode_entry(entry_bytes(arena, self.table.slot(pos))))
+    }
+
+    /// Where the table's lines are; see `prefetch::LineHint`.
+    pub(crate) fn line_hint(&self) -> (usize, usize) {
+        self.table.line_hint()
     }
 
     /// Inserts or replaces `key`'s entry unless the present entry has a sequence number at
@@ -227,32 +255,35 @@ impl Shard {
             garbage,
         } = self;
         let new_size = entry_size(key.len(), entry.expiry_ms != 0);
-        match table.find_entry(hash, |&slot| key_of(entry_bytes(arena, slot)) == key) {
-            Ok(mut occupied) => {
-                let slot = *occupied.get();
+        let found = table.probe(
+            hash,
+            |slot| key_of(entry_bytes(arena, slot)) == key,
+            |insert| for_each_live(arena, |slot, key| insert(slot, build.hash_one(key))),
+        );
+        match found {
+            Probe::Found(pos) => {
+                let slot = table.slot(pos);
                 let old = decode_entry(entry_bytes(arena, slot));
                 if only_if_newer && old.seq >= entry.seq {
                     return Ok(Upsert::Kept(old));
                 }
                 let old_size = entry_size(key.len(), old.expiry_ms != 0);
                 if old_size == new_size {
-                    let pos = slot as usize * ALIGN;
-                    if let Some(dst) = arena.get_mut(pos..pos + new_size) {
+                    let at = slot as usize * ALIGN;
+                    if let Some(dst) = arena.get_mut(at..at + new_size) {
                         encode_entry(dst, key_len, &entry, Some(key));
                     }
                 } else {
                     let new_slot = append(arena, key_len, &entry, key)?;
-                    *occupied.get_mut() = new_slot;
+                    table.set_slot(pos, new_slot);
+                    mark_dead(arena, slot);
                     *garbage += old_size;
                 }
                 Ok(Upsert::Replaced(old))
             }
-            Err(absent) => {
+            Probe::Vacant(pos) => {
                 let slot = append(arena, key_len, &entry, key)?;
-                let arena: &Vec<u8> = arena;
-                absent.into_table().insert_unique(hash, slot, |&s| {
-                    build.hash_one(key_of(entry_bytes(arena, s)))
-                });
+                table.insert_at(pos, hash, slot);
                 Ok(Upsert::Inserted)
             }
         }
@@ -270,9 +301,10 @@ impl Shard {
         new: Entry,
     ) -> bool {
         let Shard { table, arena, .. } = self;
-        let Some(&slot) = table.find(hash, |&slot| key_of(entry_bytes(arena, slot)) == key) else {
+        let Some(pos) = table.find(hash, |slot| key_of(entry_bytes(arena, slot)) == key) else {
             return false;
         };
+        let slot = table.slot(pos);
         let old = decode_entry(entry_bytes(arena, slot));
         if old.seq != expected_seq || old.expiry_ms != new.expiry_ms {
             return false;
@@ -302,11 +334,10 @@ impl Shard {
             arena,
             garbage,
         } = self;
-        let occupied = table
-            .find_entry(hash, |&slot| key_of(entry_bytes(arena, slot)) == key)
-            .ok()?;
-        let (slot, _) = occupied.remove();
+        let pos = table.find(hash, |slot| key_of(entry_bytes(arena, slot)) == key)?;
+        let slot = table.remove_at(pos);
         let old = decode_entry(entry_bytes(arena, slot));
+        mark_dead(arena, slot);
         *garbage += entry_size(key.len(), old.expiry_ms != 0);
         self.maybe_compact(build);
         Some(old)
@@ -324,12 +355,13 @@ impl Shard {
             garbage,
         } = self;
         table.retain(|slot| {
-            let bytes = entry_bytes(arena, *slot);
+            let bytes = entry_bytes(arena, slot);
             let entry = decode_entry(bytes);
             let key = key_of(bytes);
             let kept = keep(key, &entry);
             if !kept {
                 *garbage += entry_size(key.len(), entry.expiry_ms != 0);
+                mark_dead(arena, slot);
             }
             kept
         });
@@ -337,7 +369,7 @@ impl Shard {
     }
 
     pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8], &Entry)) {
-        for &slot in self.table.iter() {
+        for slot in self.table.slots() {
             let bytes = entry_bytes(&self.arena, slot);
             f(key_of(bytes), &decode_entry(bytes));
         }
@@ -354,7 +386,7 @@ impl Shard {
     fn compact<S: BuildHasher>(&mut self, build: &S) {
         let live_bytes = self.arena.len().saturating_sub(self.garbage);
         let mut fresh = Vec::with_capacity(live_bytes);
-        for slot in self.table.iter_mut() {
+        for slot in self.table.slots_mut() {
             let bytes = entry_bytes(&self.arena, *slot);
             let padded = bytes.len().div_ceil(ALIGN) * ALIGN;
             // `fresh` is smaller than the old arena, so the new slot always fits in u32.
@@ -365,13 +397,9 @@ impl Shard {
         }
         self.arena = fresh;
         self.garbage = 0;
-        // After mass deletion the table may be mostly empty buckets; give them back.
-        if self.table.capacity() > 64 && self.table.len() < self.table.capacity() / 4 {
-            let arena = &self.arena;
-            self.table.shrink_to(self.table.len(), |&s| {
-                build.hash_one(key_of(entry_bytes(arena, s)))
-            });
-        }
+        // After mass deletion the table may be mostly empty groups; give them back.
+        let Shard { table, arena, .. } = self;
+        table.shrink(|insert| for_each_live(arena, |slot, key| insert(slot, build.hash_one(key))));
     }
 }
 
@@ -398,7 +426,6 @@ fn append(arena: &mut Vec<u8>, key_len: u16, entry: &Entry, key: &[u8]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hashbrown::DefaultHashBuilder;
     use proptest::prelude::*;
     use std::collections::HashMap;
 
@@ -423,7 +450,7 @@ mod tests {
 
     #[test]
     fn insert_get_replace_remove() {
-        let b = DefaultHashBuilder::default();
+        let b = foldhash::quality::RandomState::default();
         let mut s = Shard::default();
         let h = b.hash_one(b"k");
         assert_eq!(s.upsert(&b, h, b"k", entry(1, 0)), Ok(None));
@@ -442,7 +469,7 @@ mod tests {
 
     #[test]
     fn upsert_if_newer_keeps_higher_sequence() {
-        let b = DefaultHashBuilder::default();
+        let b = foldhash::quality::RandomState::default();
         let mut s = Shard::default();
         let h = b.hash_one(b"k");
         assert_eq!(
@@ -465,7 +492,7 @@ mod tests {
 
     #[test]
     fn relocate_only_when_sequence_matches() {
-        let b = DefaultHashBuilder::default();
+        let b = foldhash::quality::RandomState::default();
         let mut s = Shard::default();
         let h = b.hash_one(b"k");
         s.upsert(&b, h, b"k", entry(5, 0)).unwrap();
@@ -502,7 +529,7 @@ mod tests {
     proptest! {
         #[test]
         fn matches_hashmap_model(ops in proptest::collection::vec(op(), 1..400)) {
-            let b = DefaultHashBuilder::default();
+            let b = foldhash::quality::RandomState::default();
             let mut s = Shard::default();
             let mut model: HashMap<Vec<u8>, Entry> = HashMap::new();
             for op in ops {
@@ -537,6 +564,13 @@ mod tests {
                 assert_eq!(model.get(k), Some(e));
             });
             prop_assert_eq!(seen, model.len());
+            // The arena walk that refills a growing table sees exactly the live entries.
+            let mut walked: Vec<Vec<u8>> = Vec::new();
+            for_each_live(&s.arena, |_, k| walked.push(k.to_vec()));
+            walked.sort();
+            let mut live: Vec<Vec<u8>> = model.keys().cloned().collect();
+            live.sort();
+            prop_assert_eq!(walked, live);
         }
     }
 }
