@@ -1,4 +1,5 @@
-//! Read-only memory maps of segment files: the crate's one module with `unsafe` code.
+//! Read-only memory maps of segment files: the crate's one module with `unsafe` memory
+//! access (the only other `unsafe` is a cache-prefetch hint in `keydir/prefetch.rs`).
 //!
 //! # SAFETY contract
 //!
