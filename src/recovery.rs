@@ -75,14 +75,13 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
             active_len = valid_len;
         }
         state.usage.entry(id).or_default().total_bytes = valid_len;
-        let map_len = if newest {
-            options.max_segment_size.max(valid_len)
+        let segment = if newest {
+            let map_len = options.max_segment_size.max(valid_len);
+            Segment::from_file(id, path, file, valid_len, map_len, options)?
         } else {
-            valid_len
+            Segment::sealed_from_file(id, path, file, valid_len, options)?
         };
-        segments.push(Arc::new(Segment::from_file(
-            id, path, file, valid_len, map_len, options,
-        )?));
+        segments.push(Arc::new(segment));
     }
 
     if segments.is_empty() {

@@ -294,7 +294,12 @@ impl Engine {
             .max_segment_size
             .max(FILE_HEADER_LEN as u64 + needed);
         let segment = Arc::new(Segment::create(&self.dir, id, map_len, &self.options)?);
-        let set = self.segments.load().with(Arc::clone(&segment));
+        let mut set = self.segments.load().with(Arc::clone(&segment));
+        // Readers of the sealed segment no longer need its file descriptor. Best effort:
+        // if it cannot be remapped, the segment keeps its descriptor and works as before.
+        if let Ok(Some(sealed)) = w.active.sealed(&self.options) {
+            set = set.replaced(Arc::new(sealed));
+        }
         self.segments.store(Arc::new(set));
         let sealed_id = w.active.id();
         let sealed_usage = std::mem::replace(

@@ -43,10 +43,14 @@ pub(crate) fn list_segment_ids(dir: &Path) -> Result<Vec<u32>> {
 }
 
 /// An open segment file, shared by the writer, readers and (later) merge.
+///
+/// A sealed segment read through a memory map holds no file descriptor (the mapping keeps
+/// the file open in the kernel), so a store of many segments holds only a few descriptors.
 pub(crate) struct Segment {
     id: u32,
     path: PathBuf,
-    file: File,
+    /// `None` for a sealed, mapped segment.
+    file: Option<File>,
     io: Io,
     map: Option<MappedFile>,
     /// Bytes of the file that hold complete, published records. Readers never look past it.
@@ -78,6 +82,34 @@ impl Segment {
         Segment::from_file(id, path, file, FILE_HEADER_LEN as u64, map_len, options)
     }
 
+    /// Wraps a sealed segment file whose first `readable_len` bytes are valid.
+    pub(crate) fn sealed_from_file(
+        id: u32,
+        path: PathBuf,
+        file: File,
+        readable_len: u64,
+        options: &Options,
+    ) -> Result<Segment> {
+        let mut segment = Segment::from_file(id, path, file, readable_len, readable_len, options)?;
+        if segment.map.is_some() {
+            segment.file = None;
+        }
+        Ok(segment)
+    }
+
+    /// The sealed form of this (formerly active) segment: mapped to its exact length and
+    /// without a file descriptor, when reads go through maps. `None` when nothing changes.
+    pub(crate) fn sealed(&self, options: &Options) -> Result<Option<Segment>> {
+        let (Some(file), Some(_)) = (&self.file, &self.map) else {
+            return Ok(None);
+        };
+        let file = file
+            .try_clone()
+            .map_err(fs::io_err(&self.path, "duplicate file handle"))?;
+        let len = self.readable_len.load(Ordering::Acquire);
+        Segment::sealed_from_file(self.id, self.path.clone(), file, len, options).map(Some)
+    }
+
     /// Wraps an open segment file whose first `readable_len` bytes are valid.
     pub(crate) fn from_file(
         id: u32,
@@ -98,7 +130,7 @@ impl Segment {
         Ok(Segment {
             id,
             path,
-            file,
+            file: Some(file),
             io: options.io.clone(),
             map,
             readable_len: AtomicU64::new(readable_len),
@@ -109,9 +141,21 @@ impl Segment {
         self.id
     }
 
+    /// The file, which only sealed mapped segments lack (and nothing writes to those).
+    fn file(&self) -> Result<&File> {
+        self.file.as_ref().ok_or_else(|| {
+            Error::io(
+                &self.path,
+                "use sealed segment",
+                std::io::Error::other("a sealed segment has no open file"),
+            )
+        })
+    }
+
     /// Writes `bytes` at `offset` (the writer's end of file). Not yet visible to readers.
     pub(crate) fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
-        self.io.write_all_at(&self.file, &self.path, bytes, offset)
+        self.io
+            .write_all_at(self.file()?, &self.path, bytes, offset)
     }
 
     /// Makes the first `len` bytes visible to readers. Called after the bytes are written.
@@ -121,11 +165,11 @@ impl Segment {
 
     /// Cuts the file back to `len` bytes (only ever beyond the readable length).
     pub(crate) fn truncate(&self, len: u64) -> Result<()> {
-        self.io.set_len(&self.file, &self.path, len)
+        self.io.set_len(self.file()?, &self.path, len)
     }
 
     pub(crate) fn sync(&self) -> Result<()> {
-        self.io.sync_data(&self.file, &self.path)
+        self.io.sync_data(self.file()?, &self.path)
     }
 
     /// Reads the put record of `key` at `offset` (one read), verifies its checksum and that
@@ -152,7 +196,7 @@ impl Segment {
             None => {
                 let mut buf = vec![0u8; len];
                 self.io
-                    .read_exact_at(&self.file, &self.path, &mut buf, u64::from(offset))?;
+                    .read_exact_at(self.file()?, &self.path, &mut buf, u64::from(offset))?;
                 self.verify(&buf, offset, key).map(<[u8]>::to_vec)
             }
         }
@@ -185,6 +229,17 @@ impl SegmentSet {
             .binary_search_by_key(&id, |s| s.id)
             .ok()
             .and_then(|i| self.segments.get(i))
+    }
+
+    /// A copy of this set with `segment` in place of the one with the same id.
+    pub(crate) fn replaced(&self, segment: Arc<Segment>) -> SegmentSet {
+        let mut segments = self.segments.clone();
+        if let Ok(at) = segments.binary_search_by_key(&segment.id, |s| s.id) {
+            if let Some(slot) = segments.get_mut(at) {
+                *slot = segment;
+            }
+        }
+        SegmentSet { segments }
     }
 
     /// A copy of this set with `segment` added.
