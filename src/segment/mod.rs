@@ -234,10 +234,10 @@ impl SegmentSet {
     /// A copy of this set with `segment` in place of the one with the same id.
     pub(crate) fn replaced(&self, segment: Arc<Segment>) -> SegmentSet {
         let mut segments = self.segments.clone();
-        if let Ok(at) = segments.binary_search_by_key(&segment.id, |s| s.id) {
-            if let Some(slot) = segments.get_mut(at) {
-                *slot = segment;
-            }
+        if let Ok(at) = segments.binary_search_by_key(&segment.id, |s| s.id)
+            && let Some(slot) = segments.get_mut(at)
+        {
+            *slot = segment;
         }
         SegmentSet { segments }
     }
