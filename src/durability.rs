@@ -1,21 +1,16 @@
-//! fsync coordination: group commit for [`SyncPolicy::Always`](crate::SyncPolicy::Always)
-//! and explicit `sync()`.
+//! fsync coordination, shared by everyone who needs records durable: write combiners under
+//! [`SyncPolicy::Always`](crate::SyncPolicy::Always), explicit `sync()`, the interval thread
+//! and `close`.
 //!
-//! Writers append under the writer lock and release it before waiting here. One waiter at a
-//! time leads: it fsyncs the active segment, which makes durable every record appended
-//! before the fsync started, and wakes the writers that fsync covered. Three details make
-//! the groups large:
+//! One caller at a time leads: it fsyncs the active segment, which makes durable every
+//! record appended before the fsync started, and wakes the callers that fsync covered.
+//! Callers sleep on one of two condition variables: the one of the fsync in flight if it
+//! covers them, otherwise the one of the next fsync, so finishing an fsync wakes only the
+//! callers it covered (plus one of the next, to lead it).
 //!
-//! - **Gathering.** A new leader first waits (briefly, bounded by the duration of the last
-//!   fsync) until as many records are pending as the last fsync covered. Without this, the
-//!   writers woken by one fsync re-arrive just after the next one started and the groups
-//!   alternate between a few and the rest.
-//! - **Targeted wake-ups.** Waiters sleep on one of two condition variables: the one of the
-//!   fsync in flight if it covers them, otherwise the one of the next fsync. Finishing an
-//!   fsync wakes only the writers it covered (plus one waiter of the next, to lead it), not
-//!   every thread waiting.
-//! - **Lock order.** Durability state, then the writer lock (to read the last sequence
-//!   number); never the other way round.
+//! Lock order: durability state, then the writer lock (to read the last sequence number);
+//! never the other way round. (Gathering writers into large groups happens before this, in
+//! `combine.rs`.)
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -25,15 +20,10 @@ use crate::engine::{Engine, lock};
 use crate::error::Result;
 use crate::options::SyncPolicy;
 
-/// Upper bound on how long a leader waits for its group to assemble.
-const MAX_GATHER: Duration = Duration::from_millis(2);
-
 pub(crate) struct Durability {
     state: Mutex<SyncState>,
     /// Waiters for the fsync of generation `g` sleep on `covered[g % 2]`.
     covered: [Condvar; 2],
-    /// Wakes a gathering leader when another writer starts waiting.
-    arrived: Condvar,
 }
 
 struct SyncState {
@@ -41,17 +31,12 @@ struct SyncState {
     synced_seq: u64,
     /// A leader is gathering or running an fsync.
     syncing: bool,
-    /// The last sequence number the fsync in flight covers; `u64::MAX` while its leader is
-    /// still gathering (everyone waiting then will be covered).
+    /// The last sequence number the fsync in flight covers.
     in_flight_target: u64,
     /// Generation of the fsync in flight, or of the next one when none is.
     generation: u64,
-    /// How many records the last fsync covered.
-    last_group: u64,
     /// How long the last fsync took.
     last_fsync: Duration,
-    /// A leader is waiting on `arrived`.
-    gathering: bool,
 }
 
 impl Durability {
@@ -62,17 +47,19 @@ impl Durability {
                 syncing: false,
                 in_flight_target: 0,
                 generation: 0,
-                last_group: 1,
                 last_fsync: Duration::ZERO,
-                gathering: false,
             }),
             covered: [Condvar::new(), Condvar::new()],
-            arrived: Condvar::new(),
         }
     }
 
     fn wait<'a>(cv: &Condvar, guard: MutexGuard<'a, SyncState>) -> MutexGuard<'a, SyncState> {
         cv.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How long the last fsync took (zero before the first).
+    pub(crate) fn last_fsync(&self) -> Duration {
+        lock(&self.state).last_fsync
     }
 
     #[allow(clippy::indexing_slicing, reason = "index is a generation modulo 2")]
@@ -108,9 +95,6 @@ impl Engine {
             }
             self.check_poisoned()?;
             if state.syncing {
-                if state.gathering {
-                    d.arrived.notify_one();
-                }
                 let generation = if seq <= state.in_flight_target {
                     state.generation
                 } else {
@@ -126,43 +110,23 @@ impl Engine {
         }
     }
 
-    /// Gathers a group, fsyncs once for all of it, records the result and wakes the group.
-    /// Called and returns with the state locked; the fsync itself runs unlocked.
+    /// fsyncs once for every record written so far, records the result and wakes the
+    /// callers it covered. Called and returns with the state locked; the fsync itself runs
+    /// unlocked.
     fn lead_fsync<'a>(
         &'a self,
         mut state: MutexGuard<'a, SyncState>,
     ) -> (MutexGuard<'a, SyncState>, Result<()>) {
         let d = &self.durability;
         state.syncing = true;
-        state.in_flight_target = u64::MAX;
 
-        let deadline = Instant::now() + state.last_fsync.min(MAX_GATHER);
-        loop {
-            let pending = self
-                .written_seq
-                .load(Ordering::Acquire)
-                .saturating_sub(state.synced_seq);
-            let now = Instant::now();
-            if pending >= state.last_group || now >= deadline {
-                break;
-            }
-            state.gathering = true;
-            state = d
-                .arrived
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-            state.gathering = false;
-        }
-
-        // Everyone waiting wrote its record before registering, so this snapshot covers
-        // the whole group.
+        // Everyone waiting wrote its records before registering, so this snapshot covers
+        // all of them.
         let (segment, target) = {
             let writer = self.lock_writer();
             (Arc::clone(&writer.active), writer.last_seq())
         };
         state.in_flight_target = target;
-        let group = target.saturating_sub(state.synced_seq);
         let generation = state.generation;
         drop(state);
 
@@ -174,7 +138,6 @@ impl Engine {
         state.syncing = false;
         state.generation += 1;
         state.last_fsync = took;
-        state.last_group = group.max(1);
         match &synced {
             Ok(()) => {
                 self.fsyncs.fetch_add(1, Ordering::Relaxed);

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
 
+use crate::combine::WriteQueue;
 use crate::durability::Durability;
 use crate::error::{Error, Result};
 use crate::keydir::Keydir;
@@ -24,6 +25,8 @@ pub(crate) struct Engine {
     /// The one logical writer. Every change to the keydir or the segment set happens while
     /// this is held, so read-modify-write operations are atomic.
     pub(crate) writer: Mutex<Writer>,
+    /// Jobs of writers waiting for the writer lock's holder to append them.
+    pub(crate) queue: WriteQueue,
     pub(crate) durability: Durability,
     closed: AtomicBool,
     poisoned: AtomicBool,
@@ -60,6 +63,7 @@ impl Engine {
             keydir,
             segments: ArcSwap::from_pointee(segments),
             writer: Mutex::new(writer),
+            queue: WriteQueue::default(),
             durability: Durability::new(synced_seq),
             closed: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),

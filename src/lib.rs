@@ -38,6 +38,7 @@
 )]
 
 mod background;
+mod combine;
 mod durability;
 mod engine;
 mod error;

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use crate::background::Periodic;
+use crate::combine::{Job, Outcome};
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
 use crate::lock::DirLock;
@@ -13,7 +14,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
 use crate::segment::SegmentSet;
 use crate::stats::{SegmentStats, Stats};
-use crate::write::{Op, Writer};
+use crate::write::Writer;
 
 /// An open key-value store: a directory of append-only segment files plus an in-memory
 /// index of every key.
@@ -154,18 +155,13 @@ impl Store {
     pub fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
         let engine = self.engine();
         engine.validate_put(key, value)?;
-        let seq = {
-            let mut writer = engine.lock_writer();
-            engine.commit(
-                &mut writer,
-                &[Op::Put {
-                    key,
-                    value,
-                    expiry_ms: 0,
-                }],
-            )?
-        };
-        engine.wait_durable(seq)
+        engine
+            .run(Job::Set {
+                key,
+                value,
+                expiry_ms: 0,
+            })
+            .map(|_| ())
     }
 
     /// The value of `key`, or `None` if it is absent.
@@ -182,16 +178,10 @@ impl Store {
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         let engine = self.engine();
         engine.validate_key(key)?;
-        let seq = {
-            let mut writer = engine.lock_writer();
-            engine.check_writable()?;
-            if engine.keydir.get(key).is_none() {
-                return Ok(false);
-            }
-            engine.commit(&mut writer, &[Op::Delete { key }])?
-        };
-        engine.wait_durable(seq)?;
-        Ok(true)
+        match engine.run(Job::Delete { key })? {
+            Outcome::Deleted(existed) => Ok(existed),
+            Outcome::Written => Ok(true),
+        }
     }
 
     /// Whether `key` is present. Answered from the index, without disk I/O.

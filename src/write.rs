@@ -1,5 +1,6 @@
-//! The write path: validate → encode → append (one write(2)) → publish to the keydir →
-//! (after the writer lock is released) wait for the fsync the policy requires.
+//! The write path's mechanics: encode → append (one write(2)) → publish to the keydir, and
+//! segment rotation. Who appends what, and the wait for durability afterwards, is in
+//! `combine.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,24 @@ pub(crate) enum Op<'a> {
     Delete {
         key: &'a [u8],
     },
+}
+
+/// An op in a commit, and whether it ends its atomic unit (the ops of one job are one unit:
+/// recovery applies all of them or none).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Staged<'a> {
+    pub(crate) op: Op<'a>,
+    pub(crate) ends_unit: bool,
+}
+
+impl<'a> Staged<'a> {
+    /// An op that is a whole unit by itself.
+    pub(crate) fn whole(op: Op<'a>) -> Staged<'a> {
+        Staged {
+            op,
+            ends_unit: true,
+        }
+    }
 }
 
 impl Op<'_> {
@@ -145,15 +164,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Appends `ops` as one atomic unit (one write(2); a batch frame when there are several)
-    /// and publishes them to the keydir. Returns the last sequence number used. The caller
-    /// holds the writer lock and, after releasing it, calls `wait_durable`.
-    pub(crate) fn commit(&self, w: &mut Writer, ops: &[Op<'_>]) -> Result<u64> {
+    /// Appends `staged` with one write(2), each atomic unit framed as a batch, and
+    /// publishes them to the keydir. Returns the last sequence number used. The caller holds
+    /// the writer lock and, after releasing it, calls `wait_durable`.
+    pub(crate) fn commit(&self, w: &mut Writer, staged: &[Staged<'_>]) -> Result<u64> {
         self.check_writable()?;
-        if ops.is_empty() {
+        if staged.is_empty() {
             return Ok(w.last_seq());
         }
-        let total: u64 = ops.iter().map(Op::encoded_len).sum();
+        let total: u64 = staged.iter().map(|s| s.op.encoded_len()).sum();
+        let count = staged.len() as u64;
+        if w.next_seq.checked_add(count).is_none() {
+            return Err(Error::Poisoned {
+                reason: "sequence numbers are exhausted".into(),
+            });
+        }
         if w.active_len + total > self.options.max_segment_size
             && w.active_len > FILE_HEADER_LEN as u64
         {
@@ -162,7 +187,8 @@ impl Engine {
 
         let first_seq = w.next_seq;
         w.buf.clear();
-        for (i, op) in ops.iter().enumerate() {
+        for (i, s) in staged.iter().enumerate() {
+            let op = &s.op;
             let (kind, value, expiry_ms) = match *op {
                 Op::Put {
                     value, expiry_ms, ..
@@ -175,7 +201,7 @@ impl Engine {
                     seq: first_seq + i as u64,
                     expiry_ms,
                     kind,
-                    batch_continues: i + 1 < ops.len(),
+                    batch_continues: !s.ends_unit && i + 1 < staged.len(),
                     key: op.key(),
                     value,
                 },
@@ -188,8 +214,8 @@ impl Engine {
 
         // The keydir update after the syscall would otherwise wait for memory: start
         // fetching the keys' table lines now, so the fetch overlaps the write(2).
-        for op in ops.iter().take(PREFETCH_KEYS) {
-            self.keydir.prefetch(op.key());
+        for s in staged.iter().take(PREFETCH_KEYS) {
+            self.keydir.prefetch(s.op.key());
         }
         let offset = w.active_len;
         if let Err(e) = w.active.write_at(&w.buf, offset) {
@@ -201,14 +227,15 @@ impl Engine {
         }
         w.active_len = offset + total;
         w.active.publish_len(w.active_len);
-        w.next_seq = first_seq + ops.len() as u64;
+        w.next_seq = first_seq + count;
         self.written_seq
             .store(w.last_seq(), std::sync::atomic::Ordering::Release);
         w.active_usage.total_bytes = w.active_len;
 
         let file_id = w.active.id();
         let mut record_offset = offset;
-        for (i, op) in ops.iter().enumerate() {
+        for (i, s) in staged.iter().enumerate() {
+            let op = &s.op;
             let len = op.encoded_len();
             // Offsets fit in u32: segments hold at most 2 GiB plus one record of at most
             // 1 GiB + 64 KiB.

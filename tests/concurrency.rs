@@ -155,3 +155,34 @@ fn group_commit_shares_fsyncs_between_concurrent_writers() {
     );
     assert_eq!(store.len(), writes as usize);
 }
+
+#[test]
+fn concurrent_deletes_of_one_key_report_exactly_one_deletion() {
+    // Combined appends decide each delete against the jobs before it in the same batch.
+    for policy in [SyncPolicy::Always, SyncPolicy::Never] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Options::new().sync_policy(policy).open(dir.path()).unwrap();
+        for round in 0..20u32 {
+            let key = format!("contested-{round}");
+            store.set(key.as_bytes(), b"v").unwrap();
+            let barrier = Arc::new(std::sync::Barrier::new(8));
+            let deleted: usize = (0..8)
+                .map(|_| {
+                    let (store, key, barrier) = (store.clone(), key.clone(), Arc::clone(&barrier));
+                    thread::spawn(move || {
+                        barrier.wait();
+                        store.delete(key.as_bytes()).unwrap()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap()))
+                .sum();
+            assert_eq!(deleted, 1, "round {round} under {policy:?}");
+            assert!(!store.contains(key.as_bytes()));
+        }
+        let dir_path = store.path().to_path_buf();
+        drop(store);
+        assert!(common::open_fast(&dir_path).is_empty());
+    }
+}
