@@ -107,12 +107,18 @@ fn load(store: &Store, keys: &[[u8; 16]]) -> f64 {
 }
 
 fn gets(store: &Store, keys: &[[u8; 16]], threads: usize) -> f64 {
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let store = store.clone();
+    // Each thread reads every key in its own order, shuffled before the clock starts.
+    let orders: Vec<Vec<[u8; 16]>> = (0..threads)
+        .map(|t| {
             let mut order = keys.to_vec();
             Rng(100 + t as u64).shuffle(&mut order);
+            order
+        })
+        .collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for order in orders {
+            let store = store.clone();
             s.spawn(move || {
                 for k in &order {
                     let v = store.get(k).unwrap();
