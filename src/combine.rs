@@ -18,7 +18,7 @@
 //! each job whole; jobs of one combined append are not bound to each other.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -134,8 +134,6 @@ impl Request {
 
 #[derive(Default)]
 struct QueueState {
-    /// Writers inside `run`.
-    in_flight: usize,
     pending: VecDeque<Arc<Request>>,
     /// Someone leads (or has been handed the lead and is waking up).
     leader: bool,
@@ -148,6 +146,9 @@ struct QueueState {
 /// Jobs waiting for a leader.
 #[derive(Default)]
 pub(crate) struct WriteQueue {
+    /// Writers inside `run`. A writer that finds none is alone: no job is queued and no one
+    /// leads, so it may take the fast path without looking at the queue.
+    in_flight: AtomicUsize,
     state: Mutex<QueueState>,
     /// Wakes a gathering leader when a job is queued.
     arrived: Condvar,
@@ -185,26 +186,19 @@ impl Engine {
     /// Runs `job`: appended (possibly together with other writers' jobs), published, and
     /// durable as the policy promises when this returns.
     pub(crate) fn run(&self, job: Job<'_>) -> Result<Outcome> {
-        let mut queue = lock(&self.queue.state);
-        queue.in_flight += 1;
-        let result = self.run_in_flight(queue, job);
-        lock(&self.queue.state).in_flight -= 1;
+        let alone = self.queue.in_flight.fetch_add(1, Ordering::AcqRel) == 0;
+        let writer = if alone { self.try_lock_writer() } else { None };
+        let result = match writer {
+            Some(writer) => self.run_alone(writer, job),
+            None => self.run_queued(job),
+        };
+        self.queue.in_flight.fetch_sub(1, Ordering::AcqRel);
         result
     }
 
-    fn run_in_flight(
-        &self,
-        mut queue: MutexGuard<'_, QueueState>,
-        job: Job<'_>,
-    ) -> Result<Outcome> {
-        if queue.in_flight == 1
-            && queue.pending.is_empty()
-            && !queue.leader
-            && let Some(writer) = self.try_lock_writer()
-        {
-            drop(queue);
-            return self.run_alone(writer, job);
-        }
+    /// The slow path: queue the job and wait for a leader (possibly this thread) to run it.
+    fn run_queued(&self, job: Job<'_>) -> Result<Outcome> {
+        let mut queue = lock(&self.queue.state);
         let request = Arc::new(Request {
             job: OwnedJob::from_job(job),
             owner: std::thread::current(),
@@ -235,10 +229,15 @@ impl Engine {
 
     /// The fast path: append `job` under the lock already held, release, wait for durability.
     fn run_alone(&self, mut writer: MutexGuard<'_, Writer>, job: Job<'_>) -> Result<Outcome> {
-        let (mut outcomes, last_seq) = self.execute(&mut writer, &[job])?;
+        self.check_writable()?;
+        let mut staged = None;
+        let outcome = self.stage(job, &[], |s| staged = Some(s));
+        let last_seq = match staged {
+            Some(s) => Some(self.commit(&mut writer, &[s])?),
+            None => None,
+        };
         // Released before the wait so that others append during this fsync.
         drop(writer);
-        let outcome = outcomes.pop().unwrap_or(Ok(Outcome::Written));
         if let Some(seq) = last_seq {
             self.wait_durable(seq)?;
         }
@@ -309,37 +308,52 @@ impl Engine {
         self.check_writable()?;
         let mut staged: Vec<Staged<'_>> = Vec::with_capacity(jobs.len());
         let mut outcomes = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match *job {
-                Job::Set {
-                    key,
-                    value,
-                    expiry_ms,
-                } => {
-                    staged.push(Staged::whole(Op::Put {
-                        key,
-                        value,
-                        expiry_ms,
-                    }));
-                    outcomes.push(Ok(Outcome::Written));
-                }
-                Job::Delete { key } => {
-                    let exists = match staged_state(&staged, key) {
-                        Some(present) => present,
-                        None => self.keydir.get(key).is_some(),
-                    };
-                    if exists {
-                        staged.push(Staged::whole(Op::Delete { key }));
-                    }
-                    outcomes.push(Ok(Outcome::Deleted(exists)));
-                }
-            }
+        for &job in jobs {
+            let mut op = None;
+            outcomes.push(self.stage(job, &staged, |s| op = Some(s)));
+            staged.extend(op);
         }
         if staged.is_empty() {
             return Ok((outcomes, None));
         }
         let last_seq = self.commit(writer, &staged)?;
         Ok((outcomes, Some(last_seq)))
+    }
+}
+
+impl Engine {
+    /// Decides what `job` appends, given the ops `before` it in the same append, passes the
+    /// ops to `push` and returns the job's outcome.
+    fn stage<'a>(
+        &self,
+        job: Job<'a>,
+        before: &[Staged<'a>],
+        mut push: impl FnMut(Staged<'a>),
+    ) -> Result<Outcome> {
+        match job {
+            Job::Set {
+                key,
+                value,
+                expiry_ms,
+            } => {
+                push(Staged::whole(Op::Put {
+                    key,
+                    value,
+                    expiry_ms,
+                }));
+                Ok(Outcome::Written)
+            }
+            Job::Delete { key } => {
+                let exists = match staged_state(before, key) {
+                    Some(present) => present,
+                    None => self.keydir.get(key).is_some(),
+                };
+                if exists {
+                    push(Staged::whole(Op::Delete { key }));
+                }
+                Ok(Outcome::Deleted(exists))
+            }
+        }
     }
 }
 
