@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::format::{FILE_HEADER_LEN, Record, RecordKind, encode_record, record_len};
+use crate::format::{FILE_HEADER_LEN, MAX_SEQ, Record, RecordKind, encode_record, record_len};
 use crate::keydir::Entry;
 use crate::segment::Segment;
 
@@ -174,7 +174,8 @@ impl Engine {
         }
         let total: u64 = staged.iter().map(|s| s.op.encoded_len()).sum();
         let count = staged.len() as u64;
-        if w.next_seq.checked_add(count).is_none() {
+        if w.next_seq.saturating_add(count - 1) > MAX_SEQ {
+            // Unreachable in practice (2^63 writes); refuse rather than wrap.
             return Err(Error::Poisoned {
                 reason: "sequence numbers are exhausted".into(),
             });

@@ -140,3 +140,48 @@ fn future_format_version_is_named() {
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
 }
+
+/// Found by the `open_segment_image` fuzz target: a checksummed record with sequence number
+/// u64::MAX made open overflow computing the next one (in release builds the next write then
+/// reused an old sequence number and lost on reopen). Sequence numbers above the format's
+/// MAX_SEQ are now out of range: corruption, never a torn tail.
+#[test]
+fn record_with_sequence_number_above_the_format_limit_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.set(b"a", b"1").unwrap();
+    store.set(b"k1", b"old").unwrap();
+    drop(store);
+    let newest = common::newest_segment(dir.path());
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let last = bytes.len() - common::record_len(2, 3) as usize;
+    // Rewrite the last record's sequence number to u64::MAX with valid checksums, as a
+    // crafted file could.
+    bytes[last + 8..last + 16].copy_from_slice(&u64::MAX.to_le_bytes());
+    let header_crc = crc32fast_hash(&bytes[last + 8..last + 33]);
+    bytes[last + 4..last + 8].copy_from_slice(&header_crc.to_le_bytes());
+    let crc = crc32fast_hash(&bytes[last + 4..]);
+    bytes[last..last + 4].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&newest, &bytes).unwrap();
+    let before = std::fs::read(&newest).unwrap();
+    let (file, offset, reason) = corruption_of(dir.path());
+    assert_eq!((file, offset), (newest.clone(), last as u64));
+    assert!(reason.contains("sequence number"), "{reason}");
+    assert_eq!(std::fs::read(&newest).unwrap(), before, "nothing truncated");
+}
+
+/// CRC32 (IEEE), as the format uses; computed here without reaching into keg's internals.
+fn crc32fast_hash(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -8,6 +8,6 @@ pub mod record;
 
 pub use file_header::{FILE_HEADER_LEN, FORMAT_VERSION, FileHeader, FileHeaderError, FileKind};
 pub use record::{
-    DecodeError, MAX_KEY_LEN, MAX_VALUE_LEN, RECORD_HEADER_LEN, Record, RecordKind, decode_record,
-    encode_record, record_len,
+    DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN, Record, RecordKind,
+    decode_record, encode_record, record_len,
 };

@@ -4,7 +4,8 @@
 //! offset size field
 //!      0    4 crc          CRC32 of bytes 4..end of record (everything after this field)
 //!      4    4 header crc   CRC32 of bytes 8..33 (seq through value length)
-//!      8    8 seq          u64 LE, global sequence number; the highest seq of a key wins
+//!      8    8 seq          u64 LE, global sequence number, at most MAX_SEQ (2^63 - 1);
+//!                          the highest seq of a key wins
 //!     16    8 expiry       u64 LE, absolute unix time in ms; 0 = never expires
 //!     24    1 kind         bits 0-6: 1 = put, 2 = tombstone; bit 7: more records of this
 //!                          atomic batch follow
@@ -40,6 +41,10 @@ const HEADER_CHECKED_START: usize = CRC_LEN + HEADER_CRC_LEN;
 pub const MAX_KEY_LEN: usize = u16::MAX as usize;
 /// The longest value the format accepts (1 GiB); keeps every record offset and length in u32.
 pub const MAX_VALUE_LEN: usize = 1 << 30;
+/// The highest sequence number the format accepts. The top bit is reserved: a store can never
+/// run out (2^63 writes at a million per second take 292,000 years), and a checksummed
+/// record claiming more is not something keg wrote.
+pub const MAX_SEQ: u64 = (1 << 63) - 1;
 
 const KIND_OP_MASK: u8 = 0x7f;
 const KIND_BATCH_CONTINUES: u8 = 0x80;
@@ -113,6 +118,8 @@ pub enum DecodeError {
     UnknownKind(u8),
     /// The header checks out but a length is outside the format's limits.
     LengthOutOfRange,
+    /// The header checks out but the sequence number is above [`MAX_SEQ`].
+    SeqOutOfRange,
     /// The header checks out but the key and value do not match the record checksum.
     Checksum,
 }
@@ -124,24 +131,26 @@ impl std::fmt::Display for DecodeError {
             DecodeError::HeaderChecksum => write!(f, "record header checksum mismatch"),
             DecodeError::UnknownKind(k) => write!(f, "unknown record kind {k:#04x}"),
             DecodeError::LengthOutOfRange => write!(f, "record length field out of range"),
+            DecodeError::SeqOutOfRange => write!(f, "record sequence number out of range"),
             DecodeError::Checksum => write!(f, "record checksum mismatch"),
         }
     }
 }
 
-/// The key or value of a record to encode exceeds the format's limits.
+/// The key or value of a record to encode exceeds the format's limits, or its sequence
+/// number is above [`MAX_SEQ`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordTooLarge;
 
 /// Appends the encoding of `record` to `out` and returns its length.
 ///
-/// Fails, appending nothing, if the key is longer than [`MAX_KEY_LEN`], or the
-/// value is longer than [`MAX_VALUE_LEN`]; callers validate against their own (smaller)
-/// limits first, so this is a last line of defence for the format.
+/// Fails, appending nothing, if the key is longer than [`MAX_KEY_LEN`], the value is
+/// longer than [`MAX_VALUE_LEN`] or the sequence number above [`MAX_SEQ`]; callers validate
+/// against their own (smaller) limits first, so this is a last line of defence.
 pub fn encode_record(out: &mut Vec<u8>, record: &Record<'_>) -> Result<usize, RecordTooLarge> {
     let key_len = record.key.len();
     let value_len = record.value.len();
-    if key_len > MAX_KEY_LEN || value_len > MAX_VALUE_LEN {
+    if key_len > MAX_KEY_LEN || value_len > MAX_VALUE_LEN || record.seq > MAX_SEQ {
         return Err(RecordTooLarge);
     }
     let (Ok(key_len32), Ok(value_len32)) = (u32::try_from(key_len), u32::try_from(value_len))
@@ -230,6 +239,10 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
     {
         return Err(DecodeError::LengthOutOfRange);
     }
+    let seq = LittleEndian::read_u64(seq);
+    if seq > MAX_SEQ {
+        return Err(DecodeError::SeqOutOfRange);
+    }
     let total = record_len(key_len, value_len);
     let body = bytes
         .get(RECORD_HEADER_LEN..total)
@@ -243,7 +256,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
     let (key, value) = body.split_at(key_len);
     Ok((
         Record {
-            seq: LittleEndian::read_u64(seq),
+            seq,
             expiry_ms: LittleEndian::read_u64(expiry),
             kind: record_kind,
             batch_continues: kind_byte & KIND_BATCH_CONTINUES != 0,
@@ -288,7 +301,7 @@ mod tests {
             put(b"key", b""),
             put(b"", b"empty key"),
             Record {
-                seq: u64::MAX,
+                seq: MAX_SEQ,
                 expiry_ms: 1_700_000_000_000,
                 kind: RecordKind::Delete,
                 batch_continues: true,
@@ -346,6 +359,29 @@ mod tests {
         assert_eq!(decode_record(&[0u8; 64]), Err(DecodeError::HeaderChecksum));
     }
 
+    /// Found by the `open_segment_image` fuzz target: a checksummed record with sequence
+    /// number u64::MAX made `open` overflow computing the next one (a panic in debug builds;
+    /// in release, the next write reused sequence number 0 and lost to the old record on
+    /// reopen). Such a record is now out of range.
+    #[test]
+    fn sequence_numbers_above_max_seq_are_out_of_range() {
+        let mut bytes = encode(&put(b"k1", b""));
+        // Rewrite seq to u64::MAX with valid checksums, as a crafted file could.
+        bytes[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+        let header_crc = crc32fast::hash(&bytes[8..33]);
+        bytes[4..8].copy_from_slice(&header_crc.to_le_bytes());
+        let crc = crc32fast::hash(&bytes[4..]);
+        bytes[0..4].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode_record(&bytes), Err(DecodeError::SeqOutOfRange));
+        let mut out = Vec::new();
+        let r = Record {
+            seq: MAX_SEQ + 1,
+            ..put(b"k", b"v")
+        };
+        assert_eq!(encode_record(&mut out, &r), Err(RecordTooLarge));
+        assert!(out.is_empty());
+    }
+
     #[test]
     fn oversized_input_is_refused_by_encoder() {
         let mut out = Vec::new();
@@ -365,7 +401,7 @@ mod tests {
 
         #[test]
         fn round_trip_any(
-            seq in any::<u64>(),
+            seq in 0..=MAX_SEQ,
             expiry_ms in any::<u64>(),
             cont in any::<bool>(),
             key in proptest::collection::vec(any::<u8>(), 1..64),

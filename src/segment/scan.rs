@@ -103,8 +103,8 @@ pub(crate) fn scan<'a, E>(
 /// - A record whose header checks out but whose body does not may be a torn body; it is torn
 ///   only if no valid record starts after the length its header claims (its own body may
 ///   hold anything, including bytes that look like a record).
-/// - A checked header with an unknown kind or impossible length was written that way: never
-///   a tear.
+/// - A checked header with an unknown kind, an impossible length or a sequence number out of
+///   range was written that way: never a tear.
 pub(crate) fn is_torn_tail(bytes: &[u8], error_offset: usize, problem: Problem) -> bool {
     match problem {
         Problem::UnfinishedBatch | Problem::BadRecord(DecodeError::Incomplete) => true,
@@ -118,7 +118,11 @@ pub(crate) fn is_torn_tail(bytes: &[u8], error_offset: usize, problem: Problem) 
                 .unwrap_or(1);
             find_valid_record(bytes, error_offset.saturating_add(claimed)).is_none()
         }
-        Problem::BadRecord(DecodeError::UnknownKind(_) | DecodeError::LengthOutOfRange) => false,
+        Problem::BadRecord(
+            DecodeError::UnknownKind(_)
+            | DecodeError::LengthOutOfRange
+            | DecodeError::SeqOutOfRange,
+        ) => false,
     }
 }
 
