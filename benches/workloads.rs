@@ -216,6 +216,16 @@ fn main() {
     assert_eq!(reopened.len() as u64, n);
     drop(reopened);
 
+    // The same gets through pread instead of memory maps (Options::use_mmap(false)).
+    let pread_store = Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .use_mmap(false)
+        .open(&dir)
+        .unwrap();
+    gets(&pread_store, &keys, 1);
+    let get_pread = gets(&pread_store, &keys, 1);
+    drop(pread_store);
+
     let mut durable = Vec::new();
     let mut slow = Vec::new();
     for writers in [1usize, 8, 64] {
@@ -246,6 +256,11 @@ fn main() {
         "| get, warm, 2 threads | {} = {:.2} × 1 thread | scales |",
         fmt_rate(get2),
         get2 / get1
+    );
+    println!(
+        "| get, warm, 1 thread, `use_mmap(false)` (pread) | {} = {:.2} × mmap | — |",
+        fmt_rate(get_pread),
+        get_pread / get1
     );
     for (writers, (r, fsyncs)) in &durable {
         let target = match writers {
