@@ -55,79 +55,65 @@ fn check_all(store: &Store, model: &BTreeMap<Vec<u8>, Vec<u8>>) -> Result<(), Te
     Ok(())
 }
 
+/// Runs `ops` against a store and the model, checking every answer; then checks the whole
+/// contents, before and after a final reopen.
+fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for op in ops {
+        match op {
+            Op::Set(k, v) => {
+                store.set(&key(k), &v).unwrap();
+                model.insert(key(k), v);
+            }
+            Op::Delete(k) => {
+                prop_assert_eq!(
+                    store.delete(&key(k)).unwrap(),
+                    model.remove(&key(k)).is_some()
+                );
+            }
+            Op::Get(k) => {
+                prop_assert_eq!(store.get(&key(k)).unwrap(), model.get(&key(k)).cloned());
+                prop_assert_eq!(store.contains(&key(k)), model.contains_key(&key(k)));
+            }
+            Op::Reopen => {
+                store.close().unwrap();
+                store = open(dir.path());
+                check_all(&store, &model)?;
+            }
+            Op::CrashWithTornTail(junk) => {
+                drop(store);
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(common::newest_segment(dir.path()))
+                    .unwrap();
+                // A torn record: fewer bytes than a record header.
+                let torn = &junk[..junk.len().min(keg::format::RECORD_HEADER_LEN - 1)];
+                f.write_all(torn).unwrap();
+                drop(f);
+                store = open(dir.path());
+                check_all(&store, &model)?;
+            }
+        }
+    }
+    check_all(&store, &model)?;
+    drop(store);
+    check_all(&open(dir.path()), &model)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn store_matches_btreemap(ops in proptest::collection::vec(op(), 1..120)) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = open(dir.path());
-        let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for op in ops {
-            match op {
-                Op::Set(k, v) => {
-                    store.set(&key(k), &v).unwrap();
-                    model.insert(key(k), v);
-                }
-                Op::Delete(k) => {
-                    prop_assert_eq!(store.delete(&key(k)).unwrap(), model.remove(&key(k)).is_some());
-                }
-                Op::Get(k) => {
-                    prop_assert_eq!(store.get(&key(k)).unwrap(), model.get(&key(k)).cloned());
-                    prop_assert_eq!(store.contains(&key(k)), model.contains_key(&key(k)));
-                }
-                Op::Reopen => {
-                    store.close().unwrap();
-                    store = open(dir.path());
-                    check_all(&store, &model)?;
-                }
-                Op::CrashWithTornTail(junk) => {
-                    drop(store);
-                    let mut f = std::fs::OpenOptions::new()
-                        .append(true)
-                        .open(common::newest_segment(dir.path()))
-                        .unwrap();
-                    // A torn record: a prefix of a real record's header shape, then junk.
-                    f.write_all(&junk[..junk.len().min(keg::format::RECORD_HEADER_LEN - 1)]).unwrap();
-                    drop(f);
-                    store = open(dir.path());
-                    check_all(&store, &model)?;
-                }
-            }
-        }
-        check_all(&store, &model)?;
-        drop(store);
-        check_all(&open(dir.path()), &model)?;
+        run(ops)?;
     }
 }
 
 /// Frozen cases found or worth keeping; each must stay green.
 mod regressions {
     use super::*;
-
-    fn run(ops: Vec<Op>) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = open(dir.path());
-        let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for op in ops {
-            match op {
-                Op::Set(k, v) => {
-                    store.set(&key(k), &v).unwrap();
-                    model.insert(key(k), v);
-                }
-                Op::Delete(k) => assert_eq!(
-                    store.delete(&key(k)).unwrap(),
-                    model.remove(&key(k)).is_some()
-                ),
-                Op::Get(k) => assert_eq!(store.get(&key(k)).unwrap(), model.get(&key(k)).cloned()),
-                Op::Reopen | Op::CrashWithTornTail(_) => {
-                    drop(store);
-                    store = open(dir.path());
-                }
-            }
-        }
-        check_all(&store, &model).unwrap();
-    }
 
     #[test]
     fn delete_then_reopen_does_not_resurrect_from_an_older_segment() {
@@ -137,7 +123,7 @@ mod regressions {
         ops.push(Op::Delete(1));
         ops.push(Op::Reopen);
         ops.push(Op::Get(1));
-        run(ops);
+        run(ops).unwrap();
     }
 
     #[test]
@@ -149,6 +135,18 @@ mod regressions {
             Op::Delete(0),
             Op::Reopen,
             Op::Get(0),
-        ]);
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn torn_tail_after_a_delete_keeps_the_delete() {
+        run(vec![
+            Op::Set(3, vec![7; 10]),
+            Op::Delete(3),
+            Op::CrashWithTornTail(vec![0xff; 40]),
+            Op::Get(3),
+        ])
+        .unwrap();
     }
 }
