@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
+use crate::ops::{Job, Outcome, Txn};
 use crate::options::SyncPolicy;
-use crate::write::{Op, Staged, Writer};
+use crate::write::Writer;
 
 /// Most jobs one combiner appends in one go.
 const MAX_BATCH_JOBS: usize = 256;
@@ -37,84 +38,9 @@ const PARK_TIMEOUT: Duration = Duration::from_millis(50);
 /// Longest a leader waits for its batch to fill.
 const MAX_GATHER: Duration = Duration::from_millis(2);
 
-/// A write job: what one API call asks the writer to do.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Job<'a> {
-    /// Set `key` to `value`.
-    Set {
-        key: &'a [u8],
-        value: &'a [u8],
-        expiry_ms: u64,
-    },
-    /// Delete `key` if present.
-    Delete { key: &'a [u8] },
-}
-
-/// What a job did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// The value was written.
-    Written,
-    /// A delete ran; whether the key existed.
-    Deleted(bool),
-}
-
-/// An owned copy of a job, for the queue.
-enum OwnedJob {
-    Set {
-        key: Vec<u8>,
-        value: Vec<u8>,
-        expiry_ms: u64,
-    },
-    Delete {
-        key: Vec<u8>,
-    },
-}
-
-impl OwnedJob {
-    fn from_job(job: Job<'_>) -> OwnedJob {
-        match job {
-            Job::Set {
-                key,
-                value,
-                expiry_ms,
-            } => OwnedJob::Set {
-                key: key.to_vec(),
-                value: value.to_vec(),
-                expiry_ms,
-            },
-            Job::Delete { key } => OwnedJob::Delete { key: key.to_vec() },
-        }
-    }
-
-    fn as_job(&self) -> Job<'_> {
-        match self {
-            OwnedJob::Set {
-                key,
-                value,
-                expiry_ms,
-            } => Job::Set {
-                key,
-                value,
-                expiry_ms: *expiry_ms,
-            },
-            OwnedJob::Delete { key } => Job::Delete { key },
-        }
-    }
-}
-
-impl Job<'_> {
-    fn payload_len(&self) -> usize {
-        match self {
-            Job::Set { key, value, .. } => key.len() + value.len(),
-            Job::Delete { key } => key.len(),
-        }
-    }
-}
-
 /// A queued job and where its result goes.
 struct Request {
-    job: OwnedJob,
+    job: Job<'static>,
     owner: Thread,
     result: Mutex<Option<Result<Outcome>>>,
     /// Set when the lead is handed to this request's owner.
@@ -160,7 +86,7 @@ impl WriteQueue {
         let mut taken = Vec::new();
         let mut bytes = 0;
         while let Some(front) = state.pending.front() {
-            let len = front.job.as_job().payload_len();
+            let len = front.job.payload_len();
             if !taken.is_empty() && (taken.len() >= MAX_BATCH_JOBS || bytes + len > MAX_BATCH_BYTES)
             {
                 break;
@@ -200,7 +126,7 @@ impl Engine {
     fn run_queued(&self, job: Job<'_>) -> Result<Outcome> {
         let mut queue = lock(&self.queue.state);
         let request = Arc::new(Request {
-            job: OwnedJob::from_job(job),
+            job: job.to_owned_job(),
             owner: std::thread::current(),
             result: Mutex::new(None),
             lead: AtomicBool::new(false),
@@ -229,19 +155,13 @@ impl Engine {
 
     /// The fast path: append `job` under the lock already held, release, wait for durability.
     fn run_alone(&self, mut writer: MutexGuard<'_, Writer>, job: Job<'_>) -> Result<Outcome> {
-        self.check_writable()?;
-        let mut staged = None;
-        let outcome = self.stage(job, &[], |s| staged = Some(s));
-        let last_seq = match staged {
-            Some(s) => Some(self.commit(&mut writer, &[s])?),
-            None => None,
-        };
+        let (mut outcomes, last_seq) = self.execute(&mut writer, std::slice::from_ref(&job))?;
         // Released before the wait so that others append during this fsync.
         drop(writer);
         if let Some(seq) = last_seq {
             self.wait_durable(seq)?;
         }
-        outcome
+        outcomes.pop().unwrap_or(Ok(Outcome::Done))
     }
 
     /// Leads one batch: gathers, appends the queue with one write, waits once for
@@ -271,10 +191,10 @@ impl Engine {
             batch
         };
 
-        let jobs: Vec<Job<'_>> = batch.iter().map(|r| r.job.as_job()).collect();
+        let jobs: Vec<&Job<'static>> = batch.iter().map(|r| &r.job).collect();
         let executed = {
             let mut writer = self.lock_writer();
-            self.execute(&mut writer, &jobs)
+            self.execute_refs(&mut writer, &jobs)
         };
         let results: Vec<Result<Outcome>> = match executed {
             Ok((outcomes, None)) => outcomes,
@@ -298,74 +218,27 @@ impl Engine {
         }
     }
 
-    /// Turns jobs into records and appends them (one write). Returns each job's outcome and
-    /// the last sequence number written, if anything was.
-    fn execute(
-        &self,
-        writer: &mut Writer,
-        jobs: &[Job<'_>],
-    ) -> Result<(Vec<Result<Outcome>>, Option<u64>)> {
+    /// Decides each job against the current state and appends their records (one write).
+    /// Returns each job's outcome and the last sequence number written, if anything was.
+    fn execute(&self, writer: &mut Writer, jobs: &[Job<'_>]) -> Result<Executed> {
+        let refs: Vec<&Job<'_>> = jobs.iter().collect();
+        self.execute_refs(writer, &refs)
+    }
+
+    fn execute_refs<'s>(&self, writer: &mut Writer, jobs: &[&'s Job<'s>]) -> Result<Executed> {
         self.check_writable()?;
-        let mut staged: Vec<Staged<'_>> = Vec::with_capacity(jobs.len());
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for &job in jobs {
-            let mut op = None;
-            outcomes.push(self.stage(job, &staged, |s| op = Some(s)));
-            staged.extend(op);
-        }
-        if staged.is_empty() {
+        let mut txn = Txn::new(self);
+        let outcomes: Vec<Result<Outcome>> = jobs.iter().map(|job| txn.apply(job)).collect();
+        if txn.staged().is_empty() {
             return Ok((outcomes, None));
         }
-        let last_seq = self.commit(writer, &staged)?;
+        let last_seq = self.commit(writer, txn.staged())?;
         Ok((outcomes, Some(last_seq)))
     }
 }
 
-impl Engine {
-    /// Decides what `job` appends, given the ops `before` it in the same append, passes the
-    /// ops to `push` and returns the job's outcome.
-    fn stage<'a>(
-        &self,
-        job: Job<'a>,
-        before: &[Staged<'a>],
-        mut push: impl FnMut(Staged<'a>),
-    ) -> Result<Outcome> {
-        match job {
-            Job::Set {
-                key,
-                value,
-                expiry_ms,
-            } => {
-                push(Staged::whole(Op::Put {
-                    key,
-                    value,
-                    expiry_ms,
-                }));
-                Ok(Outcome::Written)
-            }
-            Job::Delete { key } => {
-                let exists = match staged_state(before, key) {
-                    Some(present) => present,
-                    None => self.keydir.get(key).is_some(),
-                };
-                if exists {
-                    push(Staged::whole(Op::Delete { key }));
-                }
-                Ok(Outcome::Deleted(exists))
-            }
-        }
-    }
-}
-
-/// Whether `key` is present after the ops staged so far in this batch (`None` if none of
-/// them touches it).
-fn staged_state(staged: &[Staged<'_>], key: &[u8]) -> Option<bool> {
-    staged.iter().rev().find_map(|s| match s.op {
-        Op::Put { key: k, .. } if k == key => Some(true),
-        Op::Delete { key: k } if k == key => Some(false),
-        _ => None,
-    })
-}
+/// Each job's outcome, and the last sequence number of the append (if it wrote anything).
+type Executed = (Vec<Result<Outcome>>, Option<u64>);
 
 impl Error {
     /// An equivalent error for another job of the same failed batch (I/O errors are not
@@ -413,6 +286,13 @@ impl Error {
                 reason: reason.clone(),
             },
             Error::Closed => Error::Closed,
+            Error::InvalidArgument { reason } => Error::InvalidArgument {
+                reason: reason.clone(),
+            },
+            Error::NotAnInteger => Error::NotAnInteger,
+            Error::NotAFloat => Error::NotAFloat,
+            Error::Overflow => Error::Overflow,
+            Error::NanOrInfinity => Error::NanOrInfinity,
         }
     }
 }
@@ -420,23 +300,6 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn staged_state_sees_the_last_op_on_a_key() {
-        let put = |key| {
-            Staged::whole(Op::Put {
-                key,
-                value: b"v",
-                expiry_ms: 0,
-            })
-        };
-        let del = |key| Staged::whole(Op::Delete { key });
-        assert_eq!(staged_state(&[], b"k"), None);
-        assert_eq!(staged_state(&[put(b"k"), put(b"j")], b"k"), Some(true));
-        assert_eq!(staged_state(&[put(b"k"), del(b"k")], b"k"), Some(false));
-        assert_eq!(staged_state(&[del(b"k"), put(b"k")], b"k"), Some(true));
-        assert_eq!(staged_state(&[put(b"j")], b"k"), None);
-    }
 
     #[test]
     fn duplicated_io_error_keeps_kind_message_and_path() {

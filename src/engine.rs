@@ -33,6 +33,10 @@ pub(crate) struct Engine {
     poison_reason: Mutex<Option<String>>,
     lock: Mutex<Option<DirLock>>,
     pub(crate) fsyncs: AtomicU64,
+    /// Expired keys deleted by the expiry cycle.
+    pub(crate) expired_deleted: AtomicU64,
+    /// Shard the next expiry cycle starts from.
+    pub(crate) expiry_cursor: std::sync::atomic::AtomicUsize,
     /// Sequence number of the last record written (what the writer's `last_seq` says,
     /// readable without the writer lock).
     pub(crate) written_seq: AtomicU64,
@@ -70,6 +74,8 @@ impl Engine {
             poison_reason: Mutex::new(None),
             lock: Mutex::new(Some(lock)),
             fsyncs: AtomicU64::new(0),
+            expired_deleted: AtomicU64::new(0),
+            expiry_cursor: std::sync::atomic::AtomicUsize::new(0),
             written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
         }

@@ -75,6 +75,21 @@ pub enum Error {
     },
     /// The store was closed with [`Store::close`](crate::Store::close) through another handle.
     Closed,
+    /// An argument is out of its allowed range, e.g. a zero TTL. Nothing was written.
+    InvalidArgument {
+        /// What is wrong.
+        reason: String,
+    },
+    /// `incr_by` found a value that is not a decimal integer in `i64` range (Redis's
+    /// rules: optional `-`, no leading zeros, no spaces). Nothing was written.
+    NotAnInteger,
+    /// `incr_by_float` found a value (or was given an increment) that is not a number.
+    /// Nothing was written.
+    NotAFloat,
+    /// An increment would overflow `i64`. Nothing was written.
+    Overflow,
+    /// A float increment would produce NaN or infinity. Nothing was written.
+    NanOrInfinity,
 }
 
 impl Error {
@@ -144,6 +159,12 @@ impl fmt::Display for Error {
             }
             Error::InvalidOptions { reason } => write!(f, "invalid options: {reason}"),
             Error::Closed => write!(f, "store is closed"),
+            Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
+            // The wording of Redis's replies, which the server passes on.
+            Error::NotAnInteger => write!(f, "value is not an integer or out of range"),
+            Error::NotAFloat => write!(f, "value is not a valid float"),
+            Error::Overflow => write!(f, "increment or decrement would overflow"),
+            Error::NanOrInfinity => write!(f, "increment would produce NaN or Infinity"),
         }
     }
 }

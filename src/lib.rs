@@ -38,22 +38,30 @@
 )]
 
 mod background;
+mod batch;
+mod clock;
 mod combine;
 mod durability;
 mod engine;
 mod error;
+mod expiry;
 pub mod format;
 mod fs;
 mod keydir;
 mod lock;
+mod numeric;
+mod ops;
 mod options;
 mod read;
 mod recovery;
 mod segment;
 mod stats;
 mod store;
+mod ttl;
 mod write;
 
+pub use batch::WriteBatch;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
 pub use lock::LOCK_FILE;
@@ -63,6 +71,7 @@ pub use options::{
 };
 pub use stats::{SegmentStats, Stats};
 pub use store::Store;
+pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};
 
 /// The README's examples, compiled and run as doc-tests.
 #[cfg(doctest)]

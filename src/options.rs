@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, MAX_KEY_LEN, MAX_VALUE_LEN};
 use crate::fs::{Io, IoHook};
@@ -63,6 +64,8 @@ pub struct Options {
     pub(crate) use_mmap: bool,
     pub(crate) create_if_missing: bool,
     pub(crate) io: Io,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) expiry_cycle_interval: Duration,
 }
 
 /// Default segment size: 64 MiB.
@@ -71,6 +74,8 @@ pub const DEFAULT_MAX_SEGMENT_SIZE: u64 = 64 << 20;
 pub const DEFAULT_MAX_KEY_SIZE: usize = MAX_KEY_LEN;
 /// Default value limit: 64 MiB.
 pub const DEFAULT_MAX_VALUE_SIZE: usize = 64 << 20;
+/// Default period of the active expiry cycle: 100 ms (Redis's `hz 10`).
+pub const DEFAULT_EXPIRY_CYCLE_INTERVAL: Duration = Duration::from_millis(100);
 /// Smallest allowed segment size: 4 KiB.
 pub const MIN_SEGMENT_SIZE: u64 = 4 << 10;
 /// Largest allowed segment size: 2 GiB (record offsets are 32-bit).
@@ -87,6 +92,8 @@ impl Default for Options {
             use_mmap: true,
             create_if_missing: true,
             io: Io::default(),
+            clock: Arc::new(SystemClock),
+            expiry_cycle_interval: DEFAULT_EXPIRY_CYCLE_INTERVAL,
         }
     }
 }
@@ -148,6 +155,22 @@ impl Options {
     /// hook can fail it. For fault-injection and crash-simulation tests. Default: none.
     pub fn io_hook(mut self, hook: Arc<dyn IoHook>) -> Self {
         self.io = Io::with_hook(hook);
+        self
+    }
+
+    /// The clock TTLs are measured against. Default: [`SystemClock`]. Tests pass a
+    /// [`ManualClock`](crate::ManualClock) and move time instead of sleeping.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How often the background expiry cycle looks for expired keys to delete (each cycle
+    /// works for at most a quarter of the interval). `Duration::ZERO` turns it off; expired
+    /// keys are then deleted only by [`Store::purge_expired`]. Reads never return expired
+    /// keys either way. Default: 100 ms.
+    pub fn expiry_cycle_interval(mut self, interval: Duration) -> Self {
+        self.expiry_cycle_interval = interval;
         self
     }
 

@@ -1,17 +1,41 @@
-//! The read path: keydir lookup → segment → one read → checksum verified → value.
+//! The read path: keydir lookup → expiry check → segment → one read → checksum verified.
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::keydir::Entry;
+use crate::ttl::is_expired;
 
 /// How often a read retries when its segment was retired between the index lookup and the
 /// read (the index then already points elsewhere). More than a few means a bug.
 const MAX_READ_ATTEMPTS: usize = 8;
 
 impl Engine {
+    /// The clock's current time.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.options.clock.now_ms()
+    }
+
+    /// `key`'s index entry, unless absent or expired (at `now_ms`, or at the clock's time,
+    /// read only when the entry has an expiry).
+    pub(crate) fn live_entry(&self, key: &[u8], now_ms: Option<u64>) -> Option<Entry> {
+        self.keydir.get(key).filter(|e| {
+            e.expiry_ms == 0 || !is_expired(e.expiry_ms, now_ms.unwrap_or_else(|| self.now_ms()))
+        })
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
+        Ok(self.read_live(key, None)?.map(|(value, _)| value))
+    }
+
+    /// `key`'s value and expiry, unless absent or expired (as for `live_entry`).
+    pub(crate) fn read_entry(&self, key: &[u8], now_ms: u64) -> Result<Option<(Vec<u8>, u64)>> {
+        self.read_live(key, Some(now_ms))
+    }
+
+    fn read_live(&self, key: &[u8], now_ms: Option<u64>) -> Result<Option<(Vec<u8>, u64)>> {
         for _ in 0..MAX_READ_ATTEMPTS {
-            let Some(entry) = self.keydir.get(key) else {
+            let Some(entry) = self.live_entry(key, now_ms) else {
                 return Ok(None);
             };
             let segments = self.segments.load();
@@ -20,7 +44,7 @@ impl Engine {
             };
             return segment
                 .read_value(entry.offset, key, entry.value_len)
-                .map(Some);
+                .map(|value| Some((value, entry.expiry_ms)));
         }
         Err(Error::corrupted(
             &self.dir,

@@ -4,8 +4,13 @@
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Live keys.
+    /// Live keys (expired ones not counted).
     pub keys: u64,
+    /// Keys that have expired but whose entries the expiry cycle has not deleted yet
+    /// (invisible to every read; they still hold index memory).
+    pub expired_keys_pending: u64,
+    /// Expired keys deleted by the expiry cycle since open.
+    pub expired_keys_deleted: u64,
     /// Every segment, ascending by id; the last is the active one.
     pub segments: Vec<SegmentStats>,
     /// Bytes of all segment files.
@@ -16,7 +21,7 @@ pub struct Stats {
     pub dead_bytes: u64,
     /// Heap bytes held by the in-memory index (keydir).
     pub index_bytes: u64,
-    /// `index_bytes / keys` (0 for an empty store).
+    /// `index_bytes` per index entry, pending expired keys included (0 for an empty store).
     pub index_bytes_per_key: f64,
     /// Sequence number of the newest record.
     pub last_seq: u64,

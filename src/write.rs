@@ -2,6 +2,7 @@
 //! segment rotation. Who appends what, and the wait for durability afterwards, is in
 //! `combine.rs`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -11,12 +12,13 @@ use crate::format::{FILE_HEADER_LEN, MAX_SEQ, Record, RecordKind, encode_record,
 use crate::keydir::Entry;
 use crate::segment::Segment;
 
-/// One change to one key, as the writer appends it.
-#[derive(Clone, Copy, Debug)]
+/// One change to one key, as the writer appends it. A value is borrowed from the caller or,
+/// when an operation computed it (a counter, an append), owned.
+#[derive(Clone, Debug)]
 pub(crate) enum Op<'a> {
     Put {
         key: &'a [u8],
-        value: &'a [u8],
+        value: Cow<'a, [u8]>,
         expiry_ms: u64,
     },
     Delete {
@@ -26,24 +28,14 @@ pub(crate) enum Op<'a> {
 
 /// An op in a commit, and whether it ends its atomic unit (the ops of one job are one unit:
 /// recovery applies all of them or none).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Staged<'a> {
     pub(crate) op: Op<'a>,
     pub(crate) ends_unit: bool,
 }
 
-impl<'a> Staged<'a> {
-    /// An op that is a whole unit by itself.
-    pub(crate) fn whole(op: Op<'a>) -> Staged<'a> {
-        Staged {
-            op,
-            ends_unit: true,
-        }
-    }
-}
-
 impl Op<'_> {
-    fn key(&self) -> &[u8] {
+    pub(crate) fn key(&self) -> &[u8] {
         match self {
             Op::Put { key, .. } | Op::Delete { key } => key,
         }
@@ -190,10 +182,10 @@ impl Engine {
         w.buf.clear();
         for (i, s) in staged.iter().enumerate() {
             let op = &s.op;
-            let (kind, value, expiry_ms) = match *op {
+            let (kind, value, expiry_ms) = match op {
                 Op::Put {
                     value, expiry_ms, ..
-                } => (RecordKind::Put, value, expiry_ms),
+                } => (RecordKind::Put, &value[..], *expiry_ms),
                 Op::Delete { .. } => (RecordKind::Delete, &[][..], 0),
             };
             encode_record(
@@ -258,10 +250,11 @@ impl Engine {
         len: u64,
     ) -> Result<()> {
         let key = op.key();
-        let replaced = match *op {
+        let replaced = match op {
             Op::Put {
                 value, expiry_ms, ..
             } => {
+                let expiry_ms = *expiry_ms;
                 let entry = Entry {
                     file_id,
                     offset,

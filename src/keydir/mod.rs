@@ -148,8 +148,39 @@ impl Keydir {
         }
     }
 
+    /// Entries, expired ones included.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| Self::read(s).len()).sum()
+    }
+
+    /// Entries that have not expired at `now_ms`.
+    pub(crate) fn live_len(&self, now_ms: u64) -> usize {
+        self.shards
+            .iter()
+            .map(|s| Self::read(s).live_len(now_ms))
+            .sum()
+    }
+
+    /// Up to `limit` keys that have expired at `now_ms`, from shard `start` onwards (and
+    /// round to the shards before it), and the shard to start from next time.
+    pub(crate) fn expired_keys(
+        &self,
+        now_ms: u64,
+        start: usize,
+        limit: usize,
+    ) -> (Vec<Vec<u8>>, usize) {
+        let mut keys = Vec::new();
+        for i in 0..SHARDS {
+            let index = (start + i) % SHARDS;
+            let Some(shard) = self.shards.get(index) else {
+                continue;
+            };
+            keys.extend(Self::read(shard).expired_keys(now_ms, limit - keys.len()));
+            if keys.len() >= limit {
+                return (keys, index);
+            }
+        }
+        (keys, start)
     }
 
     /// Heap bytes held by the index.

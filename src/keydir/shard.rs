@@ -23,6 +23,7 @@
 //!  24|32    k key
 //! ```
 
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
 use super::Entry;
@@ -60,6 +61,45 @@ pub(crate) struct Shard {
     table: Table,
     arena: Vec<u8>,
     garbage: usize,
+    expiries: Expiries,
+}
+
+/// How many entries of a shard expire at each instant: answers "how many are expired at
+/// time t" and "when does the next one expire" without visiting entries.
+#[derive(Default)]
+struct Expiries {
+    at: BTreeMap<u64, u32>,
+}
+
+/// Approximate heap bytes per distinct expiry instant in `Expiries` (B-tree node share).
+const EXPIRY_INSTANT_BYTES: usize = 32;
+
+impl Expiries {
+    fn add(&mut self, expiry_ms: u64) {
+        if expiry_ms != 0 {
+            *self.at.entry(expiry_ms).or_insert(0) += 1;
+        }
+    }
+
+    fn remove(&mut self, expiry_ms: u64) {
+        if expiry_ms == 0 {
+            return;
+        }
+        if let Some(count) = self.at.get_mut(&expiry_ms) {
+            *count -= 1;
+            if *count == 0 {
+                self.at.remove(&expiry_ms);
+            }
+        }
+    }
+
+    fn expired_at(&self, now_ms: u64) -> usize {
+        self.at.range(..=now_ms).map(|(_, &n)| n as usize).sum()
+    }
+
+    fn earliest(&self) -> Option<u64> {
+        self.at.keys().next().copied()
+    }
 }
 
 fn entry_size(key_len: usize, has_expiry: bool) -> usize {
@@ -193,9 +233,41 @@ impl Shard {
         self.table.len()
     }
 
-    /// Bytes of memory this shard holds: arena capacity plus the table's allocation.
+    /// Entries that have not expired at `now_ms`.
+    pub(crate) fn live_len(&self, now_ms: u64) -> usize {
+        self.table.len() - self.expiries.expired_at(now_ms)
+    }
+
+    /// When the first entry with an expiry expires, if any has one.
+    pub(crate) fn earliest_expiry(&self) -> Option<u64> {
+        self.expiries.earliest()
+    }
+
+    /// Up to `limit` keys whose entries have expired at `now_ms`.
+    pub(crate) fn expired_keys(&self, now_ms: u64, limit: usize) -> Vec<Vec<u8>> {
+        let mut keys = Vec::new();
+        if self.earliest_expiry().is_none_or(|t| t > now_ms) {
+            return keys;
+        }
+        for slot in self.table.slots() {
+            if keys.len() >= limit {
+                break;
+            }
+            let bytes = entry_bytes(&self.arena, slot);
+            let entry = decode_entry(bytes);
+            if entry.expiry_ms != 0 && entry.expiry_ms <= now_ms {
+                keys.push(key_of(bytes).to_vec());
+            }
+        }
+        keys
+    }
+
+    /// Bytes of memory this shard holds: arena capacity, the table's allocation and the
+    /// expiry bookkeeping (estimated).
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.arena.capacity() + self.table.allocation_size()
+        self.arena.capacity()
+            + self.table.allocation_size()
+            + self.expiries.at.len() * EXPIRY_INSTANT_BYTES
     }
 
     pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<Entry> {
@@ -253,6 +325,7 @@ impl Shard {
             table,
             arena,
             garbage,
+            expiries,
         } = self;
         let new_size = entry_size(key.len(), entry.expiry_ms != 0);
         let found = table.probe(
@@ -279,11 +352,14 @@ impl Shard {
                     mark_dead(arena, slot);
                     *garbage += old_size;
                 }
+                expiries.remove(old.expiry_ms);
+                expiries.add(entry.expiry_ms);
                 Ok(Upsert::Replaced(old))
             }
             Probe::Vacant(pos) => {
                 let slot = append(arena, key_len, &entry, key)?;
                 table.insert_at(pos, hash, slot);
+                expiries.add(entry.expiry_ms);
                 Ok(Upsert::Inserted)
             }
         }
@@ -333,11 +409,13 @@ impl Shard {
             table,
             arena,
             garbage,
+            expiries,
         } = self;
         let pos = table.find(hash, |slot| key_of(entry_bytes(arena, slot)) == key)?;
         let slot = table.remove_at(pos);
         let old = decode_entry(entry_bytes(arena, slot));
         mark_dead(arena, slot);
+        expiries.remove(old.expiry_ms);
         *garbage += entry_size(key.len(), old.expiry_ms != 0);
         self.maybe_compact(build);
         Some(old)
@@ -353,6 +431,7 @@ impl Shard {
             table,
             arena,
             garbage,
+            expiries,
         } = self;
         table.retain(|slot| {
             let bytes = entry_bytes(arena, slot);
@@ -361,6 +440,7 @@ impl Shard {
             let kept = keep(key, &entry);
             if !kept {
                 *garbage += entry_size(key.len(), entry.expiry_ms != 0);
+                expiries.remove(entry.expiry_ms);
                 mark_dead(arena, slot);
             }
             kept
@@ -564,6 +644,13 @@ mod tests {
                 assert_eq!(model.get(k), Some(e));
             });
             prop_assert_eq!(seen, model.len());
+            // Expiry bookkeeping agrees with the entries (model expiries are seq + 1).
+            for now in [0u64, 100, 500, 2000] {
+                let unexpired = model.values().filter(|e| e.expiry_ms == 0 || e.expiry_ms > now).count();
+                prop_assert_eq!(s.live_len(now), unexpired);
+            }
+            let earliest = model.values().map(|e| e.expiry_ms).filter(|&e| e != 0).min();
+            prop_assert_eq!(s.earliest_expiry(), earliest);
             // The arena walk that refills a growing table sees exactly the live entries.
             let mut walked: Vec<Vec<u8>> = Vec::new();
             for_each_live(&s.arena, |_, k| walked.push(k.to_vec()));

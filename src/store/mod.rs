@@ -1,19 +1,24 @@
 //! [`Store`]: the public API. Thin: it validates arguments and delegates to the write path,
-//! read path and recovery.
+//! read path and recovery. TTL operations are in `expiring.rs`, atomic operations in
+//! `atomic.rs`.
+
+mod atomic;
+mod expiring;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use crate::background::Periodic;
-use crate::combine::{Job, Outcome};
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
 use crate::lock::DirLock;
+use crate::ops::{Job, Outcome};
 use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
 use crate::segment::SegmentSet;
 use crate::stats::{SegmentStats, Stats};
+use crate::ttl::{SetOptions, is_expired};
 use crate::write::Writer;
 
 /// An open key-value store: a directory of append-only segment files plus an in-memory
@@ -120,6 +125,16 @@ impl Store {
         ));
 
         let mut background = Vec::new();
+        if !options.expiry_cycle_interval.is_zero() {
+            let expiring = Arc::clone(&engine);
+            let every = options.expiry_cycle_interval;
+            let thread = Periodic::spawn("keg-expire", every, move || {
+                // Errors (a poisoned or closed store) surface on the next foreground call.
+                let _ = expiring.expire_cycle(every / 4);
+            })
+            .map_err(|e| Error::io(path, "start expiry thread", e))?;
+            background.push(thread);
+        }
         if let SyncPolicy::Interval(every) = options.sync_policy {
             let syncing = Arc::clone(&engine);
             let thread = Periodic::spawn("keg-sync", every, move || {
@@ -157,14 +172,14 @@ impl Store {
         engine.validate_put(key, value)?;
         engine
             .run(Job::Set {
-                key,
-                value,
-                expiry_ms: 0,
+                key: key.into(),
+                value: value.into(),
+                options: SetOptions::new(),
             })
             .map(|_| ())
     }
 
-    /// The value of `key`, or `None` if it is absent.
+    /// The value of `key`, or `None` if it is absent or expired.
     ///
     /// One read from a segment; the record's checksum is verified on every read and a
     /// mismatch is reported as [`Error::Corrupted`], never returned as data.
@@ -172,26 +187,26 @@ impl Store {
         self.engine().get(key)
     }
 
-    /// Deletes `key`; returns whether it existed. Deleting an absent key writes nothing.
+    /// Deletes `key`; returns whether it existed (an expired key does not). Deleting an
+    /// absent key writes nothing.
     ///
     /// Durability as for [`set`](Store::set).
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         let engine = self.engine();
         engine.validate_key(key)?;
-        match engine.run(Job::Delete { key })? {
-            Outcome::Deleted(existed) => Ok(existed),
-            Outcome::Written => Ok(true),
-        }
+        flag(engine.run(Job::Delete { key: key.into() })?)
     }
 
-    /// Whether `key` is present. Answered from the index, without disk I/O.
+    /// Whether `key` is present (and not expired). Answered from the index, without disk
+    /// I/O.
     pub fn contains(&self, key: &[u8]) -> bool {
-        self.engine().keydir.get(key).is_some()
+        self.engine().live_entry(key, None).is_some()
     }
 
-    /// Number of keys.
+    /// Number of keys, expired ones not counted.
     pub fn len(&self) -> usize {
-        self.engine().keydir.len()
+        let engine = self.engine();
+        engine.keydir.live_len(engine.now_ms())
     }
 
     /// Whether the store holds no keys.
@@ -199,15 +214,19 @@ impl Store {
         self.len() == 0
     }
 
-    /// Every key, in no particular order.
+    /// Every key, in no particular order, expired ones left out.
     ///
     /// The index is walked one shard at a time: a key written or deleted while this runs
     /// may or may not be included; every key present throughout is.
     pub fn keys(&self) -> Vec<Vec<u8>> {
+        let engine = self.engine();
+        let now = engine.now_ms();
         let mut keys = Vec::with_capacity(self.len());
-        self.engine()
-            .keydir
-            .for_each(|key, _| keys.push(key.to_vec()));
+        engine.keydir.for_each(|key, entry| {
+            if !is_expired(entry.expiry_ms, now) {
+                keys.push(key.to_vec());
+            }
+        });
         keys
     }
 
@@ -246,25 +265,43 @@ impl Store {
                 live_keys: u.live_keys,
             })
             .collect();
-        let keys = engine.keydir.len() as u64;
+        let entries = engine.keydir.len() as u64;
+        let keys = engine.keydir.live_len(engine.now_ms()) as u64;
         let index_bytes = engine.keydir.memory_bytes() as u64;
         let disk_bytes = segments.iter().map(|s| s.total_bytes).sum();
         let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
         Stats {
             keys,
+            expired_keys_pending: entries.saturating_sub(keys),
+            expired_keys_deleted: engine.expired_deleted.load(Ordering::Relaxed),
             disk_bytes,
             live_bytes,
             dead_bytes: segments.iter().map(|s| s.dead_bytes).sum(),
             segments,
             index_bytes,
-            index_bytes_per_key: if keys == 0 {
+            index_bytes_per_key: if entries == 0 {
                 0.0
             } else {
-                index_bytes as f64 / keys as f64
+                index_bytes as f64 / entries as f64
             },
             last_seq,
             fsyncs: engine.fsyncs.load(Ordering::Relaxed),
             torn_bytes_truncated: engine.torn_bytes_truncated,
         }
+    }
+}
+
+/// The answer of a job whose outcome is a yes/no.
+fn flag(outcome: Outcome) -> Result<bool> {
+    match outcome {
+        Outcome::Flag(b) => Ok(b),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// An outcome of the wrong shape for its job: a bug, reported rather than panicking.
+fn unexpected(outcome: &Outcome) -> Error {
+    Error::Poisoned {
+        reason: format!("internal error: unexpected outcome {outcome:?}"),
     }
 }

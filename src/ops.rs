@@ -1,0 +1,478 @@
+//! What each write operation does. A [`Job`] is decided under the writer lock by
+//! [`Txn::apply`], against the store's current state as changed by the jobs before it in the
+//! same append, so read-modify-write operations (counters, compare-and-swap, `NX`) are atomic
+//! with respect to every other writer. Each job's records form one atomic unit in the log.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::time::Duration;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::numeric::{LongDouble, parse_i64};
+use crate::ttl::{
+    Condition, ExpirySpec, SetOptions, SetOutcome, expiry_after, expiry_at, is_expired,
+};
+use crate::write::{Op, Staged};
+
+/// When a key expires after an `expire`-family job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NewExpiry {
+    /// After this long (a zero duration expires the key at once).
+    In(Duration),
+    /// At this unix time in ms.
+    At(u64),
+    /// Never (persist).
+    Never,
+}
+
+/// One change in a [`WriteBatch`](crate::WriteBatch).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum BatchOp<'a> {
+    Set {
+        key: Cow<'a, [u8]>,
+        value: Cow<'a, [u8]>,
+        ttl: Option<Duration>,
+    },
+    Delete {
+        key: Cow<'a, [u8]>,
+    },
+}
+
+/// A write operation, with its arguments borrowed (fast path) or owned (queued).
+#[derive(Clone, Debug)]
+pub(crate) enum Job<'a> {
+    Set {
+        key: Cow<'a, [u8]>,
+        value: Cow<'a, [u8]>,
+        options: SetOptions,
+    },
+    Delete {
+        key: Cow<'a, [u8]>,
+    },
+    GetDel {
+        key: Cow<'a, [u8]>,
+    },
+    Expire {
+        key: Cow<'a, [u8]>,
+        when: NewExpiry,
+    },
+    IncrBy {
+        key: Cow<'a, [u8]>,
+        delta: i64,
+    },
+    IncrByFloat {
+        key: Cow<'a, [u8]>,
+        delta: LongDouble,
+    },
+    Append {
+        key: Cow<'a, [u8]>,
+        suffix: Cow<'a, [u8]>,
+    },
+    CompareAndSwap {
+        key: Cow<'a, [u8]>,
+        expected: Option<Cow<'a, [u8]>>,
+        new: Option<Cow<'a, [u8]>>,
+    },
+    Batch {
+        ops: Vec<BatchOp<'a>>,
+    },
+    /// Deletes those of `keys` that have expired (the active expiry cycle).
+    Reap {
+        keys: Vec<Vec<u8>>,
+    },
+}
+
+fn owned(c: &[u8]) -> Cow<'static, [u8]> {
+    Cow::Owned(c.to_vec())
+}
+
+impl BatchOp<'_> {
+    /// The same op, borrowing this one's bytes.
+    pub(crate) fn borrowed(&self) -> BatchOp<'_> {
+        match self {
+            BatchOp::Set { key, value, ttl } => BatchOp::Set {
+                key: Cow::Borrowed(key),
+                value: Cow::Borrowed(value),
+                ttl: *ttl,
+            },
+            BatchOp::Delete { key } => BatchOp::Delete {
+                key: Cow::Borrowed(key),
+            },
+        }
+    }
+}
+
+impl Job<'_> {
+    /// A copy that owns its arguments, for the queue.
+    pub(crate) fn to_owned_job(&self) -> Job<'static> {
+        match self {
+            Job::Set {
+                key,
+                value,
+                options,
+            } => Job::Set {
+                key: owned(key),
+                value: owned(value),
+                options: *options,
+            },
+            Job::Delete { key } => Job::Delete { key: owned(key) },
+            Job::GetDel { key } => Job::GetDel { key: owned(key) },
+            Job::Expire { key, when } => Job::Expire {
+                key: owned(key),
+                when: *when,
+            },
+            Job::IncrBy { key, delta } => Job::IncrBy {
+                key: owned(key),
+                delta: *delta,
+            },
+            Job::IncrByFloat { key, delta } => Job::IncrByFloat {
+                key: owned(key),
+                delta: *delta,
+            },
+            Job::Append { key, suffix } => Job::Append {
+                key: owned(key),
+                suffix: owned(suffix),
+            },
+            Job::CompareAndSwap { key, expected, new } => Job::CompareAndSwap {
+                key: owned(key),
+                expected: expected.as_deref().map(owned),
+                new: new.as_deref().map(owned),
+            },
+            Job::Batch { ops } => Job::Batch {
+                ops: ops
+                    .iter()
+                    .map(|op| match op {
+                        BatchOp::Set { key, value, ttl } => BatchOp::Set {
+                            key: owned(key),
+                            value: owned(value),
+                            ttl: *ttl,
+                        },
+                        BatchOp::Delete { key } => BatchOp::Delete { key: owned(key) },
+                    })
+                    .collect(),
+            },
+            Job::Reap { keys } => Job::Reap { keys: keys.clone() },
+        }
+    }
+
+    /// Bytes of keys and values the job carries (for batch size limits).
+    pub(crate) fn payload_len(&self) -> usize {
+        match self {
+            Job::Set { key, value, .. } => key.len() + value.len(),
+            Job::Append { key, suffix } => key.len() + suffix.len(),
+            Job::CompareAndSwap { key, new, .. } => key.len() + new.as_ref().map_or(0, |n| n.len()),
+            Job::Batch { ops } => ops
+                .iter()
+                .map(|op| match op {
+                    BatchOp::Set { key, value, .. } => key.len() + value.len(),
+                    BatchOp::Delete { key } => key.len(),
+                })
+                .sum(),
+            Job::Reap { keys } => keys.iter().map(Vec::len).sum(),
+            Job::Delete { key }
+            | Job::GetDel { key }
+            | Job::Expire { key, .. }
+            | Job::IncrBy { key, .. }
+            | Job::IncrByFloat { key, .. } => key.len(),
+        }
+    }
+}
+
+/// What a job did.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Outcome {
+    /// A plain set.
+    Done,
+    /// Whether something happened (delete found the key, expire applied, CAS swapped).
+    Flag(bool),
+    /// A counter's new value, or a count.
+    Int(i64),
+    /// A float counter's new value.
+    Float(LongDouble),
+    /// A value that was there (get-and-delete).
+    Value(Option<Vec<u8>>),
+    /// What `set_with` did.
+    Set(SetOutcome),
+}
+
+/// A key's visible state: present with a value and expiry, or absent.
+struct Current {
+    value: Vec<u8>,
+    expiry_ms: u64,
+}
+
+/// The state of one append being assembled under the writer lock.
+pub(crate) struct Txn<'e, 's> {
+    engine: &'e Engine,
+    /// The clock, read once per append and only if a job needs it (a plain set does not).
+    now: OnceCell<u64>,
+    staged: Vec<Staged<'s>>,
+}
+
+impl<'e, 's> Txn<'e, 's> {
+    pub(crate) fn new(engine: &'e Engine) -> Txn<'e, 's> {
+        Txn {
+            engine,
+            now: OnceCell::new(),
+            staged: Vec::new(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        *self.now.get_or_init(|| self.engine.now_ms())
+    }
+
+    /// The records to append.
+    pub(crate) fn staged(&self) -> &[Staged<'s>] {
+        &self.staged
+    }
+
+    /// The last staged op on `key`, if any: `Some(Some((value, expiry)))` for a put.
+    fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64)>> {
+        self.staged.iter().rev().find_map(|s| match &s.op {
+            Op::Put {
+                key: k,
+                value,
+                expiry_ms,
+            } if *k == key => Some(Some((&value[..], *expiry_ms))),
+            Op::Delete { key: k } if *k == key => Some(None),
+            _ => None,
+        })
+    }
+
+    /// The expiry of `key` if it is present and unexpired (0 = never expires).
+    fn expiry_if_present(&self, key: &[u8]) -> Option<u64> {
+        let expiry = match self.staged_state(key) {
+            Some(state) => state.map(|(_, e)| e),
+            None => self.engine.keydir.get(key).map(|e| e.expiry_ms),
+        };
+        expiry.filter(|&e| !is_expired(e, self.now_ms()))
+    }
+
+    /// `key`'s value and expiry if it is present and unexpired.
+    fn current(&self, key: &[u8]) -> Result<Option<Current>> {
+        if let Some(state) = self.staged_state(key) {
+            return Ok(state
+                .filter(|&(_, e)| !is_expired(e, self.now_ms()))
+                .map(|(v, e)| Current {
+                    value: v.to_vec(),
+                    expiry_ms: e,
+                }));
+        }
+        Ok(self
+            .engine
+            .read_entry(key, self.now_ms())?
+            .map(|(value, expiry_ms)| Current { value, expiry_ms }))
+    }
+
+    fn put(&mut self, key: &'s [u8], value: Cow<'s, [u8]>, expiry_ms: u64) {
+        self.staged.push(Staged {
+            op: Op::Put {
+                key,
+                value,
+                expiry_ms,
+            },
+            ends_unit: false,
+        });
+    }
+
+    fn delete(&mut self, key: &'s [u8]) {
+        self.staged.push(Staged {
+            op: Op::Delete { key },
+            ends_unit: false,
+        });
+    }
+
+    /// Puts `value` with an expiry, or deletes the key when the expiry is already past (a
+    /// TTL in the past deletes, as in Redis).
+    fn put_expiring(&mut self, key: &'s [u8], value: Cow<'s, [u8]>, expiry_ms: u64) {
+        if is_expired(expiry_ms, self.now_ms()) {
+            self.delete(key);
+        } else {
+            self.put(key, value, expiry_ms);
+        }
+    }
+
+    fn check_value(&self, len: usize) -> Result<()> {
+        let max = self.engine.options.max_value_size;
+        if len > max {
+            return Err(Error::ValueTooLarge { len, max });
+        }
+        Ok(())
+    }
+
+    /// Decides what `job` does and stages its records as one atomic unit. A job that fails
+    /// stages nothing; the other jobs of the append go ahead.
+    pub(crate) fn apply(&mut self, job: &'s Job<'s>) -> Result<Outcome> {
+        let mark = self.staged.len();
+        let outcome = self.apply_inner(job);
+        if outcome.is_err() {
+            self.staged.truncate(mark);
+        } else if self.staged.len() > mark
+            && let Some(last) = self.staged.last_mut()
+        {
+            last.ends_unit = true;
+        }
+        outcome
+    }
+
+    fn apply_inner(&mut self, job: &'s Job<'s>) -> Result<Outcome> {
+        match job {
+            Job::Set {
+                key,
+                value,
+                options,
+            } => self.set(key, value, options),
+            Job::Delete { key } => {
+                let present = self.expiry_if_present(key).is_some();
+                if present {
+                    self.delete(key);
+                }
+                Ok(Outcome::Flag(present))
+            }
+            Job::GetDel { key } => {
+                let current = self.current(key)?;
+                if current.is_some() {
+                    self.delete(key);
+                }
+                Ok(Outcome::Value(current.map(|c| c.value)))
+            }
+            Job::Expire { key, when } => {
+                let Some(current) = self.current(key)? else {
+                    return Ok(Outcome::Flag(false));
+                };
+                let expiry_ms = match *when {
+                    NewExpiry::Never if current.expiry_ms == 0 => return Ok(Outcome::Flag(false)),
+                    NewExpiry::Never => 0,
+                    NewExpiry::In(d) if d.is_zero() => self.now_ms(),
+                    NewExpiry::In(d) => expiry_after(self.now_ms(), d)?,
+                    NewExpiry::At(t) => expiry_at(t)?,
+                };
+                self.put_expiring(key, Cow::Owned(current.value), expiry_ms);
+                Ok(Outcome::Flag(true))
+            }
+            Job::IncrBy { key, delta } => {
+                let (old, expiry_ms) = match self.current(key)? {
+                    Some(c) => (parse_i64(&c.value).ok_or(Error::NotAnInteger)?, c.expiry_ms),
+                    None => (0, 0),
+                };
+                let new = old.checked_add(*delta).ok_or(Error::Overflow)?;
+                self.put(key, Cow::Owned(new.to_string().into_bytes()), expiry_ms);
+                Ok(Outcome::Int(new))
+            }
+            Job::IncrByFloat { key, delta } => {
+                let (old, expiry_ms) = match self.current(key)? {
+                    Some(c) => (
+                        LongDouble::parse(&c.value).ok_or(Error::NotAFloat)?,
+                        c.expiry_ms,
+                    ),
+                    None => (LongDouble::ZERO, 0),
+                };
+                let new = old.add(*delta).map_err(|_| Error::NanOrInfinity)?;
+                let text = new.to_redis_text().into_bytes();
+                self.check_value(text.len())?;
+                self.put(key, Cow::Owned(text), expiry_ms);
+                Ok(Outcome::Float(new))
+            }
+            Job::Append { key, suffix } => {
+                let (mut value, expiry_ms) = match self.current(key)? {
+                    Some(c) => (c.value, c.expiry_ms),
+                    None => (Vec::new(), 0),
+                };
+                self.check_value(value.len() + suffix.len())?;
+                value.extend_from_slice(suffix);
+                let len = value.len();
+                self.put(key, Cow::Owned(value), expiry_ms);
+                Ok(Outcome::Int(i64::try_from(len).unwrap_or(i64::MAX)))
+            }
+            Job::CompareAndSwap { key, expected, new } => {
+                let current = self.current(key)?;
+                let matches = match (&current, expected) {
+                    (None, None) => true,
+                    (Some(c), Some(e)) => c.value == e[..],
+                    _ => false,
+                };
+                if !matches {
+                    return Ok(Outcome::Flag(false));
+                }
+                match new {
+                    Some(v) => self.put(key, Cow::Borrowed(&v[..]), 0),
+                    None if current.is_some() => self.delete(key),
+                    None => {}
+                }
+                Ok(Outcome::Flag(true))
+            }
+            Job::Batch { ops } => {
+                for op in ops {
+                    match op {
+                        BatchOp::Set { key, value, ttl } => {
+                            let expiry_ms = match ttl {
+                                Some(d) => expiry_after(self.now_ms(), *d)?,
+                                None => 0,
+                            };
+                            self.put(key, Cow::Borrowed(&value[..]), expiry_ms);
+                        }
+                        BatchOp::Delete { key } => {
+                            if self.expiry_if_present(key).is_some() {
+                                self.delete(key);
+                            }
+                        }
+                    }
+                }
+                Ok(Outcome::Done)
+            }
+            Job::Reap { keys } => {
+                let mut reaped = 0i64;
+                for key in keys {
+                    let expired = match self.staged_state(key) {
+                        Some(Some((_, e))) => is_expired(e, self.now_ms()),
+                        Some(None) => false,
+                        None => self
+                            .engine
+                            .keydir
+                            .get(key)
+                            .is_some_and(|e| is_expired(e.expiry_ms, self.now_ms())),
+                    };
+                    if expired {
+                        self.delete(key);
+                        reaped += 1;
+                    }
+                }
+                Ok(Outcome::Int(reaped))
+            }
+        }
+    }
+
+    fn set(&mut self, key: &'s [u8], value: &'s [u8], options: &SetOptions) -> Result<Outcome> {
+        if *options == SetOptions::default() {
+            // A plain set needs neither the key's state nor the clock.
+            self.put(key, Cow::Borrowed(value), 0);
+            return Ok(Outcome::Done);
+        }
+        let present_expiry = self.expiry_if_present(key);
+        let previous = if options.get_previous {
+            self.current(key)?.map(|c| c.value)
+        } else {
+            None
+        };
+        let allowed = match options.condition {
+            Condition::Always => true,
+            Condition::IfAbsent => present_expiry.is_none(),
+            Condition::IfPresent => present_expiry.is_some(),
+        };
+        if allowed {
+            let expiry_ms = match options.expiry {
+                ExpirySpec::Never => 0,
+                ExpirySpec::Keep => present_expiry.unwrap_or(0),
+                ExpirySpec::In(d) => expiry_after(self.now_ms(), d)?,
+                ExpirySpec::At(t) => expiry_at(t)?,
+            };
+            self.put_expiring(key, Cow::Borrowed(value), expiry_ms);
+        }
+        Ok(Outcome::Set(SetOutcome {
+            written: allowed,
+            previous,
+        }))
+    }
+}
