@@ -58,11 +58,12 @@ impl Store {
     ///
     /// The arithmetic and the stored text are exactly Redis's on x86-64: the value is parsed
     /// and summed in 80-bit extended precision and stored with 17 decimals, trailing zeros
-    /// removed (so `0.1` + `0.2` stores `0.3`). A missing key counts as 0; the key keeps its
-    /// TTL. Fails with [`Error::NotAFloat`] (a value or a `delta` that is not a number) or
-    /// [`Error::NanOrInfinity`], writing nothing.
+    /// removed (so `0.1` + `0.2` stores `0.3`). `delta` counts as its shortest decimal form
+    /// (`0.1`, not the binary fraction nearest to it), as Redis clients send it. A missing
+    /// key counts as 0; the key keeps its TTL. Fails with [`Error::NotAFloat`] (a value or
+    /// a `delta` that is not a number) or [`Error::NanOrInfinity`], writing nothing.
     pub fn incr_by_float(&self, key: &[u8], delta: f64) -> Result<f64> {
-        let delta = LongDouble::from_f64(delta).ok_or(Error::NotAFloat)?;
+        let delta = LongDouble::parse(delta.to_string().as_bytes()).ok_or(Error::NotAFloat)?;
         self.incr_by_long_double(key, delta).map(LongDouble::to_f64)
     }
 
