@@ -450,7 +450,15 @@ impl<'e, 's> Txn<'e, 's> {
             self.put(key, Cow::Borrowed(value), 0);
             return Ok(Outcome::Done);
         }
-        let present_expiry = self.expiry_if_present(key);
+        // The key's current state matters only to conditions, KEEPTTL and GET.
+        let needs_state = options.condition != Condition::Always
+            || options.expiry == ExpirySpec::Keep
+            || options.get_previous;
+        let present_expiry = if needs_state {
+            self.expiry_if_present(key)
+        } else {
+            None
+        };
         let previous = if options.get_previous {
             self.current(key)?.map(|c| c.value)
         } else {
