@@ -162,13 +162,19 @@ impl Engine {
 
     /// The fast path: append `job` under the lock already held, release, wait for durability.
     fn run_alone(&self, mut writer: MutexGuard<'_, Writer>, job: Job<'_>) -> Result<Outcome> {
-        let (mut outcomes, last_seq) = self.execute(&mut writer, std::slice::from_ref(&job))?;
+        self.check_writable()?;
+        let mut txn = Txn::new(self);
+        let outcome = txn.apply(&job);
+        let last_seq = match txn.staged() {
+            [] => None,
+            staged => Some(self.commit(&mut writer, staged)?),
+        };
         // Released before the wait so that others append during this fsync.
         drop(writer);
         if let Some(seq) = last_seq {
             self.wait_durable(seq)?;
         }
-        outcomes.pop().unwrap_or(Ok(Outcome::Done))
+        outcome
     }
 
     /// Leads one batch: gathers, appends the queue with one write, waits once for
@@ -225,11 +231,6 @@ impl Engine {
 
     /// Decides each job against the current state and appends their records (one write).
     /// Returns each job's outcome and the last sequence number written, if anything was.
-    fn execute(&self, writer: &mut Writer, jobs: &[Job<'_>]) -> Result<Executed> {
-        let refs: Vec<&Job<'_>> = jobs.iter().collect();
-        self.execute_refs(writer, &refs)
-    }
-
     fn execute_refs<'s>(&self, writer: &mut Writer, jobs: &[&'s Job<'s>]) -> Result<Executed> {
         self.check_writable()?;
         let mut txn = Txn::new(self);

@@ -202,12 +202,61 @@ struct Current {
     expiry_ms: u64,
 }
 
+/// The ops of one append. Most appends hold one op: that one is kept inline, so the
+/// common single write allocates nothing here.
+enum StagedOps<'s> {
+    Empty,
+    One(Staged<'s>),
+    Many(Vec<Staged<'s>>),
+}
+
+impl<'s> StagedOps<'s> {
+    fn as_slice(&self) -> &[Staged<'s>] {
+        match self {
+            StagedOps::Empty => &[],
+            StagedOps::One(op) => std::slice::from_ref(op),
+            StagedOps::Many(ops) => ops,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn push(&mut self, op: Staged<'s>) {
+        *self = match std::mem::replace(self, StagedOps::Empty) {
+            StagedOps::Empty => StagedOps::One(op),
+            StagedOps::One(first) => StagedOps::Many(vec![first, op]),
+            StagedOps::Many(mut ops) => {
+                ops.push(op);
+                StagedOps::Many(ops)
+            }
+        };
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Staged<'s>> {
+        match self {
+            StagedOps::Empty => None,
+            StagedOps::One(op) => Some(op),
+            StagedOps::Many(ops) => ops.last_mut(),
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        match self {
+            StagedOps::Many(ops) => ops.truncate(len),
+            StagedOps::One(_) if len == 0 => *self = StagedOps::Empty,
+            _ => {}
+        }
+    }
+}
+
 /// The state of one append being assembled under the writer lock.
 pub(crate) struct Txn<'e, 's> {
     engine: &'e Engine,
     /// The clock, read once per append and only if a job needs it (a plain set does not).
     now: OnceCell<u64>,
-    staged: Vec<Staged<'s>>,
+    staged: StagedOps<'s>,
 }
 
 impl<'e, 's> Txn<'e, 's> {
@@ -215,7 +264,7 @@ impl<'e, 's> Txn<'e, 's> {
         Txn {
             engine,
             now: OnceCell::new(),
-            staged: Vec::new(),
+            staged: StagedOps::Empty,
         }
     }
 
@@ -225,20 +274,24 @@ impl<'e, 's> Txn<'e, 's> {
 
     /// The records to append.
     pub(crate) fn staged(&self) -> &[Staged<'s>] {
-        &self.staged
+        self.staged.as_slice()
     }
 
     /// The last staged op on `key`, if any: `Some(Some((value, expiry)))` for a put.
     fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64)>> {
-        self.staged.iter().rev().find_map(|s| match &s.op {
-            Op::Put {
-                key: k,
-                value,
-                expiry_ms,
-            } if *k == key => Some(Some((&value[..], *expiry_ms))),
-            Op::Delete { key: k } if *k == key => Some(None),
-            _ => None,
-        })
+        self.staged
+            .as_slice()
+            .iter()
+            .rev()
+            .find_map(|s| match &s.op {
+                Op::Put {
+                    key: k,
+                    value,
+                    expiry_ms,
+                } if *k == key => Some(Some((&value[..], *expiry_ms))),
+                Op::Delete { key: k } if *k == key => Some(None),
+                _ => None,
+            })
     }
 
     /// The expiry of `key` if it is present and unexpired (0 = never expires).
