@@ -47,6 +47,7 @@ mod error;
 mod expiry;
 pub mod format;
 mod fs;
+mod inspect;
 mod keydir;
 mod lock;
 mod numeric;
@@ -64,13 +65,14 @@ pub use batch::WriteBatch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
+pub use inspect::{CheckProblem, CheckReport, DumpedRecord, SegmentCheck, check, dump};
 pub use lock::LOCK_FILE;
 pub use options::{
     DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE,
     MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
 };
 pub use stats::{SegmentStats, Stats};
-pub use store::Store;
+pub use store::{BackupReport, Store};
 pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};
 
 /// The README's examples, compiled and run as doc-tests.

@@ -202,6 +202,39 @@ impl Segment {
         }
     }
 
+    /// The readable bytes of the segment (a snapshot: appends after this call are not
+    /// included), through the mapping or positioned reads.
+    pub(crate) fn readable_len(&self) -> u64 {
+        self.readable_len.load(Ordering::Acquire)
+    }
+
+    /// Writes the first `len` bytes of the segment (at most its readable length) to `out`.
+    pub(crate) fn copy_prefix(&self, len: u64, out: &mut impl std::io::Write) -> Result<()> {
+        let len = len.min(self.readable_len());
+        let write_err = |e| Error::io(&self.path, "copy segment", e);
+        match &self.map {
+            Some(map) => {
+                let end = usize::try_from(len).unwrap_or(usize::MAX);
+                let bytes = map
+                    .get(0, end)
+                    .ok_or_else(|| Error::corrupted(&self.path, 0, "segment outside mapping"))?;
+                out.write_all(bytes).map_err(write_err)
+            }
+            None => {
+                let mut buf = vec![0u8; 1 << 20];
+                let mut at = 0u64;
+                while at < len {
+                    let n = (len - at).min(buf.len() as u64) as usize;
+                    let chunk = buf.get_mut(..n).unwrap_or(&mut []);
+                    self.io.read_exact_at(self.file()?, &self.path, chunk, at)?;
+                    out.write_all(chunk).map_err(write_err)?;
+                    at += n as u64;
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn verify<'a>(&self, bytes: &'a [u8], offset: u32, key: &[u8]) -> Result<&'a [u8]> {
         let (record, len) = decode_record(bytes)
             .map_err(|e| Error::corrupted(&self.path, u64::from(offset), e.to_string()))?;
@@ -252,6 +285,11 @@ impl SegmentSet {
 
     pub(crate) fn from_sorted(segments: Vec<Arc<Segment>>) -> SegmentSet {
         SegmentSet { segments }
+    }
+
+    /// Every segment, ascending by id.
+    pub(crate) fn all(&self) -> &[Arc<Segment>] {
+        &self.segments
     }
 }
 

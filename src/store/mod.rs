@@ -3,7 +3,10 @@
 //! `atomic.rs`.
 
 mod atomic;
+mod backup;
 mod expiring;
+
+pub use backup::BackupReport;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
