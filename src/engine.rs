@@ -37,6 +37,11 @@ pub(crate) struct Engine {
     pub(crate) expired_deleted: AtomicU64,
     /// Shard the next expiry cycle starts from.
     pub(crate) expiry_cursor: std::sync::atomic::AtomicUsize,
+    /// Id of the next segment file (rotation and merge outputs take ids from it).
+    pub(crate) next_segment_id: std::sync::atomic::AtomicU32,
+    /// Held by the one merge (or hint writing) at a time.
+    pub(crate) merge_lock: Mutex<()>,
+    pub(crate) merge_stats: Mutex<crate::merge::MergeTotals>,
     /// Sequence number of the last record written (what the writer's `last_seq` says,
     /// readable without the writer lock).
     pub(crate) written_seq: AtomicU64,
@@ -60,6 +65,7 @@ impl Engine {
         synced_seq: u64,
         lock: DirLock,
         torn_bytes_truncated: u64,
+        next_segment_id: u32,
     ) -> Engine {
         Engine {
             dir,
@@ -76,6 +82,9 @@ impl Engine {
             fsyncs: AtomicU64::new(0),
             expired_deleted: AtomicU64::new(0),
             expiry_cursor: std::sync::atomic::AtomicUsize::new(0),
+            next_segment_id: std::sync::atomic::AtomicU32::new(next_segment_id),
+            merge_lock: Mutex::new(()),
+            merge_stats: Mutex::new(crate::merge::MergeTotals::default()),
             written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
         }

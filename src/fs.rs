@@ -66,6 +66,13 @@ pub enum IoOp<'a> {
         /// The file.
         path: &'a Path,
     },
+    /// Rename a file (replacing the target).
+    Rename {
+        /// The current name.
+        from: &'a Path,
+        /// The new name.
+        to: &'a Path,
+    },
 }
 
 /// Sees every I/O operation of a store before it happens: for fault-injection and
@@ -189,6 +196,35 @@ impl Io {
         self.before(IoOp::SetLen { path, len }, path, "truncate")?;
         file.set_len(len)
             .map_err(|e| Error::io(path, "truncate", e))
+    }
+
+    /// Renames `from` to `to` atomically (replacing `to`); fsync the directory to make it
+    /// durable.
+    pub(crate) fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        self.before(IoOp::Rename { from, to }, from, "rename")?;
+        fs::rename(from, to).map_err(|e| Error::io(from, "rename", e))
+    }
+
+    /// Writes `bytes` as the whole content of `path` crash-atomically: to a temporary
+    /// name, fsynced, renamed over `path`, directory fsynced. After a crash `path` holds
+    /// either the old content or the new, never a mix.
+    pub(crate) fn write_file_atomic(
+        &self,
+        dir: &Path,
+        path: &Path,
+        temp: &Path,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let file = self.create_new(temp)?;
+        let written = self
+            .write_all_at(&file, temp, bytes, 0)
+            .and_then(|()| self.sync_data(&file, temp))
+            .and_then(|()| self.rename(temp, path))
+            .and_then(|()| self.sync_dir(dir));
+        if written.is_err() {
+            let _ = self.remove_file(temp);
+        }
+        written
     }
 
     pub(crate) fn remove_file(&self, path: &Path) -> Result<()> {

@@ -50,6 +50,7 @@ mod fs;
 mod inspect;
 mod keydir;
 mod lock;
+pub mod merge;
 mod numeric;
 mod ops;
 mod options;
@@ -59,6 +60,7 @@ mod segment;
 mod stats;
 mod store;
 mod ttl;
+mod usage;
 mod write;
 
 pub use batch::WriteBatch;
@@ -67,6 +69,7 @@ pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
 pub use inspect::{CheckProblem, CheckReport, DumpedRecord, SegmentCheck, check, dump};
 pub use lock::LOCK_FILE;
+pub use merge::{MergePolicy, MergeReport};
 pub use options::{
     DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE,
     MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,

@@ -8,6 +8,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, MAX_KEY_LEN, MAX_VALUE_LEN};
 use crate::fs::{Io, IoHook};
+use crate::merge::MergePolicy;
 use crate::store::Store;
 
 /// When writes are fsynced, i.e. what a power loss (or kernel crash) may lose.
@@ -66,6 +67,7 @@ pub struct Options {
     pub(crate) io: Io,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) expiry_cycle_interval: Duration,
+    pub(crate) merge_policy: MergePolicy,
 }
 
 /// Default segment size: 64 MiB.
@@ -94,6 +96,7 @@ impl Default for Options {
             io: Io::default(),
             clock: Arc::new(SystemClock),
             expiry_cycle_interval: DEFAULT_EXPIRY_CYCLE_INTERVAL,
+            merge_policy: MergePolicy::default(),
         }
     }
 }
@@ -174,6 +177,12 @@ impl Options {
         self
     }
 
+    /// When background merges run and what they include. Default: [`MergePolicy::default`].
+    pub fn merge_policy(mut self, policy: MergePolicy) -> Self {
+        self.merge_policy = policy;
+        self
+    }
+
     /// Opens (or creates) the store in `path` with these options.
     pub fn open(self, path: impl AsRef<Path>) -> Result<Store> {
         Store::open_with(path.as_ref(), self)
@@ -198,6 +207,13 @@ impl Options {
             return invalid(format!(
                 "max_value_size is {}; it must be at most {MAX_VALUE_LEN}",
                 self.max_value_size
+            ));
+        }
+        let m = &self.merge_policy;
+        if m.fragmentation_trigger > 100 || m.fragmentation_threshold > 100 {
+            return invalid(format!(
+                "merge fragmentation trigger and threshold are percentages (got {} and {})",
+                m.fragmentation_trigger, m.fragmentation_threshold
             ));
         }
         if let SyncPolicy::Interval(d) = self.sync_policy

@@ -1,18 +1,21 @@
-//! Opening a directory: list segments → scan each in id order → rebuild the keydir (the
-//! highest sequence number of each key wins) → cut a torn tail off the newest segment.
+//! Opening a directory: clean up temporary files → read each segment in id order (its hint
+//! file when valid, else a full scan) → rebuild the keydir (the highest sequence number of
+//! each key wins) → cut a torn tail off the newest segment.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::format::{FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, RecordKind};
+use crate::format::{
+    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, Hint, RecordKind, record_len,
+};
 use crate::fs;
 use crate::keydir::{Entry, Keydir, Upsert};
 use crate::options::{Options, RecoveryMode};
 use crate::segment::scan::{ScanEnd, ScannedRecord, is_torn_tail, scan};
-use crate::segment::{MappedFile, Segment, data_path, list_segment_ids};
-use crate::write::SegmentUsage;
+use crate::segment::{FileRole, MappedFile, Segment, data_path, hint_path, list_files};
+use crate::usage::SegmentUsage;
 
 /// What recovery rebuilt from the files.
 pub(crate) struct Recovered {
@@ -25,11 +28,31 @@ pub(crate) struct Recovered {
     pub usage: BTreeMap<u32, SegmentUsage>,
     /// Bytes cut off the newest segment's torn tail.
     pub torn_bytes_truncated: u64,
+    /// Higher than every segment id in use (or left behind).
+    pub next_segment_id: u32,
 }
 
 pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     let io = &options.io;
-    let ids = list_segment_ids(dir)?;
+    let files = list_files(dir)?;
+    let mut ids: Vec<u32> = files
+        .iter()
+        .filter(|(_, role, _)| *role == FileRole::Data)
+        .map(|(id, _, _)| *id)
+        .collect();
+    ids.sort_unstable();
+    let hints: HashSet<u32> = files
+        .iter()
+        .filter(|(_, role, _)| *role == FileRole::Hint)
+        .map(|(id, _, _)| *id)
+        .collect();
+    let next_segment_id = files
+        .iter()
+        .map(|(id, _, _)| *id)
+        .max()
+        .map_or(1, |max| max.saturating_add(1));
+    remove_leftovers(dir, options, &files)?;
+
     let mut state = Rebuild {
         keydir: Keydir::default(),
         usage: BTreeMap::new(),
@@ -48,20 +71,27 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
             fs::open_ro(&path)?
         };
         let file_len = fs::file_len(&file, &path)?;
-        let valid_len = match scan_segment(&file, &path, id, file_len, newest, options, &mut state)?
-        {
-            SegmentScan::Valid(len) => len,
-            SegmentScan::HeaderTorn => {
-                // Created but its header never fully reached the disk: nothing in it was
-                // ever acknowledged. Start it again.
-                io.set_len(&file, &path, 0)?;
-                let header = FileHeader {
-                    kind: FileKind::Data,
-                    segment_id: id,
+        // The newest segment may be torn and is scanned; a sealed one is read from its hint
+        // when the hint is whole and matches it.
+        let from_hint =
+            !newest && hints.contains(&id) && load_hint(dir, id, file_len, &path, &mut state)?;
+        let valid_len = if from_hint {
+            file_len
+        } else {
+            match scan_segment(&file, &path, id, file_len, newest, options, &mut state)? {
+                SegmentScan::Valid(len) => len,
+                SegmentScan::HeaderTorn => {
+                    // Created but its header never fully reached the disk: nothing in it was
+                    // ever acknowledged. Start it again.
+                    io.set_len(&file, &path, 0)?;
+                    let header = FileHeader {
+                        kind: FileKind::Data,
+                        segment_id: id,
+                    }
+                    .encode();
+                    io.write_all_at(&file, &path, &header, 0)?;
+                    FILE_HEADER_LEN as u64
                 }
-                .encode();
-                io.write_all_at(&file, &path, &header, 0)?;
-                FILE_HEADER_LEN as u64
             }
         };
         if newest {
@@ -81,18 +111,18 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         } else {
             Segment::sealed_from_file(id, path, file, valid_len, options)?
         };
+        if from_hint {
+            segment.set_has_hint();
+        }
         segments.push(Arc::new(segment));
     }
 
+    let mut next_segment_id = next_segment_id;
     if segments.is_empty() {
-        let segment = Segment::create(dir, 1, options.max_segment_size, options)?;
-        state.usage.insert(
-            1,
-            SegmentUsage {
-                total_bytes: FILE_HEADER_LEN as u64,
-                ..SegmentUsage::default()
-            },
-        );
+        let id = next_segment_id;
+        next_segment_id += 1;
+        let segment = Segment::create(dir, id, options.max_segment_size, options)?;
+        state.usage.insert(id, SegmentUsage::default());
         segments.push(Arc::new(segment));
     }
 
@@ -105,7 +135,78 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         max_seq: state.max_seq,
         usage: state.usage,
         torn_bytes_truncated,
+        next_segment_id,
     })
+}
+
+/// Deletes temporary files (an interrupted merge or hint write) and hint files whose data
+/// segment is gone (a merge deleted it but not yet its hint). Both are ours by name; nothing
+/// else in the directory is touched.
+fn remove_leftovers(
+    dir: &Path,
+    options: &Options,
+    files: &[(u32, FileRole, PathBuf)],
+) -> Result<()> {
+    let data: HashSet<u32> = files
+        .iter()
+        .filter(|(_, role, _)| *role == FileRole::Data)
+        .map(|(id, _, _)| *id)
+        .collect();
+    let mut removed = false;
+    for (id, role, path) in files {
+        let leftover = match role {
+            FileRole::Temporary => true,
+            FileRole::Hint => !data.contains(id),
+            FileRole::Data => false,
+        };
+        if leftover {
+            options.io.remove_file(path)?;
+            removed = true;
+        }
+    }
+    if removed {
+        options.io.sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds segment `id`'s part of the index from its hint file. Returns false (having
+/// changed nothing) when the hint is damaged or describes a data file of another length.
+fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuild) -> Result<bool> {
+    let path = hint_path(dir, id);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(_) => return Ok(false),
+    };
+    let Ok(hint) = Hint::parse(&bytes, id) else {
+        return Ok(false);
+    };
+    if hint.data_len != data_len {
+        return Ok(false);
+    }
+    // Every entry must lie inside the data file before any is applied.
+    let inside = |e: &crate::format::HintEntry<'_>| {
+        u64::from(e.offset) + record_len(e.key.len(), e.value_len as usize) as u64 <= data_len
+    };
+    if !hint.entries().all(|e| e.is_ok_and(|e| inside(&e))) {
+        return Ok(false);
+    }
+    for entry in hint.entries().flatten() {
+        apply_record(
+            state,
+            data,
+            id,
+            &Located {
+                offset: entry.offset,
+                seq: entry.seq,
+                expiry_ms: entry.expiry_ms,
+                kind: entry.kind,
+                key: entry.key,
+                value_len: entry.value_len,
+            },
+        )?;
+    }
+    Ok(true)
 }
 
 struct Rebuild {
@@ -197,6 +298,16 @@ fn scan_segment(
     }
 }
 
+/// A record and where it is, from a scan or a hint.
+struct Located<'a> {
+    offset: u32,
+    seq: u64,
+    expiry_ms: u64,
+    kind: RecordKind,
+    key: &'a [u8],
+    value_len: u32,
+}
+
 fn apply_batch(
     state: &mut Rebuild,
     path: &Path,
@@ -208,37 +319,62 @@ fn apply_batch(
         let offset = u32::try_from(scanned.offset).map_err(|_| {
             Error::corrupted(path, scanned.offset as u64, "record offset beyond 4 GiB")
         })?;
-        let put = record.kind == RecordKind::Put;
-        let entry = Entry {
-            file_id: id,
-            offset,
-            value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
-            seq: record.seq,
-            expiry_ms: record.expiry_ms,
-            tombstone: !put,
-        };
-        state.max_seq = state.max_seq.max(record.seq);
-        let outcome = state
-            .keydir
-            .upsert_if_newer(record.key, entry)
-            .map_err(|_| Error::corrupted(path, scanned.offset as u64, "index is full"))?;
-        let replaced = match outcome {
-            Upsert::Kept(_) => continue,
-            Upsert::Inserted => None,
-            Upsert::Replaced(old) => Some(old),
-        };
-        if let Some(old) = replaced.filter(|old| !old.tombstone) {
-            let u = state.usage.entry(old.file_id).or_default();
-            u.live_bytes = u
-                .live_bytes
-                .saturating_sub(old.record_len(record.key.len()));
-            u.live_keys = u.live_keys.saturating_sub(1);
-        }
-        if put {
-            let u = state.usage.entry(id).or_default();
-            u.live_bytes += record.encoded_len() as u64;
-            u.live_keys += 1;
-        }
+        apply_record(
+            state,
+            path,
+            id,
+            &Located {
+                offset,
+                seq: record.seq,
+                expiry_ms: record.expiry_ms,
+                kind: record.kind,
+                key: record.key,
+                value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Puts one record into the index if it is the newest of its key so far, and accounts it.
+fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> Result<()> {
+    let put = r.kind == RecordKind::Put;
+    state
+        .usage
+        .entry(id)
+        .or_default()
+        .record(r.seq, r.kind, r.expiry_ms);
+    let entry = Entry {
+        file_id: id,
+        offset: r.offset,
+        value_len: r.value_len,
+        seq: r.seq,
+        expiry_ms: r.expiry_ms,
+        tombstone: !put,
+    };
+    state.max_seq = state.max_seq.max(r.seq);
+    let outcome = state
+        .keydir
+        .upsert_if_newer(r.key, entry)
+        .map_err(|_| Error::corrupted(path, u64::from(r.offset), "index is full"))?;
+    let replaced = match outcome {
+        Upsert::Kept(_) => return Ok(()),
+        Upsert::Inserted => None,
+        Upsert::Replaced(old) => Some(old),
+    };
+    if let Some(old) = replaced.filter(|old| !old.tombstone) {
+        state
+            .usage
+            .entry(old.file_id)
+            .or_default()
+            .remove_live(old.record_len(r.key.len()));
+    }
+    if put {
+        state
+            .usage
+            .entry(id)
+            .or_default()
+            .add_live(record_len(r.key.len(), r.value_len as usize) as u64);
     }
     Ok(())
 }

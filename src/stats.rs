@@ -29,6 +29,12 @@ pub struct Stats {
     pub fsyncs: u64,
     /// Bytes of a torn write cut off the newest segment when the store was opened.
     pub torn_bytes_truncated: u64,
+    /// Merges completed since open.
+    pub merges: u64,
+    /// Disk bytes those merges gave back.
+    pub bytes_reclaimed: u64,
+    /// How long the last merge took.
+    pub last_merge_duration: Option<std::time::Duration>,
 }
 
 /// Figures about one segment file.

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, MAX_SEQ, Record, RecordKind, encode_record, record_len};
 use crate::keydir::Entry;
 use crate::segment::Segment;
+use crate::usage::SegmentUsage;
 
 /// One change to one key, as the writer appends it. A value is borrowed from the caller or,
 /// when an operation computed it (a counter, an append), owned.
@@ -48,17 +49,6 @@ impl Op<'_> {
         };
         record_len(self.key().len(), value_len) as u64
     }
-}
-
-/// Bytes of one segment and how many of them the keydir still points at.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SegmentUsage {
-    /// File length, header included.
-    pub total_bytes: u64,
-    /// Bytes of records that are the newest of their key.
-    pub live_bytes: u64,
-    /// Number of keys whose newest record is here.
-    pub live_keys: u64,
 }
 
 /// State owned by the one logical writer (behind `Engine::writer`).
@@ -107,7 +97,7 @@ impl Writer {
         all
     }
 
-    fn usage_mut(&mut self, file_id: u32) -> &mut SegmentUsage {
+    pub(crate) fn usage_mut(&mut self, file_id: u32) -> &mut SegmentUsage {
         if file_id == self.active.id() {
             &mut self.active_usage
         } else {
@@ -120,20 +110,30 @@ impl Writer {
         self.next_seq.saturating_sub(1)
     }
 
-    fn add_live(&mut self, file_id: u32, bytes: u64) {
-        let u = self.usage_mut(file_id);
-        u.live_bytes += bytes;
-        u.live_keys += 1;
+    /// Drops a retired segment's figures.
+    pub(crate) fn forget_segment(&mut self, file_id: u32) {
+        self.sealed_usage.remove(&file_id);
     }
 
-    fn remove_live(&mut self, file_id: u32, bytes: u64) {
-        let u = self.usage_mut(file_id);
-        u.live_bytes = u.live_bytes.saturating_sub(bytes);
-        u.live_keys = u.live_keys.saturating_sub(1);
+    pub(crate) fn remove_live(&mut self, file_id: u32, bytes: u64) {
+        self.usage_mut(file_id).remove_live(bytes);
     }
 }
 
 impl Engine {
+    /// A fresh segment id, higher than every id in use.
+    pub(crate) fn allocate_segment_id(&self) -> Result<u32> {
+        let id = self
+            .next_segment_id
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if id == u32::MAX {
+            return Err(Error::Poisoned {
+                reason: "segment ids are exhausted".into(),
+            });
+        }
+        Ok(id)
+    }
+
     /// Rejects a key or value over the configured limits.
     pub(crate) fn validate_put(&self, key: &[u8], value: &[u8]) -> Result<()> {
         self.validate_key(key)?;
@@ -270,10 +270,15 @@ impl Engine {
                     self.poison(&e);
                     e
                 })?;
-                w.add_live(file_id, len);
+                let usage = w.usage_mut(file_id);
+                usage.record(seq, RecordKind::Put, expiry_ms);
+                usage.add_live(len);
                 old
             }
-            Op::Delete { .. } => self.keydir.remove(key),
+            Op::Delete { .. } => {
+                w.usage_mut(file_id).record(seq, RecordKind::Delete, 0);
+                self.keydir.remove(key)
+            }
         };
         if let Some(old) = replaced {
             w.remove_live(old.file_id, old.record_len(key.len()));
@@ -293,7 +298,7 @@ impl Engine {
     /// Seals the active segment and starts the next one. The sealed segment is fsynced
     /// first, whatever the policy, so that only the newest segment can ever end in a torn
     /// write; the new file is created and its directory entry fsynced before use.
-    fn rotate(&self, w: &mut Writer, needed: u64) -> Result<()> {
+    pub(crate) fn rotate(&self, w: &mut Writer, needed: u64) -> Result<()> {
         if let Err(e) = w.active.sync() {
             self.poison(&e);
             return Err(e);
@@ -303,13 +308,7 @@ impl Engine {
         // Waiters for records in the sealed segment are released by the next group fsync
         // (of the new segment), whose target covers them: the durability lock is never
         // taken under the writer lock.
-        let id = w
-            .active
-            .id()
-            .checked_add(1)
-            .ok_or_else(|| Error::Poisoned {
-                reason: "segment ids are exhausted".into(),
-            })?;
+        let id = self.allocate_segment_id()?;
         let map_len = self
             .options
             .max_segment_size
@@ -323,13 +322,7 @@ impl Engine {
         }
         self.segments.store(Arc::new(set));
         let sealed_id = w.active.id();
-        let sealed_usage = std::mem::replace(
-            &mut w.active_usage,
-            SegmentUsage {
-                total_bytes: FILE_HEADER_LEN as u64,
-                ..SegmentUsage::default()
-            },
-        );
+        let sealed_usage = std::mem::take(&mut w.active_usage);
         w.sealed_usage.insert(sealed_id, sealed_usage);
         w.active = segment;
         w.active_len = FILE_HEADER_LEN as u64;

@@ -4,9 +4,11 @@
 //! `docs/format.md` documents every byte; the committed fixtures in `tests/fixtures/` pin it.
 
 pub mod file_header;
+pub mod hint;
 pub mod record;
 
 pub use file_header::{FILE_HEADER_LEN, FORMAT_VERSION, FileHeader, FileHeaderError, FileKind};
+pub use hint::{Hint, HintEntry, HintError, HintWriter};
 pub use record::{
     DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN, Record, RecordKind,
     decode_record, encode_record, record_len,

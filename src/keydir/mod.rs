@@ -126,6 +126,19 @@ impl Keydir {
         })
     }
 
+    /// Moves `key`'s entry from `expected` to `new` if it is still `expected`.
+    pub(crate) fn relocate_if(&self, key: &[u8], expected: &Entry, new: &Entry) -> bool {
+        let (hash, shard) = self.locate(key);
+        Self::write(shard).relocate_if(hash, key, expected, new)
+    }
+
+    /// Removes `key`'s entry if it is still `expected`.
+    pub(crate) fn remove_if(&self, key: &[u8], expected: &Entry) -> bool {
+        self.modify(key, |shard, hash| {
+            shard.remove_if(&self.build, hash, key, expected)
+        })
+    }
+
     pub(crate) fn remove(&self, key: &[u8]) -> Option<Entry> {
         self.modify(key, |shard, hash| shard.remove(&self.build, hash, key))
     }

@@ -366,15 +366,14 @@ impl Shard {
         .inspect(|_| self.maybe_compact(build))
     }
 
-    /// Changes the location of `key` to `new` only if it still has sequence number
-    /// `expected_seq` (merge publishes moved records this way, so a concurrent write wins).
-    #[allow(dead_code, reason = "used by merge (issue 4); unit-tested here")]
-    pub(crate) fn relocate_if_seq(
+    /// Moves `key`'s entry to `new` (same record, another place: merge), only if the entry
+    /// is still `expected` — a write since would have changed it, and wins.
+    pub(crate) fn relocate_if(
         &mut self,
         hash: u64,
         key: &[u8],
-        expected_seq: u64,
-        new: Entry,
+        expected: &Entry,
+        new: &Entry,
     ) -> bool {
         let Shard { table, arena, .. } = self;
         let Some(pos) = table.find(hash, |slot| key_of(entry_bytes(arena, slot)) == key) else {
@@ -382,21 +381,35 @@ impl Shard {
         };
         let slot = table.slot(pos);
         let old = decode_entry(entry_bytes(arena, slot));
-        if old.seq != expected_seq || old.expiry_ms != new.expiry_ms {
+        if old != *expected || old.expiry_ms != new.expiry_ms || old.tombstone != new.tombstone {
             return false;
         }
         let size = entry_size(key.len(), old.expiry_ms != 0);
-        let pos = slot as usize * ALIGN;
+        let at = slot as usize * ALIGN;
         let Ok(key_len) = u16::try_from(key.len()) else {
             return false;
         };
-        match arena.get_mut(pos..pos + size) {
+        match arena.get_mut(at..at + size) {
             Some(dst) => {
-                encode_entry(dst, key_len, &new, None);
+                encode_entry(dst, key_len, new, None);
                 true
             }
             None => false,
         }
+    }
+
+    /// Removes `key`'s entry only if it is still `expected`.
+    pub(crate) fn remove_if<S: BuildHasher>(
+        &mut self,
+        build: &S,
+        hash: u64,
+        key: &[u8],
+        expected: &Entry,
+    ) -> bool {
+        if self.get(hash, key).as_ref() != Some(expected) {
+            return false;
+        }
+        self.remove(build, hash, key).is_some()
     }
 
     pub(crate) fn remove<S: BuildHasher>(
@@ -571,7 +584,7 @@ mod tests {
     }
 
     #[test]
-    fn relocate_only_when_sequence_matches() {
+    fn relocate_and_remove_only_when_the_entry_is_unchanged() {
         let b = foldhash::quality::RandomState::default();
         let mut s = Shard::default();
         let h = b.hash_one(b"k");
@@ -581,9 +594,12 @@ mod tests {
             offset: 16,
             ..entry(5, 0)
         };
-        assert!(!s.relocate_if_seq(h, b"k", 4, moved));
-        assert!(s.relocate_if_seq(h, b"k", 5, moved));
+        assert!(!s.relocate_if(h, b"k", &entry(4, 0), &moved));
+        assert!(s.relocate_if(h, b"k", &entry(5, 0), &moved));
         assert_eq!(s.get(h, b"k"), Some(moved));
+        assert!(!s.remove_if(&b, h, b"k", &entry(5, 0)), "it moved");
+        assert!(s.remove_if(&b, h, b"k", &moved));
+        assert_eq!(s.get(h, b"k"), None);
     }
 
     #[derive(Debug, Clone)]

@@ -2,45 +2,20 @@
 //! writer appends to it); the others are sealed and never change again.
 
 mod mmap;
+mod naming;
 pub(crate) mod scan;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, FileHeader, FileKind, RecordKind, decode_record, record_len};
 use crate::fs::{self, Io};
 use crate::options::Options;
 pub(crate) use mmap::MappedFile;
-
-const DATA_SUFFIX: &str = ".data";
-const ID_DIGITS: usize = 10;
-
-/// `dir/NNNNNNNNNN.data` for segment `id`.
-pub(crate) fn data_path(dir: &Path, id: u32) -> PathBuf {
-    dir.join(format!("{id:0ID_DIGITS$}{DATA_SUFFIX}"))
-}
-
-/// The segment id in a data file name, or `None` for any other name.
-pub(crate) fn parse_data_name(name: &str) -> Option<u32> {
-    let digits = name.strip_suffix(DATA_SUFFIX)?;
-    if digits.len() != ID_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// The ids of the data segments in `dir`, ascending. Other files are ignored.
-pub(crate) fn list_segment_ids(dir: &Path) -> Result<Vec<u32>> {
-    let mut ids: Vec<u32> = fs::list_dir(dir)?
-        .into_iter()
-        .filter_map(|(name, _)| parse_data_name(&name))
-        .collect();
-    ids.sort_unstable();
-    Ok(ids)
-}
+pub(crate) use naming::{FileRole, data_path, hint_path, list_files, list_segment_ids, temp_path};
 
 /// An open segment file, shared by the writer, readers and (later) merge.
 ///
@@ -55,6 +30,24 @@ pub(crate) struct Segment {
     map: Option<MappedFile>,
     /// Bytes of the file that hold complete, published records. Readers never look past it.
     readable_len: AtomicU64,
+    /// A hint file for this segment exists on disk.
+    has_hint: AtomicBool,
+    /// A merge replaced this segment: its files are deleted when the last handle goes (a
+    /// reader may still be reading through it).
+    retired: AtomicBool,
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if self.retired.load(Ordering::Acquire) {
+            // Best effort: a file left behind by a crash or a failure here holds only
+            // records that the merge copied or that are dead, and is merged again later.
+            if let Some(dir) = self.path.parent() {
+                let _ = self.io.remove_file(&hint_path(dir, self.id));
+            }
+            let _ = self.io.remove_file(&self.path);
+        }
+    }
 }
 
 impl Segment {
@@ -134,11 +127,37 @@ impl Segment {
             io: options.io.clone(),
             map,
             readable_len: AtomicU64::new(readable_len),
+            has_hint: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
         })
     }
 
     pub(crate) fn id(&self) -> u32 {
         self.id
+    }
+
+    pub(crate) fn has_hint(&self) -> bool {
+        self.has_hint.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_has_hint(&self) {
+        self.has_hint.store(true, Ordering::Release);
+    }
+
+    /// Marks the segment for deletion when its last handle is dropped.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    /// Runs `f` on the segment's readable bytes: through its mapping, or a temporary one.
+    pub(crate) fn with_bytes<T>(&self, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
+        let len = usize::try_from(self.readable_len()).unwrap_or(usize::MAX);
+        if let Some(bytes) = self.map.as_ref().and_then(|m| m.get(0, len)) {
+            return Ok(f(bytes));
+        }
+        let file = fs::open_ro(&self.path)?;
+        let map = MappedFile::map(&file, len.max(1)).map_err(fs::io_err(&self.path, "mmap"))?;
+        Ok(f(map.get(0, len).unwrap_or(&[])))
     }
 
     /// The file, which only sealed mapped segments lack (and nothing writes to those).
@@ -290,27 +309,5 @@ impl SegmentSet {
     /// Every segment, ascending by id.
     pub(crate) fn all(&self) -> &[Arc<Segment>] {
         &self.segments
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_round_trip_and_others_are_ignored() {
-        let p = data_path(Path::new("/d"), 42);
-        assert_eq!(p, Path::new("/d/0000000042.data"));
-        assert_eq!(parse_data_name("0000000042.data"), Some(42));
-        assert_eq!(parse_data_name("4294967295.data"), Some(u32::MAX));
-        for other in [
-            "42.data",
-            "0000000042.hint",
-            "000000004x.data",
-            "LOCK",
-            "9999999999.data",
-        ] {
-            assert_eq!(parse_data_name(other), None, "{other}");
-        }
     }
 }

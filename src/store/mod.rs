@@ -2,6 +2,9 @@
 //! read path and recovery. TTL operations are in `expiring.rs`, atomic operations in
 //! `atomic.rs`.
 
+/// Hint files the background thread writes per tick (each scans one segment).
+const HINTS_PER_TICK: usize = 4;
+
 mod atomic;
 mod backup;
 mod expiring;
@@ -16,6 +19,7 @@ use crate::background::Periodic;
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
 use crate::lock::DirLock;
+use crate::merge::MergeReport;
 use crate::ops::{Job, Outcome};
 use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
@@ -125,6 +129,7 @@ impl Store {
             recovered.max_seq,
             dir_lock,
             recovered.torn_bytes_truncated,
+            recovered.next_segment_id,
         ));
 
         let mut background = Vec::new();
@@ -136,6 +141,18 @@ impl Store {
                 let _ = expiring.expire_cycle(every / 4);
             })
             .map_err(|e| Error::io(path, "start expiry thread", e))?;
+            background.push(thread);
+        }
+        let merge_every = options.merge_policy.check_interval;
+        if !merge_every.is_zero() {
+            let merging = Arc::clone(&engine);
+            let thread = Periodic::spawn("keg-merge", merge_every, move || {
+                // Hints first (cheap, and they make the next open fast), then a merge if a
+                // trigger fires. Failures surface on the next foreground call or merge().
+                let _ = merging.write_missing_hints(HINTS_PER_TICK);
+                let _ = merging.run_merge(false);
+            })
+            .map_err(|e| Error::io(path, "start merge thread", e))?;
             background.push(thread);
         }
         if let SyncPolicy::Interval(every) = options.sync_policy {
@@ -250,6 +267,19 @@ impl Store {
         self.engine().close()
     }
 
+    /// Merges now, whether or not a trigger fires: rewrites every sealed segment with
+    /// anything to reclaim (or small enough to fold in), up to
+    /// [`MergePolicy::max_merge_bytes`](crate::MergePolicy::max_merge_bytes), and writes
+    /// hint files for sealed segments without one. Returns what the merge did (nothing if
+    /// there was nothing worth doing). Reads and writes go on meanwhile.
+    pub fn merge(&self) -> Result<MergeReport> {
+        let engine = self.engine();
+        engine.check_open()?;
+        let report = engine.run_merge(true)?;
+        engine.write_missing_hints(usize::MAX)?;
+        Ok(report)
+    }
+
     /// Sizes, layout and activity figures.
     pub fn stats(&self) -> Stats {
         let engine = self.engine();
@@ -268,6 +298,7 @@ impl Store {
                 live_keys: u.live_keys,
             })
             .collect();
+        let merge_totals = *lock(&engine.merge_stats);
         let entries = engine.keydir.len() as u64;
         let keys = engine.keydir.live_len(engine.now_ms()) as u64;
         let index_bytes = engine.keydir.memory_bytes() as u64;
@@ -290,6 +321,9 @@ impl Store {
             last_seq,
             fsyncs: engine.fsyncs.load(Ordering::Relaxed),
             torn_bytes_truncated: engine.torn_bytes_truncated,
+            merges: merge_totals.merges,
+            bytes_reclaimed: merge_totals.bytes_reclaimed,
+            last_merge_duration: merge_totals.last_duration,
         }
     }
 }

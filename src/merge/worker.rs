@@ -1,0 +1,466 @@
+//! Executing a merge plan.
+//!
+//! 1. **Copy.** Each input segment is scanned; a put the index still points at is copied
+//!    (re-encoded as a single-record unit) into new segments written under temporary names,
+//!    with their hint files; everything else is dropped, with one exception:
+//! 2. **No resurrection.** A tombstone, or an expired put, shadows older records of its key.
+//!    It is dropped only if a newer put of the key is live, or if every *other* segment on
+//!    disk holds only newer records (so whatever it shadows is in its own file, which
+//!    disappears with it in one unlink). Otherwise it is copied. Because the rule looks at
+//!    every other file — the other inputs included — it stays true at every point of a
+//!    crash, whichever inputs were deleted by then.
+//! 3. **Publish.** Outputs are fsynced; the active segment is rotated so that it keeps the
+//!    highest id (recovery treats the highest as the only one that may end torn); outputs
+//!    are renamed into place and the directory fsynced; the index entries are moved with
+//!    compare-and-set, in small batches under the writer lock (a write since always wins);
+//!    finally the inputs leave the segment set and are deleted once no reader holds them.
+//!
+//! A crash anywhere opens to the same contents: before the renames the temporary files are
+//! deleted at open; after, the inputs and outputs hold the same records under the same
+//! sequence numbers, and the newest per key wins either way.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::plan::{SegmentInfo, plan};
+use super::{MergeReport, MergeTotals};
+use crate::engine::{Engine, lock};
+use crate::error::{Error, Result};
+use crate::format::{
+    FILE_HEADER_LEN, FileHeader, FileKind, HintEntry, HintWriter, Record, RecordKind, encode_record,
+};
+use crate::keydir::Entry;
+use crate::segment::scan::scan;
+use crate::segment::{Segment, data_path, hint_path, temp_path};
+use crate::ttl::is_expired;
+use crate::usage::SegmentUsage;
+
+/// Index entries moved per writer-lock hold while publishing.
+const PUBLISH_BATCH: usize = 1024;
+/// Output bytes gathered before one write call.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// An index entry to move from an input to an output.
+struct Move {
+    key: Vec<u8>,
+    from: Entry,
+    to: Entry,
+}
+
+/// What copying found: index entries to move, expired entries to drop, records dropped.
+type Copied = (Vec<Move>, Vec<(Vec<u8>, Entry)>, u64);
+
+/// A finished output segment and its hint, fsynced under their temporary names.
+struct Output {
+    id: u32,
+    len: u64,
+    usage: SegmentUsage,
+}
+
+/// The output being written. Writes go through the I/O seam (as every write does), in
+/// buffered chunks.
+struct OutputFile {
+    id: u32,
+    path: PathBuf,
+    file: File,
+    /// Bytes appended (written or pending).
+    len: u64,
+    /// Bytes written to the file.
+    flushed: u64,
+    pending: Vec<u8>,
+    usage: SegmentUsage,
+    hint: HintWriter,
+}
+
+impl OutputFile {
+    fn flush(&mut self, engine: &Engine) -> Result<()> {
+        if !self.pending.is_empty() {
+            engine
+                .options
+                .io
+                .write_all_at(&self.file, &self.path, &self.pending, self.flushed)?;
+            self.flushed += self.pending.len() as u64;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Writes output segments, one after another, each up to the segment size.
+struct Outputs<'e> {
+    engine: &'e Engine,
+    current: Option<OutputFile>,
+    done: Vec<Output>,
+    buf: Vec<u8>,
+    written: u64,
+    started: Instant,
+}
+
+impl<'e> Outputs<'e> {
+    fn new(engine: &'e Engine) -> Outputs<'e> {
+        Outputs {
+            engine,
+            current: None,
+            done: Vec::new(),
+            buf: Vec::new(),
+            written: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn start_file(&mut self) -> Result<()> {
+        let engine = self.engine;
+        let id = engine.allocate_segment_id()?;
+        let path = temp_path(&data_path(&engine.dir, id));
+        let file = engine.options.io.create_new(&path)?;
+        let header = FileHeader {
+            kind: FileKind::Data,
+            segment_id: id,
+        }
+        .encode();
+        self.current = Some(OutputFile {
+            id,
+            path,
+            file,
+            len: FILE_HEADER_LEN as u64,
+            flushed: 0,
+            pending: header.to_vec(),
+            usage: SegmentUsage::default(),
+            hint: HintWriter::new(id),
+        });
+        Ok(())
+    }
+
+    /// Appends `record`; returns the output id and offset it landed at.
+    fn append(&mut self, record: &Record<'_>, counts_live: bool) -> Result<(u32, u32)> {
+        self.buf.clear();
+        let single = Record {
+            batch_continues: false,
+            ..*record
+        };
+        let len = encode_record(&mut self.buf, &single).map_err(|_| Error::Corrupted {
+            file: self.engine.dir.clone(),
+            offset: 0,
+            reason: "merge met a record the format cannot hold".into(),
+        })? as u64;
+        let full = self.current.as_ref().is_some_and(|c| {
+            c.len + len > self.engine.options.max_segment_size && c.len > FILE_HEADER_LEN as u64
+        });
+        if full {
+            self.finish_file()?;
+        }
+        if self.current.is_none() {
+            self.start_file()?;
+        }
+        let Some(current) = self.current.as_mut() else {
+            return Err(Error::Poisoned {
+                reason: "internal: merge output missing".into(),
+            });
+        };
+        let offset = u32::try_from(current.len).map_err(|_| {
+            Error::corrupted(&current.path, current.len, "merge output beyond 4 GiB")
+        })?;
+        current.pending.extend_from_slice(&self.buf);
+        if current.pending.len() >= WRITE_BUFFER {
+            current.flush(self.engine)?;
+        }
+        current.len += len;
+        current.usage.total_bytes = current.len;
+        current
+            .usage
+            .record(record.seq, record.kind, record.expiry_ms);
+        if counts_live {
+            current.usage.add_live(len);
+        }
+        current.hint.push(&HintEntry {
+            seq: record.seq,
+            expiry_ms: record.expiry_ms,
+            kind: record.kind,
+            offset,
+            value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
+            key: record.key,
+        });
+        let id = current.id;
+        self.written += len;
+        self.throttle();
+        Ok((id, offset))
+    }
+
+    /// Sleeps as needed to keep to the policy's rate limit.
+    fn throttle(&self) {
+        if let Some(limit) = self
+            .engine
+            .options
+            .merge_policy
+            .rate_limit
+            .filter(|&l| l > 0)
+        {
+            let due = Duration::from_secs_f64(self.written as f64 / limit as f64);
+            if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
+                std::thread::sleep(ahead);
+            }
+        }
+    }
+
+    /// Completes the current output: data fsynced, hint written and fsynced, both still
+    /// under temporary names.
+    fn finish_file(&mut self) -> Result<()> {
+        let Some(mut current) = self.current.take() else {
+            return Ok(());
+        };
+        let engine = self.engine;
+        let io = &engine.options.io;
+        let id = current.id;
+        // Registered first, so that a failure below still cleans its files up.
+        self.done.push(Output {
+            id,
+            len: current.len,
+            usage: current.usage,
+        });
+        current.flush(engine)?;
+        io.sync_data(&current.file, &current.path)?;
+        let hint_tmp = temp_path(&hint_path(&engine.dir, id));
+        let hint = current.hint.finish(current.len);
+        let file = io.create_new(&hint_tmp)?;
+        io.write_all_at(&file, &hint_tmp, &hint, 0)?;
+        io.sync_data(&file, &hint_tmp)
+    }
+
+    /// Removes every temporary file written (after a failure).
+    fn abandon(&mut self) {
+        let engine = self.engine;
+        let io = &engine.options.io;
+        if let Some(current) = self.current.take() {
+            let _ = io.remove_file(&current.path);
+        }
+        for output in self.done.drain(..) {
+            let _ = io.remove_file(&temp_path(&data_path(&engine.dir, output.id)));
+            let _ = io.remove_file(&temp_path(&hint_path(&engine.dir, output.id)));
+        }
+    }
+}
+
+impl Engine {
+    /// Plans and runs one merge. `requested`: skip the triggers (see `plan`).
+    pub(crate) fn run_merge(&self, requested: bool) -> Result<MergeReport> {
+        let _merging = lock(&self.merge_lock);
+        self.check_writable()?;
+        let started = Instant::now();
+        let (usage, active_id) = {
+            let writer = self.lock_writer();
+            (writer.usage(), writer.active.id())
+        };
+        let now = self.now_ms();
+        let infos: Vec<SegmentInfo> = usage
+            .iter()
+            .map(|(&id, u)| SegmentInfo {
+                id,
+                total_bytes: u.total_bytes,
+                live_bytes: u.live_bytes,
+                fully_expired: u.fully_expired(now),
+                active: id == active_id,
+            })
+            .collect();
+        let chosen = plan(&infos, &self.options.merge_policy, requested);
+        if chosen.segments.is_empty() {
+            return Ok(MergeReport::default());
+        }
+        let set = self.segments.load_full();
+        let inputs: Vec<Arc<Segment>> = chosen
+            .segments
+            .iter()
+            .filter_map(|id| set.get(*id).cloned())
+            .collect();
+
+        let mut outputs = Outputs::new(self);
+        let copied = self.copy_inputs(&inputs, &usage, now, &mut outputs);
+        let (moves, drops, dropped) = match copied.and_then(|c| outputs.finish_file().map(|()| c)) {
+            Ok(c) => c,
+            Err(e) => {
+                outputs.abandon();
+                return Err(e);
+            }
+        };
+        let done = std::mem::take(&mut outputs.done);
+        let report = MergeReport {
+            merged: inputs.iter().map(|s| s.id()).collect(),
+            written: done.iter().map(|o| o.id).collect(),
+            bytes_before: inputs.iter().map(|s| s.readable_len()).sum(),
+            bytes_after: done.iter().map(|o| o.len).sum(),
+            records_copied: moves.len() as u64,
+            records_dropped: dropped,
+            duration: Duration::ZERO,
+        };
+        if let Err(e) = self.publish_merge(&inputs, &done, &moves, &drops) {
+            // Before the renames nothing changed: clean up. After, the outputs are part of
+            // the directory (and duplicate the inputs' records): they stay, harmlessly.
+            outputs.done = done;
+            outputs.abandon();
+            return Err(e);
+        }
+        let report = MergeReport {
+            duration: started.elapsed(),
+            ..report
+        };
+        let mut totals = lock(&self.merge_stats);
+        *totals = MergeTotals {
+            merges: totals.merges + 1,
+            bytes_reclaimed: totals.bytes_reclaimed + report.bytes_reclaimed(),
+            last_duration: Some(report.duration),
+        };
+        Ok(report)
+    }
+
+    /// Copies what must survive from `inputs` into `outputs`. Returns the index entries to
+    /// move, the expired entries to drop, and how many records were dropped.
+    fn copy_inputs(
+        &self,
+        inputs: &[Arc<Segment>],
+        usage: &BTreeMap<u32, SegmentUsage>,
+        now: u64,
+        outputs: &mut Outputs<'_>,
+    ) -> Result<Copied> {
+        let mut moves = Vec::new();
+        let mut drops = Vec::new();
+        let mut dropped = 0u64;
+        for input in inputs {
+            let id = input.id();
+            // Oldest record of every other file: anything older than it can only be here.
+            let floor = usage
+                .iter()
+                .filter(|&(&other, _)| other != id)
+                .map(|(_, u)| u.min_seq)
+                .min()
+                .unwrap_or(u64::MAX);
+            input.with_bytes(|bytes| {
+                scan(bytes, FILE_HEADER_LEN, |batch| {
+                    for scanned in batch {
+                        let record = &scanned.record;
+                        let offset = u32::try_from(scanned.offset).unwrap_or(u32::MAX);
+                        let current = self.keydir.get(record.key);
+                        match record.kind {
+                            RecordKind::Put => {
+                                let live = current.filter(|e| {
+                                    e.file_id == id && e.offset == offset && e.seq == record.seq
+                                });
+                                match live {
+                                    None => dropped += 1,
+                                    Some(e)
+                                        if is_expired(e.expiry_ms, now) && record.seq < floor =>
+                                    {
+                                        drops.push((record.key.to_vec(), e));
+                                        dropped += 1;
+                                    }
+                                    Some(e) => {
+                                        let (file_id, offset) = outputs.append(record, false)?;
+                                        moves.push(Move {
+                                            key: record.key.to_vec(),
+                                            from: e,
+                                            to: Entry {
+                                                file_id,
+                                                offset,
+                                                ..e
+                                            },
+                                        });
+                                    }
+                                }
+                            }
+                            RecordKind::Delete => {
+                                // A live put of the key is newer and shadows all it shadows.
+                                if current.is_some() || record.seq < floor {
+                                    dropped += 1;
+                                } else {
+                                    // Still needed: count it live so that the output does
+                                    // not look reclaimable and get merged again for nothing.
+                                    outputs.append(record, true)?;
+                                }
+                            }
+                        }
+                    }
+                    Ok::<(), Error>(())
+                })
+            })??;
+        }
+        Ok((moves, drops, dropped))
+    }
+
+    /// Makes the outputs part of the store, moves the index onto them, and retires the
+    /// inputs (see the module documentation for the order and why).
+    fn publish_merge(
+        &self,
+        inputs: &[Arc<Segment>],
+        outputs: &[Output],
+        moves: &[Move],
+        drops: &[(Vec<u8>, Entry)],
+    ) -> Result<()> {
+        let io = &self.options.io;
+        let dir = &self.dir;
+        {
+            let mut writer = self.lock_writer();
+            self.check_writable()?;
+            // The active segment must keep the highest id: give it a fresh one, higher
+            // than every output's.
+            self.rotate(&mut writer, 0)?;
+            for output in outputs {
+                let data = data_path(dir, output.id);
+                io.rename(&temp_path(&data), &data)?;
+                let hint = hint_path(dir, output.id);
+                io.rename(&temp_path(&hint), &hint)?;
+            }
+            io.sync_dir(dir)?;
+            let mut set = self.segments.load().all().to_vec();
+            for output in outputs {
+                let path = data_path(dir, output.id);
+                let file = crate::fs::open_ro(&path)?;
+                let segment =
+                    Segment::sealed_from_file(output.id, path, file, output.len, &self.options)?;
+                segment.set_has_hint();
+                set.push(Arc::new(segment));
+                *writer.usage_mut(output.id) = output.usage;
+            }
+            set.sort_by_key(|s| s.id());
+            self.segments
+                .store(Arc::new(crate::segment::SegmentSet::from_sorted(set)));
+        }
+
+        for chunk in moves.chunks(PUBLISH_BATCH) {
+            let mut writer = self.lock_writer();
+            for m in chunk {
+                if self.keydir.relocate_if(&m.key, &m.from, &m.to) {
+                    let len = m.from.record_len(m.key.len());
+                    writer.remove_live(m.from.file_id, len);
+                    writer.usage_mut(m.to.file_id).add_live(len);
+                }
+            }
+        }
+        for chunk in drops.chunks(PUBLISH_BATCH) {
+            let mut writer = self.lock_writer();
+            for (key, entry) in chunk {
+                if self.keydir.remove_if(key, entry) {
+                    writer.remove_live(entry.file_id, entry.record_len(key.len()));
+                }
+            }
+        }
+
+        let mut writer = self.lock_writer();
+        let retired: Vec<u32> = inputs.iter().map(|s| s.id()).collect();
+        let kept: Vec<Arc<Segment>> = self
+            .segments
+            .load()
+            .all()
+            .iter()
+            .filter(|s| !retired.contains(&s.id()))
+            .cloned()
+            .collect();
+        self.segments
+            .store(Arc::new(crate::segment::SegmentSet::from_sorted(kept)));
+        for input in inputs {
+            writer.forget_segment(input.id());
+            input.retire();
+        }
+        Ok(())
+    }
+}
