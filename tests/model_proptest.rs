@@ -1,5 +1,6 @@
 //! Model test: random sequences of set / set-with-TTL / delete / get / expire / persist /
-//! incr / batch / clock advance / purge / reopen / torn-write-then-reopen against a
+//! incr / batch / clock advance / purge / merge / crash-in-merge / reopen /
+//! torn-write-then-reopen against a
 //! `BTreeMap` model, with shrinking. Keys come from a small alphabet so overwrites and
 //! deletes of present keys are frequent; segments are small so rotation happens; time is a
 //! manual clock.
@@ -38,6 +39,10 @@ enum Op {
     Reopen,
     /// Drop without close, append bytes a crash could leave (a torn record), reopen.
     CrashWithTornTail(Vec<u8>),
+    /// Merge now.
+    Merge,
+    /// Merge, with the machine stopping after this many I/O operations; reopen.
+    CrashInMerge(usize),
 }
 
 fn key(k: u8) -> Vec<u8> {
@@ -67,6 +72,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Purge),
         1 => Just(Op::Reopen),
         1 => proptest::collection::vec(any::<u8>(), 1..40).prop_map(Op::CrashWithTornTail),
+        2 => Just(Op::Merge),
+        1 => (0usize..40).prop_map(Op::CrashInMerge),
     ]
 }
 
@@ -98,12 +105,17 @@ impl Model {
     }
 }
 
-fn open(dir: &Path, clock: &Arc<ManualClock>) -> Store {
+fn open(dir: &Path, clock: &Arc<ManualClock>, crash: &Arc<common::Crash>) -> Store {
     Options::new()
         .sync_policy(SyncPolicy::Never)
         .max_segment_size(4096)
         .clock(Arc::clone(clock) as Arc<dyn Clock>)
         .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(keg::MergePolicy {
+            check_interval: Duration::ZERO,
+            ..keg::MergePolicy::default()
+        })
+        .io_hook(Arc::clone(crash) as Arc<dyn keg::IoHook>)
         .open(dir)
         .unwrap()
 }
@@ -126,7 +138,8 @@ fn check_all(store: &Store, model: &Model, now: u64) -> Result<(), TestCaseError
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(T0));
-    let mut store = open(dir.path(), &clock);
+    let crash = Arc::new(common::Crash::default());
+    let mut store = open(dir.path(), &clock, &crash);
     let mut model = Model::default();
     for op in ops {
         let now = clock.now_ms();
@@ -237,13 +250,26 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Advance(ms) => clock.advance(Duration::from_millis(ms)),
             Op::Purge => {
+                // A merge may already have dropped some expired keys: at most these remain.
                 let expired = model.keys.len() - model.live(now).len();
-                prop_assert_eq!(store.purge_expired().unwrap(), expired as u64);
+                prop_assert!(store.purge_expired().unwrap() <= expired as u64);
                 model.keys.retain(|_, (_, e)| *e == 0 || *e > now);
             }
             Op::Reopen => {
                 store.close().unwrap();
-                store = open(dir.path(), &clock);
+                store = open(dir.path(), &clock, &crash);
+                check_all(&store, &model, now)?;
+            }
+            Op::Merge => {
+                store.merge().unwrap();
+                check_all(&store, &model, now)?;
+            }
+            Op::CrashInMerge(after) => {
+                crash.arm(after);
+                let _ = store.merge();
+                drop(store);
+                crash.disarm();
+                store = open(dir.path(), &clock, &crash);
                 check_all(&store, &model, now)?;
             }
             Op::CrashWithTornTail(junk) => {
@@ -256,7 +282,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let torn = &junk[..junk.len().min(keg::format::RECORD_HEADER_LEN - 1)];
                 f.write_all(torn).unwrap();
                 drop(f);
-                store = open(dir.path(), &clock);
+                store = open(dir.path(), &clock, &crash);
                 check_all(&store, &model, now)?;
             }
         }
@@ -264,7 +290,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let now = clock.now_ms();
     check_all(&store, &model, now)?;
     drop(store);
-    check_all(&open(dir.path(), &clock), &model, now)
+    check_all(&open(dir.path(), &clock, &crash), &model, now)
 }
 
 proptest! {

@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use keg::{Options, Store, SyncPolicy};
+use keg::{IoHook, IoOp, Options, Store, SyncPolicy};
 
 /// Options for tests: no fsync (tests check logic, not the disk), small segments.
 pub fn fast_options() -> Options {
@@ -32,4 +34,38 @@ pub fn newest_segment(dir: &Path) -> PathBuf {
 /// Encoded length of a record with these key and value lengths.
 pub fn record_len(key_len: usize, value_len: usize) -> u64 {
     keg::format::record_len(key_len, value_len) as u64
+}
+
+/// An I/O hook that counts operations and, once armed, fails every operation from the
+/// `fail_from`-th on, as if the machine stopped there (what was written stays written).
+#[derive(Default)]
+pub struct Crash {
+    ops: AtomicUsize,
+    armed: AtomicBool,
+    fail_from: AtomicUsize,
+}
+
+impl Crash {
+    /// Fails operations from `after` operations from now on.
+    pub fn arm(&self, after: usize) {
+        self.ops.store(0, Ordering::SeqCst);
+        self.fail_from.store(after, Ordering::SeqCst);
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops failing; returns how many operations ran since `arm`.
+    pub fn disarm(&self) -> usize {
+        self.armed.store(false, Ordering::SeqCst);
+        self.ops.load(Ordering::SeqCst)
+    }
+}
+
+impl IoHook for Crash {
+    fn before(&self, _op: &IoOp<'_>) -> io::Result<()> {
+        let n = self.ops.fetch_add(1, Ordering::SeqCst);
+        if self.armed.load(Ordering::SeqCst) && n >= self.fail_from.load(Ordering::SeqCst) {
+            return Err(io::Error::other("simulated crash"));
+        }
+        Ok(())
+    }
 }
