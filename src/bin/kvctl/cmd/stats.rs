@@ -1,0 +1,120 @@
+//! `kvctl stats`: the store's size and layout.
+
+use serde_json::json;
+
+use crate::context::{Context, Create};
+use crate::size::human;
+use crate::status::Status;
+
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {}
+
+/// Prints a table of `keg::Stats` (every field under --json). Counters of activity since
+/// open (fsyncs, merges, expired keys deleted) concern this kvctl process only, so they are
+/// left out of the table; --json has them.
+pub fn run(_args: &StatsArgs, ctx: &mut Context) -> anyhow::Result<Status> {
+    let store = ctx.open(Create::Never)?;
+    let stats = store.stats();
+    store.close()?;
+    if ctx.wants_json() {
+        ctx.json(to_json(&stats))?;
+        return Ok(Status::Success);
+    }
+    let dead_share = percent(stats.dead_bytes, stats.disk_bytes);
+    let rows = [
+        ("keys", stats.keys.to_string()),
+        (
+            "expired keys pending",
+            stats.expired_keys_pending.to_string(),
+        ),
+        (
+            "disk",
+            format!("{} ({} bytes)", human(stats.disk_bytes), stats.disk_bytes),
+        ),
+        ("live", human(stats.live_bytes)),
+        (
+            "dead (merge reclaims)",
+            format!("{} ({dead_share})", human(stats.dead_bytes)),
+        ),
+        (
+            "index memory",
+            format!(
+                "{} ({:.1} bytes per key)",
+                human(stats.index_bytes),
+                stats.index_bytes_per_key
+            ),
+        ),
+        ("segments", stats.segments.len().to_string()),
+        ("last sequence number", stats.last_seq.to_string()),
+        (
+            "torn bytes cut at open",
+            stats.torn_bytes_truncated.to_string(),
+        ),
+    ];
+    for (name, value) in rows {
+        ctx.line(format_args!("{name:<24}{value}"))?;
+    }
+    ctx.line("")?;
+    ctx.line(format_args!(
+        "{:>8}  {:>12}  {:>12}  {:>12}  {:>6}  {:>9}",
+        "segment", "bytes", "live", "dead", "dead%", "live keys"
+    ))?;
+    for s in &stats.segments {
+        let id = if s.active {
+            format!("{}*", s.id)
+        } else {
+            s.id.to_string()
+        };
+        ctx.line(format_args!(
+            "{id:>8}  {:>12}  {:>12}  {:>12}  {:>6}  {:>9}",
+            s.total_bytes,
+            s.live_bytes,
+            s.dead_bytes,
+            percent(s.dead_bytes, s.total_bytes),
+            s.live_keys
+        ))?;
+    }
+    ctx.line("(* = active segment)")?;
+    Ok(Status::Success)
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0%".into();
+    }
+    format!("{:.0}%", part as f64 * 100.0 / whole as f64)
+}
+
+fn to_json(stats: &keg::Stats) -> serde_json::Value {
+    let segments: Vec<_> = stats
+        .segments
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "active": s.active,
+                "total_bytes": s.total_bytes,
+                "live_bytes": s.live_bytes,
+                "dead_bytes": s.dead_bytes,
+                "live_keys": s.live_keys,
+            })
+        })
+        .collect();
+    json!({
+        "keys": stats.keys,
+        "expired_keys_pending": stats.expired_keys_pending,
+        "expired_keys_deleted": stats.expired_keys_deleted,
+        "disk_bytes": stats.disk_bytes,
+        "live_bytes": stats.live_bytes,
+        "dead_bytes": stats.dead_bytes,
+        "index_bytes": stats.index_bytes,
+        "index_bytes_per_key": stats.index_bytes_per_key,
+        "last_seq": stats.last_seq,
+        "fsyncs": stats.fsyncs,
+        "torn_bytes_truncated": stats.torn_bytes_truncated,
+        "merges": stats.merges,
+        "bytes_reclaimed": stats.bytes_reclaimed,
+        "last_merge_ms": stats.last_merge_duration.map(|d| d.as_secs_f64() * 1000.0),
+        "segments": segments,
+    })
+}

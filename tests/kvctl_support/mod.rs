@@ -1,0 +1,63 @@
+//! Helpers for the kvctl tests: run the real binary against a store directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A temporary directory with a store path inside it (not created: kvctl decides).
+pub struct Sandbox {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            tmp: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// The store directory, `<tmp>/store`.
+    pub fn store(&self) -> PathBuf {
+        self.tmp.path().join("store")
+    }
+
+    /// Another path in the sandbox.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `kvctl --dir <store> args...`, without fsyncs (tests check behaviour, not the disk).
+    pub fn kvctl(&self, args: &[&str]) -> Command {
+        kvctl_in(&self.store(), args)
+    }
+}
+
+/// `kvctl --dir <dir> --sync never args...`, isolated from the caller's KVCTL_DIR.
+pub fn kvctl_in(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = kvctl_bare(&["--sync", "never"]);
+    cmd.arg("--dir").arg(dir).args(args);
+    cmd
+}
+
+/// `kvctl args...` and nothing else, isolated from the caller's KVCTL_DIR.
+pub fn kvctl_bare(args: &[&str]) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("kvctl"));
+    cmd.env_remove("KVCTL_DIR").args(args);
+    cmd
+}
+
+/// Stdout of a successful run, as a string.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let output = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(output).expect("UTF-8 output")
+}
+
+/// Stderr never shows a Rust panic or backtrace.
+pub fn assert_no_panic(stderr: &[u8]) {
+    let text = String::from_utf8_lossy(stderr);
+    assert!(
+        !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
+        "{text}"
+    );
+}
