@@ -27,172 +27,15 @@ use std::time::{Duration, Instant};
 
 use common::power_loss::{Event, PowerLoss, Survivors, materialize};
 use common::rng::{Rng, seed};
-use keg::{Clock, IoHook, ManualClock, MergePolicy, Options, Store, SyncPolicy, WriteBatch};
+use common::workload::{
+    Generator, Mix, State, Step, T0, apply, contents, expected_answer, perform,
+};
+use keg::{Clock, IoHook, ManualClock, MergePolicy, Options, SyncPolicy};
 
-const T0: u64 = 1_700_000_000_000;
 /// Random images checked per cut point, besides "only synced" and "everything".
 const RANDOM_IMAGES_PER_CUT: u64 = 2;
 /// Cut points sampled per policy (all of them with `KEG_POWER_LOSS_CUTS=all`).
 const SAMPLED_CUTS: usize = 70;
-
-/// Each key's value and expiry (unix ms).
-type State = BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)>;
-
-#[derive(Clone, Debug)]
-enum Step {
-    Set(Vec<u8>, Vec<u8>),
-    SetTtl(Vec<u8>, Vec<u8>, u64),
-    Delete(Vec<u8>),
-    Incr(Vec<u8>, i64),
-    Expire(Vec<u8>, u64),
-    /// `expire_at` a time already past: deletes the key.
-    ExpireNow(Vec<u8>),
-    Persist(Vec<u8>),
-    Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>),
-    /// Not an operation on the data: a merge.
-    Merge,
-    /// Not an operation on the data: `sync()`, the interval thread's tick.
-    Sync,
-}
-
-fn value_key(rng: &mut Rng) -> Vec<u8> {
-    format!("k{:02}", rng.below(20)).into_bytes()
-}
-
-fn counter_key(rng: &mut Rng) -> Vec<u8> {
-    format!("n{}", rng.below(4)).into_bytes()
-}
-
-fn any_key(rng: &mut Rng) -> Vec<u8> {
-    if rng.chance(1, 4) {
-        counter_key(rng)
-    } else {
-        value_key(rng)
-    }
-}
-
-fn value(rng: &mut Rng) -> Vec<u8> {
-    // Up to 800 bytes: a 4 KiB segment holds a handful, so rotation is frequent.
-    let len = rng.below(800) as usize;
-    rng.bytes(len)
-}
-
-/// A workload of `len` data operations with merges (and, unless the policy is `Always`,
-/// sync ticks) in between.
-fn workload(rng: &mut Rng, len: usize, ticks: bool) -> Vec<Step> {
-    let mut steps = Vec::new();
-    while steps.len() < len {
-        let step = match rng.below(20) {
-            0..=5 => Step::Set(value_key(rng), value(rng)),
-            6..=7 => Step::SetTtl(value_key(rng), value(rng), 60 + rng.below(3600)),
-            8..=9 => Step::Delete(any_key(rng)),
-            10..=12 => Step::Incr(counter_key(rng), rng.below(200) as i64 - 100),
-            13 => Step::Expire(any_key(rng), 60 + rng.below(3600)),
-            14 => Step::ExpireNow(any_key(rng)),
-            15 => Step::Persist(any_key(rng)),
-            16..=17 => {
-                let ops = (0..1 + rng.below(5))
-                    .map(|_| {
-                        let key = value_key(rng);
-                        let v = (!rng.chance(1, 4)).then(|| value(rng));
-                        (key, v)
-                    })
-                    .collect();
-                Step::Batch(ops)
-            }
-            18 => Step::Merge,
-            _ if ticks => Step::Sync,
-            _ => Step::Merge,
-        };
-        steps.push(step);
-    }
-    steps
-}
-
-/// What `step` does to the model.
-fn apply(state: &mut State, step: &Step) {
-    let now = T0;
-    match step {
-        Step::Set(k, v) => {
-            state.insert(k.clone(), (v.clone(), None));
-        }
-        Step::SetTtl(k, v, secs) => {
-            state.insert(k.clone(), (v.clone(), Some(now + secs * 1000)));
-        }
-        Step::Delete(k) | Step::ExpireNow(k) => {
-            state.remove(k);
-        }
-        Step::Incr(k, d) => {
-            let (old, expiry) = state
-                .get(k)
-                .map(|(v, e)| (std::str::from_utf8(v).unwrap().parse::<i64>().unwrap(), *e))
-                .unwrap_or((0, None));
-            state.insert(k.clone(), ((old + d).to_string().into_bytes(), expiry));
-        }
-        Step::Expire(k, secs) => {
-            if let Some(entry) = state.get_mut(k) {
-                entry.1 = Some(now + secs * 1000);
-            }
-        }
-        Step::Persist(k) => {
-            if let Some(entry) = state.get_mut(k) {
-                entry.1 = None;
-            }
-        }
-        Step::Batch(ops) => {
-            for (k, v) in ops {
-                match v {
-                    Some(v) => state.insert(k.clone(), (v.clone(), None)),
-                    None => state.remove(k),
-                };
-            }
-        }
-        Step::Merge | Step::Sync => {}
-    }
-}
-
-/// Runs `step` on the store; checks the answers that depend on state against the model
-/// (`before` is the model before the step).
-fn perform(store: &Store, step: &Step, before: &State) {
-    match step {
-        Step::Set(k, v) => store.set(k, v).unwrap(),
-        Step::SetTtl(k, v, secs) => store
-            .set_with_ttl(k, v, Duration::from_secs(*secs))
-            .unwrap(),
-        Step::Delete(k) => assert_eq!(store.delete(k).unwrap(), before.contains_key(k)),
-        Step::Incr(k, d) => {
-            let got = store.incr_by(k, *d).unwrap();
-            let mut after = before.clone();
-            apply(&mut after, step);
-            assert_eq!(got.to_string().into_bytes(), after[k].0);
-        }
-        Step::Expire(k, secs) => assert_eq!(
-            store.expire(k, Duration::from_secs(*secs)).unwrap(),
-            before.contains_key(k)
-        ),
-        Step::ExpireNow(k) => {
-            assert_eq!(store.expire_at(k, T0 - 1).unwrap(), before.contains_key(k));
-        }
-        Step::Persist(k) => assert_eq!(
-            store.persist(k).unwrap(),
-            before.get(k).is_some_and(|(_, e)| e.is_some())
-        ),
-        Step::Batch(ops) => {
-            let mut batch = WriteBatch::new();
-            for (k, v) in ops {
-                match v {
-                    Some(v) => batch.set(k, v),
-                    None => batch.delete(k),
-                };
-            }
-            store.write(&batch).unwrap();
-        }
-        Step::Merge => {
-            store.merge().unwrap();
-        }
-        Step::Sync => store.sync().unwrap(),
-    }
-}
 
 /// A recorded run: the model after each data operation and where in the I/O log each
 /// operation started and returned.
@@ -259,7 +102,8 @@ fn record(dir: &Path, policy: SyncPolicy, steps: &[Step]) -> Run {
     for step in steps {
         let before = run.states.last().unwrap().clone();
         let start = run.recorder.position();
-        perform(&store, step, &before);
+        let answer = perform(&store, step).unwrap();
+        assert_eq!(answer, expected_answer(&before, step), "{step:?}");
         let done = run.recorder.position();
         match step {
             Step::Merge => {}
@@ -276,19 +120,6 @@ fn record(dir: &Path, policy: SyncPolicy, steps: &[Step]) -> Run {
     // Leave the store as a crash would: no close.
     std::mem::forget(store);
     run
-}
-
-/// Everything a store holds, with expiry times.
-fn contents(store: &Store) -> State {
-    store
-        .keys()
-        .into_iter()
-        .map(|k| {
-            let v = store.get(&k).unwrap().expect("listed key has a value");
-            let e = store.expires_at(&k).unwrap();
-            (k, (v, e))
-        })
-        .collect()
 }
 
 /// Opens the image and checks it against the run; `Err` describes the violation.
@@ -359,7 +190,12 @@ fn power_loss_keeps_the_promise_of(policy: SyncPolicy, default_seed: u64) {
     let mut rng = Rng::new(seed);
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("store");
-    let steps = workload(&mut rng, 160, policy != SyncPolicy::Always);
+    let mix = Mix {
+        merges: true,
+        syncs: policy != SyncPolicy::Always,
+        max_value: 800,
+    };
+    let steps = Generator::new(rng.next_u64(), "", mix).steps(180);
     let run = record(&dir, policy, &steps);
     let cuts = cuts(&run, &mut rng);
     let total = run.recorder.position();

@@ -3,6 +3,7 @@
 
 pub mod power_loss;
 pub mod rng;
+pub mod workload;
 
 use std::io;
 use std::path::{Path, PathBuf};
