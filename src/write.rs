@@ -62,6 +62,11 @@ pub(crate) struct Writer {
     /// updates it.
     active_usage: SegmentUsage,
     sealed_usage: BTreeMap<u32, SegmentUsage>,
+    /// Smallest sequence number of each file that left the store but may still be on disk
+    /// (a merged segment a reader still holds; the output of a merge whose publication
+    /// failed after renaming it into place). Its records are read again at the next open,
+    /// so a merge must not drop a tombstone they could outlive.
+    stray_min_seq: BTreeMap<u32, u64>,
     /// Reused encode buffer.
     buf: Vec<u8>,
 }
@@ -86,6 +91,7 @@ impl Writer {
             next_seq,
             active_usage,
             sealed_usage: usage,
+            stray_min_seq: BTreeMap::new(),
             buf: Vec::new(),
         }
     }
@@ -110,9 +116,27 @@ impl Writer {
         self.next_seq.saturating_sub(1)
     }
 
-    /// Drops a retired segment's figures.
+    /// Drops a retired segment's figures; its file counts as stray until it is deleted.
     pub(crate) fn forget_segment(&mut self, file_id: u32) {
-        self.sealed_usage.remove(&file_id);
+        if let Some(usage) = self.sealed_usage.remove(&file_id) {
+            self.note_stray_file(file_id, usage.min_seq);
+        }
+    }
+
+    /// Notes a file on disk that is not part of the store, holding records from `min_seq` on.
+    pub(crate) fn note_stray_file(&mut self, file_id: u32, min_seq: u64) {
+        self.stray_min_seq.insert(file_id, min_seq);
+    }
+
+    /// The smallest sequence number in stray files that are still on disk (`on_disk` tells),
+    /// forgetting the others (`u64::MAX` when none is left).
+    pub(crate) fn stray_floor(&mut self, on_disk: impl Fn(u32) -> bool) -> u64 {
+        self.stray_min_seq.retain(|&id, _| on_disk(id));
+        self.stray_min_seq
+            .values()
+            .copied()
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     pub(crate) fn remove_live(&mut self, file_id: u32, bytes: u64) {

@@ -8,7 +8,9 @@
 //!    disk holds only newer records (so whatever it shadows is in its own file, which
 //!    disappears with it in one unlink). Otherwise it is copied. Because the rule looks at
 //!    every other file — the other inputs included — it stays true at every point of a
-//!    crash, whichever inputs were deleted by then.
+//!    crash, whichever inputs were deleted by then. "Every other file" includes stray ones:
+//!    merged segments not deleted yet (a reader holds them) and outputs of a merge whose
+//!    publication failed after renaming them; the next open reads those too.
 //! 3. **Publish.** Outputs are fsynced; the active segment is rotated so that it keeps the
 //!    highest id (recovery treats the highest as the only one that may end torn); outputs
 //!    are renamed into place and the directory fsynced; the index entries are moved with
@@ -249,9 +251,12 @@ impl Engine {
         let _merging = lock(&self.merge_lock);
         self.check_writable()?;
         let started = Instant::now();
-        let (usage, active_id) = {
-            let writer = self.lock_writer();
-            (writer.usage(), writer.active.id())
+        let (usage, active_id, stray_floor) = {
+            let mut writer = self.lock_writer();
+            // A stray file deleted by now was deleted before this merge's directory fsync,
+            // which makes its deletion durable before any input of this merge goes.
+            let stray_floor = writer.stray_floor(|id| data_path(&self.dir, id).exists());
+            (writer.usage(), writer.active.id(), stray_floor)
         };
         let now = self.now_ms();
         let infos: Vec<SegmentInfo> = usage
@@ -276,7 +281,7 @@ impl Engine {
             .collect();
 
         let mut outputs = Outputs::new(self);
-        let copied = self.copy_inputs(&inputs, &usage, now, &mut outputs);
+        let copied = self.copy_inputs(&inputs, &usage, stray_floor, now, &mut outputs);
         let (moves, drops, dropped) = match copied.and_then(|c| outputs.finish_file().map(|()| c)) {
             Ok(c) => c,
             Err(e) => {
@@ -296,7 +301,13 @@ impl Engine {
         };
         if let Err(e) = self.publish_merge(&inputs, &done, &moves, &drops) {
             // Before the renames nothing changed: clean up. After, the outputs are part of
-            // the directory (and duplicate the inputs' records): they stay, harmlessly.
+            // the directory (and duplicate the inputs' records): they stay, and the next
+            // open reads them, so later merges must count them as stray files.
+            let mut writer = self.lock_writer();
+            for output in &done {
+                writer.note_stray_file(output.id, output.usage.min_seq);
+            }
+            drop(writer);
             outputs.done = done;
             outputs.abandon();
             return Err(e);
@@ -315,11 +326,13 @@ impl Engine {
     }
 
     /// Copies what must survive from `inputs` into `outputs`. Returns the index entries to
-    /// move, the expired entries to drop, and how many records were dropped.
+    /// move, the expired entries to drop, and how many records were dropped. `stray_floor`
+    /// is the oldest sequence number in files on disk outside the store.
     fn copy_inputs(
         &self,
         inputs: &[Arc<Segment>],
         usage: &BTreeMap<u32, SegmentUsage>,
+        stray_floor: u64,
         now: u64,
         outputs: &mut Outputs<'_>,
     ) -> Result<Copied> {
@@ -334,7 +347,8 @@ impl Engine {
                 .filter(|&(&other, _)| other != id)
                 .map(|(_, u)| u.min_seq)
                 .min()
-                .unwrap_or(u64::MAX);
+                .unwrap_or(u64::MAX)
+                .min(stray_floor);
             input.with_bytes(|bytes| {
                 scan(bytes, FILE_HEADER_LEN, |batch| {
                     for scanned in batch {
