@@ -1,33 +1,80 @@
-//! Injected I/O failures (through `Options::io_hook`): a failed fsync poisons the store,
-//! a failed append leaves nothing half-written, and nothing acknowledged is lost.
+//! Injected I/O failures (through `Options::io_hook`) in every path that writes or reads:
+//! appends, segment rotation, merge outputs, hint files, renames, positioned reads. Each
+//! failure is a clear error naming the action; a failed fsync poisons the store; a failed
+//! append leaves nothing half-written; and after reopening nothing acknowledged is lost.
+//! (`io_fault_every_op.rs` fails each I/O operation of a whole workload in turn.)
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io;
-use std::sync::Arc;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use keg::{Error, IoHook, IoOp, Options, SyncPolicy};
+use keg::{Error, IoHook, IoOp, MergePolicy, Options, Store, SyncPolicy};
 
 /// Fails operations of one kind while armed.
 #[derive(Default)]
 struct Faults {
     fail_sync: AtomicBool,
+    fail_sync_dir: Countdown,
     fail_write: AtomicBool,
     fail_truncate: AtomicBool,
     fail_create: AtomicBool,
+    fail_rename: Countdown,
+    fail_read: AtomicBool,
     /// Partial write: store this many bytes of the next write, then fail (0 = off).
     torn_write_bytes: AtomicUsize,
+    /// When set, only writes to files whose name ends so fail, and only writes at offset 0
+    /// if the name is `HEADER`.
+    write_target: Mutex<Option<&'static str>>,
+}
+
+/// Fails one operation: the `n`-th from when it is set (0: none).
+#[derive(Default)]
+struct Countdown(AtomicUsize);
+
+impl Countdown {
+    fn set(&self, n: usize) {
+        self.0.store(n, Ordering::SeqCst);
+    }
+
+    /// Counts one operation; true for the one that fails.
+    fn hit(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            == Ok(1)
+    }
+}
+
+/// `write_target` for "the header of a new segment".
+const HEADER: &str = "HEADER";
+
+impl Faults {
+    fn write_fails(&self, path: &Path, offset: u64) -> bool {
+        if !self.fail_write.load(Ordering::SeqCst) {
+            return false;
+        }
+        match *self.write_target.lock().unwrap() {
+            None => true,
+            Some(HEADER) => offset == 0,
+            Some(suffix) => path.to_string_lossy().ends_with(suffix),
+        }
+    }
 }
 
 impl IoHook for Faults {
     fn before(&self, op: &IoOp<'_>) -> io::Result<()> {
         let enospc = || Err(io::Error::from_raw_os_error(28)); // ENOSPC
+        let eio = || Err(io::Error::from_raw_os_error(5)); // EIO
         match *op {
-            IoOp::SyncFile { .. } if self.fail_sync.load(Ordering::SeqCst) => {
-                Err(io::Error::from_raw_os_error(5)) // EIO
-            }
-            IoOp::Write { path, offset, data } if self.fail_write.load(Ordering::SeqCst) => {
+            IoOp::SyncFile { .. } if self.fail_sync.load(Ordering::SeqCst) => eio(),
+            IoOp::SyncDir { .. } if self.fail_sync_dir.hit() => eio(),
+            IoOp::Rename { .. } if self.fail_rename.hit() => enospc(),
+            IoOp::Read { .. } if self.fail_read.load(Ordering::SeqCst) => eio(),
+            IoOp::Write { path, offset, data } if self.write_fails(path, offset) => {
                 let torn = self.torn_write_bytes.swap(0, Ordering::SeqCst);
                 if torn > 0 {
                     // What a short write before ENOSPC leaves on disk.
@@ -215,4 +262,315 @@ fn failed_segment_creation_keeps_the_old_segment_active() {
     let present = store.len();
     drop(store);
     assert_eq!(common::open_fast(dir.path()).len(), present);
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads, rotation, merge outputs, hint files, renames
+// ---------------------------------------------------------------------------------------
+
+/// Options with background work off: merges and hint writes happen when the test asks.
+fn quiet(faults: &Arc<Faults>, policy: SyncPolicy) -> Options {
+    Options::new()
+        .sync_policy(policy)
+        .max_segment_size(4096)
+        .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(MergePolicy {
+            check_interval: Duration::ZERO,
+            ..MergePolicy::default()
+        })
+        .io_hook(Arc::clone(faults) as Arc<dyn IoHook>)
+}
+
+fn contents(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    store
+        .keys()
+        .into_iter()
+        .map(|k| {
+            let v = store.get(&k).unwrap().unwrap();
+            (k, v)
+        })
+        .collect()
+}
+
+/// Overwrites and deletes spread over several 4 KiB segments: a merge has work to do.
+fn populate(store: &Store) {
+    for round in 0..3u32 {
+        for k in 0..30u32 {
+            store
+                .set(format!("k{k:02}").as_bytes(), &[round as u8; 150])
+                .unwrap();
+        }
+    }
+    for k in (0..30u32).step_by(4) {
+        store.delete(format!("k{k:02}").as_bytes()).unwrap();
+    }
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+fn assert_io_error(err: &Error, action: &str) {
+    match err {
+        Error::Io { action: a, .. } => assert_eq!(*a, action, "{err}"),
+        other => panic!("expected an I/O error while trying to {action}, got {other:?}"),
+    }
+    assert!(err.to_string().contains(action), "{err}");
+}
+
+/// Reopens without faults and checks the contents.
+fn assert_reopens_to(dir: &Path, want: &BTreeMap<Vec<u8>, Vec<u8>>) {
+    let store = common::open_fast(dir);
+    assert_eq!(&contents(&store), want, "contents after reopening");
+}
+
+#[test]
+fn failed_read_is_a_clear_error_and_the_next_read_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Never)
+        .use_mmap(false)
+        .open(dir.path())
+        .unwrap();
+    store.set(b"k", b"v").unwrap();
+    faults.fail_read.store(true, Ordering::SeqCst);
+    let err = store.get(b"k").unwrap_err();
+    assert_io_error(&err, "read");
+    faults.fail_read.store(false, Ordering::SeqCst);
+    // A failed read changes nothing: no poison, the value is intact.
+    assert_eq!(store.get(b"k").unwrap(), Some(b"v".to_vec()));
+    store.set(b"k2", b"v2").unwrap();
+}
+
+#[test]
+fn enospc_writing_the_header_of_a_new_segment_keeps_the_old_one_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Always).open(dir.path()).unwrap();
+    *faults.write_target.lock().unwrap() = Some(HEADER);
+    faults.fail_write.store(true, Ordering::SeqCst);
+    let mut acked = BTreeMap::new();
+    let mut failures = 0;
+    for i in 0..20u32 {
+        let (k, v) = (format!("k{i}").into_bytes(), vec![i as u8; 700]);
+        match store.set(&k, &v) {
+            Ok(()) => {
+                acked.insert(k, v);
+            }
+            Err(e) => {
+                assert_io_error(&e, "write");
+                failures += 1;
+            }
+        }
+    }
+    assert!(failures > 0, "no rotation was attempted");
+    assert_eq!(
+        common::segment_files(dir.path()).len(),
+        1,
+        "no half-made segment"
+    );
+    faults.fail_write.store(false, Ordering::SeqCst);
+    store.set(b"later", b"works").unwrap();
+    acked.insert(b"later".to_vec(), b"works".to_vec());
+    assert_eq!(contents(&store), acked);
+    drop(store);
+    assert_reopens_to(dir.path(), &acked);
+}
+
+#[test]
+fn failed_directory_fsync_for_a_new_segment_is_an_error_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+    faults.fail_sync_dir.set(1);
+    let mut acked = BTreeMap::new();
+    let err = loop {
+        let i = acked.len() as u32;
+        let (k, v) = (format!("k{i}").into_bytes(), vec![i as u8; 700]);
+        match store.set(&k, &v) {
+            Ok(()) => {
+                acked.insert(k, v);
+            }
+            Err(e) => break e,
+        }
+        assert!(acked.len() < 50, "never rotated");
+    };
+    assert_io_error(&err, "fsync directory");
+    assert_eq!(
+        common::segment_files(dir.path()).len(),
+        1,
+        "half-made segment left"
+    );
+    // The next rotation succeeds; nothing was poisoned.
+    for i in 0..10u32 {
+        let (k, v) = (format!("later{i}").into_bytes(), vec![2u8; 700]);
+        store.set(&k, &v).unwrap();
+        acked.insert(k, v);
+    }
+    assert!(common::segment_files(dir.path()).len() > 1);
+    drop(store);
+    assert_reopens_to(dir.path(), &acked);
+}
+
+#[test]
+fn failed_fsync_while_sealing_a_segment_poisons_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+    faults.fail_sync.store(true, Ordering::SeqCst);
+    let mut acked = BTreeMap::new();
+    let err = loop {
+        let i = acked.len() as u32;
+        let (k, v) = (format!("k{i}").into_bytes(), vec![1u8; 700]);
+        match store.set(&k, &v) {
+            Ok(()) => {
+                acked.insert(k, v);
+            }
+            Err(e) => break e,
+        }
+        assert!(acked.len() < 50, "never rotated");
+    };
+    assert_io_error(&err, "fsync");
+    faults.fail_sync.store(false, Ordering::SeqCst);
+    assert!(matches!(store.set(b"x", b"y"), Err(Error::Poisoned { .. })));
+    assert!(matches!(store.merge(), Err(Error::Poisoned { .. })));
+    drop(store);
+    assert_reopens_to(dir.path(), &acked);
+}
+
+#[test]
+fn failed_fsync_of_an_explicit_sync_under_never_poisons_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+    store.set(b"a", b"1").unwrap();
+    faults.fail_sync.store(true, Ordering::SeqCst);
+    assert_io_error(&store.sync().unwrap_err(), "fsync");
+    faults.fail_sync.store(false, Ordering::SeqCst);
+    assert!(matches!(store.sync(), Err(Error::Poisoned { .. })));
+    assert!(matches!(store.set(b"b", b"2"), Err(Error::Poisoned { .. })));
+    drop(store);
+    let want = BTreeMap::from([(b"a".to_vec(), b"1".to_vec())]);
+    assert_reopens_to(dir.path(), &want);
+}
+
+/// ENOSPC (or EIO) at each step of writing a merge's outputs: the merge fails with a clear
+/// error, removes its temporary files, and the store goes on unchanged.
+#[test]
+fn failures_writing_merge_outputs_leave_the_store_unchanged() {
+    for (target, arm) in [
+        (".data.tmp", "write"),
+        (".hint.tmp", "write"),
+        ("", "fsync"),
+        ("", "create file"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Arc::new(Faults::default());
+        let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+        populate(&store);
+        let before = contents(&store);
+        match arm {
+            "write" => {
+                *faults.write_target.lock().unwrap() = Some(target);
+                faults.fail_write.store(true, Ordering::SeqCst);
+            }
+            "fsync" => faults.fail_sync.store(true, Ordering::SeqCst),
+            _ => faults.fail_create.store(true, Ordering::SeqCst),
+        }
+        let err = store.merge().unwrap_err();
+        assert_io_error(&err, arm);
+        faults.fail_write.store(false, Ordering::SeqCst);
+        faults.fail_sync.store(false, Ordering::SeqCst);
+        faults.fail_create.store(false, Ordering::SeqCst);
+        assert!(
+            temp_files(dir.path()).is_empty(),
+            "{target} {arm}: temporary files left"
+        );
+        assert_eq!(contents(&store), before, "{target} {arm}");
+        // The store goes on: writes, and a merge that now succeeds.
+        store.set(b"after", b"failure").unwrap();
+        let report = store.merge().unwrap();
+        assert!(!report.merged.is_empty(), "{target} {arm}");
+        let mut want = before.clone();
+        want.insert(b"after".to_vec(), b"failure".to_vec());
+        assert_eq!(contents(&store), want);
+        drop(store);
+        assert_reopens_to(dir.path(), &want);
+    }
+}
+
+/// A failed rename of a hint file (written for a segment sealed by rotation): a clear error,
+/// the temporary file removed, the store unchanged, and the hint written by a later merge.
+#[test]
+fn failed_rename_of_a_hint_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+    for i in 0..40u32 {
+        store.set(&i.to_le_bytes(), &[7u8; 300]).unwrap();
+    }
+    let before = contents(&store);
+    faults.fail_rename.set(1);
+    // Nothing to merge (no dead bytes, segments too big to fold), so merge() only writes
+    // hint files.
+    let err = store.merge().unwrap_err();
+    assert_io_error(&err, "rename");
+    assert!(temp_files(dir.path()).is_empty());
+    assert_eq!(contents(&store), before);
+    store.merge().unwrap();
+    let hints = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "hint")
+        })
+        .count();
+    assert!(hints > 0, "hints written once renames work");
+    drop(store);
+    assert_reopens_to(dir.path(), &before);
+}
+
+/// A failed rename or directory fsync at each point of publishing a merge (the rotation's
+/// new segment, the data and hint renames, the directory fsync after them): a clear error,
+/// nothing lost, and after reopening the same contents.
+#[test]
+fn failed_rename_or_directory_fsync_while_publishing_a_merge_loses_nothing() {
+    for (arm, nth) in [
+        ("rename", 1),
+        ("rename", 2),
+        ("rename", 3),
+        ("fsync directory", 1),
+        ("fsync directory", 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Arc::new(Faults::default());
+        let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+        populate(&store);
+        let before = contents(&store);
+        match arm {
+            "rename" => faults.fail_rename.set(nth),
+            _ => faults.fail_sync_dir.set(nth),
+        }
+        let err = store.merge().unwrap_err();
+        assert_io_error(&err, arm);
+        assert_eq!(contents(&store), before, "{arm} {nth}");
+        let mut want = before.clone();
+        store.set(b"after", b"x").unwrap();
+        want.insert(b"after".to_vec(), b"x".to_vec());
+        store.merge().unwrap();
+        assert_eq!(
+            contents(&store),
+            want,
+            "{arm} {nth}: merge after the failure"
+        );
+        drop(store);
+        assert_reopens_to(dir.path(), &want);
+    }
 }

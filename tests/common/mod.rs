@@ -73,3 +73,16 @@ impl IoHook for Crash {
         Ok(())
     }
 }
+
+/// A temporary directory on a memory file system when there is one (`/dev/shm`), else the
+/// default: for tests that fsync a lot but test what happens around the fsyncs, not the
+/// disk itself.
+pub fn memory_tempdir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::Builder::new().prefix("keg-test-").tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().expect("temp dir")
+}
