@@ -75,7 +75,7 @@ pub use options::{
     MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
 };
 pub use stats::{SegmentStats, Stats};
-pub use store::{BackupReport, Store};
+pub use store::{BackupReport, ScanPage, Store, Transaction};
 pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};
 
 /// The README's examples, compiled and run as doc-tests.

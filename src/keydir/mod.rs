@@ -161,6 +161,17 @@ impl Keydir {
         }
     }
 
+    /// Appends to `out` the keys unexpired at `now_ms` whose *scan position* lies in
+    /// `[lo, hi)`. A key's scan position is its hash with the bits reversed: fixed for the
+    /// key while the store is open, whatever the tables' sizes, so consecutive ranges
+    /// visit every key present throughout exactly once. (Reversed, so that a range of
+    /// positions is a set of home groups in every shard, found without a full walk.)
+    pub(crate) fn scan_range(&self, lo: u64, hi: u128, now_ms: u64, out: &mut Vec<Vec<u8>>) {
+        for shard in self.shards.iter() {
+            Self::read(shard).scan_range(&self.build, lo, hi, now_ms, out);
+        }
+    }
+
     /// Entries, expired ones included.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| Self::read(s).len()).sum()

@@ -259,6 +259,30 @@ impl Table {
         })
     }
 
+    /// log2 of the number of groups; `None` for a table that has none yet.
+    pub(crate) fn groups_log2(&self) -> Option<u32> {
+        (!self.groups.is_empty()).then(|| self.groups.len().trailing_zeros())
+    }
+
+    /// Calls `f` with every occupied slot on the probe path that starts at group `home`: a
+    /// slot whose hash has this home group is always among them (probes never pass a group
+    /// with an empty tag), along with slots of other homes.
+    pub(crate) fn for_each_on_probe_path(&self, home: usize, mut f: impl FnMut(u32)) {
+        let mut at = home & self.mask();
+        for _ in 0..self.groups.len() {
+            let Some(group) = self.group(at) else {
+                return;
+            };
+            for index in flagged(!group.free() & VALID) {
+                f(group.slots.get(index).copied().unwrap_or(0));
+            }
+            if group.empties() != 0 {
+                return;
+            }
+            at = (at + 1) & self.mask();
+        }
+    }
+
     /// Every occupied slot.
     pub(crate) fn slots(&self) -> impl Iterator<Item = u32> + '_ {
         self.groups

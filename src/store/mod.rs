@@ -5,11 +5,16 @@
 /// Hint files the background thread writes per tick (each scans one segment).
 const HINTS_PER_TICK: usize = 4;
 
-mod atomic;
 mod backup;
 mod expiring;
+mod scan;
+mod transaction;
+pub(crate) mod write_ops;
 
 pub use backup::BackupReport;
+pub use scan::ScanPage;
+pub use transaction::Transaction;
+pub(crate) use transaction::{inside_transaction, reentry_error};
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -25,7 +30,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
 use crate::segment::SegmentSet;
 use crate::stats::{SegmentStats, Stats};
-use crate::ttl::{SetOptions, is_expired};
+use crate::ttl::is_expired;
 use crate::write::Writer;
 
 /// An open key-value store: a directory of append-only segment files plus an in-memory
@@ -176,27 +181,14 @@ impl Store {
         &self.inner.engine
     }
 
+    /// Runs one write as its own atomic, durable unit (for `write_ops!`).
+    fn run(&self, job: Job<'_>) -> Result<Outcome> {
+        self.engine().run(job)
+    }
+
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.engine().dir
-    }
-
-    /// Sets `key` to `value`.
-    ///
-    /// Returns once the record is handed to the OS, and under [`SyncPolicy::Always`] once
-    /// it is fsynced. Fails with [`Error::KeyTooLarge`] or [`Error::ValueTooLarge`] over the
-    /// limits (writing nothing), [`Error::Poisoned`] after an earlier fsync failure, and
-    /// [`Error::Io`] if the append fails (the file is cut back; nothing is half-written).
-    pub fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let engine = self.engine();
-        engine.validate_put(key, value)?;
-        engine
-            .run(Job::Set {
-                key: key.into(),
-                value: value.into(),
-                options: SetOptions::new(),
-            })
-            .map(|_| ())
     }
 
     /// The value of `key`, or `None` if it is absent or expired.
@@ -205,16 +197,6 @@ impl Store {
     /// mismatch is reported as [`Error::Corrupted`], never returned as data.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.engine().get(key)
-    }
-
-    /// Deletes `key`; returns whether it existed (an expired key does not). Deleting an
-    /// absent key writes nothing.
-    ///
-    /// Durability as for [`set`](Store::set).
-    pub fn delete(&self, key: &[u8]) -> Result<bool> {
-        let engine = self.engine();
-        engine.validate_key(key)?;
-        flag(engine.run(Job::Delete { key: key.into() })?)
     }
 
     /// Whether `key` is present (and not expired). Answered from the index, without disk
@@ -328,8 +310,10 @@ impl Store {
     }
 }
 
+write_ops::write_ops!(Store);
+
 /// The answer of a job whose outcome is a yes/no.
-fn flag(outcome: Outcome) -> Result<bool> {
+pub(crate) fn flag(outcome: Outcome) -> Result<bool> {
     match outcome {
         Outcome::Flag(b) => Ok(b),
         other => Err(unexpected(&other)),
@@ -337,7 +321,7 @@ fn flag(outcome: Outcome) -> Result<bool> {
 }
 
 /// An outcome of the wrong shape for its job: a bug, reported rather than panicking.
-fn unexpected(outcome: &Outcome) -> Error {
+pub(crate) fn unexpected(outcome: &Outcome) -> Error {
     Error::Poisoned {
         reason: format!("internal error: unexpected outcome {outcome:?}"),
     }
