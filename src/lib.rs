@@ -67,7 +67,7 @@ pub use batch::WriteBatch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
-pub use inspect::{CheckProblem, CheckReport, DumpedRecord, SegmentCheck, check, dump};
+pub use inspect::{CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentCheck, check, dump};
 pub use lock::LOCK_FILE;
 pub use merge::{MergePolicy, MergeReport};
 pub use options::{

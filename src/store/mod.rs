@@ -155,7 +155,7 @@ impl Store {
                 // Hints first (cheap, and they make the next open fast), then a merge if a
                 // trigger fires. Failures surface on the next foreground call or merge().
                 let _ = merging.write_missing_hints(HINTS_PER_TICK);
-                let _ = merging.run_merge(false);
+                let _ = merging.run_merge(false, &mut |_, _| {});
             })
             .map_err(|e| Error::io(path, "start merge thread", e))?;
             background.push(thread);
@@ -255,9 +255,16 @@ impl Store {
     /// hint files for sealed segments without one. Returns what the merge did (nothing if
     /// there was nothing worth doing). Reads and writes go on meanwhile.
     pub fn merge(&self) -> Result<MergeReport> {
+        self.merge_with_progress(|_, _| {})
+    }
+
+    /// [`merge`](Store::merge), telling `progress` how many bytes of the segments being
+    /// merged have been read so far and how many there are in all, now and then (about
+    /// every MiB, and at the start and end of the copy).
+    pub fn merge_with_progress(&self, mut progress: impl FnMut(u64, u64)) -> Result<MergeReport> {
         let engine = self.engine();
         engine.check_open()?;
-        let report = engine.run_merge(true)?;
+        let report = engine.run_merge(true, &mut progress)?;
         engine.write_missing_hints(usize::MAX)?;
         Ok(report)
     }
