@@ -23,6 +23,8 @@ pub(crate) struct Recovered {
     /// Every segment, ascending by id; the last is the active one.
     pub segments: Vec<Arc<Segment>>,
     pub active_len: u64,
+    /// The data length the newest segment's hint file describes, when it was read from it.
+    pub active_hint_len: Option<u64>,
     /// Highest sequence number found (0 for an empty store).
     pub max_seq: u64,
     pub usage: BTreeMap<u32, SegmentUsage>,
@@ -61,6 +63,7 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     let mut segments = Vec::with_capacity(ids.len() + 1);
     let mut torn_bytes_truncated = 0;
     let mut active_len = FILE_HEADER_LEN as u64;
+    let mut active_hint_len = None;
 
     for (i, &id) in ids.iter().enumerate() {
         let newest = i + 1 == ids.len();
@@ -71,10 +74,18 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
             fs::open_ro(&path)?
         };
         let file_len = fs::file_len(&file, &path)?;
-        // The newest segment may be torn and is scanned; a sealed one is read from its hint
-        // when the hint is whole and matches it.
-        let from_hint =
-            !newest && hints.contains(&id) && load_hint(dir, id, file_len, &path, &mut state)?;
+        // A segment is read from its hint when the hint is whole and describes a data file
+        // of exactly this length. For the newest segment that is a hint written at a clean
+        // close: if anything was appended since, the lengths differ and the segment is
+        // scanned (a torn tail included), and the stale hint is deleted.
+        let from_hint = hints.contains(&id) && load_hint(dir, id, file_len, &path, &mut state)?;
+        if newest && hints.contains(&id) && !from_hint {
+            // Best effort: a stale hint left behind is ignored the same way next time.
+            let _ = io.remove_file(&hint_path(dir, id));
+        }
+        if newest && from_hint {
+            active_hint_len = Some(file_len);
+        }
         let valid_len = if from_hint {
             file_len
         } else {
@@ -111,7 +122,9 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         } else {
             Segment::sealed_from_file(id, path, file, valid_len, options)?
         };
-        if from_hint {
+        // The newest segment's hint goes stale with its next append: it is rewritten at
+        // close, or when the segment is sealed.
+        if from_hint && !newest {
             segment.set_has_hint();
         }
         segments.push(Arc::new(segment));
@@ -132,6 +145,7 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         keydir: state.keydir,
         segments,
         active_len,
+        active_hint_len,
         max_seq: state.max_seq,
         usage: state.usage,
         torn_bytes_truncated,

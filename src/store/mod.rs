@@ -119,6 +119,7 @@ impl Store {
             .last()
             .cloned()
             .ok_or_else(|| Error::corrupted(path, 0, "no active segment after recovery"))?;
+        let active_id = active.id();
         let writer = Writer::new(
             active,
             recovered.active_len,
@@ -135,6 +136,7 @@ impl Store {
             dir_lock,
             recovered.torn_bytes_truncated,
             recovered.next_segment_id,
+            recovered.active_hint_len.map(|len| (active_id, len)),
         ));
 
         let mut background = Vec::new();
