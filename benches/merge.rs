@@ -169,7 +169,7 @@ fn foreground_latency(store: &Store, n: u64, until: impl Fn() -> bool) -> [Durat
     while !until() {
         let k = key(i.wrapping_mul(7919) % n);
         let t = Instant::now();
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             store.set(&k, &value(i, 7)).unwrap();
             sets.push(t.elapsed());
         } else {
