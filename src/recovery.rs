@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::format::{
-    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, Hint, RecordKind, record_len,
+    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, HINT_ENTRY_HEADER_LEN,
+    HINT_TRAILER_LEN, Hint, RecordKind, claimed_entries, record_len,
 };
 use crate::fs;
 use crate::keydir::{Entry, Keydir, Upsert};
@@ -59,7 +60,12 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         keydir: Keydir::default(),
         usage: BTreeMap::new(),
         max_seq: 0,
+        tombstones: false,
     };
+    // Hint files say how many keys are coming: size the index for them once, instead of
+    // growing it step by step (each step rehashes every key).
+    let (hinted_entries, hinted_key_bytes) = hinted_sizes(dir, &hints);
+    state.keydir.reserve(hinted_entries, hinted_key_bytes);
     let mut segments = Vec::with_capacity(ids.len() + 1);
     let mut torn_bytes_truncated = 0;
     let mut active_len = FILE_HEADER_LEN as u64;
@@ -140,7 +146,9 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     }
 
     // Tombstones were kept only to shadow older puts found later in the scan.
-    state.keydir.retain(|_, e| !e.tombstone);
+    if state.tombstones {
+        state.keydir.retain(|_, e| !e.tombstone);
+    }
     Ok(Recovered {
         keydir: state.keydir,
         segments,
@@ -184,6 +192,37 @@ fn remove_leftovers(
     Ok(())
 }
 
+/// Entries and key bytes the hint files list, from their trailers (an upper bound of the
+/// keys they hold; a damaged hint only makes the estimate wrong, never the index).
+fn hinted_sizes(dir: &Path, hints: &HashSet<u32>) -> (u64, u64) {
+    let mut entries = 0u64;
+    let mut key_bytes = 0u64;
+    for &id in hints {
+        let path = hint_path(dir, id);
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        let Ok(len) = file.metadata().map(|m| m.len()) else {
+            continue;
+        };
+        let mut trailer = [0u8; HINT_TRAILER_LEN];
+        let at = len.saturating_sub(HINT_TRAILER_LEN as u64);
+        if std::os::unix::fs::FileExt::read_exact_at(&file, &mut trailer, at).is_err() {
+            continue;
+        }
+        let count = claimed_entries(&trailer);
+        let fixed = (FILE_HEADER_LEN + HINT_TRAILER_LEN) as u64
+            + count.saturating_mul(HINT_ENTRY_HEADER_LEN as u64);
+        // A count the file cannot hold is a damaged hint: no estimate from it.
+        if fixed > len {
+            continue;
+        }
+        entries += count;
+        key_bytes += len - fixed;
+    }
+    (entries, key_bytes)
+}
+
 /// Rebuilds segment `id`'s part of the index from its hint file. Returns false (having
 /// changed nothing) when the hint is damaged or describes a data file of another length.
 fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuild) -> Result<bool> {
@@ -205,12 +244,13 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
     if !hint.entries().all(|e| e.is_ok_and(|e| inside(&e))) {
         return Ok(false);
     }
+    let mut pending = Pending::default();
     for entry in hint.entries().flatten() {
-        apply_record(
+        pending.push(
             state,
             data,
             id,
-            &Located {
+            Located {
                 offset: entry.offset,
                 seq: entry.seq,
                 expiry_ms: entry.expiry_ms,
@@ -220,6 +260,7 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
             },
         )?;
     }
+    pending.flush(state, data, id)?;
     Ok(true)
 }
 
@@ -227,6 +268,8 @@ struct Rebuild {
     keydir: Keydir,
     usage: BTreeMap<u32, SegmentUsage>,
     max_seq: u64,
+    /// A tombstone went into the index (and must be taken out at the end).
+    tombstones: bool,
 }
 
 enum SegmentScan {
@@ -289,9 +332,11 @@ fn scan_segment(
         }
     }
 
+    let mut pending = Pending::default();
     let end = scan(bytes, FILE_HEADER_LEN, |batch| {
-        apply_batch(state, path, id, batch)
+        apply_batch(state, &mut pending, path, id, batch)
     })?;
+    pending.flush(state, path, id)?;
     match end {
         ScanEnd::Clean => Ok(SegmentScan::Valid(file_len)),
         ScanEnd::Stopped {
@@ -322,22 +367,52 @@ struct Located<'a> {
     value_len: u32,
 }
 
-fn apply_batch(
+/// Records waiting to go into the index. Inserting is bound by cache misses on the index's
+/// table (one per key, at random); asking for the lines of several keys before inserting
+/// any of them overlaps those misses instead of paying for them one after another.
+#[derive(Default)]
+struct Pending<'a> {
+    records: Vec<Located<'a>>,
+}
+
+/// Keys whose table lines are fetched ahead of their inserts.
+const PREFETCH_AHEAD: usize = 16;
+
+impl<'a> Pending<'a> {
+    fn push(&mut self, state: &mut Rebuild, path: &Path, id: u32, r: Located<'a>) -> Result<()> {
+        state.keydir.prefetch(r.key);
+        self.records.push(r);
+        if self.records.len() >= PREFETCH_AHEAD {
+            self.flush(state, path, id)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, state: &mut Rebuild, path: &Path, id: u32) -> Result<()> {
+        for r in self.records.drain(..) {
+            apply_record(state, path, id, &r)?;
+        }
+        Ok(())
+    }
+}
+
+fn apply_batch<'a>(
     state: &mut Rebuild,
+    pending: &mut Pending<'a>,
     path: &Path,
     id: u32,
-    batch: &[ScannedRecord<'_>],
+    batch: &[ScannedRecord<'a>],
 ) -> Result<()> {
     for scanned in batch {
         let record = scanned.record;
         let offset = u32::try_from(scanned.offset).map_err(|_| {
             Error::corrupted(path, scanned.offset as u64, "record offset beyond 4 GiB")
         })?;
-        apply_record(
+        pending.push(
             state,
             path,
             id,
-            &Located {
+            Located {
                 offset,
                 seq: record.seq,
                 expiry_ms: record.expiry_ms,
@@ -389,6 +464,8 @@ fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> R
             .entry(id)
             .or_default()
             .add_live(record_len(r.key.len(), r.value_len as usize) as u64);
+    } else {
+        state.tombstones = true;
     }
     Ok(())
 }

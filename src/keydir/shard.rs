@@ -311,6 +311,19 @@ impl Shard {
         }
     }
 
+    /// Sizes an empty shard for `entries` entries holding `key_bytes` of keys in all.
+    pub(crate) fn reserve(&mut self, entries: usize, key_bytes: usize) {
+        if self.table.len() != 0 {
+            return;
+        }
+        self.table.reserve_empty(entries);
+        self.arena.reserve(
+            entries
+                .saturating_mul(FIXED_LEN + ALIGN)
+                .saturating_add(key_bytes),
+        );
+    }
+
     /// Bytes of memory this shard holds: arena capacity, the table's allocation and the
     /// expiry bookkeeping (estimated).
     pub(crate) fn memory_bytes(&self) -> usize {

@@ -319,6 +319,19 @@ impl Table {
         self.rebuild(groups, live);
     }
 
+    /// Makes room for `entries` slots in all without growing again, if the table is smaller
+    /// than that (an empty table only: `live` is not needed then).
+    pub(crate) fn reserve_empty(&mut self, entries: usize) {
+        if self.len != 0 {
+            return;
+        }
+        let groups = (entries * MAX_LOAD_DEN / MAX_LOAD_NUM / GROUP_SLOTS + 1).next_power_of_two();
+        if groups > self.groups.len() {
+            self.groups = vec![EMPTY_GROUP; groups];
+            self.deleted = 0;
+        }
+    }
+
     /// Shrinks to the smallest size that holds the current length at half load, if that is
     /// at most a quarter of the current size. `live` as for `probe`.
     pub(crate) fn shrink(&mut self, live: impl FnOnce(&mut dyn FnMut(u32, u64))) {
