@@ -211,14 +211,15 @@ fn hinted_sizes(dir: &Path, hints: &HashSet<u32>) -> (u64, u64) {
             continue;
         }
         let count = claimed_entries(&trailer);
-        let fixed = (FILE_HEADER_LEN + HINT_TRAILER_LEN) as u64
-            + count.saturating_mul(HINT_ENTRY_HEADER_LEN as u64);
+        let fixed = count
+            .saturating_mul(HINT_ENTRY_HEADER_LEN as u64)
+            .saturating_add((FILE_HEADER_LEN + HINT_TRAILER_LEN) as u64);
         // A count the file cannot hold is a damaged hint: no estimate from it.
         if fixed > len {
             continue;
         }
-        entries += count;
-        key_bytes += len - fixed;
+        entries = entries.saturating_add(count);
+        key_bytes = key_bytes.saturating_add(len - fixed);
     }
     (entries, key_bytes)
 }
