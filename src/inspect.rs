@@ -86,6 +86,11 @@ impl CheckReport {
 /// for the duration, so it fails with [`Error::Locked`] while a store has it open.
 pub fn check(dir: &Path) -> Result<CheckReport> {
     let _lock = existing_dir_lock(dir)?;
+    check_locked(dir)
+}
+
+/// [`check`] for a caller that holds the directory lock already ([`repair`](crate::repair)).
+pub(crate) fn check_locked(dir: &Path) -> Result<CheckReport> {
     let ids = list_segment_ids(dir)?;
     let mut segments = Vec::with_capacity(ids.len());
     for (i, &id) in ids.iter().enumerate() {

@@ -56,6 +56,7 @@ mod ops;
 mod options;
 mod read;
 mod recovery;
+mod repair;
 mod segment;
 mod stats;
 mod store;
@@ -74,6 +75,7 @@ pub use options::{
     DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE,
     MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
 };
+pub use repair::{DroppedRange, LOST_AND_FOUND, RepairReport, repair};
 pub use stats::{SegmentStats, Stats};
 pub use store::{BackupReport, ScanPage, Store, Transaction};
 pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};

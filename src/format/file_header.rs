@@ -24,6 +24,8 @@ const RESERVED_LEN: usize = 1;
 const SEGMENT_ID_LEN: usize = 4;
 const CRC_LEN: usize = 4;
 const CHECKED_LEN: usize = MAGIC_LEN + VERSION_LEN + KIND_LEN + RESERVED_LEN + SEGMENT_ID_LEN;
+/// Where the version field lies in the header.
+pub(crate) const VERSION_FIELD: std::ops::Range<usize> = MAGIC_LEN..MAGIC_LEN + VERSION_LEN;
 
 /// Length of the file header in bytes.
 pub const FILE_HEADER_LEN: usize = CHECKED_LEN + CRC_LEN;

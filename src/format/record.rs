@@ -213,6 +213,15 @@ pub fn checked_record_len(bytes: &[u8]) -> Option<usize> {
     ))
 }
 
+/// Whether the record header at the start of `bytes` says that more records of its atomic
+/// batch follow, if that header is complete and its checksum holds (the body is not
+/// checked): what a record with a damaged body still tells about its batch.
+pub fn checked_batch_continues(bytes: &[u8]) -> Option<bool> {
+    checked_record_len(bytes)?;
+    let kind = bytes.get(HEADER_CHECKED_START + SEQ_LEN + EXPIRY_LEN)?;
+    Some(kind & KIND_BATCH_CONTINUES != 0)
+}
+
 /// Decodes the record at the start of `bytes`, returning it and its encoded length.
 /// Bytes after the record are ignored. Never panics.
 pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
@@ -344,6 +353,23 @@ mod tests {
             b[bit / 8] ^= 1 << (bit % 8);
             assert!(decode_record(&b).is_err(), "flip of bit {bit} accepted");
         }
+    }
+
+    #[test]
+    fn a_checked_header_tells_the_batch_flag_even_when_the_body_is_damaged() {
+        for continues in [false, true] {
+            let mut bytes = encode(&Record {
+                batch_continues: continues,
+                ..put(b"key", b"value")
+            });
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            assert_eq!(decode_record(&bytes), Err(DecodeError::Checksum));
+            assert_eq!(checked_batch_continues(&bytes), Some(continues));
+            bytes[24] ^= 0x80; // the flag itself: the header checksum catches it
+            assert_eq!(checked_batch_continues(&bytes), None);
+        }
+        assert_eq!(checked_batch_continues(&[0u8; 10]), None);
     }
 
     #[test]
