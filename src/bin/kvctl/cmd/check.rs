@@ -98,7 +98,7 @@ fn verdict(report: &keg::CheckReport) -> String {
         .find_map(|s| s.problem.as_ref().map(|p| (s, p)));
     match (corrupt, torn) {
         (Some((s, p)), _) => format!(
-            "store is corrupt: {} at offset {}: {} (open refuses this store)",
+            "store is corrupt: {} at offset {}: {} (open refuses this store; kvctl repair salvages it)",
             s.path.display(),
             p.offset,
             p.reason

@@ -17,6 +17,7 @@ mod key_selection;
 mod keys;
 mod merge;
 mod persist;
+mod repair;
 mod scan;
 mod set;
 mod stats;
@@ -63,6 +64,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Verify every record and hint file; exit 5 on corruption, 7 if open would fix it.
     Check(check::CheckArgs),
+    /// Salvage every valid record of a damaged store; keep the originals in lost+found.
+    Repair(repair::RepairArgs),
     /// Copy the store into a new directory, consistently, and verify the copy.
     Backup(backup::BackupArgs),
     /// List every record of every segment in file order (for debugging).
@@ -73,7 +76,7 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Measure this machine: a set/get/incr load against a scratch store.
     Bench(bench::BenchArgs),
-    // repair, serve and demo arrive with their own issues, as variants here.
+    // serve and demo arrive with their own issues, as variants here.
 }
 
 /// Runs `command`; the status is what the process exits with when there is no error.
@@ -94,6 +97,7 @@ pub fn run(command: Command, ctx: &mut Context) -> anyhow::Result<Status> {
         Command::Stats(args) => stats::run(&args, ctx),
         Command::Merge(args) => merge::run(&args, ctx),
         Command::Check(args) => check::run(&args, ctx),
+        Command::Repair(args) => repair::run(&args, ctx),
         Command::Backup(args) => backup::run(&args, ctx),
         Command::Dump(args) => dump::run(&args, ctx),
         Command::Export(args) => export::run(&args, ctx),
