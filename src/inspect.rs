@@ -316,7 +316,7 @@ fn header_problem(bytes: &[u8], id: u32) -> Option<String> {
 }
 
 /// Maps the whole file read-only and runs `f` on its bytes (an empty file maps nothing).
-fn with_segment_bytes<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
+pub(crate) fn with_segment_bytes<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
     let file = fs::open_ro(path)?;
     let len = usize::try_from(fs::file_len(&file, path)?)
         .map_err(|_| Error::corrupted(path, 0, "segment too large for this platform"))?;

@@ -97,11 +97,15 @@ fn assert_all_or_nothing(got: &BTreeMap<Vec<u8>, Vec<u8>>, units: &[Unit], what:
             .iter()
             .flat_map(|u| u.ops.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| k))
             .collect();
-        let puts: Vec<bool> = unit
-            .ops
+        // The unit's net effect: a key it puts and then deletes itself shows nothing.
+        let mut net: BTreeMap<&Vec<u8>, Option<&Vec<u8>>> = BTreeMap::new();
+        for (k, v) in &unit.ops {
+            net.insert(k, v.as_ref());
+        }
+        let puts: Vec<bool> = net
             .iter()
-            .filter(|(k, v)| v.is_some() && !later_deletes.contains(&k))
-            .map(|(k, v)| got.get(k) == v.as_ref())
+            .filter(|(k, v)| v.is_some() && !later_deletes.contains(k))
+            .map(|(k, v)| got.get(*k) == *v)
             .collect();
         assert!(
             puts.iter().all(|&p| p) || puts.iter().all(|&p| !p),

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::format::{FileHeader, FileKind};
 use crate::fs::{self, Io};
-use crate::inspect::check_locked;
+use crate::inspect::{check_locked, with_segment_bytes};
 use crate::lock::DirLock;
-use crate::segment::{MappedFile, data_path, list_segment_ids, temp_path};
+use crate::segment::{data_path, list_segment_ids, temp_path};
 use salvage::{Salvage, salvage};
 
 /// Name of the directory, inside the store directory, where repair keeps the originals.
@@ -110,12 +110,13 @@ fn repair_with(dir: &Path, io: &Io) -> Result<RepairReport> {
     };
     for &id in &ids {
         let path = data_path(dir, id);
-        let salvaged = with_bytes(&path, |bytes| salvage(bytes, id))?.map_err(|version| {
-            Error::UnsupportedVersion {
-                file: path.clone(),
-                version,
-            }
-        })?;
+        let salvaged =
+            with_segment_bytes(&path, |bytes| salvage(bytes, id))?.map_err(|version| {
+                Error::UnsupportedVersion {
+                    file: path.clone(),
+                    version,
+                }
+            })?;
         report.records_kept += salvaged.records_kept;
         if salvaged.changes_anything() {
             damaged.push((id, path, salvaged));
@@ -167,18 +168,6 @@ fn repair_with(dir: &Path, io: &Io) -> Result<RepairReport> {
     Ok(report)
 }
 
-/// Runs `f` on the file's bytes (read through a map; an empty file has none).
-fn with_bytes<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
-    let file = fs::open_ro(path)?;
-    let len = usize::try_from(fs::file_len(&file, path)?)
-        .map_err(|_| Error::corrupted(path, 0, "segment too large for this platform"))?;
-    if len == 0 {
-        return Ok(f(&[]));
-    }
-    let map = MappedFile::map(&file, len).map_err(fs::io_err(path, "mmap"))?;
-    Ok(f(map.bytes()))
-}
-
 /// The directory this repair keeps originals in, created (durably) on first use:
 /// `lost+found/repair-N` with the first unused `N`.
 fn set_aside_dir(io: &Io, dir: &Path, aside: &mut Option<PathBuf>) -> Result<PathBuf> {
@@ -223,7 +212,7 @@ fn rewrite(
     }
     .encode()
     .to_vec();
-    with_bytes(path, |bytes| {
+    with_segment_bytes(path, |bytes| {
         for range in &salvaged.kept {
             content.extend_from_slice(bytes.get(range.clone()).unwrap_or(&[]));
         }
