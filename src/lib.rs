@@ -57,6 +57,8 @@ mod options;
 mod read;
 mod recovery;
 mod segment;
+#[cfg(feature = "server")]
+pub mod server;
 mod stats;
 mod store;
 mod ttl;

@@ -17,6 +17,7 @@ mod key_selection;
 mod keys;
 mod persist;
 mod scan;
+mod serve;
 mod set;
 mod stats;
 mod ttl;
@@ -70,7 +71,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Measure this machine: a set/get/incr load against a scratch store.
     Bench(bench::BenchArgs),
-    // merge, repair, serve and demo arrive with their own issues, as variants here.
+    /// Serve the store over the Redis protocol (redis-cli and Redis clients work with it).
+    Serve(serve::ServeArgs),
+    // merge, repair and demo arrive with their own issues, as variants here.
 }
 
 /// Runs `command`; the status is what the process exits with when there is no error.
@@ -95,5 +98,6 @@ pub fn run(command: Command, ctx: &mut Context) -> anyhow::Result<Status> {
         Command::Export(args) => export::run(&args, ctx),
         Command::Import(args) => import::run(&args, ctx),
         Command::Bench(args) => bench::run(&args, ctx),
+        Command::Serve(args) => serve::run(&args, ctx),
     }
 }

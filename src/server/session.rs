@@ -1,0 +1,324 @@
+//! One connection's protocol state and command execution: framing requests out of the
+//! input, the checks Redis makes before running a command (arity, AUTH, subscribed mode,
+//! MULTI queueing), and running it against the store.
+//!
+//! Pipelined data commands are coalesced: consecutive commands that read or write keys,
+//! received in one read, run as one store transaction when any of them writes. They are
+//! then appended with one `write(2)` and made durable by one fsync under `always` — as Redis
+//! fsyncs once per event-loop turn — and every reply of the batch is sent after it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::clients::ClientEntry;
+use super::error::{self, CmdError};
+use super::frame::{self, Args};
+use super::keyspace::KeySpace;
+use super::pubsub::Subscriber;
+use super::reply::{Protocol, Reply};
+use super::shared::{Counters, Shared};
+use super::table::{self, Handler, Spec, flag};
+use super::watch::DirtyFlag;
+use crate::engine::lock;
+
+/// Most commands coalesced into one transaction.
+const MAX_COALESCED: usize = 512;
+/// Most argument bytes coalesced into one transaction.
+const MAX_COALESCED_BYTES: usize = 8 << 20;
+
+/// Commands queued by MULTI.
+pub(crate) struct Multi {
+    pub(crate) queued: Vec<(&'static Spec, Args)>,
+    /// A command was rejected while queueing: EXEC fails with EXECABORT.
+    pub(crate) failed: bool,
+}
+
+/// One connection.
+pub(crate) struct Session {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) client: Arc<ClientEntry>,
+    pub(crate) protocol: Protocol,
+    pub(crate) authenticated: bool,
+    pub(crate) multi: Option<Multi>,
+    pub(crate) watched: Vec<Vec<u8>>,
+    pub(crate) dirty: DirtyFlag,
+    pub(crate) channels: HashSet<Vec<u8>>,
+    pub(crate) patterns: HashSet<Vec<u8>>,
+    /// Set on the first subscription: from then on, output goes through its outbox.
+    pub(crate) subscriber: Option<Arc<Subscriber>>,
+    /// Close the connection once the replies so far are sent.
+    pub(crate) closing: bool,
+    args: Args,
+    pending: Vec<(&'static Spec, Args)>,
+    pending_bytes: usize,
+    /// Spare argument buffers, reused across pipelines.
+    spare: Vec<Args>,
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, client: Arc<ClientEntry>) -> Session {
+        Session {
+            shared,
+            client,
+            protocol: Protocol::Resp2,
+            authenticated: false,
+            multi: None,
+            watched: Vec::new(),
+            dirty: DirtyFlag::default(),
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            subscriber: None,
+            closing: false,
+            args: Args::new(),
+            pending: Vec::new(),
+            pending_bytes: 0,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Whether the client may run commands other than AUTH/HELLO/QUIT/RESET.
+    pub(crate) fn is_authenticated(&self) -> bool {
+        self.authenticated || !self.shared.password_required()
+    }
+
+    /// Whether the connection has subscriptions.
+    pub(crate) fn is_subscribed(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty()
+    }
+
+    /// Runs every complete request at the start of `input`, appending replies to `out`;
+    /// returns how many bytes were consumed. A protocol error is answered and ends the
+    /// connection (`closing`), as in Redis.
+    pub(crate) fn handle(&mut self, input: &[u8], out: &mut Reply) -> usize {
+        let limits = self.shared.settings().limits;
+        let mut pos = 0;
+        while !self.closing {
+            let rest = input.get(pos..).unwrap_or_default();
+            let authenticated = self.is_authenticated();
+            let frame = match frame::check(rest, &limits, authenticated) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(e) => {
+                    self.protocol_error(&e.0, out);
+                    return input.len();
+                }
+            };
+            let bytes = rest.get(..frame.len).unwrap_or_default();
+            pos += frame.len;
+            let mut args = std::mem::take(&mut self.args);
+            if let Err(e) = frame::parse(bytes, frame.kind, &mut args) {
+                self.args = args;
+                self.protocol_error(&e.0, out);
+                return input.len();
+            }
+            if !args.is_empty() {
+                self.command(&mut args, out);
+            }
+            self.args = args;
+        }
+        self.flush_pending(out);
+        pos
+    }
+
+    fn protocol_error(&mut self, message: &str, out: &mut Reply) {
+        self.flush_pending(out);
+        out.error(message);
+        self.closing = true;
+    }
+
+    /// One request: checked, then queued (MULTI), coalesced, or run.
+    fn command(&mut self, args: &mut Args, out: &mut Reply) {
+        Counters::add(&self.shared.counters.commands_processed, 1);
+        let name = args.get(0);
+        let Some(spec) = table::lookup(name) else {
+            self.flush_pending(out);
+            let e = if table::is_unsupported(name) {
+                CmdError::new(format!(
+                    "ERR unsupported command '{}': keg stores strings only (lists, hashes, \
+                     sets, sorted sets, streams and scripts are not supported)",
+                    String::from_utf8_lossy(name).to_lowercase()
+                ))
+            } else {
+                let rest: Vec<&[u8]> = args.iter().skip(1).collect();
+                error::unknown_command(name, &rest)
+            };
+            self.reject(e, out);
+            return;
+        };
+        if !spec.arity_ok(args.len()) {
+            self.flush_pending(out);
+            self.reject(error::wrong_arity(spec.name), out);
+            return;
+        }
+        if self.coalescable(spec) {
+            let mut queued = self.spare.pop().unwrap_or_default();
+            std::mem::swap(&mut queued, args);
+            self.pending_bytes += queued.byte_len();
+            self.pending.push((spec, queued));
+            if self.pending.len() >= MAX_COALESCED || self.pending_bytes >= MAX_COALESCED_BYTES {
+                self.flush_pending(out);
+            }
+            return;
+        }
+        self.flush_pending(out);
+        self.checked(spec, args, out);
+    }
+
+    /// Replies with an error that, inside MULTI, also dooms the transaction.
+    fn reject(&mut self, e: CmdError, out: &mut Reply) {
+        if let Some(multi) = &mut self.multi {
+            multi.failed = true;
+        }
+        out.error(&e.0);
+    }
+
+    fn coalescable(&self, spec: &Spec) -> bool {
+        matches!(spec.handler, Handler::Data(_))
+            && self.multi.is_none()
+            && !self.is_subscribed()
+            && self.is_authenticated()
+            && !spec.has(flag::ALL_KEYS)
+    }
+
+    /// The checks after lookup and arity: AUTH, subscribed mode, MULTI.
+    fn checked(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        if !spec.has(flag::NO_AUTH) && !self.is_authenticated() {
+            self.reject(error::NOAUTH, out);
+            return;
+        }
+        if self.protocol == Protocol::Resp2 && self.is_subscribed() && !spec.has(flag::SUBSCRIBED) {
+            out.error(&format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            ));
+            return;
+        }
+        if let Some(multi) = &mut self.multi
+            && !matches!(
+                spec.name,
+                "exec" | "discard" | "multi" | "quit" | "reset" | "watch"
+            )
+        {
+            if spec.has(flag::NO_MULTI) {
+                self.reject(error::NOT_IN_MULTI, out);
+                return;
+            }
+            multi.queued.push((spec, args.clone()));
+            self.client.multi.store(
+                i64::try_from(multi.queued.len()).unwrap_or(i64::MAX),
+                Ordering::Relaxed,
+            );
+            out.simple("QUEUED");
+            return;
+        }
+        self.run(spec, args, out);
+    }
+
+    /// Runs a command that passed every check, outside any transaction.
+    fn run(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        self.client.touch();
+        *lock(&self.client.last_command) = spec.name.to_string();
+        let result = match spec.handler {
+            Handler::Session(handler) => handler(self, args, out),
+            Handler::Data(handler) => {
+                self.touch_watched(spec, args);
+                let shared = Arc::clone(&self.shared);
+                if spec.has(flag::ATOMIC) {
+                    let mark = out.len();
+                    match shared
+                        .store
+                        .transaction(|tx| Ok(handler(tx, &shared, args, out)))
+                    {
+                        Ok(result) => result,
+                        Err(e) => {
+                            out.truncate(mark);
+                            Err(CmdError::from(e))
+                        }
+                    }
+                } else {
+                    handler(&shared.store, &shared, args, out)
+                }
+            }
+        };
+        if let Err(e) = result {
+            out.error(&e.0);
+        }
+    }
+
+    /// Marks the keys a write command names for their watchers (before it runs; see
+    /// `watch.rs`).
+    pub(crate) fn touch_watched(&self, spec: &Spec, args: &Args) {
+        if spec.has(flag::ALL_KEYS) {
+            self.shared.watches.touch_all();
+        } else if spec.has(flag::WRITE) {
+            for i in spec.key_positions(args.len()) {
+                self.shared.watches.touch(args.get(i));
+            }
+        }
+    }
+
+    /// Runs the coalesced data commands: one transaction if any of them writes.
+    fn flush_pending(&mut self, out: &mut Reply) {
+        let mut pending = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        let writes = pending.iter().filter(|(s, _)| s.has(flag::WRITE)).count();
+        if pending.len() == 1 || writes == 0 {
+            for (spec, args) in &pending {
+                self.checked(spec, args, out);
+            }
+        } else if !pending.is_empty() {
+            self.client.touch();
+            if let Some((spec, _)) = pending.last() {
+                *lock(&self.client.last_command) = spec.name.to_string();
+            }
+            for (spec, args) in &pending {
+                self.touch_watched(spec, args);
+            }
+            let shared = Arc::clone(&self.shared);
+            let mark = out.len();
+            let committed = shared.store.transaction(|tx| {
+                for (spec, args) in &pending {
+                    if let Handler::Data(handler) = spec.handler
+                        && let Err(e) = handler(tx as &dyn KeySpace, &shared, args, out)
+                    {
+                        out.error(&e.0);
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = committed {
+                out.truncate(mark);
+                let e = CmdError::from(e);
+                for _ in &pending {
+                    out.error(&e.0);
+                }
+            }
+        }
+        for (_, mut args) in pending.drain(..) {
+            if self.spare.len() < MAX_COALESCED {
+                args.clear();
+                self.spare.push(args);
+            }
+        }
+        self.pending = pending;
+    }
+
+    /// Ends the connection's state: subscriptions, watches, registry entry.
+    pub(crate) fn end(&mut self) {
+        let id = self.client.id;
+        for channel in self.channels.drain() {
+            self.shared
+                .pubsub
+                .unsubscribe(super::pubsub::Kind::Channel, &channel, id);
+        }
+        for pattern in self.patterns.drain() {
+            self.shared
+                .pubsub
+                .unsubscribe(super::pubsub::Kind::Pattern, &pattern, id);
+        }
+        self.shared.watches.unwatch(id, &self.watched);
+        self.watched.clear();
+        self.shared.clients.remove(id);
+    }
+}
