@@ -27,6 +27,20 @@ const MAX_COALESCED: usize = 512;
 /// Most argument bytes coalesced into one transaction.
 const MAX_COALESCED_BYTES: usize = 8 << 20;
 
+/// The command's name as CLIENT LIST shows it (`client|list` for a container command).
+fn command_label(spec: &Spec, args: &Args) -> String {
+    match spec.name {
+        "client" | "config" | "command" | "pubsub" if args.len() > 1 => {
+            format!(
+                "{}|{}",
+                spec.name,
+                String::from_utf8_lossy(args.get(1)).to_lowercase()
+            )
+        }
+        name => name.to_string(),
+    }
+}
+
 /// Commands queued by MULTI.
 pub(crate) struct Multi {
     pub(crate) queued: Vec<(&'static Spec, Args)>,
@@ -218,7 +232,7 @@ impl Session {
     /// Runs a command that passed every check, outside any transaction.
     fn run(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
         self.client.touch();
-        *lock(&self.client.last_command) = spec.name.to_string();
+        *lock(&self.client.last_command) = command_label(spec, args);
         let result = match spec.handler {
             Handler::Session(handler) => handler(self, args, out),
             Handler::Data(handler) => {

@@ -602,7 +602,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "subscribe",
         -2,
-        PUBSUB | SUBSCRIBED | NO_MULTI,
+        PUBSUB | SUBSCRIBED,
         NOKEYS,
         Sess(pubsub_cmds::subscribe),
         "pubsub",
@@ -612,7 +612,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "unsubscribe",
         -1,
-        PUBSUB | SUBSCRIBED | NO_MULTI,
+        PUBSUB | SUBSCRIBED,
         NOKEYS,
         Sess(pubsub_cmds::unsubscribe),
         "pubsub",
@@ -622,7 +622,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "psubscribe",
         -2,
-        PUBSUB | SUBSCRIBED | NO_MULTI,
+        PUBSUB | SUBSCRIBED,
         NOKEYS,
         Sess(pubsub_cmds::psubscribe),
         "pubsub",
@@ -632,7 +632,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "punsubscribe",
         -1,
-        PUBSUB | SUBSCRIBED | NO_MULTI,
+        PUBSUB | SUBSCRIBED,
         NOKEYS,
         Sess(pubsub_cmds::punsubscribe),
         "pubsub",

@@ -40,8 +40,22 @@ fn info_entry(spec: &Spec, out: &mut Reply) {
     out.int(i64::from(spec.keys.0));
     out.int(i64::from(spec.keys.1));
     out.int(i64::from(spec.keys.2));
-    out.set(1);
-    out.simple(&format!("@{}", spec.group));
+    let mut categories = Vec::new();
+    if spec.has(flag::WRITE) {
+        categories.push("@write".to_string());
+    } else if spec.has(flag::READONLY) {
+        categories.push("@read".to_string());
+    }
+    categories.push(format!("@{}", spec.group));
+    if spec.has(flag::FAST) {
+        categories.push("@fast".to_string());
+    } else {
+        categories.push("@slow".to_string());
+    }
+    out.set(categories.len());
+    for c in &categories {
+        out.simple(c);
+    }
     out.set(0);
     out.array(0);
     out.array(0);
