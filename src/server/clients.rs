@@ -49,12 +49,6 @@ impl ClientEntry {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
-    /// Stops reading from the connection (shutdown drain): commands already received are
-    /// answered, then the connection ends.
-    pub(crate) fn stop_reading(&self) {
-        let _ = self.stream.shutdown(Shutdown::Read);
-    }
-
     /// Whether CLIENT KILL (or an output limit) ended this client.
     pub(crate) fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)

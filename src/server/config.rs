@@ -22,6 +22,7 @@ pub struct ServerConfig {
     pub(crate) idle_timeout: Duration,
     pub(crate) limits: Limits,
     pub(crate) drain_timeout: Duration,
+    pub(crate) event_loops: usize,
 }
 
 /// Default connection limit (Redis's `maxclients`).
@@ -35,6 +36,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::ZERO,
             limits: Limits::default(),
             drain_timeout: Duration::from_secs(10),
+            event_loops: 0,
         }
     }
 }
@@ -65,6 +67,13 @@ impl ServerConfig {
     /// 1,048,576 arguments, 64 KiB inline commands).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Event-loop threads serving connections; 0 picks one per core, at most four.
+    /// Default: 0.
+    pub fn event_loops(mut self, loops: usize) -> Self {
+        self.event_loops = loops;
         self
     }
 

@@ -19,11 +19,11 @@
 //! counters, keys and TTLs, SCAN, MULTI/EXEC/WATCH, pub/sub, and the connection and server
 //! commands clients need (see `docs/server.md` for the list and the differences from Redis).
 //!
-//! Concurrency: a thread per connection, with blocking socket I/O. Store calls block (an
-//! fsync under [`SyncPolicy::Always`](crate::SyncPolicy::Always)), and the store's group
-//! commit shares one fsync among all the threads waiting at once, which is what gives
-//! `always` its throughput. Pipelined commands that write are coalesced into one store
-//! transaction per read, so a pipeline costs one append and (under `always`) one fsync.
+//! Concurrency: a few event-loop threads (one per core, at most four), each serving many
+//! connections through epoll readiness, as Redis's event loop does. Each turn of a loop
+//! runs the data commands that arrived on all its ready connections as one store
+//! transaction: one append, and under [`SyncPolicy::Always`](crate::SyncPolicy::Always)
+//! one fsync for all of them before any reply leaves — Redis's fsync per event-loop turn.
 //!
 //! Durability: a reply to a write is sent only after the store call returned, i.e. after
 //! the fsync under `Always`; under `Interval` a power loss may take the last interval.
@@ -35,12 +35,13 @@ mod args;
 mod clients;
 mod commands;
 mod config;
-mod connection;
 mod error;
+mod event_loop;
 pub mod frame;
 mod glob;
 mod info;
 mod inline;
+mod input;
 mod keyspace;
 mod pubsub;
 mod reply;
@@ -56,15 +57,13 @@ use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use event_loop::LoopHandle;
 
 use crate::Store;
 use crate::engine::lock;
 use shared::{Counters, Shared};
-
-/// Stack size of connection threads: command handling needs little, and a thousand
-/// connections should not reserve gigabytes.
-const CONNECTION_STACK: usize = 512 << 10;
 
 /// A running server. Dropping it does not stop it; call [`shutdown`](Server::shutdown)
 /// or [`wait`](Server::wait).
@@ -106,15 +105,22 @@ pub fn serve(listener: TcpListener, store: Store, config: ServerConfig) -> io::R
     let local_addr = listener.local_addr()?;
     listener.set_nonblocking(false)?;
     let shared = Arc::new(Shared::new(store, &config, local_addr));
+    let count = match config.event_loops {
+        0 => event_loop::default_loops(),
+        n => n,
+    };
+    let loops = (0..count)
+        .map(|i| event_loop::spawn(Arc::clone(&shared), i))
+        .collect::<io::Result<Vec<LoopHandle>>>()?;
     let outcome = Arc::new(Mutex::new(None));
     let accepting = Arc::clone(&shared);
     let result = Arc::clone(&outcome);
     let acceptor = std::thread::Builder::new()
         .name("keg-accept".into())
         .spawn(move || {
-            let threads = accept_loop(&accepting, &listener);
+            accept_loop(&accepting, &listener, &loops);
             drop(listener);
-            let synced = drain(&accepting, threads);
+            let synced = drain(&accepting, loops);
             *lock(&result) = Some(synced);
             accepting.stop.mark_finished();
         })?;
@@ -187,13 +193,14 @@ pub(crate) fn request_shutdown(shared: &Shared) {
     let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
 }
 
-/// Accepts connections until a shutdown is requested; returns the connection threads.
-fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener) -> Vec<JoinHandle<()>> {
-    let mut threads: Vec<JoinHandle<()>> = Vec::new();
+/// Accepts connections until a shutdown is requested, handing them to the event loops
+/// in turn.
+fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener, loops: &[LoopHandle]) {
+    let mut next = 0usize;
     loop {
         let accepted = listener.accept();
         if shared.stop.is_requested() {
-            break;
+            return;
         }
         let mut stream = match accepted {
             Ok((stream, _)) => stream,
@@ -213,36 +220,26 @@ fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener) -> Vec<JoinHandle<(
             let _ = stream.shutdown(Shutdown::Both);
             continue;
         };
-        threads.retain(|t| !t.is_finished());
-        let serving = Arc::clone(shared);
+        let Some(target) = loops.get(next % loops.len().max(1)) else {
+            return;
+        };
+        next = next.wrapping_add(1);
         let id = client.id;
-        let spawned = std::thread::Builder::new()
-            .name("keg-conn".into())
-            .stack_size(CONNECTION_STACK)
-            .spawn(move || connection::serve(serving, client, stream));
-        match spawned {
-            Ok(thread) => threads.push(thread),
-            Err(_) => shared.clients.remove(id),
+        if !target.hand_over((stream, client)) {
+            shared.clients.remove(id);
         }
     }
-    threads
 }
 
-/// The drain after the accept loop: stop reading from every client, give connections the
-/// drain timeout to finish, close the rest, and sync the store.
-fn drain(shared: &Shared, threads: Vec<JoinHandle<()>>) -> crate::Result<()> {
-    for client in shared.clients.all() {
-        client.stop_reading();
+/// The drain after the accept loop: every event loop runs what it has received, sends
+/// what it owes (within the drain timeout) and closes its connections; then the store is
+/// synced.
+fn drain(shared: &Shared, loops: Vec<LoopHandle>) -> crate::Result<()> {
+    for handle in &loops {
+        handle.wake();
     }
-    let deadline = Instant::now() + shared.drain_timeout;
-    while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    for client in shared.clients.all() {
-        client.kill();
-    }
-    for thread in threads {
-        let _ = thread.join();
+    for handle in loops {
+        let _ = handle.thread.join();
     }
     shared.store.sync()
 }

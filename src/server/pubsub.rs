@@ -1,16 +1,15 @@
 //! Publish/subscribe: channel and pattern subscriptions, and the outbox through which
 //! messages reach a subscriber without the publisher ever waiting on its socket.
 //!
-//! A subscribed connection gets a writer thread that drains its [`Outbox`]; the connection
-//! sends its own replies through the same outbox, so replies and messages stay in order. An
-//! outbox holding more than its limit (Redis's `client-output-buffer-limit pubsub`, 32 MiB)
-//! means the subscriber is not reading: it is disconnected, as Redis does.
+//! A publisher queues a message in each subscriber's [`Outbox`] and wakes the event loop
+//! serving the subscriber, which moves it to the connection's output. The subscribed
+//! connection sends its own replies through the same outbox, so replies and messages stay
+//! in order. More than the limit waiting (Redis's `client-output-buffer-limit pubsub`,
+//! 32 MiB) means the subscriber is not reading: it is disconnected, as Redis does.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use super::clients::ClientEntry;
 use super::glob;
@@ -27,21 +26,37 @@ struct OutboxState {
     closed: bool,
 }
 
+/// Tells an event loop that an outbox has bytes for one of its connections.
+pub(crate) struct Notifier {
+    pub(crate) waker: mio::Waker,
+    /// Connections (by token) whose outboxes have bytes.
+    pub(crate) ready: Mutex<Vec<usize>>,
+}
+
+impl Notifier {
+    fn notify(&self, token: usize) {
+        lock(&self.ready).push(token);
+        // A failed wake leaves the bytes queued until the loop's next turn.
+        let _ = self.waker.wake();
+    }
+}
+
 /// Bytes on their way to one subscribed connection's socket.
 pub(crate) struct Outbox {
     state: Mutex<OutboxState>,
-    ready: Condvar,
     resp3: AtomicBool,
     limit: usize,
+    /// The event loop serving the connection, once it has taken the outbox on.
+    notify: Mutex<Option<(Arc<Notifier>, usize)>>,
 }
 
 impl Outbox {
     pub(crate) fn new(protocol: Protocol, limit: usize) -> Outbox {
         Outbox {
             state: Mutex::new(OutboxState::default()),
-            ready: Condvar::new(),
             resp3: AtomicBool::new(protocol == Protocol::Resp3),
             limit,
+            notify: Mutex::new(None),
         }
     }
 
@@ -59,51 +74,43 @@ impl Outbox {
             .store(protocol == Protocol::Resp3, Ordering::Release);
     }
 
-    /// Queues `bytes`; false if the outbox is closed or would exceed its limit.
+    /// Queues `bytes`; false if the outbox is closed or would exceed its limit (its
+    /// client is not reading).
     pub(crate) fn send(&self, bytes: Vec<u8>) -> bool {
         if bytes.is_empty() {
             return true;
         }
-        let mut state = lock(&self.state);
-        if state.closed || state.bytes + bytes.len() > self.limit {
-            return false;
+        {
+            let mut state = lock(&self.state);
+            if state.closed || state.bytes + bytes.len() > self.limit {
+                return false;
+            }
+            state.bytes += bytes.len();
+            state.chunks.push_back(bytes);
         }
-        state.bytes += bytes.len();
-        state.chunks.push_back(bytes);
-        self.ready.notify_one();
+        if let Some((notifier, token)) = lock(&self.notify).as_ref() {
+            notifier.notify(*token);
+        }
         true
     }
 
-    /// No more bytes will be queued; the writer ends once the queue is empty.
-    pub(crate) fn close(&self) {
-        lock(&self.state).closed = true;
-        self.ready.notify_one();
+    /// Connects the outbox to the event loop serving its connection (`token`).
+    pub(crate) fn bind(&self, notifier: &Arc<Notifier>, token: usize) {
+        *lock(&self.notify) = Some((Arc::clone(notifier), token));
     }
 
-    /// The writer thread's loop: writes queued bytes until the outbox is closed and empty,
-    /// or the socket fails.
-    pub(crate) fn drain_into(&self, mut stream: TcpStream) {
-        loop {
-            let batch: Vec<Vec<u8>> = {
-                let mut state = lock(&self.state);
-                while state.chunks.is_empty() && !state.closed {
-                    state = self
-                        .ready
-                        .wait(state)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                }
-                if state.chunks.is_empty() {
-                    return;
-                }
-                state.bytes = 0;
-                state.chunks.drain(..).collect()
-            };
-            for chunk in batch {
-                if stream.write_all(&chunk).is_err() {
-                    self.close();
-                    return;
-                }
-            }
+    /// No more bytes will be queued.
+    pub(crate) fn close(&self) {
+        lock(&self.state).closed = true;
+        lock(&self.notify).take();
+    }
+
+    /// Moves every queued byte to the end of `out`.
+    pub(crate) fn drain_into(&self, out: &mut Vec<u8>) {
+        let mut state = lock(&self.state);
+        state.bytes = 0;
+        for chunk in state.chunks.drain(..) {
+            out.extend_from_slice(&chunk);
         }
     }
 }

@@ -7,7 +7,7 @@
 //! then appended with one `write(2)` and made durable by one fsync under `always` — as Redis
 //! fsyncs once per event-loop turn — and every reply of the batch is sent after it.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -63,7 +63,11 @@ pub(crate) struct Session {
     pub(crate) subscriber: Option<Arc<Subscriber>>,
     /// Close the connection once the replies so far are sent.
     pub(crate) closing: bool,
-    args: Args,
+    /// Requests framed but not yet run, oldest first.
+    inbox: VecDeque<Args>,
+    /// A protocol error found after the requests in `inbox`: answered after them, then
+    /// the connection closes.
+    protocol_error: Option<String>,
     pending: Vec<(&'static Spec, Args)>,
     pending_bytes: usize,
     /// Spare argument buffers, reused across pipelines.
@@ -84,7 +88,8 @@ impl Session {
             patterns: HashSet::new(),
             subscriber: None,
             closing: false,
-            args: Args::new(),
+            inbox: VecDeque::new(),
+            protocol_error: None,
             pending: Vec::new(),
             pending_bytes: 0,
             spare: Vec::new(),
@@ -101,44 +106,115 @@ impl Session {
         !self.channels.is_empty() || !self.patterns.is_empty()
     }
 
-    /// Runs every complete request at the start of `input`, appending replies to `out`;
-    /// returns how many bytes were consumed. A protocol error is answered and ends the
-    /// connection (`closing`), as in Redis.
-    pub(crate) fn handle(&mut self, input: &[u8], out: &mut Reply) -> usize {
+    /// Frames every complete request at the start of `input` into the inbox; returns how
+    /// many bytes were consumed (all of them after a protocol error, which is answered
+    /// once the requests before it have run).
+    pub(crate) fn take_requests(&mut self, input: &[u8]) -> usize {
+        if self.protocol_error.is_some() || self.closing {
+            return input.len();
+        }
         let limits = self.shared.settings().limits;
+        let authenticated = self.is_authenticated();
         let mut pos = 0;
-        while !self.closing {
+        loop {
             let rest = input.get(pos..).unwrap_or_default();
-            let authenticated = self.is_authenticated();
             let frame = match frame::check(rest, &limits, authenticated) {
                 Ok(Some(frame)) => frame,
-                Ok(None) => break,
+                Ok(None) => return pos,
                 Err(e) => {
-                    self.protocol_error(&e.0, out);
+                    self.protocol_error = Some(e.0);
                     return input.len();
                 }
             };
             let bytes = rest.get(..frame.len).unwrap_or_default();
             pos += frame.len;
-            let mut args = std::mem::take(&mut self.args);
+            let mut args = self.spare.pop().unwrap_or_default();
             if let Err(e) = frame::parse(bytes, frame.kind, &mut args) {
-                self.args = args;
-                self.protocol_error(&e.0, out);
+                self.protocol_error = Some(e.0);
                 return input.len();
             }
-            if !args.is_empty() {
-                self.command(&mut args, out);
+            if args.is_empty() {
+                self.spare.push(args);
+            } else {
+                self.inbox.push_back(args);
             }
-            self.args = args;
+            // Before AUTH, Redis's tighter limits apply to each request: frame one at a
+            // time until the client has authenticated.
+            if !authenticated {
+                return pos;
+            }
         }
-        self.flush_pending(out);
-        pos
     }
 
-    fn protocol_error(&mut self, message: &str, out: &mut Reply) {
+    /// Whether requests wait in the inbox.
+    pub(crate) fn has_requests(&self) -> bool {
+        !self.inbox.is_empty() || self.protocol_error.is_some()
+    }
+
+    /// The leading requests that can join a transaction shared with other connections:
+    /// how many, and whether any of them writes.
+    pub(crate) fn leading_data(&self) -> (usize, bool) {
+        if self.multi.is_some() || self.is_subscribed() || !self.is_authenticated() {
+            return (0, false);
+        }
+        let mut count = 0;
+        let mut writes = false;
+        for args in &self.inbox {
+            match table::lookup(args.get(0)) {
+                Some(spec) if spec.arity_ok(args.len()) && self.coalescable(spec) => {
+                    count += 1;
+                    writes |= spec.has(flag::WRITE);
+                }
+                _ => break,
+            }
+        }
+        (count, writes)
+    }
+
+    /// Runs the first `count` requests (which [`leading_data`](Session::leading_data)
+    /// found coalescable) inside `tx`.
+    pub(crate) fn run_leading(&mut self, tx: &dyn KeySpace, count: usize, out: &mut Reply) {
+        self.client.touch();
+        let shared = Arc::clone(&self.shared);
+        for _ in 0..count {
+            let Some(args) = self.inbox.pop_front() else {
+                break;
+            };
+            Counters::add(&shared.counters.commands_processed, 1);
+            if let Some(spec) = table::lookup(args.get(0))
+                && let Handler::Data(handler) = spec.handler
+            {
+                self.touch_watched(spec, &args);
+                if let Err(e) = handler(tx, &shared, &args, out) {
+                    out.error(&e.0);
+                }
+            }
+            self.recycle(args);
+        }
+    }
+
+    /// Runs the requests in the inbox, in order, then answers a pending protocol error.
+    pub(crate) fn run_inbox(&mut self, out: &mut Reply) {
+        while let Some(mut args) = self.inbox.pop_front() {
+            if self.closing {
+                self.recycle(args);
+                continue;
+            }
+            self.command(&mut args, out);
+            self.recycle(args);
+        }
         self.flush_pending(out);
-        out.error(message);
-        self.closing = true;
+        if let Some(e) = self.protocol_error.take() {
+            out.error(&e);
+            self.closing = true;
+        }
+    }
+
+    fn recycle(&mut self, mut args: Args) {
+        if self.spare.len() < MAX_COALESCED {
+            args.clear();
+            self.spare.push(args);
+        }
     }
 
     /// One request: checked, then queued (MULTI), coalesced, or run.

@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// Close connections idle this many seconds (0: never; subscribers are exempt).
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub timeout: u64,
+
+    /// Event-loop threads serving connections (0: one per core, at most four).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
 }
 
 /// The sync policy: --appendfsync, else the global --sync, else everysec (Redis's default).
@@ -70,7 +74,8 @@ pub fn run(args: &ServeArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let config = ServerConfig::default()
         .requirepass(args.requirepass.clone())
         .maxclients(args.maxclients)
-        .idle_timeout(Duration::from_secs(args.timeout));
+        .idle_timeout(Duration::from_secs(args.timeout))
+        .event_loops(args.threads);
     let server = serve(listener, store.clone(), config).context("cannot start the server")?;
 
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
