@@ -68,6 +68,8 @@ pub(crate) struct Session {
     /// A protocol error found after the requests in `inbox`: answered after them, then
     /// the connection closes.
     protocol_error: Option<String>,
+    /// How far the check of the partly received request at the start of the input got.
+    resume: frame::Resume,
     pending: Vec<(&'static Spec, Args)>,
     pending_bytes: usize,
     /// Spare argument buffers, reused across pipelines.
@@ -90,6 +92,7 @@ impl Session {
             closing: false,
             inbox: VecDeque::new(),
             protocol_error: None,
+            resume: frame::Resume::default(),
             pending: Vec::new(),
             pending_bytes: 0,
             spare: Vec::new(),
@@ -118,7 +121,8 @@ impl Session {
         let mut pos = 0;
         loop {
             let rest = input.get(pos..).unwrap_or_default();
-            let frame = match frame::check(rest, &limits, authenticated) {
+            let frame = match frame::check_resumable(rest, &limits, authenticated, &mut self.resume)
+            {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return pos,
                 Err(e) => {
@@ -264,7 +268,9 @@ impl Session {
     }
 
     fn coalescable(&self, spec: &Spec) -> bool {
+        // Slow reads (KEYS, SCAN) would hold the writer lock for everyone: not coalesced.
         matches!(spec.handler, Handler::Data(_))
+            && (spec.has(flag::FAST) || spec.has(flag::WRITE))
             && self.multi.is_none()
             && !self.is_subscribed()
             && self.is_authenticated()
