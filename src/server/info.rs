@@ -56,7 +56,7 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
                 ("redis_mode", "standalone".into()),
                 ("os", std::env::consts::OS.into()),
                 ("arch_bits", (usize::BITS).to_string()),
-                ("multiplexing_api", "threads".into()),
+                ("multiplexing_api", "epoll".into()),
                 ("process_id", std::process::id().to_string()),
                 ("tcp_port", shared.local_addr.port().to_string()),
                 ("uptime_in_seconds", uptime.to_string()),

@@ -19,7 +19,7 @@
 //! counters, keys and TTLs, SCAN, MULTI/EXEC/WATCH, pub/sub, and the connection and server
 //! commands clients need (see `docs/server.md` for the list and the differences from Redis).
 //!
-//! Concurrency: a few event-loop threads (one per core, at most four), each serving many
+//! Concurrency: a few event-loop threads (one per two cores, at most four), each serving many
 //! connections through epoll readiness, as Redis's event loop does. Each turn of a loop
 //! runs the data commands that arrived on all its ready connections as one store
 //! transaction: one append, and under [`SyncPolicy::Always`](crate::SyncPolicy::Always)

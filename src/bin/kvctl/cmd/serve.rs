@@ -40,7 +40,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub timeout: u64,
 
-    /// Event-loop threads serving connections (0: one per core, at most four).
+    /// Event-loop threads serving connections (0: one per two cores, at most four).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 }
