@@ -58,6 +58,8 @@ mod read;
 mod recovery;
 mod repair;
 mod segment;
+#[cfg(feature = "server")]
+pub mod server;
 mod stats;
 mod store;
 mod ttl;

@@ -7,6 +7,7 @@ const HINTS_PER_TICK: usize = 4;
 
 mod backup;
 mod expiring;
+mod introspect;
 mod scan;
 mod transaction;
 pub(crate) mod write_ops;

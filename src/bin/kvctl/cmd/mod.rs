@@ -19,6 +19,7 @@ mod merge;
 mod persist;
 mod repair;
 mod scan;
+mod serve;
 mod set;
 mod stats;
 mod ttl;
@@ -76,7 +77,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Measure this machine: a set/get/incr load against a scratch store.
     Bench(bench::BenchArgs),
-    // serve and demo arrive with their own issues, as variants here.
+    /// Serve the store over the Redis protocol (redis-cli and Redis clients work with it).
+    Serve(serve::ServeArgs),
+    // demo arrives with its own issue, as a variant here.
 }
 
 /// Runs `command`; the status is what the process exits with when there is no error.
@@ -103,5 +106,6 @@ pub fn run(command: Command, ctx: &mut Context) -> anyhow::Result<Status> {
         Command::Export(args) => export::run(&args, ctx),
         Command::Import(args) => import::run(&args, ctx),
         Command::Bench(args) => bench::run(&args, ctx),
+        Command::Serve(args) => serve::run(&args, ctx),
     }
 }

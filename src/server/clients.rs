@@ -1,0 +1,152 @@
+//! The registry of connected clients: CLIENT LIST / KILL / ID, INFO clients, the
+//! connection limit, and reaching every connection at shutdown.
+
+use std::collections::BTreeMap;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::engine::lock;
+
+/// What the server knows about one connection.
+pub(crate) struct ClientEntry {
+    pub(crate) id: u64,
+    pub(crate) addr: String,
+    pub(crate) laddr: String,
+    created: Instant,
+    /// Milliseconds since `created` of the last command.
+    last_active_ms: AtomicU64,
+    pub(crate) name: Mutex<Option<Vec<u8>>>,
+    pub(crate) lib_name: Mutex<Option<Vec<u8>>>,
+    pub(crate) lib_ver: Mutex<Option<Vec<u8>>>,
+    pub(crate) last_command: Mutex<String>,
+    pub(crate) channels: AtomicUsize,
+    pub(crate) patterns: AtomicUsize,
+    /// Commands queued in MULTI, or -1 outside one.
+    pub(crate) multi: AtomicI64,
+    pub(crate) protocol: AtomicU8,
+    killed: AtomicBool,
+    stream: TcpStream,
+}
+
+impl ClientEntry {
+    /// Records activity (for `idle=` and the idle timeout).
+    pub(crate) fn touch(&self) {
+        let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_active_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Seconds since the last command.
+    pub(crate) fn idle_secs(&self) -> u64 {
+        let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+    }
+
+    /// Closes the connection from the server's side: its thread sees the end of input.
+    pub(crate) fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Whether CLIENT KILL (or an output limit) ended this client.
+    pub(crate) fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// One line of CLIENT LIST (without the newline), in Redis's field order.
+    pub(crate) fn describe(&self) -> String {
+        let text = |m: &Mutex<Option<Vec<u8>>>| {
+            lock(m)
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        let channels = self.channels.load(Ordering::Relaxed);
+        let patterns = self.patterns.load(Ordering::Relaxed);
+        let multi = self.multi.load(Ordering::Relaxed);
+        let flags = match (channels + patterns > 0, multi >= 0) {
+            (true, _) => "P",
+            (false, true) => "x",
+            (false, false) => "N",
+        };
+        format!(
+            "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db=0 sub={channels} \
+             psub={patterns} ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 \
+             rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} \
+             lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            text(&self.name),
+            self.created.elapsed().as_secs(),
+            self.idle_secs(),
+            lock(&self.last_command),
+            self.protocol.load(Ordering::Relaxed),
+            text(&self.lib_name),
+            text(&self.lib_ver),
+        )
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Default)]
+pub(crate) struct Clients {
+    next_id: AtomicU64,
+    by_id: Mutex<BTreeMap<u64, Arc<ClientEntry>>>,
+}
+
+impl Clients {
+    /// Registers a new connection, unless `max` clients are connected already.
+    pub(crate) fn register(&self, stream: &TcpStream, max: usize) -> Option<Arc<ClientEntry>> {
+        let addr = |a: std::io::Result<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+        let mut by_id = lock(&self.by_id);
+        if by_id.len() >= max {
+            return None;
+        }
+        let stream = stream.try_clone().ok()?;
+        let id = self.next_id.fetch_add(1, Ordering::AcqRel) + 1;
+        let entry = Arc::new(ClientEntry {
+            id,
+            addr: addr(stream.peer_addr()),
+            laddr: addr(stream.local_addr()),
+            created: Instant::now(),
+            last_active_ms: AtomicU64::new(0),
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            last_command: Mutex::new("NULL".into()),
+            channels: AtomicUsize::new(0),
+            patterns: AtomicUsize::new(0),
+            multi: AtomicI64::new(-1),
+            protocol: AtomicU8::new(2),
+            killed: AtomicBool::new(false),
+            stream,
+        });
+        by_id.insert(id, Arc::clone(&entry));
+        Some(entry)
+    }
+
+    /// Forgets a connection that ended.
+    pub(crate) fn remove(&self, id: u64) {
+        lock(&self.by_id).remove(&id);
+    }
+
+    /// How many clients are connected.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.by_id).len()
+    }
+
+    /// Every connected client, in id order.
+    pub(crate) fn all(&self) -> Vec<Arc<ClientEntry>> {
+        lock(&self.by_id).values().cloned().collect()
+    }
+
+    /// Every connected client with subscriptions.
+    pub(crate) fn subscribers(&self) -> usize {
+        lock(&self.by_id)
+            .values()
+            .filter(|c| c.channels.load(Ordering::Relaxed) + c.patterns.load(Ordering::Relaxed) > 0)
+            .count()
+    }
+}

@@ -1,0 +1,200 @@
+//! CLIENT: ID, SETNAME, GETNAME, SETINFO, LIST, INFO, KILL, HELP.
+
+use crate::engine::lock;
+use crate::server::args::{self, is};
+use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
+use crate::server::frame::Args;
+use crate::server::reply::Reply;
+use crate::server::session::Session;
+
+/// Client names cannot contain spaces or special characters (they appear in CLIENT LIST).
+pub(crate) fn valid_name(name: &[u8]) -> CmdResult {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(CmdError::fixed(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    Ok(())
+}
+
+fn arity(sub: &str) -> CmdError {
+    error::wrong_arity(&format!("client|{sub}"))
+}
+
+pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    let sub = a.get(1);
+    let n = a.len();
+    if is(sub, "id") {
+        if n != 2 {
+            return Err(arity("id"));
+        }
+        out.int(i64::try_from(s.client.id).unwrap_or(i64::MAX));
+    } else if is(sub, "setname") {
+        if n != 3 {
+            return Err(arity("setname"));
+        }
+        let name = a.get(2);
+        valid_name(name)?;
+        *lock(&s.client.name) = (!name.is_empty()).then(|| name.to_vec());
+        out.ok();
+    } else if is(sub, "getname") {
+        if n != 2 {
+            return Err(arity("getname"));
+        }
+        let name = lock(&s.client.name).clone();
+        out.bulk_or_null(name.as_deref());
+    } else if is(sub, "setinfo") {
+        if n != 4 {
+            return Err(arity("setinfo"));
+        }
+        let value = a.get(3);
+        valid_name(value).map_err(|_| {
+            CmdError::new(format!(
+                "ERR {} cannot contain spaces, newlines or special characters.",
+                args::text(a.get(2))
+            ))
+        })?;
+        if is(a.get(2), "lib-name") {
+            *lock(&s.client.lib_name) = Some(value.to_vec());
+        } else if is(a.get(2), "lib-ver") {
+            *lock(&s.client.lib_ver) = Some(value.to_vec());
+        } else {
+            return Err(CmdError::new(format!(
+                "ERR Unrecognized option '{}'",
+                args::text(a.get(2))
+            )));
+        }
+        out.ok();
+    } else if is(sub, "list") {
+        if n != 2 && !(n >= 4 && is(a.get(2), "id")) && !(n == 4 && is(a.get(2), "type")) {
+            return Err(SYNTAX);
+        }
+        let ids: Option<Vec<u64>> = if n >= 4 && is(a.get(2), "id") {
+            let mut ids = Vec::new();
+            for arg in a.iter().skip(3) {
+                let id = args::int(arg)
+                    .ok()
+                    .and_then(|i| u64::try_from(i).ok())
+                    .filter(|&i| i > 0)
+                    .ok_or(CmdError::fixed("ERR Invalid client ID"))?;
+                ids.push(id);
+            }
+            Some(ids)
+        } else {
+            None
+        };
+        let mut text = String::new();
+        for c in s.shared.clients.all() {
+            if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) {
+                text.push_str(&c.describe());
+                text.push('\n');
+            }
+        }
+        out.verbatim(&text);
+    } else if is(sub, "info") {
+        if n != 2 {
+            return Err(arity("info"));
+        }
+        let mut text = s.client.describe();
+        text.push('\n');
+        out.verbatim(&text);
+    } else if is(sub, "kill") {
+        kill(s, a, out)?;
+    } else if is(sub, "help") {
+        super::pubsub_cmds::help(
+            out,
+            "CLIENT",
+            &[
+                "GETNAME",
+                "    Return the name of the current connection.",
+                "ID",
+                "    Return the ID of the current connection.",
+                "INFO",
+                "    Return information about the current client connection.",
+                "KILL <ip:port>",
+                "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>,",
+                "    SKIPME (YES|NO).",
+                "LIST [ID <client-id> [<client-id> ...]]",
+                "    Return information about client connections.",
+                "SETINFO <option> <value>",
+                "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+                "SETNAME <name>",
+                "    Assign the name <name> to the current connection.",
+            ],
+        );
+    } else {
+        return Err(error::unknown_subcommand(sub, "client"));
+    }
+    Ok(())
+}
+
+/// CLIENT KILL ip:port (replies OK) or CLIENT KILL <filter> <value> ... (replies a count).
+fn kill(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    let clients = s.shared.clients.all();
+    if a.len() == 3 {
+        let addr = a.get(2);
+        let Some(target) = clients.iter().find(|c| c.addr.as_bytes() == addr) else {
+            return Err(CmdError::fixed("ERR No such client"));
+        };
+        if target.id == s.client.id {
+            s.closing = true;
+        } else {
+            target.kill();
+        }
+        out.ok();
+        return Ok(());
+    }
+    if a.len() < 4 || !a.len().is_multiple_of(2) {
+        return Err(SYNTAX);
+    }
+    let mut id: Option<u64> = None;
+    let mut addr: Option<&[u8]> = None;
+    let mut laddr: Option<&[u8]> = None;
+    let mut skipme = true;
+    for i in (2..a.len()).step_by(2) {
+        let (opt, value) = (a.get(i), a.get(i + 1));
+        if is(opt, "id") {
+            let n = args::int(value)
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|&n| n > 0)
+                .ok_or(CmdError::fixed("ERR client-id should be greater than 0"))?;
+            id = Some(n);
+        } else if is(opt, "addr") {
+            addr = Some(value);
+        } else if is(opt, "laddr") {
+            laddr = Some(value);
+        } else if is(opt, "skipme") {
+            skipme = if is(value, "yes") {
+                true
+            } else if is(value, "no") {
+                false
+            } else {
+                return Err(SYNTAX);
+            };
+        } else if is(opt, "type") || is(opt, "user") || is(opt, "maxage") {
+            // Every client is a normal one of the default user; accepted, not filtered.
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    let mut killed = 0;
+    for c in &clients {
+        let matches = id.is_none_or(|id| c.id == id)
+            && addr.is_none_or(|a| c.addr.as_bytes() == a)
+            && laddr.is_none_or(|a| c.laddr.as_bytes() == a);
+        if !matches || (skipme && c.id == s.client.id) {
+            continue;
+        }
+        if c.id == s.client.id {
+            s.closing = true;
+        } else {
+            c.kill();
+        }
+        killed += 1;
+    }
+    out.int(killed);
+    Ok(())
+}

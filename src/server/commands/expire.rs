@@ -1,0 +1,138 @@
+//! The EXPIRE family (with NX, XX, GT, LT), TTL/PTTL, EXPIRETIME/PEXPIRETIME, PERSIST.
+
+use super::expiry_arg::{ExpiryArg, absolute};
+use crate::Ttl;
+use crate::server::args::{self, is};
+use crate::server::error::{CmdError, CmdResult, invalid_expire};
+use crate::server::frame::Args;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::Reply;
+use crate::server::shared::Shared;
+
+/// The condition flags of EXPIRE and friends.
+#[derive(Default)]
+struct Conditions {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+fn conditions(a: &Args) -> Result<Conditions, CmdError> {
+    let mut c = Conditions::default();
+    for opt in a.iter().skip(3) {
+        if is(opt, "nx") {
+            c.nx = true;
+        } else if is(opt, "xx") {
+            c.xx = true;
+        } else if is(opt, "gt") {
+            c.gt = true;
+        } else if is(opt, "lt") {
+            c.lt = true;
+        } else {
+            return Err(CmdError::new(format!(
+                "ERR Unsupported option {}",
+                args::text(opt)
+            )));
+        }
+    }
+    if c.nx && (c.xx || c.gt || c.lt) {
+        return Err(CmdError::fixed(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if c.gt && c.lt {
+        return Err(CmdError::fixed(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(c)
+}
+
+fn expire_generic(
+    ks: &dyn KeySpace,
+    a: &Args,
+    kind: ExpiryArg,
+    name: &str,
+    out: &mut Reply,
+) -> CmdResult {
+    let c = conditions(a)?;
+    let n = args::int(a.get(2))?;
+    let at = absolute(kind, n, name)?;
+    if at > crate::MAX_EXPIRY_MS {
+        return Err(invalid_expire(name));
+    }
+    let key = a.get(1);
+    if !ks.contains(key) {
+        out.int(0);
+        return Ok(());
+    }
+    // No expiry counts as an infinite one.
+    let current = ks.expires_at(key)?;
+    let allowed = !(c.nx && current.is_some()
+        || c.xx && current.is_none()
+        || c.gt && current.is_none_or(|cur| at <= cur)
+        || c.lt && current.is_some_and(|cur| at >= cur));
+    if !allowed {
+        out.int(0);
+        return Ok(());
+    }
+    ks.expire_at(key, at)?;
+    out.int(1);
+    Ok(())
+}
+
+pub(crate) fn expire(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, a, ExpiryArg::Seconds, "expire", out)
+}
+
+pub(crate) fn pexpire(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, a, ExpiryArg::Millis, "pexpire", out)
+}
+
+pub(crate) fn expireat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, a, ExpiryArg::UnixSeconds, "expireat", out)
+}
+
+pub(crate) fn pexpireat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, a, ExpiryArg::UnixMillis, "pexpireat", out)
+}
+
+fn expire_time(ks: &dyn KeySpace, key: &[u8], millis: bool, out: &mut Reply) -> CmdResult {
+    if !ks.contains(key) {
+        out.int(-2);
+        return Ok(());
+    }
+    match ks.expires_at(key)? {
+        None => out.int(-1),
+        Some(at) => {
+            let at = i64::try_from(at).unwrap_or(i64::MAX);
+            out.int(if millis { at } else { at / 1000 });
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn expiretime(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_time(ks, a.get(1), false, out)
+}
+
+pub(crate) fn pexpiretime(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_time(ks, a.get(1), true, out)
+}
+
+pub(crate) fn ttl(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let ttl: Ttl = ks.ttl(a.get(1))?;
+    out.int(ttl.as_redis_seconds());
+    Ok(())
+}
+
+pub(crate) fn pttl(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    out.int(ks.ttl(a.get(1))?.as_redis_millis());
+    Ok(())
+}
+
+pub(crate) fn persist(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    out.int(i64::from(ks.persist(a.get(1))?));
+    Ok(())
+}

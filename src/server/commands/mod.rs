@@ -1,0 +1,14 @@
+//! Command implementations, one file per family; `table.rs` maps names to them.
+
+pub(crate) mod client;
+pub(crate) mod command_docs;
+pub(crate) mod config_cmd;
+pub(crate) mod connection;
+pub(crate) mod expire;
+mod expiry_arg;
+pub(crate) mod keys;
+pub(crate) mod multi;
+pub(crate) mod pubsub_cmds;
+pub(crate) mod scan;
+pub(crate) mod server_cmds;
+pub(crate) mod strings;

@@ -1,0 +1,120 @@
+//! MULTI / EXEC / DISCARD / WATCH / UNWATCH. EXEC runs the queued commands as one store
+//! transaction: one atomic, durable append, acknowledged under the sync policy.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::server::error::{CmdError, CmdResult};
+use crate::server::frame::Args;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::Reply;
+use crate::server::session::{Multi, Session};
+use crate::server::table::{Handler, flag};
+
+pub(crate) fn multi(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    if s.multi.is_some() {
+        return Err(CmdError::fixed("ERR MULTI calls can not be nested"));
+    }
+    s.multi = Some(Multi {
+        queued: Vec::new(),
+        failed: false,
+    });
+    s.client.multi.store(0, Ordering::Relaxed);
+    out.ok();
+    Ok(())
+}
+
+pub(crate) fn discard(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    if s.multi.take().is_none() {
+        return Err(CmdError::fixed("ERR DISCARD without MULTI"));
+    }
+    s.client.multi.store(-1, Ordering::Relaxed);
+    unwatch_all(s);
+    out.ok();
+    Ok(())
+}
+
+pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    let Some(multi) = s.multi.take() else {
+        return Err(CmdError::fixed("ERR EXEC without MULTI"));
+    };
+    s.client.multi.store(-1, Ordering::Relaxed);
+    if multi.failed {
+        unwatch_all(s);
+        return Err(CmdError::fixed(
+            "EXECABORT Transaction discarded because of previous errors.",
+        ));
+    }
+    let shared = Arc::clone(&s.shared);
+    let mark = out.len();
+    let dirty = Arc::clone(&s.dirty);
+    let ran = shared.store.transaction(|tx| {
+        // Checked under the writer lock: see watch.rs for why this is sound.
+        if dirty.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        out.array(multi.queued.len());
+        // Keys this transaction wrote so far: FLUSHDB inside it must delete them too
+        // (the store's key list does not show the transaction's own writes).
+        let mut written: Vec<Vec<u8>> = Vec::new();
+        for (spec, args) in &multi.queued {
+            s.touch_watched(spec, args);
+            let result = match spec.handler {
+                Handler::Data(handler) => {
+                    if spec.has(flag::ALL_KEYS) {
+                        for key in written.drain(..) {
+                            let _ = tx.delete(&key);
+                        }
+                    } else if spec.has(flag::WRITE) {
+                        written
+                            .extend(spec.key_positions(args.len()).map(|i| args.get(i).to_vec()));
+                    }
+                    handler(tx as &dyn KeySpace, &shared, args, out)
+                }
+                Handler::Session(handler) => handler(s, args, out),
+            };
+            if let Err(e) = result {
+                out.error(&e.0);
+            }
+        }
+        Ok(true)
+    });
+    unwatch_all(s);
+    match ran {
+        Ok(true) => {}
+        Ok(false) => out.null_array(),
+        Err(e) => {
+            out.truncate(mark);
+            return Err(CmdError::from(e));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn watch(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if s.multi.is_some() {
+        return Err(CmdError::fixed("ERR WATCH inside MULTI is not allowed"));
+    }
+    let id = s.client.id;
+    for key in a.iter().skip(1) {
+        if !s.watched.iter().any(|k| k == key) {
+            s.shared.watches.watch(id, key, &s.dirty);
+            s.watched.push(key.to_vec());
+        }
+    }
+    out.ok();
+    Ok(())
+}
+
+pub(crate) fn unwatch(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    unwatch_all(s);
+    out.ok();
+    Ok(())
+}
+
+/// Forgets every watched key and clears the dirty flag (after EXEC, DISCARD, UNWATCH).
+pub(crate) fn unwatch_all(s: &mut Session) {
+    s.shared.watches.unwatch(s.client.id, &s.watched);
+    s.watched.clear();
+    s.dirty.store(false, Ordering::Release);
+}

@@ -1,0 +1,104 @@
+//! Walking the keyspace: KEYS, SCAN, RANDOMKEY.
+//!
+//! SCAN's cursor is the store's: stable across concurrent writes (every key present for the
+//! whole scan is returned at least once). These read the store itself, so inside MULTI they
+//! do not see the transaction's own earlier writes.
+
+use crate::server::args::{self, is};
+use crate::server::error::{CmdError, CmdResult, SYNTAX};
+use crate::server::frame::Args;
+use crate::server::glob;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::Reply;
+use crate::server::shared::Shared;
+
+pub(crate) fn keys(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let pattern = a.get(1);
+    let all = pattern == b"*";
+    let keys: Vec<Vec<u8>> = shared
+        .store
+        .keys()
+        .into_iter()
+        .filter(|k| all || glob::matches(pattern, k))
+        .collect();
+    out.array(keys.len());
+    for key in &keys {
+        out.bulk(key);
+    }
+    Ok(())
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let cursor: u64 = std::str::from_utf8(a.get(1))
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or(CmdError::fixed("ERR invalid cursor"))?;
+    let mut count = 10usize;
+    let mut pattern: Option<&[u8]> = None;
+    let mut strings = true;
+    let mut i = 2;
+    while i < a.len() {
+        let opt = a.get(i);
+        if i + 1 >= a.len() {
+            return Err(SYNTAX);
+        }
+        let value = a.get(i + 1);
+        if is(opt, "count") {
+            let n = args::int(value)?;
+            if n < 1 {
+                return Err(SYNTAX);
+            }
+            count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if is(opt, "match") {
+            pattern = Some(value);
+        } else if is(opt, "type") {
+            strings = is(value, "string");
+        } else {
+            return Err(SYNTAX);
+        }
+        i += 2;
+    }
+    let page = shared.store.scan(cursor, count);
+    let keys: Vec<&Vec<u8>> = page
+        .keys
+        .iter()
+        .filter(|k| strings && pattern.is_none_or(|p| glob::matches(p, k)))
+        .collect();
+    out.array(2);
+    out.bulk(page.cursor.to_string().as_bytes());
+    out.array(keys.len());
+    for key in keys {
+        out.bulk(key);
+    }
+    Ok(())
+}
+
+/// RANDOMKEY: a key from a scan page started at a random cursor.
+pub(crate) fn randomkey(_: &dyn KeySpace, shared: &Shared, _: &Args, out: &mut Reply) -> CmdResult {
+    let store = &shared.store;
+    if store.is_empty() {
+        out.null();
+        return Ok(());
+    }
+    let mut cursor = random_u64();
+    // A page from a random position; wrap to the start once if the tail was empty.
+    for _ in 0..2 {
+        let page = store.scan(cursor, 1);
+        if let Some(key) = page.keys.first() {
+            out.bulk(key);
+            return Ok(());
+        }
+        cursor = 0;
+    }
+    out.null();
+    Ok(())
+}
+
+/// A random number from std's randomly seeded hasher (no dependency for one call).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(args::unix_now().as_nanos() as u64);
+    h.finish()
+}

@@ -1,0 +1,112 @@
+//! Server commands: INFO, TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::server::args::{self, is};
+use crate::server::error::{CmdError, CmdResult, SYNTAX};
+use crate::server::frame::Args;
+use crate::server::info;
+use crate::server::reply::Reply;
+use crate::server::session::Session;
+
+pub(crate) fn info(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    let sections: Vec<String> = a
+        .iter()
+        .skip(1)
+        .map(|x| args::text(x).to_lowercase())
+        .collect();
+    out.verbatim(&info::render(&s.shared, &sections));
+    Ok(())
+}
+
+pub(crate) fn time(_: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    let now = args::unix_now();
+    out.array(2);
+    out.bulk(now.as_secs().to_string().as_bytes());
+    out.bulk(now.subsec_micros().to_string().as_bytes());
+    Ok(())
+}
+
+pub(crate) fn lastsave(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    out.int(i64::try_from(s.shared.last_save.load(Ordering::Relaxed)).unwrap_or(0));
+    Ok(())
+}
+
+/// SAVE: everything written is already in the log; this fsyncs it.
+pub(crate) fn save(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    s.shared.store.sync()?;
+    s.shared
+        .last_save
+        .store(args::unix_now().as_secs(), Ordering::Relaxed);
+    out.ok();
+    Ok(())
+}
+
+pub(crate) fn bgsave(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if a.len() > 2 || (a.len() == 2 && !is(a.get(1), "schedule")) {
+        return Err(SYNTAX);
+    }
+    let shared = Arc::clone(&s.shared);
+    std::thread::Builder::new()
+        .name("keg-bgsave".into())
+        .spawn(move || {
+            if shared.store.sync().is_ok() {
+                shared
+                    .last_save
+                    .store(args::unix_now().as_secs(), Ordering::Relaxed);
+            }
+        })
+        .map_err(|e| CmdError::new(format!("ERR cannot start the background save: {e}")))?;
+    out.simple("Background saving started");
+    Ok(())
+}
+
+/// BGREWRITEAOF: the log's equivalent of an AOF rewrite is a merge, run in the background.
+pub(crate) fn bgrewriteaof(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    let merging = Arc::clone(&s.shared.merging);
+    if merging.swap(true, Ordering::AcqRel) {
+        return Err(CmdError::fixed(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    let store = s.shared.store.clone();
+    let started = std::thread::Builder::new()
+        .name("keg-bgrewrite".into())
+        .spawn(move || {
+            let _ = store.merge();
+            merging.store(false, Ordering::Release);
+        });
+    if let Err(e) = started {
+        s.shared.merging.store(false, Ordering::Release);
+        return Err(CmdError::new(format!("ERR cannot start the merge: {e}")));
+    }
+    out.simple("Background append only file rewriting started");
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: drains the server (every connection's
+/// commands finish, the store is synced). Like Redis, no reply: the connection closes.
+pub(crate) fn shutdown(s: &mut Session, a: &Args, _: &mut Reply) -> CmdResult {
+    let mut nosave = false;
+    let mut save = false;
+    for opt in a.iter().skip(1) {
+        if is(opt, "nosave") {
+            nosave = true;
+        } else if is(opt, "save") {
+            save = true;
+        } else if is(opt, "now") || is(opt, "force") {
+        } else if is(opt, "abort") && a.len() == 2 {
+            return Err(CmdError::fixed("ERR No shutdown in progress."));
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    if nosave && save {
+        return Err(SYNTAX);
+    }
+    // With NOSAVE as without it: the log is the data, and the drain fsyncs it either way.
+    crate::server::request_shutdown(&s.shared);
+    s.closing = true;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! [`ServerConfig`]: the server's settings, with Redis's defaults where Redis has one.
+
+use std::time::Duration;
+
+use super::frame::Limits;
+
+/// Settings of a [`Server`](super::Server). `ServerConfig::default()` gives the documented
+/// defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = keg::server::ServerConfig::default()
+///     .requirepass(Some("s3cret".into()))
+///     .maxclients(100)
+///     .idle_timeout(Duration::from_secs(300));
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub(crate) requirepass: Option<String>,
+    pub(crate) maxclients: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) limits: Limits,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) event_loops: usize,
+}
+
+/// Default connection limit (Redis's `maxclients`).
+pub const DEFAULT_MAXCLIENTS: usize = 10_000;
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            requirepass: None,
+            maxclients: DEFAULT_MAXCLIENTS,
+            idle_timeout: Duration::ZERO,
+            limits: Limits::default(),
+            drain_timeout: Duration::from_secs(10),
+            event_loops: 0,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The password clients must send with AUTH (or HELLO ... AUTH) before anything else.
+    /// Default: none (every client may run every command).
+    pub fn requirepass(mut self, password: Option<String>) -> Self {
+        self.requirepass = password.filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Most clients connected at once; one more is told `-ERR max number of clients
+    /// reached` and disconnected. Default: 10,000.
+    pub fn maxclients(mut self, max: usize) -> Self {
+        self.maxclients = max;
+        self
+    }
+
+    /// Disconnects a client idle this long (Redis's `timeout`; subscribers are exempt, as in
+    /// Redis). `Duration::ZERO` never does. Default: zero.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Request size limits. Default: [`Limits::default`] (Redis's: 512 MiB bulk strings,
+    /// 1,048,576 arguments, 64 KiB inline commands).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Event-loop threads serving connections; 0 picks one per two cores, at most four.
+    /// Default: 0.
+    pub fn event_loops(mut self, loops: usize) -> Self {
+        self.event_loops = loops;
+        self
+    }
+
+    /// How long a shutdown waits for connections to finish their last commands before it
+    /// closes them. Default: 10 s.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+}

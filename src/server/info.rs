@@ -1,0 +1,174 @@
+//! The INFO text: server, clients, memory, persistence, stats and keyspace sections, with
+//! figures from the store and the server.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use super::commands::config_cmd::appendfsync_name;
+use super::commands::connection::REDIS_VERSION;
+use super::shared::Shared;
+
+/// Sections INFO shows without arguments (and with `default`, `all`, `everything`).
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "keyspace",
+];
+
+/// INFO's reply for the requested sections (all of them when none is named).
+pub(crate) fn render(shared: &Shared, requested: &[String]) -> String {
+    let all = requested.is_empty()
+        || requested
+            .iter()
+            .any(|r| matches!(r.as_str(), "default" | "all" | "everything"));
+    let mut text = String::new();
+    for section in SECTIONS {
+        if !all && !requested.iter().any(|r| r == section) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        let mut title = section.to_string();
+        if let Some(first) = title.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        let _ = write!(text, "# {title}\r\n");
+        for (key, value) in fields(shared, section) {
+            let _ = write!(text, "{key}:{value}\r\n");
+        }
+    }
+    text
+}
+
+fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
+    let c = &shared.counters;
+    let n = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed).to_string();
+    match section {
+        "server" => {
+            let uptime = shared.started.elapsed().as_secs();
+            vec![
+                ("redis_version", REDIS_VERSION.into()),
+                ("keg_version", env!("CARGO_PKG_VERSION").into()),
+                ("redis_mode", "standalone".into()),
+                ("os", std::env::consts::OS.into()),
+                ("arch_bits", (usize::BITS).to_string()),
+                ("multiplexing_api", "epoll".into()),
+                ("process_id", std::process::id().to_string()),
+                ("tcp_port", shared.local_addr.port().to_string()),
+                ("uptime_in_seconds", uptime.to_string()),
+                ("uptime_in_days", (uptime / 86_400).to_string()),
+                (
+                    "executable",
+                    std::env::current_exe()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                ),
+            ]
+        }
+        "clients" => vec![
+            ("connected_clients", shared.clients.len().to_string()),
+            ("maxclients", shared.settings().maxclients.to_string()),
+            ("blocked_clients", "0".into()),
+            ("pubsub_clients", shared.clients.subscribers().to_string()),
+        ],
+        "memory" => {
+            let stats = shared.store.stats();
+            let rss = resident_bytes();
+            vec![
+                ("used_memory", stats.index_bytes.to_string()),
+                ("used_memory_human", human(stats.index_bytes)),
+                ("used_memory_rss", rss.to_string()),
+                ("used_memory_rss_human", human(rss)),
+                (
+                    "index_bytes_per_key",
+                    format!("{:.2}", stats.index_bytes_per_key),
+                ),
+                ("maxmemory", "0".into()),
+                ("maxmemory_policy", "noeviction".into()),
+            ]
+        }
+        "persistence" => {
+            let stats = shared.store.stats();
+            vec![
+                ("loading", "0".into()),
+                ("aof_enabled", "1".into()),
+                (
+                    "appendfsync",
+                    appendfsync_name(shared.store.sync_policy()).into(),
+                ),
+                (
+                    "aof_rewrite_in_progress",
+                    u8::from(shared.merging.load(Ordering::Relaxed)).to_string(),
+                ),
+                ("aof_last_write_status", "ok".into()),
+                (
+                    "rdb_last_save_time",
+                    shared.last_save.load(Ordering::Relaxed).to_string(),
+                ),
+                ("disk_bytes", stats.disk_bytes.to_string()),
+                ("live_bytes", stats.live_bytes.to_string()),
+                ("dead_bytes", stats.dead_bytes.to_string()),
+                ("segments", stats.segments.len().to_string()),
+                ("fsyncs", stats.fsyncs.to_string()),
+                ("merges", stats.merges.to_string()),
+                ("bytes_reclaimed", stats.bytes_reclaimed.to_string()),
+            ]
+        }
+        "stats" => {
+            let stats = shared.store.stats();
+            vec![
+                ("total_connections_received", n(&c.connections_received)),
+                ("total_commands_processed", n(&c.commands_processed)),
+                ("total_net_input_bytes", n(&c.net_input_bytes)),
+                ("total_net_output_bytes", n(&c.net_output_bytes)),
+                ("rejected_connections", n(&c.rejected_connections)),
+                ("expired_keys", stats.expired_keys_deleted.to_string()),
+                ("keyspace_hits", n(&c.keyspace_hits)),
+                ("keyspace_misses", n(&c.keyspace_misses)),
+                (
+                    "pubsub_channels",
+                    shared.pubsub.channels(None).len().to_string(),
+                ),
+                ("pubsub_patterns", shared.pubsub.numpat().to_string()),
+            ]
+        }
+        "keyspace" => {
+            let keys = shared.store.len();
+            if keys == 0 {
+                Vec::new()
+            } else {
+                let expires = shared.store.expiring_len();
+                vec![("db0", format!("keys={keys},expires={expires},avg_ttl=0"))]
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Bytes as Redis's `_human` fields show them (`1.50M`).
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// The process's resident memory, from /proc (0 where there is none).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}

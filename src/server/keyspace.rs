@@ -1,0 +1,130 @@
+//! What data commands run against: the store itself, or a transaction of it (inside EXEC,
+//! a coalesced pipeline, or a command that reads and writes several keys atomically). Both
+//! have the same methods; this trait lets one command body serve both.
+
+use crate::{Result, SetOptions, SetOutcome, Store, Transaction, Ttl};
+
+/// The reads and writes data commands use.
+pub(crate) trait KeySpace {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The value and its expiry (unix ms), if present.
+    fn get_with_expiry(&self, key: &[u8]) -> Result<Option<(Vec<u8>, Option<u64>)>>;
+    fn contains(&self, key: &[u8]) -> bool;
+    fn ttl(&self, key: &[u8]) -> Result<Ttl>;
+    fn expires_at(&self, key: &[u8]) -> Result<Option<u64>>;
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()>;
+    fn set_with(&self, key: &[u8], value: &[u8], options: SetOptions) -> Result<SetOutcome>;
+    fn set_with_expiry(&self, key: &[u8], value: &[u8], expiry_ms: Option<u64>) -> Result<()>;
+    fn delete(&self, key: &[u8]) -> Result<bool>;
+    fn expire_at(&self, key: &[u8], unix_ms: u64) -> Result<bool>;
+    fn persist(&self, key: &[u8]) -> Result<bool>;
+    fn incr_by(&self, key: &[u8], delta: i64) -> Result<i64>;
+    fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> Result<Vec<u8>>;
+    fn append(&self, key: &[u8], suffix: &[u8]) -> Result<usize>;
+    fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+}
+
+impl KeySpace for Store {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Store::get(self, key)
+    }
+    fn get_with_expiry(&self, key: &[u8]) -> Result<Option<(Vec<u8>, Option<u64>)>> {
+        // Two reads: used only where no write can interleave in a way that matters (the
+        // atomic commands run against a Transaction).
+        let Some(value) = Store::get(self, key)? else {
+            return Ok(None);
+        };
+        Ok(Some((value, Store::expires_at(self, key)?)))
+    }
+    fn contains(&self, key: &[u8]) -> bool {
+        Store::contains(self, key)
+    }
+    fn ttl(&self, key: &[u8]) -> Result<Ttl> {
+        Store::ttl(self, key)
+    }
+    fn expires_at(&self, key: &[u8]) -> Result<Option<u64>> {
+        Store::expires_at(self, key)
+    }
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        Store::set(self, key, value)
+    }
+    fn set_with(&self, key: &[u8], value: &[u8], options: SetOptions) -> Result<SetOutcome> {
+        Store::set_with(self, key, value, options)
+    }
+    fn set_with_expiry(&self, key: &[u8], value: &[u8], expiry_ms: Option<u64>) -> Result<()> {
+        let options = match expiry_ms {
+            Some(at) => SetOptions::new().expire_at(at),
+            None => SetOptions::new(),
+        };
+        Store::set_with(self, key, value, options).map(|_| ())
+    }
+    fn delete(&self, key: &[u8]) -> Result<bool> {
+        Store::delete(self, key)
+    }
+    fn expire_at(&self, key: &[u8], unix_ms: u64) -> Result<bool> {
+        Store::expire_at(self, key, unix_ms)
+    }
+    fn persist(&self, key: &[u8]) -> Result<bool> {
+        Store::persist(self, key)
+    }
+    fn incr_by(&self, key: &[u8], delta: i64) -> Result<i64> {
+        Store::incr_by(self, key, delta)
+    }
+    fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> Result<Vec<u8>> {
+        Store::incr_by_float_text(self, key, delta)
+    }
+    fn append(&self, key: &[u8], suffix: &[u8]) -> Result<usize> {
+        Store::append(self, key, suffix)
+    }
+    fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Store::get_del(self, key)
+    }
+}
+
+impl KeySpace for Transaction<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Transaction::get(self, key)
+    }
+    fn get_with_expiry(&self, key: &[u8]) -> Result<Option<(Vec<u8>, Option<u64>)>> {
+        Transaction::get_with_expiry(self, key)
+    }
+    fn contains(&self, key: &[u8]) -> bool {
+        Transaction::contains(self, key)
+    }
+    fn ttl(&self, key: &[u8]) -> Result<Ttl> {
+        Transaction::ttl(self, key)
+    }
+    fn expires_at(&self, key: &[u8]) -> Result<Option<u64>> {
+        Transaction::expires_at(self, key)
+    }
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        Transaction::set(self, key, value)
+    }
+    fn set_with(&self, key: &[u8], value: &[u8], options: SetOptions) -> Result<SetOutcome> {
+        Transaction::set_with(self, key, value, options)
+    }
+    fn set_with_expiry(&self, key: &[u8], value: &[u8], expiry_ms: Option<u64>) -> Result<()> {
+        Transaction::set_with_expiry(self, key, value, expiry_ms)
+    }
+    fn delete(&self, key: &[u8]) -> Result<bool> {
+        Transaction::delete(self, key)
+    }
+    fn expire_at(&self, key: &[u8], unix_ms: u64) -> Result<bool> {
+        Transaction::expire_at(self, key, unix_ms)
+    }
+    fn persist(&self, key: &[u8]) -> Result<bool> {
+        Transaction::persist(self, key)
+    }
+    fn incr_by(&self, key: &[u8], delta: i64) -> Result<i64> {
+        Transaction::incr_by(self, key, delta)
+    }
+    fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> Result<Vec<u8>> {
+        Transaction::incr_by_float_text(self, key, delta)
+    }
+    fn append(&self, key: &[u8], suffix: &[u8]) -> Result<usize> {
+        Transaction::append(self, key, suffix)
+    }
+    fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Transaction::get_del(self, key)
+    }
+}

@@ -1,0 +1,249 @@
+//! Encoding replies in RESP2 or RESP3. Commands write through [`Reply`], which picks each
+//! type's encoding for the connection's protocol (a map is a flat array in RESP2, a null is
+//! `$-1` or `_`), so command code never spells protocol bytes.
+
+/// The protocol a connection speaks, chosen with `HELLO`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// RESP2, the default.
+    Resp2,
+    /// RESP3, after `HELLO 3`.
+    Resp3,
+}
+
+impl Protocol {
+    /// The version number `HELLO` reports.
+    pub fn version(self) -> i64 {
+        match self {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+}
+
+/// An output buffer that replies are appended to.
+#[derive(Debug)]
+pub struct Reply {
+    buf: Vec<u8>,
+    protocol: Protocol,
+}
+
+impl Reply {
+    /// An empty buffer for a connection speaking `protocol`.
+    pub fn new(protocol: Protocol) -> Reply {
+        Reply {
+            buf: Vec::with_capacity(16 << 10),
+            protocol,
+        }
+    }
+
+    /// Switches the encoding of the replies that follow.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    /// The bytes written so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Bytes waiting to be sent.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing is waiting to be sent.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Forgets what was written (after it was sent), keeping a reasonable allocation.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        if self.buf.capacity() > 1 << 20 {
+            self.buf = Vec::with_capacity(16 << 10);
+        }
+    }
+
+    /// Cuts the buffer back to `len` bytes (to drop a reply begun before a failure).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
+    /// Takes the bytes written so far, leaving the buffer empty.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    fn header(&mut self, prefix: u8, n: i64) {
+        self.buf.push(prefix);
+        push_int(&mut self.buf, n);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `+OK`.
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// A simple string (no CR or LF inside).
+    pub fn simple(&mut self, s: &str) {
+        self.buf.push(b'+');
+        self.buf.extend(s.bytes().map(no_newline));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An error; `message` starts with its code (`ERR ...`, `WRONGTYPE ...`).
+    pub fn error(&mut self, message: &str) {
+        self.buf.push(b'-');
+        self.buf.extend(message.bytes().map(no_newline));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An integer.
+    pub fn int(&mut self, n: i64) {
+        match n {
+            0 => self.buf.extend_from_slice(b":0\r\n"),
+            1 => self.buf.extend_from_slice(b":1\r\n"),
+            _ => self.header(b':', n),
+        }
+    }
+
+    /// A count as an integer.
+    pub fn count(&mut self, n: usize) {
+        self.int(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// A bulk string.
+    pub fn bulk(&mut self, bytes: &[u8]) {
+        self.header(b'$', i64::try_from(bytes.len()).unwrap_or(i64::MAX));
+        self.buf.extend_from_slice(bytes);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A bulk string, or a null for `None`.
+    pub fn bulk_or_null(&mut self, bytes: Option<&[u8]>) {
+        match bytes {
+            Some(b) => self.bulk(b),
+            None => self.null(),
+        }
+    }
+
+    /// A null: `$-1` (RESP2's null bulk string) or `_`.
+    pub fn null(&mut self) {
+        match self.protocol {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"$-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    /// A null array: `*-1` (RESP2) or `_`.
+    pub fn null_array(&mut self) {
+        match self.protocol {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"*-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    /// The header of an array of `n` elements.
+    pub fn array(&mut self, n: usize) {
+        self.header(b'*', i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// The header of a map of `n` pairs (`%n` in RESP3, an array of 2n in RESP2).
+    pub fn map(&mut self, n: usize) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', n.saturating_mul(2)),
+            Protocol::Resp3 => self.header(b'%', n),
+        }
+    }
+
+    /// The header of a set of `n` elements (`~n` in RESP3, an array in RESP2).
+    pub fn set(&mut self, n: usize) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', n),
+            Protocol::Resp3 => self.header(b'~', n),
+        }
+    }
+
+    /// The header of an out-of-band push of `n` elements (`>n` in RESP3, an array in RESP2).
+    pub fn push(&mut self, n: usize) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', n),
+            Protocol::Resp3 => self.header(b'>', n),
+        }
+    }
+
+    /// Plain text (`=` verbatim with format `txt` in RESP3, a bulk string in RESP2), as
+    /// Redis replies to INFO and CLIENT LIST.
+    pub fn verbatim(&mut self, text: &str) {
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp3 => {
+                self.header(b'=', i64::try_from(text.len() + 4).unwrap_or(i64::MAX));
+                self.buf.extend_from_slice(b"txt:");
+                self.buf.extend_from_slice(text.as_bytes());
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+}
+
+/// Error and status lines cannot carry line breaks: Redis replaces them with spaces.
+fn no_newline(b: u8) -> u8 {
+    if b == b'\r' || b == b'\n' { b' ' } else { b }
+}
+
+/// Appends the decimal digits of `n` (replies write many integers; no allocation).
+pub(crate) fn push_int(buf: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            // v % 10 < 10: the cast cannot truncate.
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(digits.get(i..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_per_protocol() {
+        let mut r2 = Reply::new(Protocol::Resp2);
+        let mut r3 = Reply::new(Protocol::Resp3);
+        for r in [&mut r2, &mut r3] {
+            r.map(1);
+            r.bulk(b"k");
+            r.int(-42);
+            r.null();
+            r.error("ERR bad\r\nthing");
+        }
+        assert_eq!(
+            r2.bytes(),
+            b"*2\r\n$1\r\nk\r\n:-42\r\n$-1\r\n-ERR bad  thing\r\n"
+        );
+        let mut digits = Vec::new();
+        push_int(&mut digits, i64::MIN);
+        assert_eq!(digits, i64::MIN.to_string().as_bytes());
+        assert_eq!(
+            r3.bytes(),
+            b"%1\r\n$1\r\nk\r\n:-42\r\n_\r\n-ERR bad  thing\r\n"
+        );
+    }
+}

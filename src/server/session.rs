@@ -1,0 +1,420 @@
+//! One connection's protocol state and command execution: framing requests out of the
+//! input, the checks Redis makes before running a command (arity, AUTH, subscribed mode,
+//! MULTI queueing), and running it against the store.
+//!
+//! Pipelined data commands are coalesced: consecutive commands that read or write keys,
+//! received in one read, run as one store transaction when any of them writes. They are
+//! then appended with one `write(2)` and made durable by one fsync under `always` — as Redis
+//! fsyncs once per event-loop turn — and every reply of the batch is sent after it.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::clients::ClientEntry;
+use super::error::{self, CmdError};
+use super::frame::{self, Args};
+use super::keyspace::KeySpace;
+use super::pubsub::Subscriber;
+use super::reply::{Protocol, Reply};
+use super::shared::{Counters, Shared};
+use super::table::{self, Handler, Spec, flag};
+use super::watch::DirtyFlag;
+use crate::engine::lock;
+
+/// Most commands coalesced into one transaction.
+const MAX_COALESCED: usize = 512;
+/// Most argument bytes coalesced into one transaction.
+const MAX_COALESCED_BYTES: usize = 8 << 20;
+
+/// The command's name as CLIENT LIST shows it (`client|list` for a container command).
+fn command_label(spec: &Spec, args: &Args) -> String {
+    match spec.name {
+        "client" | "config" | "command" | "pubsub" if args.len() > 1 => {
+            format!(
+                "{}|{}",
+                spec.name,
+                String::from_utf8_lossy(args.get(1)).to_lowercase()
+            )
+        }
+        name => name.to_string(),
+    }
+}
+
+/// Commands queued by MULTI.
+pub(crate) struct Multi {
+    pub(crate) queued: Vec<(&'static Spec, Args)>,
+    /// A command was rejected while queueing: EXEC fails with EXECABORT.
+    pub(crate) failed: bool,
+}
+
+/// One connection.
+pub(crate) struct Session {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) client: Arc<ClientEntry>,
+    pub(crate) protocol: Protocol,
+    pub(crate) authenticated: bool,
+    pub(crate) multi: Option<Multi>,
+    pub(crate) watched: Vec<Vec<u8>>,
+    pub(crate) dirty: DirtyFlag,
+    pub(crate) channels: HashSet<Vec<u8>>,
+    pub(crate) patterns: HashSet<Vec<u8>>,
+    /// Set on the first subscription: from then on, output goes through its outbox.
+    pub(crate) subscriber: Option<Arc<Subscriber>>,
+    /// Close the connection once the replies so far are sent.
+    pub(crate) closing: bool,
+    /// Requests framed but not yet run, oldest first.
+    inbox: VecDeque<Args>,
+    /// A protocol error found after the requests in `inbox`: answered after them, then
+    /// the connection closes.
+    protocol_error: Option<String>,
+    /// How far the check of the partly received request at the start of the input got.
+    resume: frame::Resume,
+    pending: Vec<(&'static Spec, Args)>,
+    pending_bytes: usize,
+    /// Spare argument buffers, reused across pipelines.
+    spare: Vec<Args>,
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, client: Arc<ClientEntry>) -> Session {
+        Session {
+            shared,
+            client,
+            protocol: Protocol::Resp2,
+            authenticated: false,
+            multi: None,
+            watched: Vec::new(),
+            dirty: DirtyFlag::default(),
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            subscriber: None,
+            closing: false,
+            inbox: VecDeque::new(),
+            protocol_error: None,
+            resume: frame::Resume::default(),
+            pending: Vec::new(),
+            pending_bytes: 0,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Whether the client may run commands other than AUTH/HELLO/QUIT/RESET.
+    pub(crate) fn is_authenticated(&self) -> bool {
+        self.authenticated || !self.shared.password_required()
+    }
+
+    /// Whether the connection has subscriptions.
+    pub(crate) fn is_subscribed(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty()
+    }
+
+    /// Frames every complete request at the start of `input` into the inbox; returns how
+    /// many bytes were consumed (all of them after a protocol error, which is answered
+    /// once the requests before it have run).
+    pub(crate) fn take_requests(&mut self, input: &[u8]) -> usize {
+        if self.protocol_error.is_some() || self.closing {
+            return input.len();
+        }
+        let limits = self.shared.settings().limits;
+        let authenticated = self.is_authenticated();
+        let mut pos = 0;
+        loop {
+            let rest = input.get(pos..).unwrap_or_default();
+            let frame = match frame::check_resumable(rest, &limits, authenticated, &mut self.resume)
+            {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return pos,
+                Err(e) => {
+                    self.protocol_error = Some(e.0);
+                    return input.len();
+                }
+            };
+            let bytes = rest.get(..frame.len).unwrap_or_default();
+            pos += frame.len;
+            let mut args = self.spare.pop().unwrap_or_default();
+            if let Err(e) = frame::parse(bytes, frame.kind, &mut args) {
+                self.protocol_error = Some(e.0);
+                return input.len();
+            }
+            if args.is_empty() {
+                self.spare.push(args);
+            } else {
+                self.inbox.push_back(args);
+            }
+            // Before AUTH, Redis's tighter limits apply to each request: frame one at a
+            // time until the client has authenticated.
+            if !authenticated {
+                return pos;
+            }
+        }
+    }
+
+    /// Whether requests wait in the inbox.
+    pub(crate) fn has_requests(&self) -> bool {
+        !self.inbox.is_empty() || self.protocol_error.is_some()
+    }
+
+    /// The leading requests that can join a transaction shared with other connections:
+    /// how many, and whether any of them writes.
+    pub(crate) fn leading_data(&self) -> (usize, bool) {
+        if self.multi.is_some() || self.is_subscribed() || !self.is_authenticated() {
+            return (0, false);
+        }
+        let mut count = 0;
+        let mut writes = false;
+        for args in &self.inbox {
+            match table::lookup(args.get(0)) {
+                Some(spec) if spec.arity_ok(args.len()) && self.coalescable(spec) => {
+                    count += 1;
+                    writes |= spec.has(flag::WRITE);
+                }
+                _ => break,
+            }
+        }
+        (count, writes)
+    }
+
+    /// Runs the first `count` requests (which [`leading_data`](Session::leading_data)
+    /// found coalescable) inside `tx`.
+    pub(crate) fn run_leading(&mut self, tx: &dyn KeySpace, count: usize, out: &mut Reply) {
+        self.client.touch();
+        let shared = Arc::clone(&self.shared);
+        for _ in 0..count {
+            let Some(args) = self.inbox.pop_front() else {
+                break;
+            };
+            Counters::add(&shared.counters.commands_processed, 1);
+            if let Some(spec) = table::lookup(args.get(0))
+                && let Handler::Data(handler) = spec.handler
+            {
+                self.touch_watched(spec, &args);
+                if let Err(e) = handler(tx, &shared, &args, out) {
+                    out.error(&e.0);
+                }
+            }
+            self.recycle(args);
+        }
+    }
+
+    /// Runs the requests in the inbox, in order, then answers a pending protocol error.
+    pub(crate) fn run_inbox(&mut self, out: &mut Reply) {
+        while let Some(mut args) = self.inbox.pop_front() {
+            if self.closing {
+                self.recycle(args);
+                continue;
+            }
+            self.command(&mut args, out);
+            self.recycle(args);
+        }
+        self.flush_pending(out);
+        if let Some(e) = self.protocol_error.take() {
+            out.error(&e);
+            self.closing = true;
+        }
+    }
+
+    fn recycle(&mut self, mut args: Args) {
+        if self.spare.len() < MAX_COALESCED {
+            args.clear();
+            self.spare.push(args);
+        }
+    }
+
+    /// One request: checked, then queued (MULTI), coalesced, or run.
+    fn command(&mut self, args: &mut Args, out: &mut Reply) {
+        Counters::add(&self.shared.counters.commands_processed, 1);
+        let name = args.get(0);
+        let Some(spec) = table::lookup(name) else {
+            self.flush_pending(out);
+            let e = if table::is_unsupported(name) {
+                CmdError::new(format!(
+                    "ERR unsupported command '{}': keg stores strings only (lists, hashes, \
+                     sets, sorted sets, streams and scripts are not supported)",
+                    String::from_utf8_lossy(name).to_lowercase()
+                ))
+            } else {
+                let rest: Vec<&[u8]> = args.iter().skip(1).collect();
+                error::unknown_command(name, &rest)
+            };
+            self.reject(e, out);
+            return;
+        };
+        if !spec.arity_ok(args.len()) {
+            self.flush_pending(out);
+            self.reject(error::wrong_arity(spec.name), out);
+            return;
+        }
+        if self.coalescable(spec) {
+            let mut queued = self.spare.pop().unwrap_or_default();
+            std::mem::swap(&mut queued, args);
+            self.pending_bytes += queued.byte_len();
+            self.pending.push((spec, queued));
+            if self.pending.len() >= MAX_COALESCED || self.pending_bytes >= MAX_COALESCED_BYTES {
+                self.flush_pending(out);
+            }
+            return;
+        }
+        self.flush_pending(out);
+        self.checked(spec, args, out);
+    }
+
+    /// Replies with an error that, inside MULTI, also dooms the transaction.
+    fn reject(&mut self, e: CmdError, out: &mut Reply) {
+        if let Some(multi) = &mut self.multi {
+            multi.failed = true;
+        }
+        out.error(&e.0);
+    }
+
+    fn coalescable(&self, spec: &Spec) -> bool {
+        // Slow reads (KEYS, SCAN) would hold the writer lock for everyone: not coalesced.
+        matches!(spec.handler, Handler::Data(_))
+            && (spec.has(flag::FAST) || spec.has(flag::WRITE))
+            && self.multi.is_none()
+            && !self.is_subscribed()
+            && self.is_authenticated()
+            && !spec.has(flag::ALL_KEYS)
+    }
+
+    /// The checks after lookup and arity: AUTH, subscribed mode, MULTI.
+    fn checked(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        if !spec.has(flag::NO_AUTH) && !self.is_authenticated() {
+            self.reject(error::NOAUTH, out);
+            return;
+        }
+        if self.protocol == Protocol::Resp2 && self.is_subscribed() && !spec.has(flag::SUBSCRIBED) {
+            out.error(&format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            ));
+            return;
+        }
+        if let Some(multi) = &mut self.multi
+            && !matches!(
+                spec.name,
+                "exec" | "discard" | "multi" | "quit" | "reset" | "watch"
+            )
+        {
+            if spec.has(flag::NO_MULTI) {
+                self.reject(error::NOT_IN_MULTI, out);
+                return;
+            }
+            multi.queued.push((spec, args.clone()));
+            self.client.multi.store(
+                i64::try_from(multi.queued.len()).unwrap_or(i64::MAX),
+                Ordering::Relaxed,
+            );
+            out.simple("QUEUED");
+            return;
+        }
+        self.run(spec, args, out);
+    }
+
+    /// Runs a command that passed every check, outside any transaction.
+    fn run(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        self.client.touch();
+        *lock(&self.client.last_command) = command_label(spec, args);
+        let result = match spec.handler {
+            Handler::Session(handler) => handler(self, args, out),
+            Handler::Data(handler) => {
+                self.touch_watched(spec, args);
+                let shared = Arc::clone(&self.shared);
+                if spec.has(flag::ATOMIC) {
+                    let mark = out.len();
+                    match shared
+                        .store
+                        .transaction(|tx| Ok(handler(tx, &shared, args, out)))
+                    {
+                        Ok(result) => result,
+                        Err(e) => {
+                            out.truncate(mark);
+                            Err(CmdError::from(e))
+                        }
+                    }
+                } else {
+                    handler(&shared.store, &shared, args, out)
+                }
+            }
+        };
+        if let Err(e) = result {
+            out.error(&e.0);
+        }
+    }
+
+    /// Marks the keys a write command names for their watchers (before it runs; see
+    /// `watch.rs`).
+    pub(crate) fn touch_watched(&self, spec: &Spec, args: &Args) {
+        if spec.has(flag::ALL_KEYS) {
+            self.shared.watches.touch_all();
+        } else if spec.has(flag::WRITE) {
+            for i in spec.key_positions(args.len()) {
+                self.shared.watches.touch(args.get(i));
+            }
+        }
+    }
+
+    /// Runs the coalesced data commands: one transaction if any of them writes.
+    fn flush_pending(&mut self, out: &mut Reply) {
+        let mut pending = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        let writes = pending.iter().filter(|(s, _)| s.has(flag::WRITE)).count();
+        if pending.len() == 1 || writes == 0 {
+            for (spec, args) in &pending {
+                self.checked(spec, args, out);
+            }
+        } else if !pending.is_empty() {
+            self.client.touch();
+            if let Some((spec, _)) = pending.last() {
+                *lock(&self.client.last_command) = spec.name.to_string();
+            }
+            for (spec, args) in &pending {
+                self.touch_watched(spec, args);
+            }
+            let shared = Arc::clone(&self.shared);
+            let mark = out.len();
+            let committed = shared.store.transaction(|tx| {
+                for (spec, args) in &pending {
+                    if let Handler::Data(handler) = spec.handler
+                        && let Err(e) = handler(tx as &dyn KeySpace, &shared, args, out)
+                    {
+                        out.error(&e.0);
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = committed {
+                out.truncate(mark);
+                let e = CmdError::from(e);
+                for _ in &pending {
+                    out.error(&e.0);
+                }
+            }
+        }
+        for (_, mut args) in pending.drain(..) {
+            if self.spare.len() < MAX_COALESCED {
+                args.clear();
+                self.spare.push(args);
+            }
+        }
+        self.pending = pending;
+    }
+
+    /// Ends the connection's state: subscriptions, watches, registry entry.
+    pub(crate) fn end(&mut self) {
+        let id = self.client.id;
+        for channel in self.channels.drain() {
+            self.shared
+                .pubsub
+                .unsubscribe(super::pubsub::Kind::Channel, &channel, id);
+        }
+        for pattern in self.patterns.drain() {
+            self.shared
+                .pubsub
+                .unsubscribe(super::pubsub::Kind::Pattern, &pattern, id);
+        }
+        self.shared.watches.unwatch(id, &self.watched);
+        self.watched.clear();
+        self.shared.clients.remove(id);
+    }
+}

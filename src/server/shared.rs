@@ -1,0 +1,141 @@
+//! The state every connection shares: the store, settings that CONFIG SET may change,
+//! clients, subscriptions, watches and statistics.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use super::clients::Clients;
+use super::config::ServerConfig;
+use super::frame::Limits;
+use super::pubsub::Broker;
+use super::watch::Watches;
+use crate::Store;
+use crate::engine::lock;
+
+/// Settings CONFIG SET can change while the server runs.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) requirepass: Option<String>,
+    pub(crate) maxclients: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) limits: Limits,
+}
+
+/// Running totals for INFO stats.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) connections_received: AtomicU64,
+    pub(crate) commands_processed: AtomicU64,
+    pub(crate) rejected_connections: AtomicU64,
+    pub(crate) keyspace_hits: AtomicU64,
+    pub(crate) keyspace_misses: AtomicU64,
+    pub(crate) net_input_bytes: AtomicU64,
+    pub(crate) net_output_bytes: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// The shutdown request, as a flag threads check and a condition the owner waits on.
+#[derive(Default)]
+pub(crate) struct Stop {
+    requested: AtomicBool,
+    done: Mutex<bool>,
+    finished: Condvar,
+}
+
+impl Stop {
+    pub(crate) fn request(&self) -> bool {
+        !self.requested.swap(true, Ordering::AcqRel)
+    }
+
+    pub(crate) fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_finished(&self) {
+        *lock(&self.done) = true;
+        self.finished.notify_all();
+    }
+
+    pub(crate) fn wait_finished(&self) {
+        let mut done = lock(&self.done);
+        while !*done {
+            done = self
+                .finished
+                .wait(done)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) settings: RwLock<Settings>,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) clients: Clients,
+    pub(crate) pubsub: Broker,
+    pub(crate) watches: Watches,
+    pub(crate) counters: Counters,
+    pub(crate) started: Instant,
+    pub(crate) stop: Stop,
+    /// Unix seconds of the last completed SAVE (or of the start).
+    pub(crate) last_save: AtomicU64,
+    /// A BGREWRITEAOF (merge) is running.
+    pub(crate) merging: Arc<AtomicBool>,
+}
+
+impl Shared {
+    pub(crate) fn new(store: Store, config: &ServerConfig, local_addr: SocketAddr) -> Shared {
+        Shared {
+            store,
+            settings: RwLock::new(Settings {
+                requirepass: config.requirepass.clone(),
+                maxclients: config.maxclients,
+                idle_timeout: config.idle_timeout,
+                limits: config.limits,
+            }),
+            drain_timeout: config.drain_timeout,
+            local_addr,
+            clients: Clients::default(),
+            pubsub: Broker::default(),
+            watches: Watches::default(),
+            counters: Counters::default(),
+            started: Instant::now(),
+            stop: Stop::default(),
+            last_save: AtomicU64::new(super::args::unix_now().as_secs()),
+            merging: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A copy of the current settings.
+    pub(crate) fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn update_settings(&self, f: impl FnOnce(&mut Settings)) {
+        let mut settings = self
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut settings);
+    }
+
+    /// Whether clients must authenticate.
+    pub(crate) fn password_required(&self) -> bool {
+        self.settings
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .requirepass
+            .is_some()
+    }
+}

@@ -1,0 +1,49 @@
+//! Figures a server reports about the store it serves (Redis's INFO and CONFIG GET): the
+//! sync policy it was opened with, and how many keys carry an expiry.
+
+use super::Store;
+use crate::options::SyncPolicy;
+use crate::ttl::is_expired;
+
+impl Store {
+    /// The [`SyncPolicy`] the store was opened with.
+    pub fn sync_policy(&self) -> SyncPolicy {
+        self.engine().options.sync_policy
+    }
+
+    /// How many live keys have an expiry (Redis's `expires=` in INFO keyspace). Walks the
+    /// index: O(keys), no disk I/O.
+    pub fn expiring_len(&self) -> usize {
+        let engine = self.engine();
+        let now = engine.now_ms();
+        let mut count = 0;
+        engine.keydir.for_each(|_, entry| {
+            if entry.expiry_ms != 0 && !is_expired(entry.expiry_ms, now) {
+                count += 1;
+            }
+        });
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::{Options, SyncPolicy};
+
+    #[test]
+    fn reports_policy_and_expiring_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .open(dir.path())
+            .unwrap();
+        assert_eq!(store.sync_policy(), SyncPolicy::Never);
+        store.set(b"a", b"1").unwrap();
+        store
+            .set_with_ttl(b"b", b"2", Duration::from_secs(100))
+            .unwrap();
+        assert_eq!(store.expiring_len(), 1);
+    }
+}

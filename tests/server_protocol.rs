@@ -1,0 +1,451 @@
+//! The server at the byte level, mini-redis style: requests split at every byte, pipelined
+//! batches, oversized and garbage input, inline commands, RESP3, and the exact error
+//! replies Redis sends.
+
+mod server_support;
+
+use std::time::Duration;
+
+use keg::SyncPolicy;
+use keg::server::{Limits, ServerConfig};
+use server_support::{Raw, TestServer, encode};
+
+/// A request stream mixing RESP arrays, an inline command and binary data, whose replies
+/// do not depend on earlier runs (it resets its counter first).
+fn mixed_stream() -> Vec<u8> {
+    let mut s = Vec::new();
+    s.extend(encode(&["SET", "c", "0"]));
+    s.extend(encode(&["SET", "k", "v\r\nwith crlf"]));
+    s.extend(encode(&["GET", "k"]));
+    s.extend(b"INCR c\r\n");
+    s.extend(encode(&["MGET", "k", "missing"]));
+    s.extend(b"ECHO \"two words\"\r\n");
+    s.extend(encode(&["PING"]));
+    s
+}
+
+const MIXED_REPLIES: &[u8] = b"+OK\r\n+OK\r\n$12\r\nv\r\nwith crlf\r\n:1\r\n*2\r\n$12\r\nv\r\nwith crlf\r\n$-1\r\n$9\r\ntwo words\r\n+PONG\r\n";
+
+fn read_replies(raw: &mut Raw, n: usize) -> Vec<u8> {
+    let mut all = Vec::new();
+    for _ in 0..n {
+        all.extend(raw.reply());
+    }
+    all
+}
+
+#[test]
+fn requests_split_at_every_byte_get_the_same_replies() {
+    let server = TestServer::start();
+    let stream = mixed_stream();
+    for cut in 0..=stream.len() {
+        let mut raw = server.raw();
+        raw.send(&stream[..cut]);
+        raw.send(&stream[cut..]);
+        assert_eq!(
+            String::from_utf8_lossy(&read_replies(&mut raw, 7)),
+            String::from_utf8_lossy(MIXED_REPLIES),
+            "split at byte {cut}"
+        );
+    }
+}
+
+#[test]
+fn a_request_sent_one_byte_at_a_time_is_answered_once() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    for b in mixed_stream() {
+        raw.send(&[b]);
+    }
+    assert_eq!(read_replies(&mut raw, 7), MIXED_REPLIES);
+}
+
+#[test]
+fn a_pipelined_batch_is_answered_in_order() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let mut batch = Vec::new();
+    for i in 0..1000 {
+        batch.extend(encode(&["SET", &format!("key:{i}"), &format!("value:{i}")]));
+        batch.extend(encode(&["INCR", "counter"]));
+    }
+    for i in 0..1000 {
+        batch.extend(encode(&["GET", &format!("key:{i}")]));
+    }
+    raw.send(&batch);
+    for i in 1..=1000 {
+        assert_eq!(raw.reply(), b"+OK\r\n");
+        assert_eq!(raw.reply(), format!(":{i}\r\n").into_bytes());
+    }
+    for i in 0..1000 {
+        let value = format!("value:{i}");
+        assert_eq!(
+            raw.reply(),
+            format!("${}\r\n{value}\r\n", value.len()).into_bytes()
+        );
+    }
+}
+
+fn small_limits_server() -> TestServer {
+    let limits = Limits {
+        max_bulk_len: 1024,
+        max_args: 8,
+        max_inline_len: 256,
+    };
+    TestServer::with(ServerConfig::default().limits(limits), SyncPolicy::Never)
+}
+
+#[test]
+fn oversized_frames_get_redis_errors_and_the_connection_closes() {
+    let server = small_limits_server();
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"*1\r\n$2000\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*9\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            &[b'a'; 300],
+            "-ERR Protocol error: too big inline request\r\n",
+        ),
+        (
+            b"*1\r\n$-5\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\nx\r\n",
+            "-ERR Protocol error: expected '$', got 'x'\r\n",
+        ),
+        (
+            b"*abc\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"SET \"k v\r\n",
+            "-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
+    ];
+    for (input, want) in cases {
+        let mut raw = server.raw();
+        raw.send(input);
+        assert_eq!(
+            String::from_utf8_lossy(&raw.until_closed()),
+            *want,
+            "input {:?}",
+            String::from_utf8_lossy(input)
+        );
+    }
+    // Replies to the complete requests before the bad one are still sent.
+    let mut raw = server.raw();
+    raw.send(b"PING\r\n*1\r\n$5000\r\n");
+    assert_eq!(
+        raw.until_closed(),
+        b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"
+    );
+    // A value right at the limit is fine.
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["SET", "k", &"x".repeat(1024)]), "+OK\r\n");
+}
+
+#[test]
+fn garbage_never_takes_the_server_down() {
+    let server = small_limits_server();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let alphabet = b"*$\r\n-+:0123456789abcSETGET \"'\\x";
+    for _ in 0..200 {
+        let len = (next() % 64) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                let r = next();
+                if r % 4 == 0 {
+                    (r >> 8) as u8
+                } else {
+                    alphabet[(r >> 8) as usize % alphabet.len()]
+                }
+            })
+            .collect();
+        let mut raw = server.raw();
+        raw.send(&bytes);
+        // End the stream so that an incomplete request does not wait forever.
+        raw.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let _ = raw.until_closed();
+    }
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn inline_commands_follow_redis_quoting() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.send(b"SET k \"a b\\x41\"\r\nGET k\r\nset q 'it\\'s'\r\nget q\r\n\r\n   \r\nEXISTS k q\n");
+    assert_eq!(raw.reply(), b"+OK\r\n");
+    assert_eq!(raw.reply(), b"$4\r\na bA\r\n");
+    assert_eq!(raw.reply(), b"+OK\r\n");
+    assert_eq!(raw.reply(), b"$4\r\nit's\r\n");
+    assert_eq!(raw.reply(), b":2\r\n");
+}
+
+#[test]
+fn resp3_after_hello_3() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let hello = raw.call(&["HELLO", "3"]);
+    assert!(
+        hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{hello}"
+    );
+    assert!(hello.contains("$5\r\nproto\r\n:3\r\n"), "{hello}");
+    assert_eq!(raw.call(&["GET", "missing"]), "_\r\n");
+    assert_eq!(raw.call(&["MGET", "missing"]), "*1\r\n_\r\n");
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "maxclients"]),
+        "%1\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"
+    );
+    assert!(raw.call(&["INFO", "server"]).starts_with('='));
+    // Subscriptions and messages are pushes; other commands still work meanwhile.
+    assert_eq!(
+        raw.call(&["SUBSCRIBE", "news"]),
+        ">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    assert_eq!(raw.call(&["GET", "missing"]), "_\r\n");
+    let mut publisher = server.raw();
+    assert_eq!(publisher.call(&["PUBLISH", "news", "hi"]), ":1\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&raw.reply()),
+        ">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    // Back to RESP2.
+    assert!(raw.call(&["HELLO", "2"]).starts_with("*14\r\n"));
+    assert_eq!(
+        raw.call(&["UNSUBSCRIBE"]),
+        "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:0\r\n"
+    );
+    assert_eq!(raw.call(&["GET", "missing"]), "$-1\r\n");
+    assert_eq!(
+        raw.call(&["HELLO", "4"]),
+        "-NOPROTO unsupported protocol version\r\n"
+    );
+}
+
+#[test]
+fn error_replies_are_redis_s_byte_for_byte() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["GET"],
+            "-ERR wrong number of arguments for 'get' command\r\n",
+        ),
+        (
+            &["NOSUCH", "a", "b"],
+            "-ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' \r\n",
+        ),
+        (
+            &["SET", "k", "v", "EX", "0"],
+            "-ERR invalid expire time in 'set' command\r\n",
+        ),
+        (
+            &["SET", "k", "v", "EX", "x"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (&["SET", "k", "v", "NX", "XX"], "-ERR syntax error\r\n"),
+        (&["SET", "n", "x"], "+OK\r\n"),
+        (
+            &["INCR", "n"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            &["INCRBYFLOAT", "n", "1"],
+            "-ERR value is not a valid float\r\n",
+        ),
+        (&["SET", "m", "9223372036854775807"], "+OK\r\n"),
+        (
+            &["INCR", "m"],
+            "-ERR increment or decrement would overflow\r\n",
+        ),
+        (
+            &["DECRBY", "m", "-9223372036854775808"],
+            "-ERR decrement would overflow\r\n",
+        ),
+        (&["RENAME", "nokey", "x"], "-ERR no such key\r\n"),
+        (
+            &["EXPIRE", "m", "10", "NX", "XX"],
+            "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n",
+        ),
+        (
+            &["EXPIRE", "m", "10", "GT", "LT"],
+            "-ERR GT and LT options at the same time are not compatible\r\n",
+        ),
+        (
+            &["EXPIRE", "m", "10", "YY"],
+            "-ERR Unsupported option YY\r\n",
+        ),
+        (
+            &["SETRANGE", "m", "-1", "x"],
+            "-ERR offset is out of range\r\n",
+        ),
+        (&["SELECT", "1"], "-ERR DB index is out of range\r\n"),
+        (&["SCAN", "x"], "-ERR invalid cursor\r\n"),
+        (
+            &["AUTH", "pw"],
+            "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n",
+        ),
+        (&["EXEC"], "-ERR EXEC without MULTI\r\n"),
+        (&["DISCARD"], "-ERR DISCARD without MULTI\r\n"),
+        (
+            &["CLIENT", "NOPE"],
+            "-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n",
+        ),
+        (
+            &["CLIENT", "SETNAME", "a b"],
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
+        ),
+        (
+            &["CONFIG", "SET", "nope", "1"],
+            "-ERR Unknown option or number of arguments for CONFIG SET - 'nope'\r\n",
+        ),
+        (
+            &["LPUSH", "l", "x"],
+            "-ERR unsupported command 'lpush': keg stores strings only (lists, hashes, sets, sorted sets, streams and scripts are not supported)\r\n",
+        ),
+    ];
+    for (args, want) in cases {
+        assert_eq!(raw.call(args), *want, "{args:?}");
+    }
+}
+
+#[test]
+fn transaction_errors_and_watch() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(
+        raw.call(&["MULTI"]),
+        "-ERR MULTI calls can not be nested\r\n"
+    );
+    assert_eq!(raw.call(&["SET", "a", "1"]), "+QUEUED\r\n");
+    assert_eq!(
+        raw.call(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        raw.call(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    assert_eq!(raw.call(&["EXISTS", "a"]), ":0\r\n");
+    // A command that fails at run time does not undo the others (Redis's EXEC).
+    raw.call(&["MULTI"]);
+    raw.call(&["SET", "a", "x"]);
+    raw.call(&["INCR", "a"]);
+    raw.call(&["SET", "b", "2"]);
+    assert_eq!(
+        raw.call(&["EXEC"]),
+        "*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n"
+    );
+    // WATCH: a write by another client between WATCH and EXEC aborts it.
+    let mut other = server.raw();
+    assert_eq!(raw.call(&["WATCH", "b"]), "+OK\r\n");
+    assert_eq!(other.call(&["SET", "b", "3"]), "+OK\r\n");
+    raw.call(&["MULTI"]);
+    raw.call(&["SET", "b", "4"]);
+    assert_eq!(raw.call(&["EXEC"]), "*-1\r\n");
+    assert_eq!(raw.call(&["GET", "b"]), "$1\r\n3\r\n");
+    // Unwatched keys do not abort; after EXEC the watch is gone.
+    raw.call(&["WATCH", "b"]);
+    other.call(&["SET", "unrelated", "1"]);
+    raw.call(&["MULTI"]);
+    raw.call(&["SET", "b", "5"]);
+    assert_eq!(raw.call(&["EXEC"]), "*1\r\n+OK\r\n");
+    other.call(&["SET", "b", "6"]);
+    raw.call(&["MULTI"]);
+    raw.call(&["GET", "b"]);
+    assert_eq!(raw.call(&["EXEC"]), "*1\r\n$1\r\n6\r\n");
+    // FLUSHDB marks every watched key.
+    raw.call(&["WATCH", "b"]);
+    other.call(&["FLUSHDB"]);
+    raw.call(&["MULTI"]);
+    raw.call(&["SET", "b", "7"]);
+    assert_eq!(raw.call(&["EXEC"]), "*-1\r\n");
+    assert_eq!(raw.call(&["WATCH", "x"]), "+OK\r\n");
+    raw.call(&["MULTI"]);
+    assert_eq!(
+        raw.call(&["WATCH", "x"]),
+        "-ERR WATCH inside MULTI is not allowed\r\n"
+    );
+    assert_eq!(raw.call(&["DISCARD"]), "+OK\r\n");
+}
+
+#[test]
+fn requirepass_gates_every_command_but_auth() {
+    let config = ServerConfig::default().requirepass(Some("s3cret".into()));
+    let server = TestServer::with(config, SyncPolicy::Never);
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.call(&["GET", "k"]),
+        "-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(
+        raw.call(&["AUTH", "wrong"]),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
+    assert_eq!(raw.call(&["AUTH", "s3cret"]), "+OK\r\n");
+    assert_eq!(raw.call(&["GET", "k"]), "$-1\r\n");
+    // Before AUTH, large requests are refused as in Redis.
+    let mut other = server.raw();
+    other.send(b"*20\r\n");
+    assert_eq!(
+        other.until_closed(),
+        b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
+    let mut hello = server.raw();
+    assert!(
+        hello
+            .call(&["HELLO", "3", "AUTH", "default", "s3cret"])
+            .starts_with("%7")
+    );
+}
+
+#[test]
+fn one_client_over_maxclients_is_refused() {
+    let server = TestServer::with(ServerConfig::default().maxclients(2), SyncPolicy::Never);
+    let mut a = server.raw();
+    let mut b = server.raw();
+    assert_eq!(a.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(b.call(&["PING"]), "+PONG\r\n");
+    let mut c = server.raw();
+    assert_eq!(c.until_closed(), b"-ERR max number of clients reached\r\n");
+    drop(a);
+    // The slot frees when the first client's thread has ended; retry a bounded number
+    // of times.
+    let mut admitted = false;
+    for _ in 0..200 {
+        let mut d = Raw::connect(server.addr);
+        d.command(&["PING"]);
+        let got = d.until_closed_or_reply();
+        if got == b"+PONG\r\n" {
+            admitted = true;
+            break;
+        }
+    }
+    assert!(admitted, "a freed slot is reused");
+}
+
+#[test]
+fn idle_clients_are_disconnected_after_the_timeout() {
+    let config = ServerConfig::default().idle_timeout(Duration::from_millis(100));
+    let server = TestServer::with(config, SyncPolicy::Never);
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
+    // The server closes the connection by itself: the read ends instead of timing out.
+    assert_eq!(raw.until_closed(), b"");
+}
