@@ -7,6 +7,7 @@ const HINTS_PER_TICK: usize = 4;
 
 mod atomic;
 mod backup;
+mod clock_time;
 mod expiring;
 
 pub use backup::BackupReport;
