@@ -113,21 +113,24 @@ impl<B: CacheBackend> Cache<B> {
                     Ok(value)
                 }
             },
-            Lookup::Missing => {
-                self.count(Event::Miss)?;
-                match self.flights.join(key) {
-                    Role::Leader(leader) => {
-                        // A load that finished between our lookup and joining has stored
-                        // the value: use it rather than load again.
-                        if let Lookup::Fresh(value) = self.lookup(key)? {
-                            leader.finish(Ok(value.clone()));
-                            return Ok(value);
-                        }
-                        self.load(leader, key, ttl, loader)
+            // Counted after joining, so that once every caller's miss is counted, every
+            // caller is in the flight.
+            Lookup::Missing => match self.flights.join(key) {
+                Role::Leader(leader) => {
+                    self.count(Event::Miss)?;
+                    // A load that finished between our lookup and joining has stored the
+                    // value: use it rather than load again.
+                    if let Lookup::Fresh(value) = self.lookup(key)? {
+                        leader.finish(Ok(value.clone()));
+                        return Ok(value);
                     }
-                    Role::Follower(flight) => flight.wait().map_err(CacheError::Load),
+                    self.load(leader, key, ttl, loader)
                 }
-            }
+                Role::Follower(flight) => {
+                    self.count(Event::Miss)?;
+                    flight.wait().map_err(CacheError::Load)
+                }
+            },
         }
     }
 
@@ -198,10 +201,13 @@ impl<B: CacheBackend> Cache<B> {
                 return Err(CacheError::Load(error));
             }
         };
-        // The waiters get the value whatever happens to the store write below.
+        // Stored before the flight ends, so that a caller who missed just before the end
+        // finds it when it double-checks, instead of loading again. The waiters get the
+        // value whether or not the store write worked.
+        let stored = self.store_loaded(key, &value, ttl, started_ms, elapsed);
         leader.finish(Ok(value.clone()));
         counted?;
-        self.store_loaded(key, &value, ttl, started_ms, elapsed)?;
+        stored?;
         Ok(value)
     }
 

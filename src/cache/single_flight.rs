@@ -33,8 +33,9 @@ pub(crate) enum Role<'a> {
     Follower(Arc<Flight>),
 }
 
-/// The right and duty to load one key. Dropping it unfinished (the loader panicked) hands
-/// the waiters an error instead of leaving them waiting forever.
+/// The right and duty to load one key. Dropping it unfinished (the loader panicked, or the
+/// backend failed before the load) hands the waiters an error instead of leaving them
+/// waiting forever.
 pub(crate) struct Leader<'a> {
     group: &'a SingleFlight,
     key: Vec<u8>,
@@ -99,7 +100,7 @@ impl Drop for Leader<'_> {
     fn drop(&mut self) {
         if !self.finished {
             self.publish(Err(LoadError::msg(
-                "the loader panicked before producing a value",
+                "the load was abandoned: the loader panicked or the cache backend failed",
             )));
         }
     }
@@ -156,7 +157,7 @@ mod tests {
         };
         drop(leader);
         let err = flight.wait().unwrap_err();
-        assert!(err.to_string().contains("panicked"), "{err}");
+        assert!(err.to_string().contains("abandoned"), "{err}");
         assert_eq!(group.in_flight(), 0);
     }
 }
