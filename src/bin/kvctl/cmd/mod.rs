@@ -4,6 +4,7 @@ mod backup;
 mod bench;
 mod check;
 mod del;
+mod demo;
 mod dump;
 mod exists;
 mod expire;
@@ -70,7 +71,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Measure this machine: a set/get/incr load against a scratch store.
     Bench(bench::BenchArgs),
-    // merge, repair, serve and demo arrive with their own issues, as variants here.
+    /// Keg as a cache in front of a slow SQL query: every strategy measured (no setup).
+    Demo(demo::DemoArgs),
+    // merge, repair and serve arrive with their own issues, as variants here.
 }
 
 /// Runs `command`; the status is what the process exits with when there is no error.
@@ -95,5 +98,6 @@ pub fn run(command: Command, ctx: &mut Context) -> anyhow::Result<Status> {
         Command::Export(args) => export::run(&args, ctx),
         Command::Import(args) => import::run(&args, ctx),
         Command::Bench(args) => bench::run(&args, ctx),
+        Command::Demo(args) => demo::run(&args, ctx),
     }
 }
