@@ -19,6 +19,11 @@
 //!   kept as INCR counters in the backend so processes sharing it share the figures;
 //! - **rate limiters**: [`FixedWindow`] and [`SlidingWindow`].
 //!
+//! A cache's contents can be rebuilt from the database, so its store rarely needs an fsync
+//! per write: open it with [`SyncPolicy::Never`](crate::SyncPolicy::Never) or `Interval`.
+//! Under the library's default, `Always`, every request pays an fsync (about a millisecond)
+//! for its counter, and every load one for its value.
+//!
 //! Everything runs over [`CacheBackend`], a handful of operations that a [`Store`] and a
 //! Redis-protocol connection both provide; time comes from the backend's clock, so a
 //! store opened with a [`ManualClock`](crate::ManualClock) makes every TTL testable
