@@ -114,6 +114,9 @@ impl Engine {
     /// Runs `job`: appended (possibly together with other writers' jobs), published, and
     /// durable as the policy promises when this returns.
     pub(crate) fn run(&self, job: Job<'_>) -> Result<Outcome> {
+        if crate::store::inside_transaction(self) {
+            return Err(crate::store::reentry_error());
+        }
         if self.options.sync_policy != SyncPolicy::Always {
             // Without an fsync to share, handing jobs to a leader only adds wake-ups:
             // contending writers just take turns at the lock (4x faster at 8 threads).

@@ -46,6 +46,10 @@ pub(crate) struct Engine {
     /// readable without the writer lock).
     pub(crate) written_seq: AtomicU64,
     pub(crate) torn_bytes_truncated: u64,
+    /// The active segment's id and the data length its hint file describes, if it has one
+    /// (read at open, or written at close): a clean close with nothing appended since
+    /// keeps it instead of writing it again.
+    pub(crate) active_hint: Mutex<Option<(u32, u64)>>,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (no code panics
@@ -66,6 +70,7 @@ impl Engine {
         lock: DirLock,
         torn_bytes_truncated: u64,
         next_segment_id: u32,
+        active_hint: Option<(u32, u64)>,
     ) -> Engine {
         Engine {
             dir,
@@ -87,6 +92,7 @@ impl Engine {
             merge_stats: Mutex::new(crate::merge::MergeTotals::default()),
             written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
+            active_hint: Mutex::new(active_hint),
         }
     }
 
@@ -143,6 +149,11 @@ impl Engine {
         } else {
             self.sync_all()
         };
+        if synced.is_ok() && !self.poisoned.load(Ordering::Acquire) {
+            // Best effort, and only an optimisation: without it the next open scans the
+            // active segment.
+            let _ = self.write_active_hint();
+        }
         lock(&self.lock).take();
         synced
     }

@@ -1,14 +1,15 @@
 //! Offline inspection of a store directory: [`check`] verifies every file, [`dump`] lists
 //! every record in file order. Neither changes anything.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::format::{FILE_HEADER_LEN, FileHeader, FileKind, Record, RecordKind};
+use crate::format::{FILE_HEADER_LEN, FileHeader, FileKind, Hint, Record, RecordKind};
 use crate::fs;
 use crate::lock::DirLock;
 use crate::segment::scan::{ScanEnd, is_torn_tail, scan};
-use crate::segment::{MappedFile, data_path, list_segment_ids};
+use crate::segment::{MappedFile, data_path, hint_path, list_segment_ids};
 
 /// What [`check`] found in one segment file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +23,22 @@ pub struct SegmentCheck {
     pub records: u64,
     /// The first problem found, if any.
     pub problem: Option<CheckProblem>,
+    /// The segment's hint file, if it has one.
+    pub hint: Option<HintCheck>,
+}
+
+/// What [`check`] found in a hint file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HintCheck {
+    /// The file.
+    pub path: PathBuf,
+    /// Entries it lists (0 if it cannot be read).
+    pub entries: u64,
+    /// Why it does not describe its data file, if it does not. A bad hint file loses
+    /// nothing: `open` ignores it and scans the data file instead (and a later hint write
+    /// replaces it).
+    pub problem: Option<String>,
 }
 
 /// A problem [`check`] found.
@@ -54,14 +71,18 @@ impl CheckReport {
             .all(|s| s.problem.as_ref().is_none_or(|p| p.torn_tail))
     }
 
-    /// True when every byte of every file is valid (not even a torn tail).
+    /// True when every byte of every file is valid (not even a torn tail) and every hint
+    /// file matches its data file.
     pub fn is_clean(&self) -> bool {
-        self.segments.iter().all(|s| s.problem.is_none())
+        self.segments
+            .iter()
+            .all(|s| s.problem.is_none() && s.hint.as_ref().is_none_or(|h| h.problem.is_none()))
     }
 }
 
 /// Verifies every record of every segment of the store in `dir` (checksums, framing,
-/// headers) and reports each file's first problem with its offset. Takes the directory lock
+/// headers) and every hint file against its data file, and reports each file's first
+/// problem with its offset. Takes the directory lock
 /// for the duration, so it fails with [`Error::Locked`] while a store has it open.
 pub fn check(dir: &Path) -> Result<CheckReport> {
     let _lock = existing_dir_lock(dir)?;
@@ -71,6 +92,10 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
         let newest = i + 1 == ids.len();
         let path = data_path(dir, id);
         let mut records = 0u64;
+        // The records by offset, kept only to check a hint file against.
+        let hint_file = hint_path(dir, id);
+        let has_hint = hint_file.exists();
+        let mut located: HashMap<u64, Located> = HashMap::new();
         let (bytes, problem) = with_segment_bytes(&path, |bytes| {
             let problem = match header_problem(bytes, id) {
                 Some(reason) => Some(CheckProblem {
@@ -81,6 +106,9 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
                 }),
                 None => match scan::<()>(bytes, FILE_HEADER_LEN, |batch| {
                     records += batch.len() as u64;
+                    for scanned in batch.iter().filter(|_| has_hint) {
+                        located.insert(scanned.offset as u64, Located::of(&scanned.record));
+                    }
                     Ok(())
                 }) {
                     Ok(ScanEnd::Clean) | Err(()) => None,
@@ -97,14 +125,102 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
             };
             (bytes.len() as u64, problem)
         })?;
+        let hint = has_hint.then(|| {
+            let (entries, problem) = match std::fs::read(&hint_file) {
+                Ok(hint_bytes) => hint_problem(&hint_bytes, id, bytes, &located),
+                Err(e) => (0, Some(format!("cannot read: {e}"))),
+            };
+            HintCheck {
+                path: hint_file,
+                entries,
+                problem,
+            }
+        });
         segments.push(SegmentCheck {
             path,
             bytes,
             records,
             problem,
+            hint,
         });
     }
     Ok(CheckReport { segments })
+}
+
+/// What a hint entry must say about the record at its offset.
+#[derive(PartialEq, Eq)]
+struct Located {
+    seq: u64,
+    expiry_ms: u64,
+    kind: RecordKind,
+    value_len: u32,
+    key: Vec<u8>,
+}
+
+impl Located {
+    fn of(record: &Record<'_>) -> Located {
+        Located {
+            seq: record.seq,
+            expiry_ms: record.expiry_ms,
+            kind: record.kind,
+            value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
+            key: record.key.to_vec(),
+        }
+    }
+}
+
+/// Checks a hint file against the valid records of its data file (`data_len` bytes, records
+/// by offset): it must be whole, describe a data file of this length, and list exactly
+/// these records. Returns the entries listed and the first disagreement.
+fn hint_problem(
+    hint_bytes: &[u8],
+    id: u32,
+    data_len: u64,
+    records: &HashMap<u64, Located>,
+) -> (u64, Option<String>) {
+    let hint = match Hint::parse(hint_bytes, id) {
+        Ok(hint) => hint,
+        Err(e) => return (0, Some(format!("damaged: {e}"))),
+    };
+    let mut listed = 0u64;
+    for entry in hint.entries() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => return (listed, Some(format!("damaged entry: {e}"))),
+        };
+        listed += 1;
+        let expected = records.get(&u64::from(entry.offset));
+        let matches = expected.is_some_and(|r| {
+            r.seq == entry.seq
+                && r.expiry_ms == entry.expiry_ms
+                && r.kind == entry.kind
+                && r.value_len == entry.value_len
+                && r.key == entry.key
+        });
+        if !matches {
+            return (
+                listed,
+                Some(format!(
+                    "entry {listed} (seq {}) does not match the record at offset {} of the data file",
+                    entry.seq, entry.offset
+                )),
+            );
+        }
+    }
+    let problem = if hint.data_len != data_len {
+        Some(format!(
+            "describes a data file of {} bytes; the data file has {data_len}",
+            hint.data_len
+        ))
+    } else if listed != records.len() as u64 {
+        Some(format!(
+            "lists {listed} records; the data file has {}",
+            records.len()
+        ))
+    } else {
+        None
+    };
+    (listed, problem)
 }
 
 /// One record as [`dump`] shows it.

@@ -68,7 +68,7 @@ pub use batch::WriteBatch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
-pub use inspect::{CheckProblem, CheckReport, DumpedRecord, SegmentCheck, check, dump};
+pub use inspect::{CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentCheck, check, dump};
 pub use lock::LOCK_FILE;
 pub use merge::{MergePolicy, MergeReport};
 pub use options::{
@@ -76,7 +76,7 @@ pub use options::{
     MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
 };
 pub use stats::{SegmentStats, Stats};
-pub use store::{BackupReport, Store};
+pub use store::{BackupReport, ScanPage, Store, Transaction};
 pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};
 
 /// The README's examples, compiled and run as doc-tests.

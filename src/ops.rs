@@ -268,7 +268,8 @@ impl<'e, 's> Txn<'e, 's> {
         }
     }
 
-    fn now_ms(&self) -> u64 {
+    /// The clock's time for this append, read once.
+    pub(crate) fn now_ms(&self) -> u64 {
         *self.now.get_or_init(|| self.engine.now_ms())
     }
 
@@ -295,12 +296,37 @@ impl<'e, 's> Txn<'e, 's> {
     }
 
     /// The expiry of `key` if it is present and unexpired (0 = never expires).
-    fn expiry_if_present(&self, key: &[u8]) -> Option<u64> {
+    pub(crate) fn expiry_if_present(&self, key: &[u8]) -> Option<u64> {
         let expiry = match self.staged_state(key) {
             Some(state) => state.map(|(_, e)| e),
             None => self.engine.keydir.get(key).map(|e| e.expiry_ms),
         };
         expiry.filter(|&e| !is_expired(e, self.now_ms()))
+    }
+
+    /// `key`'s value and expiry (0 = never) if it is present and unexpired, as the jobs
+    /// staged so far left it.
+    pub(crate) fn value_of(&self, key: &[u8]) -> Result<Option<(Vec<u8>, u64)>> {
+        Ok(self.current(key)?.map(|c| (c.value, c.expiry_ms)))
+    }
+
+    /// Drops the ops staged after the first `len` (a job refused after it was applied).
+    pub(crate) fn undo_to(&mut self, len: usize) {
+        self.staged.truncate(len);
+    }
+
+    /// Makes every staged op one atomic unit (a transaction commits all or nothing).
+    pub(crate) fn join_units(&mut self) {
+        match &mut self.staged {
+            StagedOps::Empty => {}
+            StagedOps::One(op) => op.ends_unit = true,
+            StagedOps::Many(ops) => {
+                let last = ops.len().saturating_sub(1);
+                for (i, op) in ops.iter_mut().enumerate() {
+                    op.ends_unit = i == last;
+                }
+            }
+        }
     }
 
     /// `key`'s value and expiry if it is present and unexpired.

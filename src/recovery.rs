@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::format::{
-    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, Hint, RecordKind, record_len,
+    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, HINT_ENTRY_HEADER_LEN,
+    HINT_TRAILER_LEN, Hint, RecordKind, claimed_entries, record_len,
 };
 use crate::fs;
 use crate::keydir::{Entry, Keydir, Upsert};
@@ -23,6 +24,8 @@ pub(crate) struct Recovered {
     /// Every segment, ascending by id; the last is the active one.
     pub segments: Vec<Arc<Segment>>,
     pub active_len: u64,
+    /// The data length the newest segment's hint file describes, when it was read from it.
+    pub active_hint_len: Option<u64>,
     /// Highest sequence number found (0 for an empty store).
     pub max_seq: u64,
     pub usage: BTreeMap<u32, SegmentUsage>,
@@ -57,10 +60,16 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         keydir: Keydir::default(),
         usage: BTreeMap::new(),
         max_seq: 0,
+        tombstones: false,
     };
+    // Hint files say how many keys are coming: size the index for them once, instead of
+    // growing it step by step (each step rehashes every key).
+    let (hinted_entries, hinted_key_bytes) = hinted_sizes(dir, &hints);
+    state.keydir.reserve(hinted_entries, hinted_key_bytes);
     let mut segments = Vec::with_capacity(ids.len() + 1);
     let mut torn_bytes_truncated = 0;
     let mut active_len = FILE_HEADER_LEN as u64;
+    let mut active_hint_len = None;
 
     for (i, &id) in ids.iter().enumerate() {
         let newest = i + 1 == ids.len();
@@ -71,10 +80,18 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
             fs::open_ro(&path)?
         };
         let file_len = fs::file_len(&file, &path)?;
-        // The newest segment may be torn and is scanned; a sealed one is read from its hint
-        // when the hint is whole and matches it.
-        let from_hint =
-            !newest && hints.contains(&id) && load_hint(dir, id, file_len, &path, &mut state)?;
+        // A segment is read from its hint when the hint is whole and describes a data file
+        // of exactly this length. For the newest segment that is a hint written at a clean
+        // close: if anything was appended since, the lengths differ and the segment is
+        // scanned (a torn tail included), and the stale hint is deleted.
+        let from_hint = hints.contains(&id) && load_hint(dir, id, file_len, &path, &mut state)?;
+        if newest && hints.contains(&id) && !from_hint {
+            // Best effort: a stale hint left behind is ignored the same way next time.
+            let _ = io.remove_file(&hint_path(dir, id));
+        }
+        if newest && from_hint {
+            active_hint_len = Some(file_len);
+        }
         let valid_len = if from_hint {
             file_len
         } else {
@@ -111,7 +128,9 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         } else {
             Segment::sealed_from_file(id, path, file, valid_len, options)?
         };
-        if from_hint {
+        // The newest segment's hint goes stale with its next append: it is rewritten at
+        // close, or when the segment is sealed.
+        if from_hint && !newest {
             segment.set_has_hint();
         }
         segments.push(Arc::new(segment));
@@ -127,11 +146,14 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     }
 
     // Tombstones were kept only to shadow older puts found later in the scan.
-    state.keydir.retain(|_, e| !e.tombstone);
+    if state.tombstones {
+        state.keydir.retain(|_, e| !e.tombstone);
+    }
     Ok(Recovered {
         keydir: state.keydir,
         segments,
         active_len,
+        active_hint_len,
         max_seq: state.max_seq,
         usage: state.usage,
         torn_bytes_truncated,
@@ -170,6 +192,38 @@ fn remove_leftovers(
     Ok(())
 }
 
+/// Entries and key bytes the hint files list, from their trailers (an upper bound of the
+/// keys they hold; a damaged hint only makes the estimate wrong, never the index).
+fn hinted_sizes(dir: &Path, hints: &HashSet<u32>) -> (u64, u64) {
+    let mut entries = 0u64;
+    let mut key_bytes = 0u64;
+    for &id in hints {
+        let path = hint_path(dir, id);
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        let Ok(len) = file.metadata().map(|m| m.len()) else {
+            continue;
+        };
+        let mut trailer = [0u8; HINT_TRAILER_LEN];
+        let at = len.saturating_sub(HINT_TRAILER_LEN as u64);
+        if std::os::unix::fs::FileExt::read_exact_at(&file, &mut trailer, at).is_err() {
+            continue;
+        }
+        let count = claimed_entries(&trailer);
+        let fixed = count
+            .saturating_mul(HINT_ENTRY_HEADER_LEN as u64)
+            .saturating_add((FILE_HEADER_LEN + HINT_TRAILER_LEN) as u64);
+        // A count the file cannot hold is a damaged hint: no estimate from it.
+        if fixed > len {
+            continue;
+        }
+        entries = entries.saturating_add(count);
+        key_bytes = key_bytes.saturating_add(len - fixed);
+    }
+    (entries, key_bytes)
+}
+
 /// Rebuilds segment `id`'s part of the index from its hint file. Returns false (having
 /// changed nothing) when the hint is damaged or describes a data file of another length.
 fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuild) -> Result<bool> {
@@ -191,12 +245,13 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
     if !hint.entries().all(|e| e.is_ok_and(|e| inside(&e))) {
         return Ok(false);
     }
+    let mut pending = Pending::default();
     for entry in hint.entries().flatten() {
-        apply_record(
+        pending.push(
             state,
             data,
             id,
-            &Located {
+            Located {
                 offset: entry.offset,
                 seq: entry.seq,
                 expiry_ms: entry.expiry_ms,
@@ -206,6 +261,7 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
             },
         )?;
     }
+    pending.flush(state, data, id)?;
     Ok(true)
 }
 
@@ -213,6 +269,8 @@ struct Rebuild {
     keydir: Keydir,
     usage: BTreeMap<u32, SegmentUsage>,
     max_seq: u64,
+    /// A tombstone went into the index (and must be taken out at the end).
+    tombstones: bool,
 }
 
 enum SegmentScan {
@@ -275,9 +333,11 @@ fn scan_segment(
         }
     }
 
+    let mut pending = Pending::default();
     let end = scan(bytes, FILE_HEADER_LEN, |batch| {
-        apply_batch(state, path, id, batch)
+        apply_batch(state, &mut pending, path, id, batch)
     })?;
+    pending.flush(state, path, id)?;
     match end {
         ScanEnd::Clean => Ok(SegmentScan::Valid(file_len)),
         ScanEnd::Stopped {
@@ -308,22 +368,52 @@ struct Located<'a> {
     value_len: u32,
 }
 
-fn apply_batch(
+/// Records waiting to go into the index. Inserting is bound by cache misses on the index's
+/// table (one per key, at random); asking for the lines of several keys before inserting
+/// any of them overlaps those misses instead of paying for them one after another.
+#[derive(Default)]
+struct Pending<'a> {
+    records: Vec<Located<'a>>,
+}
+
+/// Keys whose table lines are fetched ahead of their inserts.
+const PREFETCH_AHEAD: usize = 16;
+
+impl<'a> Pending<'a> {
+    fn push(&mut self, state: &mut Rebuild, path: &Path, id: u32, r: Located<'a>) -> Result<()> {
+        state.keydir.prefetch(r.key);
+        self.records.push(r);
+        if self.records.len() >= PREFETCH_AHEAD {
+            self.flush(state, path, id)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, state: &mut Rebuild, path: &Path, id: u32) -> Result<()> {
+        for r in self.records.drain(..) {
+            apply_record(state, path, id, &r)?;
+        }
+        Ok(())
+    }
+}
+
+fn apply_batch<'a>(
     state: &mut Rebuild,
+    pending: &mut Pending<'a>,
     path: &Path,
     id: u32,
-    batch: &[ScannedRecord<'_>],
+    batch: &[ScannedRecord<'a>],
 ) -> Result<()> {
     for scanned in batch {
         let record = scanned.record;
         let offset = u32::try_from(scanned.offset).map_err(|_| {
             Error::corrupted(path, scanned.offset as u64, "record offset beyond 4 GiB")
         })?;
-        apply_record(
+        pending.push(
             state,
             path,
             id,
-            &Located {
+            Located {
                 offset,
                 seq: record.seq,
                 expiry_ms: record.expiry_ms,
@@ -375,6 +465,8 @@ fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> R
             .entry(id)
             .or_default()
             .add_live(record_len(r.key.len(), r.value_len as usize) as u64);
+    } else {
+        state.tombstones = true;
     }
     Ok(())
 }

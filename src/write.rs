@@ -42,7 +42,8 @@ impl Op<'_> {
         }
     }
 
-    fn encoded_len(&self) -> u64 {
+    /// Bytes of the record this op appends.
+    pub(crate) fn encoded_len(&self) -> u64 {
         let value_len = match self {
             Op::Put { value, .. } => value.len(),
             Op::Delete { .. } => 0,

@@ -40,6 +40,41 @@ fn put(seq: u64, key: &'static [u8], value: &'static [u8], cont: bool) -> Record
 }
 
 #[test]
+fn hint_bytes_are_exactly_as_documented() {
+    // CRCs cross-checked with Python's zlib.crc32 (the same IEEE CRC32).
+    use keg::format::{Hint, HintEntry, HintWriter};
+    let mut writer = HintWriter::new(1);
+    assert!(writer.push(&HintEntry {
+        seq: 1,
+        expiry_ms: 0,
+        kind: RecordKind::Put,
+        offset: 16,
+        value_len: 2,
+        key: b"k1",
+    }));
+    let out = writer.finish(53);
+    #[rustfmt::skip]
+    let expected: [u8; 67] = [
+        0x89, 0x4b, 0x45, 0x47, 0x01, 0x00, 0x02, 0x00,  // magic, version 1, kind 2 = hint
+        0x01, 0x00, 0x00, 0x00, 0x6f, 0x69, 0x6c, 0x88,  // segment 1, header CRC
+        0x01, 0, 0, 0, 0, 0, 0, 0,                       // seq 1
+        0, 0, 0, 0, 0, 0, 0, 0,                          // no expiry
+        0x01,                                            // put
+        0x10, 0, 0, 0,                                   // record at offset 16
+        0x02, 0, 0, 0,                                   // key length 2
+        0x02, 0, 0, 0,                                   // value length 2
+        b'k', b'1',
+        53, 0, 0, 0, 0, 0, 0, 0,                         // data file of 53 bytes
+        0x01, 0, 0, 0, 0, 0, 0, 0,                       // 1 entry
+        0x5a, 0x4b, 0xd9, 0xe7,                          // CRC of everything before
+    ];
+    assert_eq!(out, expected, "{out:02x?}");
+    let hint = Hint::parse(&out, 1).unwrap();
+    assert_eq!(hint.data_len, 53);
+    assert_eq!(hint.entries().count(), 1);
+}
+
+#[test]
 fn record_bytes_are_exactly_as_documented() {
     // CRCs cross-checked with Python's zlib.crc32 (the same IEEE CRC32).
     let mut out = Vec::new();

@@ -122,6 +122,13 @@ impl HintWriter {
     }
 }
 
+/// The entry count a hint file's trailer (its last [`HINT_TRAILER_LEN`] bytes) claims,
+/// unverified: for sizing, never for trusting the file.
+pub fn claimed_entries(trailer: &[u8; HINT_TRAILER_LEN]) -> u64 {
+    let (_data_len, count_and_crc) = trailer.split_at(DATA_LEN_LEN);
+    LittleEndian::read_u64(count_and_crc)
+}
+
 /// Why a hint file was not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HintError {

@@ -8,7 +8,10 @@ pub mod hint;
 pub mod record;
 
 pub use file_header::{FILE_HEADER_LEN, FORMAT_VERSION, FileHeader, FileHeaderError, FileKind};
-pub use hint::{Hint, HintEntry, HintError, HintWriter};
+pub use hint::{
+    HINT_ENTRY_HEADER_LEN, HINT_TRAILER_LEN, Hint, HintEntry, HintError, HintWriter,
+    claimed_entries,
+};
 pub use record::{
     DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN, Record, RecordKind,
     decode_record, encode_record, record_len,

@@ -161,6 +161,33 @@ impl Keydir {
         }
     }
 
+    /// Appends to `out` the keys unexpired at `now_ms` whose *scan position* lies in
+    /// `[lo, hi)`. A key's scan position is its hash with the bits reversed: fixed for the
+    /// key while the store is open, whatever the tables' sizes, so consecutive ranges
+    /// visit every key present throughout exactly once. (Reversed, so that a range of
+    /// positions is a set of home groups in every shard, found without a full walk.)
+    pub(crate) fn scan_range(&self, lo: u64, hi: u128, now_ms: u64, out: &mut Vec<Vec<u8>>) {
+        for shard in self.shards.iter() {
+            Self::read(shard).scan_range(&self.build, lo, hi, now_ms, out);
+        }
+    }
+
+    /// Sizes an empty index for about `entries` keys of `key_bytes` bytes in all (a little
+    /// more per shard than the average, as keys spread unevenly).
+    pub(crate) fn reserve(&self, entries: u64, key_bytes: u64) {
+        if entries == 0 {
+            return;
+        }
+        let per_shard = usize::try_from(entries / SHARDS as u64 * 105 / 100 + 16).unwrap_or(0);
+        let keys_per_shard = usize::try_from(key_bytes / SHARDS as u64 * 105 / 100).unwrap_or(0);
+        for (shard, hint) in self.shards.iter().zip(self.hints.iter()) {
+            let mut shard = Self::write(shard);
+            shard.reserve(per_shard, keys_per_shard);
+            let (base, mask) = shard.line_hint();
+            hint.publish(base, mask);
+        }
+    }
+
     /// Entries, expired ones included.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| Self::read(s).len()).sum()

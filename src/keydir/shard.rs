@@ -262,6 +262,68 @@ impl Shard {
         keys
     }
 
+    /// Appends to `out` the keys unexpired at `now_ms` whose scan position (see
+    /// `Keydir::scan_range`) lies in `[lo, hi)`.
+    pub(crate) fn scan_range<S: BuildHasher>(
+        &self,
+        build: &S,
+        lo: u64,
+        hi: u128,
+        now_ms: u64,
+        out: &mut Vec<Vec<u8>>,
+    ) {
+        let Some(bits) = self.table.groups_log2() else {
+            return;
+        };
+        // A key's home group is the low `bits` bits of its hash, which are the top `bits`
+        // bits of its scan position reversed: positions in [lo, hi) have homes whose
+        // reversed indexes run from lo's top bits to (hi - 1)'s.
+        let shift = 64 - bits;
+        let last = u64::try_from(hi.saturating_sub(1)).unwrap_or(u64::MAX);
+        let (first_prefix, last_prefix) = if bits == 0 {
+            (0, 0)
+        } else {
+            (lo >> shift, last >> shift)
+        };
+        let mask = (1u64 << bits).wrapping_sub(1);
+        for prefix in first_prefix..=last_prefix {
+            let home = if bits == 0 {
+                0
+            } else {
+                (prefix << shift).reverse_bits()
+            };
+            self.table.for_each_on_probe_path(home as usize, |slot| {
+                let bytes = entry_bytes(&self.arena, slot);
+                let key = key_of(bytes);
+                let hash = build.hash_one(key);
+                // Each key is taken only on its own home's path, so once.
+                if hash & mask != home {
+                    return;
+                }
+                let position = hash.reverse_bits();
+                if position < lo || u128::from(position) >= hi {
+                    return;
+                }
+                if !crate::ttl::is_expired(decode_entry(bytes).expiry_ms, now_ms) {
+                    out.push(key.to_vec());
+                }
+            });
+        }
+    }
+
+    /// Sizes an empty shard for `entries` entries holding `key_bytes` of keys in all.
+    pub(crate) fn reserve(&mut self, entries: usize, key_bytes: usize) {
+        if self.table.len() != 0 {
+            return;
+        }
+        self.table.reserve_empty(entries);
+        self.arena.reserve(
+            entries
+                .saturating_mul(FIXED_LEN + ALIGN)
+                .saturating_add(key_bytes),
+        );
+    }
+
     /// Bytes of memory this shard holds: arena capacity, the table's allocation and the
     /// expiry bookkeeping (estimated).
     pub(crate) fn memory_bytes(&self) -> usize {

@@ -259,6 +259,30 @@ impl Table {
         })
     }
 
+    /// log2 of the number of groups; `None` for a table that has none yet.
+    pub(crate) fn groups_log2(&self) -> Option<u32> {
+        (!self.groups.is_empty()).then(|| self.groups.len().trailing_zeros())
+    }
+
+    /// Calls `f` with every occupied slot on the probe path that starts at group `home`: a
+    /// slot whose hash has this home group is always among them (probes never pass a group
+    /// with an empty tag), along with slots of other homes.
+    pub(crate) fn for_each_on_probe_path(&self, home: usize, mut f: impl FnMut(u32)) {
+        let mut at = home & self.mask();
+        for _ in 0..self.groups.len() {
+            let Some(group) = self.group(at) else {
+                return;
+            };
+            for index in flagged(!group.free() & VALID) {
+                f(group.slots.get(index).copied().unwrap_or(0));
+            }
+            if group.empties() != 0 {
+                return;
+            }
+            at = (at + 1) & self.mask();
+        }
+    }
+
     /// Every occupied slot.
     pub(crate) fn slots(&self) -> impl Iterator<Item = u32> + '_ {
         self.groups
@@ -293,6 +317,19 @@ impl Table {
             groups *= 2;
         }
         self.rebuild(groups, live);
+    }
+
+    /// Makes room for `entries` slots in all without growing again, if the table is smaller
+    /// than that (an empty table only: `live` is not needed then).
+    pub(crate) fn reserve_empty(&mut self, entries: usize) {
+        if self.len != 0 {
+            return;
+        }
+        let groups = (entries * MAX_LOAD_DEN / MAX_LOAD_NUM / GROUP_SLOTS + 1).next_power_of_two();
+        if groups > self.groups.len() {
+            self.groups = vec![EMPTY_GROUP; groups];
+            self.deleted = 0;
+        }
     }
 
     /// Shrinks to the smallest size that holds the current length at half load, if that is

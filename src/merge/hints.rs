@@ -10,6 +10,10 @@ use crate::format::{FILE_HEADER_LEN, HintEntry, HintWriter};
 use crate::segment::scan::scan;
 use crate::segment::{Segment, hint_path, temp_path};
 
+/// An active segment shorter than this gets no hint at close: scanning it at open is
+/// about as quick as reading a hint.
+const ACTIVE_HINT_MIN_BYTES: u64 = 1 << 20;
+
 impl Engine {
     /// Writes hint files for up to `limit` sealed segments that have none. Returns how
     /// many it wrote.
@@ -29,6 +33,25 @@ impl Engine {
             self.write_hint(segment)?;
         }
         Ok(missing.len())
+    }
+
+    /// At a clean close: writes a hint file for the active segment too, if it is big enough
+    /// for the hint to pay and has changed since its last hint, so that the next open reads
+    /// it from the hint as well. Recovery uses it only if the segment still has exactly this
+    /// length then (nothing appended, nothing torn).
+    pub(crate) fn write_active_hint(&self) -> Result<()> {
+        let _merging = lock(&self.merge_lock);
+        let (active, len) = {
+            let writer = self.lock_writer();
+            (Arc::clone(&writer.active), writer.active_len)
+        };
+        let mut known = lock(&self.active_hint);
+        if len < ACTIVE_HINT_MIN_BYTES || *known == Some((active.id(), len)) {
+            return Ok(());
+        }
+        self.write_hint(&active)?;
+        *known = Some((active.id(), len));
+        Ok(())
     }
 
     fn write_hint(&self, segment: &Segment) -> Result<()> {

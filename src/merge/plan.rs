@@ -85,7 +85,8 @@ impl MergePlan {
 /// percent dead, holds at least `dead_bytes_threshold` dead bytes, is smaller than
 /// `small_file_threshold`, or has fully expired. Included segments are taken in id order
 /// until `max_merge_bytes` (at least one). The active segment is never included. A merge
-/// that would only rewrite a single segment with nothing dead in it is not worth running.
+/// that reclaims nothing and would fold fewer than two segments holding records is not
+/// worth running.
 pub fn plan(segments: &[SegmentInfo], policy: &MergePolicy, requested: bool) -> MergePlan {
     let sealed: Vec<&SegmentInfo> = segments.iter().filter(|s| !s.active).collect();
     let trigger = if requested {
@@ -141,7 +142,12 @@ pub fn plan(segments: &[SegmentInfo], policy: &MergePolicy, requested: bool) -> 
             }
         })
         .sum();
-    if segments.len() < 2 && reclaimable == 0 {
+    // Without anything to reclaim, a merge only pays if it folds two or more files that
+    // hold records into fewer. (An empty file beside one small file is not worth copying
+    // the small file again: every merge seals the active segment, so repeated merges
+    // would otherwise rewrite the same data forever.)
+    let holding_records = segments.iter().filter(|s| s.total_bytes > header).count();
+    if holding_records < 2 && reclaimable == 0 {
         return MergePlan::nothing();
     }
     MergePlan {
@@ -267,5 +273,17 @@ mod tests {
         // Several small clean files are still worth folding into one.
         let small = [seg(1, MB, MB - header), seg(2, MB, MB - header)];
         assert_eq!(plan(&small, &policy(), true).segments, vec![1, 2]);
+    }
+
+    #[test]
+    fn an_empty_file_beside_one_clean_file_is_not_worth_a_merge() {
+        // Found by `kvctl merge` run repeatedly: each merge seals the (empty) active
+        // segment, and the next one copied the one data file again to fold it in.
+        let header = crate::format::FILE_HEADER_LEN as u64;
+        let segments = [seg(1, 2800, 2800 - header), seg(2, header, 0)];
+        assert_eq!(plan(&segments, &policy(), true), MergePlan::nothing());
+        // With something to reclaim it runs, and takes the empty file along.
+        let segments = [seg(1, 2800, 2000), seg(2, header, 0)];
+        assert_eq!(plan(&segments, &policy(), true).segments, vec![1, 2]);
     }
 }

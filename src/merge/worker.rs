@@ -243,9 +243,17 @@ impl<'e> Outputs<'e> {
     }
 }
 
+/// Input bytes between two progress reports.
+const PROGRESS_EVERY: u64 = 1 << 20;
+
 impl Engine {
-    /// Plans and runs one merge. `requested`: skip the triggers (see `plan`).
-    pub(crate) fn run_merge(&self, requested: bool) -> Result<MergeReport> {
+    /// Plans and runs one merge. `requested`: skip the triggers (see `plan`). `progress` is
+    /// told the input bytes read so far and the total, now and then while copying.
+    pub(crate) fn run_merge(
+        &self,
+        requested: bool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MergeReport> {
         let _merging = lock(&self.merge_lock);
         self.check_writable()?;
         let started = Instant::now();
@@ -276,7 +284,7 @@ impl Engine {
             .collect();
 
         let mut outputs = Outputs::new(self);
-        let copied = self.copy_inputs(&inputs, &usage, now, &mut outputs);
+        let copied = self.copy_inputs(&inputs, &usage, now, &mut outputs, progress);
         let (moves, drops, dropped) = match copied.and_then(|c| outputs.finish_file().map(|()| c)) {
             Ok(c) => c,
             Err(e) => {
@@ -322,10 +330,15 @@ impl Engine {
         usage: &BTreeMap<u32, SegmentUsage>,
         now: u64,
         outputs: &mut Outputs<'_>,
+        progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Copied> {
         let mut moves = Vec::new();
         let mut drops = Vec::new();
         let mut dropped = 0u64;
+        let total: u64 = inputs.iter().map(|s| s.readable_len()).sum();
+        let mut read_before = 0u64;
+        let mut reported = 0u64;
+        progress(0, total);
         for input in inputs {
             let id = input.id();
             // Oldest record of every other file: anything older than it can only be here.
@@ -337,6 +350,13 @@ impl Engine {
                 .unwrap_or(u64::MAX);
             input.with_bytes(|bytes| {
                 scan(bytes, FILE_HEADER_LEN, |batch| {
+                    if let Some(first) = batch.first() {
+                        let read = read_before + first.offset as u64;
+                        if read >= reported + PROGRESS_EVERY {
+                            reported = read;
+                            progress(read, total);
+                        }
+                    }
                     for scanned in batch {
                         let record = &scanned.record;
                         let offset = u32::try_from(scanned.offset).unwrap_or(u32::MAX);
@@ -383,7 +403,9 @@ impl Engine {
                     Ok::<(), Error>(())
                 })
             })??;
+            read_before += input.readable_len();
         }
+        progress(total, total);
         Ok((moves, drops, dropped))
     }
 

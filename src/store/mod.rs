@@ -5,12 +5,17 @@
 /// Hint files the background thread writes per tick (each scans one segment).
 const HINTS_PER_TICK: usize = 4;
 
-mod atomic;
 mod backup;
 mod clock_time;
 mod expiring;
+mod scan;
+mod transaction;
+pub(crate) mod write_ops;
 
 pub use backup::BackupReport;
+pub use scan::ScanPage;
+pub use transaction::Transaction;
+pub(crate) use transaction::{inside_transaction, reentry_error};
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -26,7 +31,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
 use crate::segment::SegmentSet;
 use crate::stats::{SegmentStats, Stats};
-use crate::ttl::{SetOptions, is_expired};
+use crate::ttl::is_expired;
 use crate::write::Writer;
 
 /// An open key-value store: a directory of append-only segment files plus an in-memory
@@ -115,6 +120,7 @@ impl Store {
             .last()
             .cloned()
             .ok_or_else(|| Error::corrupted(path, 0, "no active segment after recovery"))?;
+        let active_id = active.id();
         let writer = Writer::new(
             active,
             recovered.active_len,
@@ -131,6 +137,7 @@ impl Store {
             dir_lock,
             recovered.torn_bytes_truncated,
             recovered.next_segment_id,
+            recovered.active_hint_len.map(|len| (active_id, len)),
         ));
 
         let mut background = Vec::new();
@@ -151,7 +158,7 @@ impl Store {
                 // Hints first (cheap, and they make the next open fast), then a merge if a
                 // trigger fires. Failures surface on the next foreground call or merge().
                 let _ = merging.write_missing_hints(HINTS_PER_TICK);
-                let _ = merging.run_merge(false);
+                let _ = merging.run_merge(false, &mut |_, _| {});
             })
             .map_err(|e| Error::io(path, "start merge thread", e))?;
             background.push(thread);
@@ -177,27 +184,14 @@ impl Store {
         &self.inner.engine
     }
 
+    /// Runs one write as its own atomic, durable unit (for `write_ops!`).
+    fn run(&self, job: Job<'_>) -> Result<Outcome> {
+        self.engine().run(job)
+    }
+
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.engine().dir
-    }
-
-    /// Sets `key` to `value`.
-    ///
-    /// Returns once the record is handed to the OS, and under [`SyncPolicy::Always`] once
-    /// it is fsynced. Fails with [`Error::KeyTooLarge`] or [`Error::ValueTooLarge`] over the
-    /// limits (writing nothing), [`Error::Poisoned`] after an earlier fsync failure, and
-    /// [`Error::Io`] if the append fails (the file is cut back; nothing is half-written).
-    pub fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let engine = self.engine();
-        engine.validate_put(key, value)?;
-        engine
-            .run(Job::Set {
-                key: key.into(),
-                value: value.into(),
-                options: SetOptions::new(),
-            })
-            .map(|_| ())
     }
 
     /// The value of `key`, or `None` if it is absent or expired.
@@ -206,16 +200,6 @@ impl Store {
     /// mismatch is reported as [`Error::Corrupted`], never returned as data.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.engine().get(key)
-    }
-
-    /// Deletes `key`; returns whether it existed (an expired key does not). Deleting an
-    /// absent key writes nothing.
-    ///
-    /// Durability as for [`set`](Store::set).
-    pub fn delete(&self, key: &[u8]) -> Result<bool> {
-        let engine = self.engine();
-        engine.validate_key(key)?;
-        flag(engine.run(Job::Delete { key: key.into() })?)
     }
 
     /// Whether `key` is present (and not expired). Answered from the index, without disk
@@ -274,9 +258,16 @@ impl Store {
     /// hint files for sealed segments without one. Returns what the merge did (nothing if
     /// there was nothing worth doing). Reads and writes go on meanwhile.
     pub fn merge(&self) -> Result<MergeReport> {
+        self.merge_with_progress(|_, _| {})
+    }
+
+    /// [`merge`](Store::merge), telling `progress` how many bytes of the segments being
+    /// merged have been read so far and how many there are in all, now and then (about
+    /// every MiB, and at the start and end of the copy).
+    pub fn merge_with_progress(&self, mut progress: impl FnMut(u64, u64)) -> Result<MergeReport> {
         let engine = self.engine();
         engine.check_open()?;
-        let report = engine.run_merge(true)?;
+        let report = engine.run_merge(true, &mut progress)?;
         engine.write_missing_hints(usize::MAX)?;
         Ok(report)
     }
@@ -329,8 +320,10 @@ impl Store {
     }
 }
 
+write_ops::write_ops!(Store);
+
 /// The answer of a job whose outcome is a yes/no.
-fn flag(outcome: Outcome) -> Result<bool> {
+pub(crate) fn flag(outcome: Outcome) -> Result<bool> {
     match outcome {
         Outcome::Flag(b) => Ok(b),
         other => Err(unexpected(&other)),
@@ -338,7 +331,7 @@ fn flag(outcome: Outcome) -> Result<bool> {
 }
 
 /// An outcome of the wrong shape for its job: a bug, reported rather than panicking.
-fn unexpected(outcome: &Outcome) -> Error {
+pub(crate) fn unexpected(outcome: &Outcome) -> Error {
     Error::Poisoned {
         reason: format!("internal error: unexpected outcome {outcome:?}"),
     }

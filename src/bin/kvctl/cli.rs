@@ -17,7 +17,8 @@ Exit status:
   4  store locked: another process has it open (the message names its pid)
   5  store corrupt: open refused it, or check found corruption (the message names file and offset)
   6  input rejected, nothing written: not an integer, value over the limit, bad import line
-  7  check found a torn tail only: the remains of an interrupted write, which open cuts off
+  7  check found only what open takes care of: a torn tail (the remains of an interrupted
+     write, cut off) or a bad hint file (ignored; the data file is scanned instead)
 
 Keys, patterns and values given as arguments are taken byte for byte; with --escaped they
 may use \\xNN, \\n, \\r, \\t, \\0 and \\\\. Output escapes the same way, so it can be fed back.

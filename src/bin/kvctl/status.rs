@@ -25,9 +25,10 @@ pub enum Status {
     /// The store refused the input and wrote nothing: not an integer, too large, an
     /// unreadable import line.
     Rejected = 6,
-    /// `check` found a torn tail and nothing worse: the remains of an interrupted write,
-    /// which opening the store cuts off.
-    TornTail = 7,
+    /// `check` found only problems that opening the store takes care of by itself: a torn
+    /// tail (the remains of an interrupted write, which open cuts off) or a hint file that
+    /// does not match its data file (which open ignores, scanning the data file instead).
+    Recoverable = 7,
 }
 
 /// An error with the status it exits with, for failures kvctl itself detects.

@@ -10,10 +10,11 @@ use crate::status::Status;
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {}
 
-/// Prints one line per segment and a verdict. Exits 0 when every byte is valid, 7 when the
-/// only problem is a torn tail (the remains of an interrupted write, which opening the
-/// store cuts off without losing anything acknowledged), 5 on corruption (which open
-/// refuses). Never changes a file, and never creates the directory.
+/// Prints one line per segment (and one per hint file) and a verdict. Exits 0 when every
+/// byte is valid, 7 when the only problems are a torn tail (the remains of an interrupted
+/// write, which opening the store cuts off without losing anything acknowledged) or hint
+/// files that do not match their data files (open ignores them), 5 on corruption (which
+/// open refuses). Never changes a file, and never creates the directory.
 pub fn run(_args: &CheckArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     ctx.require_store_dir()?;
     let dir = &ctx.global.dir;
@@ -26,7 +27,7 @@ pub fn run(_args: &CheckArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let status = if report.is_clean() {
         Status::Success
     } else if report.is_consistent() {
-        Status::TornTail
+        Status::Recoverable
     } else {
         Status::Corrupt
     };
@@ -60,6 +61,19 @@ fn print_report(report: &keg::CheckReport, ctx: &mut Context) -> anyhow::Result<
             segment.bytes,
             segment.records
         ))?;
+        if let Some(hint) = &segment.hint {
+            let state = match &hint.problem {
+                None => "ok".to_owned(),
+                Some(problem) => {
+                    format!("BAD HINT: {problem} (open ignores it and scans the data file)")
+                }
+            };
+            ctx.line(format_args!(
+                "{}  {} entries  {state}",
+                hint.path.display(),
+                hint.entries
+            ))?;
+        }
     }
     if report.is_clean() {
         let records: u64 = report.segments.iter().map(|s| s.records).sum();
@@ -89,13 +103,24 @@ fn verdict(report: &keg::CheckReport) -> String {
             p.offset,
             p.reason
         ),
+        (None, None) => match report
+            .segments
+            .iter()
+            .find_map(|s| s.hint.as_ref().filter(|h| h.problem.is_some()))
+        {
+            Some(h) => format!(
+                "bad hint file: {}: {} (open ignores it and scans the data file; nothing is lost)",
+                h.path.display(),
+                h.problem.as_deref().unwrap_or_default()
+            ),
+            None => "store is clean".to_owned(),
+        },
         (None, Some((s, p))) => format!(
             "torn tail: {} at offset {}: {} (an interrupted write; open cuts it off, losing nothing acknowledged)",
             s.path.display(),
             p.offset,
             p.reason
         ),
-        (None, None) => "store is clean".to_owned(),
     }
 }
 
@@ -112,6 +137,11 @@ fn to_json(report: &keg::CheckReport) -> Value {
                     "offset": p.offset,
                     "reason": p.reason,
                     "torn_tail": p.torn_tail,
+                })),
+                "hint": s.hint.as_ref().map(|h| json!({
+                    "path": h.path.display().to_string(),
+                    "entries": h.entries,
+                    "problem": h.problem,
                 })),
             })
         })

@@ -16,6 +16,7 @@ mod incr;
 mod incrbyfloat;
 mod key_selection;
 mod keys;
+mod merge;
 mod persist;
 mod scan;
 mod set;
@@ -59,7 +60,9 @@ pub enum Command {
     // Operations.
     /// Show the store's size, layout and space reclaimable by a merge.
     Stats(stats::StatsArgs),
-    /// Verify every record of every file; exit 5 on corruption, 7 on a torn tail.
+    /// Reclaim the space of overwritten, deleted and expired records now.
+    Merge(merge::MergeArgs),
+    /// Verify every record and hint file; exit 5 on corruption, 7 if open would fix it.
     Check(check::CheckArgs),
     /// Copy the store into a new directory, consistently, and verify the copy.
     Backup(backup::BackupArgs),
@@ -73,7 +76,7 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Keg as a cache in front of a slow SQL query: every strategy measured (no setup).
     Demo(demo::DemoArgs),
-    // merge, repair and serve arrive with their own issues, as variants here.
+    // repair and serve arrive with their own issues, as variants here.
 }
 
 /// Runs `command`; the status is what the process exits with when there is no error.
@@ -92,6 +95,7 @@ pub fn run(command: Command, ctx: &mut Context) -> anyhow::Result<Status> {
         Command::Keys(args) => keys::run(&args, ctx),
         Command::Scan(args) => scan::run(&args, ctx),
         Command::Stats(args) => stats::run(&args, ctx),
+        Command::Merge(args) => merge::run(&args, ctx),
         Command::Check(args) => check::run(&args, ctx),
         Command::Backup(args) => backup::run(&args, ctx),
         Command::Dump(args) => dump::run(&args, ctx),

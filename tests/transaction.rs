@@ -1,0 +1,274 @@
+//! `Store::transaction`: reads see the transaction's own writes, everything commits as one
+//! unit (also across a crash), a failing closure writes nothing, a failing operation
+//! writes nothing of its own, and concurrent transactions never lose an update.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keg::{Error, ManualClock, Options, SetOptions, Store, SyncPolicy, Ttl};
+
+const T0: u64 = 1_700_000_000_000;
+
+fn open_with_clock(dir: &Path, clock: &Arc<ManualClock>) -> Store {
+    Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .clock(Arc::clone(clock) as Arc<dyn keg::Clock>)
+        .expiry_cycle_interval(Duration::ZERO)
+        .open(dir)
+        .unwrap()
+}
+
+#[test]
+fn reads_inside_see_earlier_writes_of_the_same_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.set(b"a", b"1").unwrap();
+    let seen = store
+        .transaction(|tx| {
+            assert_eq!(tx.get(b"a")?.as_deref(), Some(&b"1"[..]));
+            tx.set(b"a", b"2")?;
+            tx.incr_by(b"n", 5)?;
+            assert!(tx.delete(b"a")?);
+            assert!(!tx.contains(b"a"));
+            assert_eq!(tx.get(b"a")?, None);
+            tx.append(b"n", b"0")?;
+            tx.get(b"n")
+        })
+        .unwrap();
+    assert_eq!(seen.as_deref(), Some(&b"50"[..]));
+    assert_eq!(store.get(b"a").unwrap(), None);
+    assert_eq!(store.get(b"n").unwrap().as_deref(), Some(&b"50"[..]));
+}
+
+#[test]
+fn a_closure_that_fails_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.set(b"kept", b"v").unwrap();
+    let last_seq = store.stats().last_seq;
+    let err = store
+        .transaction(|tx| -> keg::Result<()> {
+            tx.set(b"x", b"1")?;
+            tx.delete(b"kept")?;
+            Err(Error::InvalidArgument {
+                reason: "changed my mind".into(),
+            })
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
+    assert_eq!(store.get(b"x").unwrap(), None);
+    assert_eq!(store.get(b"kept").unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(store.stats().last_seq, last_seq, "nothing was appended");
+}
+
+#[test]
+fn a_failing_operation_writes_nothing_and_the_others_commit() {
+    // Redis EXEC: a command error does not roll back the other commands.
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.set(b"text", b"hello").unwrap();
+    store
+        .transaction(|tx| {
+            tx.set(b"before", b"1")?;
+            assert!(matches!(tx.incr(b"text"), Err(Error::NotAnInteger)));
+            assert_eq!(tx.get(b"text")?.as_deref(), Some(&b"hello"[..]));
+            tx.set(b"after", b"2")?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.get(b"before").unwrap().as_deref(), Some(&b"1"[..]));
+    assert_eq!(store.get(b"text").unwrap().as_deref(), Some(&b"hello"[..]));
+    assert_eq!(store.get(b"after").unwrap().as_deref(), Some(&b"2"[..]));
+}
+
+#[test]
+fn writes_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = common::open_fast(dir.path());
+        store
+            .transaction(|tx| {
+                for i in 0..100u32 {
+                    tx.set(&i.to_be_bytes(), b"v")?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store.close().unwrap();
+    }
+    let store = common::open_fast(dir.path());
+    assert_eq!(store.len(), 100);
+}
+
+#[test]
+fn a_torn_transaction_is_dropped_whole_at_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let before;
+    {
+        let store = common::open_fast(dir.path());
+        store.set(b"earlier", b"kept").unwrap();
+        before = std::fs::metadata(common::newest_segment(dir.path()))
+            .unwrap()
+            .len();
+        store
+            .transaction(|tx| {
+                for i in 0..20u32 {
+                    tx.set(format!("k{i}").as_bytes(), b"value")?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store.close().unwrap();
+    }
+    let file = common::newest_segment(dir.path());
+    let after = std::fs::metadata(&file).unwrap().len();
+    // Cut inside the transaction's records at several points, as a crash could.
+    for cut in [before + 1, (before + after) / 2, after - 1] {
+        let copy = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "data") {
+                std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let torn = copy.path().join(file.file_name().unwrap());
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&torn)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        let store = common::open_fast(copy.path());
+        assert_eq!(
+            store.get(b"earlier").unwrap().as_deref(),
+            Some(&b"kept"[..])
+        );
+        assert_eq!(
+            store.len(),
+            1,
+            "cut at {cut}: part of the transaction survived"
+        );
+    }
+}
+
+#[test]
+fn the_store_cannot_be_written_from_inside_its_own_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    let handle = store.clone();
+    store
+        .transaction(|tx| {
+            assert!(matches!(
+                handle.set(b"k", b"v"),
+                Err(Error::InvalidArgument { .. })
+            ));
+            assert!(matches!(
+                handle.transaction(|_| Ok(())),
+                Err(Error::InvalidArgument { .. })
+            ));
+            // Reads of the store itself work, and see the state before the transaction.
+            tx.set(b"k", b"staged")?;
+            assert_eq!(handle.get(b"k")?, None);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"staged"[..]));
+    // And after it, writing works again.
+    store.set(b"k2", b"v").unwrap();
+}
+
+#[test]
+fn ttls_inside_are_counted_from_one_instant_and_kept_by_set_with_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let store = open_with_clock(dir.path(), &clock);
+    store
+        .set_with_ttl(b"session", b"s", Duration::from_secs(10))
+        .unwrap();
+    store
+        .transaction(|tx| {
+            assert_eq!(tx.now_ms(), T0);
+            let (value, expiry) = tx.get_with_expiry(b"session")?.unwrap();
+            assert_eq!(expiry, Some(T0 + 10_000));
+            // A rename: the new key keeps the old one's expiry.
+            tx.set_with_expiry(b"session:renamed", &value, expiry)?;
+            tx.delete(b"session")?;
+            assert_eq!(
+                tx.ttl(b"session:renamed")?,
+                Ttl::ExpiresIn(Duration::from_secs(10))
+            );
+            assert_eq!(tx.ttl(b"session")?, Ttl::Missing);
+            tx.set_with(
+                b"plain",
+                b"p",
+                SetOptions::new().ttl(Duration::from_secs(5)),
+            )?;
+            assert_eq!(tx.expires_at(b"plain")?, Some(T0 + 5_000));
+            // An expiry in the past deletes.
+            tx.set_with_expiry(b"gone", b"g", Some(T0 - 1))?;
+            assert!(!tx.contains(b"gone"));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        store.expires_at(b"session:renamed").unwrap(),
+        Some(T0 + 10_000)
+    );
+    assert_eq!(store.get(b"session").unwrap(), None);
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(store.get(b"session:renamed").unwrap(), None);
+}
+
+#[test]
+fn concurrent_transactions_never_lose_an_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.set(b"a", b"1000").unwrap();
+    store.set(b"b", b"0").unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..250 {
+                    store
+                        .transaction(|tx| {
+                            // Read-modify-write by hand: only safe because nothing else
+                            // writes between the read and the write.
+                            let a: i64 = std::str::from_utf8(&tx.get(b"a")?.unwrap())
+                                .unwrap()
+                                .parse()
+                                .unwrap();
+                            tx.set(b"a", (a - 1).to_string().as_bytes())?;
+                            tx.incr(b"b")?;
+                            Ok(())
+                        })
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(store.get(b"a").unwrap().as_deref(), Some(&b"0"[..]));
+    assert_eq!(store.get(b"b").unwrap().as_deref(), Some(&b"1000"[..]));
+}
+
+#[test]
+fn durable_under_always_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Options::new()
+        .sync_policy(SyncPolicy::Always)
+        .open(dir.path())
+        .unwrap();
+    let fsyncs = store.stats().fsyncs;
+    store.transaction(|tx| tx.set(b"k", b"v")).unwrap();
+    assert!(store.stats().fsyncs > fsyncs, "the commit was fsynced");
+    // A transaction that writes nothing does not fsync.
+    let fsyncs = store.stats().fsyncs;
+    store.transaction(|tx| tx.get(b"k")).unwrap();
+    assert_eq!(store.stats().fsyncs, fsyncs);
+}
