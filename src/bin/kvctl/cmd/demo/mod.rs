@@ -6,30 +6,35 @@
 //! ratios, queries saved and stale reads, the cache's counters, and a rate-limit
 //! demonstration. The scratch directory is removed at the end.
 //!
-//! The cache runs over an embedded store. Running the same workload over the Redis
-//! protocol (`--over-resp`: a `kvctl serve` on a free loopback port, reached with the
-//! `redis` crate) needs the server of issue 7; it slots in as a second `CacheBackend`
-//! passed to `workload::run`, which is generic over the backend already.
+//! The cache runs over an embedded store, or with `--redis-url` over the Redis protocol
+//! (the `redis` crate) against a running server: the same `keg::cache` logic through
+//! another `CacheBackend`. Starting a `kvctl serve` on a free loopback port for that
+//! (`--over-resp`) waits for the server of issue 7: it will pass the server's URL to
+//! `run_phases` exactly as `--redis-url` does.
 
 mod database;
 mod rate_limits;
 mod report;
+mod resp_backend;
 mod rng;
 mod scratch;
 mod strategy;
 mod workload;
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use keg::cache::CacheBackend;
 use keg::{Options, SyncPolicy};
 
 use self::database::Size;
 use self::report::Report;
+use self::resp_backend::RespBackend;
 use self::scratch::ScratchDir;
 use self::strategy::Strategy;
-use self::workload::Plan;
+use self::workload::{Phase, Plan};
 use crate::context::Context;
 use crate::duration;
 use crate::progress;
@@ -66,6 +71,12 @@ pub struct DemoArgs {
     /// write-through, versioned-keys). Default: all, uncached first.
     #[arg(long, value_delimiter = ',', value_parser = Strategy::parse)]
     only: Vec<Strategy>,
+
+    /// Run the cache over the Redis protocol against this server (redis://HOST:PORT/)
+    /// instead of an embedded store. Keys start with demo-<pid>-<time>; the counters are
+    /// deleted afterwards and cached values expire with their TTL.
+    #[arg(long, value_name = "URL")]
+    redis_url: Option<String>,
 
     /// Where to create the scratch directory (database and store; removed afterwards).
     /// Default: the system's temporary directory.
@@ -136,28 +147,36 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     spinner.finish_and_clear();
     let query_alone = time_query(&db)?;
 
-    // A cache does not need every write on disk: its contents can be rebuilt from the
-    // database. --sync changes that.
-    let store = Options::new()
-        .sync_policy(sync)
-        .open(scratch.path().join("cache"))
-        .context("opening the cache store")?;
-    let mut phases = Vec::new();
     let strategies = if args.only.is_empty() {
         Strategy::ALL.to_vec()
     } else {
         args.only.clone()
     };
-    for (n, strategy) in strategies.into_iter().enumerate() {
-        let spinner = progress::spinner(&format!("running {}", strategy.name()));
-        let cache = strategy
-            .cache_options(plan.seed + n as u64, plan.ttl)
-            .map(|options| options.build(store.clone()))
-            .transpose()?;
-        phases.push(workload::run(&db, strategy, cache.as_ref(), &plan)?);
-        spinner.finish_and_clear();
-    }
-    store.close()?;
+    let (phases, backend) = match &args.redis_url {
+        Some(url) => {
+            let server = RespBackend::connect(url)
+                .with_context(|| format!("connecting to the server at {url}"))?;
+            let phases = run_phases(&Arc::new(server), &db, &strategies, &plan)?;
+            (
+                phases,
+                format!("a Redis-protocol server at {url}, through the redis crate"),
+            )
+        }
+        None => {
+            // A cache does not need every write on disk: its contents can be rebuilt from
+            // the database. --sync changes that.
+            let store = Options::new()
+                .sync_policy(sync)
+                .open(scratch.path().join("cache"))
+                .context("opening the cache store")?;
+            let phases = run_phases(&store, &db, &strategies, &plan)?;
+            store.close()?;
+            (
+                phases,
+                format!("an embedded keg store (sync {})", sync_name(sync)),
+            )
+        }
+    };
     let rate_limits = rate_limits::run(&scratch.path().join("rate-limit"))?;
 
     let report = Report {
@@ -165,7 +184,7 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
         created_in,
         query_alone,
         plan,
-        sync: sync_name(sync),
+        backend,
         phases,
         rate_limits,
     };
@@ -177,8 +196,37 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     Ok(Status::Success)
 }
 
+/// Runs each strategy's phase with a cache over (a clone of) `backend`.
+fn run_phases<B>(
+    backend: &B,
+    db: &Path,
+    strategies: &[Strategy],
+    plan: &Plan,
+) -> anyhow::Result<Vec<Phase>>
+where
+    B: CacheBackend + Clone,
+    B::Error: Send + Sync + 'static,
+{
+    // Keys of this run only, should the backend be a server others use too.
+    let unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let run = format!("demo-{}-{unix_ms}", std::process::id());
+    let mut phases = Vec::new();
+    for (n, &strategy) in strategies.iter().enumerate() {
+        let spinner = progress::spinner(&format!("running {}", strategy.name()));
+        let cache = strategy
+            .cache_options(&run, plan.seed + n as u64, plan.ttl)
+            .map(|options| options.build(backend.clone()))
+            .transpose()?;
+        phases.push(workload::run(db, strategy, cache.as_ref(), &run, plan)?);
+        spinner.finish_and_clear();
+    }
+    Ok(phases)
+}
+
 /// The dashboard query's time on an idle machine: the median of three runs.
-fn time_query(db: &std::path::Path) -> anyhow::Result<Duration> {
+fn time_query(db: &Path) -> anyhow::Result<Duration> {
     let conn = database::connect(db)?;
     let mut times: Vec<Duration> = (1..=3)
         .map(|user| {

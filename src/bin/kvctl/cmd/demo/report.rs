@@ -27,7 +27,8 @@ pub struct Report {
     pub created_in: Duration,
     pub query_alone: Duration,
     pub plan: Plan,
-    pub sync: String,
+    /// What the cache runs over, for people.
+    pub backend: String,
     pub phases: Vec<Phase>,
     pub rate_limits: Vec<Scenario>,
 }
@@ -103,8 +104,8 @@ impl Report {
             plan.ttl.as_secs_f64()
         ))?;
         ctx.line(format_args!(
-            "cache: an embedded keg store (sync {}), one Cache per strategy",
-            self.sync
+            "cache: {}, one Cache per strategy",
+            self.backend
         ))?;
         ctx.line("")?;
         ctx.line(format_args!(
@@ -144,7 +145,7 @@ impl Report {
             ctx.line(note)?;
         }
         ctx.line("")?;
-        ctx.line("cache counters (INCR keys in the store, demo:<strategy>:stats:*):")?;
+        ctx.line("cache counters (INCR keys in the cache's store, <run>:<strategy>:stats:*):")?;
         ctx.line(format_args!(
             "{:<16} {:>8} {:>8} {:>7} {:>11} {:>12} {:>9}",
             "strategy", "hits", "misses", "loads", "load errors", "stale serves", "refreshes"
@@ -229,7 +230,7 @@ impl Report {
             "write_every_ms": self.plan.write_every.as_millis() as u64,
             "seconds_per_strategy": self.plan.duration.as_secs_f64(),
             "ttl_seconds": self.plan.ttl.as_secs_f64(),
-            "sync": self.sync,
+            "cache_backend": self.backend,
             "strategies": strategies,
             "rate_limit": {
                 "limit": rate_limits::LIMIT,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use keg::cache::{Cache, CacheBackend, CacheOptions, LoadError};
+use keg::cache::{Cache, CacheBackend, CacheOptions, LoadError, version_key};
 use rusqlite::Connection;
 
 use super::database::{self, Dashboard};
@@ -54,9 +54,14 @@ impl Strategy {
     }
 
     /// The cache settings of this strategy; `None` for uncached. Each strategy counts
-    /// into its own statistics keys.
-    pub fn cache_options(self, seed: u64, stale_grace: Duration) -> Option<CacheOptions> {
-        let prefix = format!("demo:{}:stats:", self.name());
+    /// into its own statistics keys, under the run's key prefix `run`.
+    pub fn cache_options(
+        self,
+        run: &str,
+        seed: u64,
+        stale_grace: Duration,
+    ) -> Option<CacheOptions> {
+        let prefix = format!("{run}:{}:stats:", self.name());
         let options = CacheOptions::new()
             .stats_prefix(prefix.as_bytes())
             .seed(seed);
@@ -71,17 +76,6 @@ impl Strategy {
             _ => Some(options),
         }
     }
-
-    /// The key a user's dashboard is cached under (the versioned strategy adds its
-    /// version to it).
-    fn key(self, user_id: u64) -> Vec<u8> {
-        format!("demo:{}:user:{user_id}:dashboard", self.name()).into_bytes()
-    }
-
-    /// The version namespace of a user's cached data (versioned strategy).
-    fn namespace(self, user_id: u64) -> Vec<u8> {
-        format!("demo:{}:user:{user_id}", self.name()).into_bytes()
-    }
 }
 
 /// What a reader or writer needs to use a strategy.
@@ -89,8 +83,46 @@ pub struct Access<'a, B: CacheBackend> {
     pub strategy: Strategy,
     pub cache: Option<&'a Cache<B>>,
     pub ttl: Duration,
+    /// Prefix of every key of this run, so runs sharing a server do not meet.
+    pub run: &'a str,
     /// Counts every run of the dashboard query.
     pub queries: &'a std::sync::atomic::AtomicU64,
+}
+
+impl<B: CacheBackend> Access<'_, B>
+where
+    B::Error: Send + Sync + 'static,
+{
+    /// The key a user's dashboard is cached under (the versioned strategy adds its
+    /// version to it).
+    fn key(&self, user_id: u64) -> Vec<u8> {
+        format!(
+            "{}:{}:user:{user_id}:dashboard",
+            self.run,
+            self.strategy.name()
+        )
+        .into_bytes()
+    }
+
+    /// The version namespace of a user's cached data (versioned strategy).
+    fn namespace(&self, user_id: u64) -> Vec<u8> {
+        format!("{}:{}:user:{user_id}", self.run, self.strategy.name()).into_bytes()
+    }
+
+    /// Deletes the counters this phase left in the backend (statistics, versions of users
+    /// `1..=users`); cached values go with their TTL.
+    pub fn clean_up(&self, users: u64) -> anyhow::Result<()> {
+        if let Some(cache) = self.cache {
+            cache.reset_stats()?;
+            for user in 1..=users {
+                cache
+                    .backend()
+                    .delete(&version_key(&self.namespace(user)))
+                    .map_err(|e| anyhow::anyhow!("cleaning up the cache: {e}"))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<B: CacheBackend> Access<'_, B>
@@ -110,12 +142,12 @@ where
         let load = || self.query(conn, user_id);
         let json = match (self.strategy, self.cache) {
             (Strategy::Versioned, Some(cache)) => cache.get_or_load_versioned(
-                &self.strategy.namespace(user_id),
+                &self.namespace(user_id),
                 b"dashboard",
                 self.ttl,
                 load,
             )?,
-            (_, Some(cache)) => cache.get_or_load(&self.strategy.key(user_id), self.ttl, load)?,
+            (_, Some(cache)) => cache.get_or_load(&self.key(user_id), self.ttl, load)?,
             (_, None) => load().map_err(|e| anyhow::anyhow!("dashboard query failed: {e}"))?,
         };
         Ok(serde_json::from_slice(&json)?)
@@ -129,16 +161,16 @@ where
         match self.strategy {
             Strategy::Uncached | Strategy::TtlOnly => {}
             Strategy::DeleteOnWrite => {
-                cache.invalidate(&self.strategy.key(user_id))?;
+                cache.invalidate(&self.key(user_id))?;
             }
             Strategy::WriteThrough => {
                 let json = self
                     .query(conn, user_id)
                     .map_err(|e| anyhow::anyhow!("dashboard query failed: {e}"))?;
-                cache.put(&self.strategy.key(user_id), &json, self.ttl)?;
+                cache.put(&self.key(user_id), &json, self.ttl)?;
             }
             Strategy::Versioned => {
-                cache.bump_version(&self.strategy.namespace(user_id))?;
+                cache.bump_version(&self.namespace(user_id))?;
             }
         }
         Ok(())

@@ -50,11 +50,13 @@ pub struct Phase {
     pub stats: Option<CacheStats>,
 }
 
-/// Runs `plan` against the database at `db` through `strategy`.
+/// Runs `plan` against the database at `db` through `strategy`, with keys prefixed by
+/// `run`; removes the counters it leaves in the cache's backend when it is done.
 pub fn run<B>(
     db: &Path,
     strategy: Strategy,
     cache: Option<&Cache<B>>,
+    run: &str,
     plan: &Plan,
 ) -> anyhow::Result<Phase>
 where
@@ -69,6 +71,7 @@ where
         strategy,
         cache,
         ttl: plan.ttl,
+        run,
         queries: &queries,
     };
     let stop = AtomicBool::new(false);
@@ -112,6 +115,7 @@ where
     }
     phase.queries = queries.load(Ordering::Relaxed);
     phase.stats = cache.map(Cache::stats).transpose()?;
+    access.clean_up(plan.hot_users)?;
     Ok(phase)
 }
 
