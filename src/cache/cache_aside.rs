@@ -1,7 +1,6 @@
 //! [`Cache`] and its read path, [`Cache::get_or_load`]: answer from the backend when the
 //! value is there and fresh, else load it once (single-flight) and store it with its TTL.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::backend::CacheBackend;
@@ -37,7 +36,7 @@ pub struct Cache<B: CacheBackend> {
     pub(crate) backend: B,
     pub(crate) options: CacheOptions,
     flights: SingleFlight,
-    rng: Mutex<SplitMix64>,
+    rng: SplitMix64,
 }
 
 /// What the backend holds under a key, as a read sees it.
@@ -62,7 +61,7 @@ impl<B: CacheBackend> Cache<B> {
             backend,
             options,
             flights: SingleFlight::default(),
-            rng: Mutex::new(rng),
+            rng,
         }
     }
 
@@ -270,10 +269,7 @@ impl<B: CacheBackend> Cache<B> {
 
     /// A random number in (0, 1].
     fn draw(&self) -> f64 {
-        self.rng
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .unit_open_closed()
+        self.rng.unit_open_closed()
     }
 
     /// The backend's clock.

@@ -1,16 +1,7 @@
 //! Keeping cached values in step with the database: delete-on-write
 //! ([`Cache::invalidate`]), write-through ([`Cache::put`]) and versioned keys
-//! ([`Cache::get_or_load_versioned`] with [`Cache::bump_version`]). Plain TTL expiry needs
-//! no call at all.
-//!
-//! All three are called *after* the database commit. The differences lie in what a reader
-//! that ran its query before the commit, and stores its result after, can do:
-//!
-//! - delete-on-write: its old result lands in the cache after the delete and is served
-//!   until its TTL ends;
-//! - write-through: the same, and two writers can also store their values out of order;
-//! - versioned keys: it read the namespace version before its query, so its old result is
-//!   stored under the old version, which nobody reads any more once the bump is done.
+//! ([`Cache::get_or_load_versioned`] with [`Cache::bump_version`]). How they compare is in
+//! the module docs of `keg::cache`.
 
 use std::time::Duration;
 

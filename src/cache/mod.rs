@@ -11,13 +11,35 @@
 //! - **early refresh** ([`CacheOptions::early_refresh`], XFetch) and **stale-while-
 //!   revalidate** ([`CacheOptions::stale_while_revalidate`]) so a hot key is reloaded by
 //!   one caller while the others keep being answered;
-//! - **invalidation strategies**, each called after the database commit: none (TTL only),
-//!   delete-on-write ([`Cache::invalidate`]), write-through ([`Cache::put`]) and versioned
-//!   keys ([`Cache::bump_version`] with [`Cache::get_or_load_versioned`]), the one that a
-//!   slow reader cannot defeat (see the `invalidation` notes on [`Cache::bump_version`]);
+//! - **invalidation strategies** (below): TTL only, delete-on-write
+//!   ([`Cache::invalidate`]), write-through ([`Cache::put`]) and versioned keys
+//!   ([`Cache::bump_version`] with [`Cache::get_or_load_versioned`]);
 //! - **counters** ([`Cache::stats`]): hits, misses, loads, load errors, stale serves,
 //!   kept as INCR counters in the backend so processes sharing it share the figures;
 //! - **rate limiters**: [`FixedWindow`] and [`SlidingWindow`].
+//!
+//! # Invalidation strategies
+//!
+//! Each is called *after* the database commit. What separates them is a reader whose query
+//! ran before the commit and whose result is stored after it:
+//!
+//! - **TTL only**: a write does nothing; a value may be stale for up to its TTL (plus the
+//!   stale-while-revalidate grace). For data that may lag: catalogues, rankings, counts.
+//! - **delete-on-write**: the write deletes the key. Such a reader's old result lands after
+//!   the delete and is served until its TTL ends. Cheap; for rare writes where an
+//!   occasional TTL-bounded stale value is acceptable.
+//! - **write-through**: the write stores the new value. The same reader can overwrite it,
+//!   and two writers can store their values out of order, until the TTL ends. For writers
+//!   that have the new value at hand, when reads must hit right after a write.
+//! - **versioned keys**: the write moves a namespace to a new version (INCR); readers read
+//!   the version *before* their query and cache under it. Such a reader's old result lands
+//!   under the old version, which nobody reads any more: a read that starts after the bump
+//!   never sees data from before the commit. Costs one GET per read; values under old
+//!   versions stay until their TTL. For when freshness after a write matters, or when one
+//!   write invalidates many keys (all under one namespace).
+//!
+//! None closes the window between the commit and the cache update: a read in it sees the
+//! value from before the write.
 //!
 //! A cache's contents can be rebuilt from the database, so its store rarely needs an fsync
 //! per write: open it with [`SyncPolicy::Never`](crate::SyncPolicy::Never) or `Interval`.

@@ -47,8 +47,8 @@ mod tests {
     fn the_probability_grows_towards_expiry() {
         // P(refresh) = exp(-(expiry - now) / (delta * beta)); with delta 100 and beta 1:
         // 100 ms left -> e^-1 ~ 0.37, 10 ms left -> e^-0.1 ~ 0.90.
-        let mut rng = super::super::rng::SplitMix64::seeded(42);
-        let mut rate = |left: u64| {
+        let rng = super::super::rng::SplitMix64::seeded(42);
+        let rate = |left: u64| {
             let hits = (0..10_000)
                 .filter(|_| should_refresh(1000 - left, 1000, 100.0, 1.0, rng.unit_open_closed()))
                 .count();

@@ -73,7 +73,7 @@ pub struct DemoArgs {
     only: Vec<Strategy>,
 
     /// Run the cache over the Redis protocol against this server (redis://HOST:PORT/)
-    /// instead of an embedded store. Keys start with demo-<pid>-<time>; the counters are
+    /// instead of an embedded store. Keys start with demo-PID-TIME; the counters are
     /// deleted afterwards and cached values expire with their TTL.
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
