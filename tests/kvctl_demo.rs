@@ -112,3 +112,18 @@ fn bad_demo_arguments_are_usage_errors() {
         assert_no_panic(&output.stderr);
     }
 }
+
+#[test]
+fn a_server_that_does_not_answer_is_a_clear_error() {
+    // Port 1 on loopback: nothing listens there.
+    let output = kvctl_bare(&["demo", "--quick", "--redis-url", "redis://127.0.0.1:1/"])
+        .output()
+        .unwrap();
+    assert_no_panic(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("connecting to the server at redis://127.0.0.1:1/"),
+        "{stderr}"
+    );
+}

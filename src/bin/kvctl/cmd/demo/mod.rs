@@ -136,6 +136,14 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let plan = args.plan()?;
     let size = args.size();
     let sync = ctx.global.sync.unwrap_or(SyncPolicy::Never);
+    // Before any work: a server that does not answer is an error at once.
+    let server = match &args.redis_url {
+        Some(url) => Some(
+            RespBackend::connect(url)
+                .with_context(|| format!("connecting to the server at {url}"))?,
+        ),
+        None => None,
+    };
     let parent = args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
     let scratch = ScratchDir::create(&parent)?;
     let db = scratch.path().join("shop.sqlite");
@@ -152,17 +160,15 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     } else {
         args.only.clone()
     };
-    let (phases, backend) = match &args.redis_url {
-        Some(url) => {
-            let server = RespBackend::connect(url)
-                .with_context(|| format!("connecting to the server at {url}"))?;
+    let (phases, backend) = match (server, &args.redis_url) {
+        (Some(server), Some(url)) => {
             let phases = run_phases(&Arc::new(server), &db, &strategies, &plan)?;
             (
                 phases,
                 format!("a Redis-protocol server at {url}, through the redis crate"),
             )
         }
-        None => {
+        _ => {
             // A cache does not need every write on disk: its contents can be rebuilt from
             // the database. --sync changes that.
             let store = Options::new()
