@@ -39,6 +39,7 @@
 
 mod background;
 mod batch;
+pub mod cache;
 mod clock;
 mod combine;
 mod durability;

@@ -6,6 +6,7 @@
 const HINTS_PER_TICK: usize = 4;
 
 mod backup;
+mod clock_time;
 mod expiring;
 mod introspect;
 mod scan;

@@ -1,0 +1,254 @@
+//! `kvctl demo`: keg as a cache in front of a slow SQL query, measured.
+//!
+//! It creates an SQLite shop database in a scratch directory, then runs the same mixed
+//! workload (readers asking for user dashboards, a writer placing orders) once without a
+//! cache and once per invalidation strategy of `keg::cache`, and prints latencies, hit
+//! ratios, queries saved and stale reads, the cache's counters, and a rate-limit
+//! demonstration. The scratch directory is removed at the end.
+//!
+//! The cache runs over an embedded store, or with `--redis-url` over the Redis protocol
+//! (the `redis` crate) against a running server: the same `keg::cache` logic through
+//! another `CacheBackend`. Starting a `kvctl serve` on a free loopback port for that
+//! (`--over-resp`) waits for the server of issue 7: it will pass the server's URL to
+//! `run_phases` exactly as `--redis-url` does.
+
+mod database;
+mod rate_limits;
+mod report;
+mod resp_backend;
+mod rng;
+mod scratch;
+mod strategy;
+mod workload;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use keg::cache::CacheBackend;
+use keg::{Options, SyncPolicy};
+
+use self::database::Size;
+use self::report::Report;
+use self::resp_backend::RespBackend;
+use self::scratch::ScratchDir;
+use self::strategy::Strategy;
+use self::workload::{Phase, Plan};
+use crate::context::Context;
+use crate::duration;
+use crate::progress;
+use crate::status::{Status, usage};
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// A short run for CI and a first look: a smaller database (a faster query) and
+    /// 0.6 s per strategy.
+    #[arg(long)]
+    quick: bool,
+
+    /// How long each strategy runs (default 6s; 600ms with --quick).
+    #[arg(long, value_parser = duration::parse_seconds)]
+    duration: Option<Duration>,
+
+    /// Reader threads.
+    #[arg(long, default_value_t = 4)]
+    readers: usize,
+
+    /// Users whose dashboards are read and written.
+    #[arg(long, default_value_t = 20)]
+    hot_users: u64,
+
+    /// TTL of a cached dashboard (default 5s; 1s with --quick).
+    #[arg(long, value_parser = duration::parse_seconds)]
+    ttl: Option<Duration>,
+
+    /// The writer places an order this often (default 250ms; 100ms with --quick).
+    #[arg(long, value_parser = parse_millis)]
+    write_every: Option<Duration>,
+
+    /// Run only these strategies (comma-separated: uncached, ttl-only, delete-on-write,
+    /// write-through, versioned-keys). Default: all, uncached first.
+    #[arg(long, value_delimiter = ',', value_parser = Strategy::parse)]
+    only: Vec<Strategy>,
+
+    /// Run the cache over the Redis protocol against this server (redis://HOST:PORT/)
+    /// instead of an embedded store. Keys start with demo-PID-TIME; the counters are
+    /// deleted afterwards and cached values expire with their TTL.
+    #[arg(long, value_name = "URL")]
+    redis_url: Option<String>,
+
+    /// Where to create the scratch directory (database and store; removed afterwards).
+    /// Default: the system's temporary directory.
+    #[arg(long, value_name = "DIR")]
+    scratch_dir: Option<PathBuf>,
+}
+
+fn parse_millis(text: &str) -> Result<Duration, String> {
+    duration::parse(text, duration::Unit::Millis)
+}
+
+impl DemoArgs {
+    fn plan(&self) -> anyhow::Result<Plan> {
+        let plan = Plan {
+            readers: self.readers,
+            hot_users: self.hot_users,
+            duration: self.duration.unwrap_or(if self.quick {
+                Duration::from_millis(600)
+            } else {
+                Duration::from_secs(6)
+            }),
+            write_every: self.write_every.unwrap_or(if self.quick {
+                Duration::from_millis(100)
+            } else {
+                Duration::from_millis(250)
+            }),
+            ttl: self.ttl.unwrap_or(if self.quick {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(5)
+            }),
+            seed: 0x6b65_6720_6465_6d6f,
+        };
+        if !(1..=64).contains(&plan.readers) {
+            return Err(usage("--readers must be between 1 and 64"));
+        }
+        if plan.hot_users == 0 || plan.hot_users > self.size().users {
+            return Err(usage(format!(
+                "--hot-users must be between 1 and {}",
+                self.size().users
+            )));
+        }
+        if plan.duration.is_zero() || plan.ttl.is_zero() || plan.write_every.is_zero() {
+            return Err(usage(
+                "--duration, --ttl and --write-every must be positive",
+            ));
+        }
+        Ok(plan)
+    }
+
+    fn size(&self) -> Size {
+        if self.quick { Size::QUICK } else { Size::FULL }
+    }
+}
+
+pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
+    let plan = args.plan()?;
+    let size = args.size();
+    let sync = ctx.global.sync.unwrap_or(SyncPolicy::Never);
+    // Before any work: a server that does not answer is an error at once.
+    let server = match &args.redis_url {
+        Some(url) => Some(
+            RespBackend::connect(url)
+                .with_context(|| format!("connecting to the server at {url}"))?,
+        ),
+        None => None,
+    };
+    let parent = args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let scratch = ScratchDir::create(&parent)?;
+    let db = scratch.path().join("shop.sqlite");
+
+    let spinner = progress::spinner("creating the SQLite database");
+    let started = Instant::now();
+    database::create(&db, size, plan.seed)?;
+    let created_in = started.elapsed();
+    spinner.finish_and_clear();
+    let query_alone = time_query(&db)?;
+
+    let strategies = if args.only.is_empty() {
+        Strategy::ALL.to_vec()
+    } else {
+        args.only.clone()
+    };
+    let (phases, backend) = match (server, &args.redis_url) {
+        (Some(server), Some(url)) => {
+            let phases = run_phases(&Arc::new(server), &db, &strategies, &plan)?;
+            (
+                phases,
+                format!("a Redis-protocol server at {url}, through the redis crate"),
+            )
+        }
+        _ => {
+            // A cache does not need every write on disk: its contents can be rebuilt from
+            // the database. --sync changes that.
+            let store = Options::new()
+                .sync_policy(sync)
+                .open(scratch.path().join("cache"))
+                .context("opening the cache store")?;
+            let phases = run_phases(&store, &db, &strategies, &plan)?;
+            store.close()?;
+            (
+                phases,
+                format!("an embedded keg store (sync {})", sync_name(sync)),
+            )
+        }
+    };
+    let rate_limits = rate_limits::run(&scratch.path().join("rate-limit"))?;
+
+    let report = Report {
+        size,
+        created_in,
+        query_alone,
+        plan,
+        backend,
+        phases,
+        rate_limits,
+    };
+    if ctx.wants_json() {
+        ctx.json(report.to_json())?;
+    } else {
+        report.print(ctx)?;
+    }
+    Ok(Status::Success)
+}
+
+/// Runs each strategy's phase with a cache over (a clone of) `backend`.
+fn run_phases<B>(
+    backend: &B,
+    db: &Path,
+    strategies: &[Strategy],
+    plan: &Plan,
+) -> anyhow::Result<Vec<Phase>>
+where
+    B: CacheBackend + Clone,
+    B::Error: Send + Sync + 'static,
+{
+    // Keys of this run only, should the backend be a server others use too.
+    let unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let run = format!("demo-{}-{unix_ms}", std::process::id());
+    let mut phases = Vec::new();
+    for (n, &strategy) in strategies.iter().enumerate() {
+        let spinner = progress::spinner(&format!("running {}", strategy.name()));
+        let cache = strategy
+            .cache_options(&run, plan.seed + n as u64, plan.ttl)
+            .map(|options| options.build(backend.clone()))
+            .transpose()?;
+        phases.push(workload::run(db, strategy, cache.as_ref(), &run, plan)?);
+        spinner.finish_and_clear();
+    }
+    Ok(phases)
+}
+
+/// The dashboard query's time on an idle machine: the median of three runs.
+fn time_query(db: &Path) -> anyhow::Result<Duration> {
+    let conn = database::connect(db)?;
+    let mut times: Vec<Duration> = (1..=3)
+        .map(|user| {
+            let started = Instant::now();
+            database::dashboard(&conn, user).map(|_| started.elapsed())
+        })
+        .collect::<Result<_, _>>()?;
+    times.sort();
+    Ok(times.get(1).copied().unwrap_or_default())
+}
+
+/// The policy as `--sync` spells it.
+fn sync_name(sync: SyncPolicy) -> String {
+    match sync {
+        SyncPolicy::Always => "always".into(),
+        SyncPolicy::Never => "never".into(),
+        SyncPolicy::Interval(every) => format!("interval:{}", every.as_millis()),
+    }
+}
