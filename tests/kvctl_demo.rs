@@ -127,3 +127,49 @@ fn a_server_that_does_not_answer_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn over_resp_runs_the_cache_through_the_redis_crate_against_keg_s_server() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = kvctl_bare(&[
+        "demo",
+        "--quick",
+        "--json",
+        "--over-resp",
+        "--duration",
+        "0.3",
+        "--only",
+        "uncached,versioned-keys",
+        "--scratch-dir",
+    ])
+    .arg(scratch.path())
+    .output()
+    .unwrap();
+    assert_no_panic(&output.stderr);
+    assert!(output.status.success(), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let backend = report["cache_backend"].as_str().unwrap();
+    assert!(
+        backend.starts_with("keg's Redis-protocol server at redis://127.0.0.1:"),
+        "{backend}"
+    );
+    let strategies = report["strategies"].as_array().unwrap();
+    let versioned = &strategies[1];
+    assert_eq!(versioned["strategy"], "versioned-keys");
+    let counters = &versioned["counters"];
+    assert!(u64_of(counters, "hits") > 0, "{versioned}");
+    assert_eq!(
+        u64_of(counters, "hits") + u64_of(counters, "misses"),
+        u64_of(versioned, "reads")
+    );
+    assert_eq!(u64_of(versioned, "stale_reads"), 0);
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn over_resp_and_redis_url_exclude_each_other() {
+    let output = kvctl_bare(&["demo", "--over-resp", "--redis-url", "redis://127.0.0.1:1/"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}

@@ -8,9 +8,9 @@
 //!
 //! The cache runs over an embedded store, or with `--redis-url` over the Redis protocol
 //! (the `redis` crate) against a running server: the same `keg::cache` logic through
-//! another `CacheBackend`. Starting a `kvctl serve` on a free loopback port for that
-//! (`--over-resp`) waits for the server of issue 7: it will pass the server's URL to
-//! `run_phases` exactly as `--redis-url` does.
+//! another `CacheBackend`. `--over-resp` starts keg's own Redis-protocol server (the one
+//! `kvctl serve` runs) on a free loopback port over a scratch store and goes through the
+//! redis crate to it, exactly as `--redis-url` does.
 
 mod database;
 mod rate_limits;
@@ -75,8 +75,14 @@ pub struct DemoArgs {
     /// Run the cache over the Redis protocol against this server (redis://HOST:PORT/)
     /// instead of an embedded store. Keys start with demo-PID-TIME; the counters are
     /// deleted afterwards and cached values expire with their TTL.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "over_resp")]
     redis_url: Option<String>,
+
+    /// Run the cache over the Redis protocol, through the redis crate, against keg's own
+    /// server (what `kvctl serve` runs), started on a free 127.0.0.1 port over a scratch
+    /// store and stopped at the end.
+    #[arg(long)]
+    over_resp: bool,
 
     /// Where to create the scratch directory (database and store; removed afterwards).
     /// Default: the system's temporary directory.
@@ -146,6 +152,15 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     };
     let parent = args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
     let scratch = ScratchDir::create(&parent)?;
+    let (server, redis_url, local_server) = if args.over_resp {
+        let local = LocalServer::start(&scratch.path().join("server"), sync)?;
+        let url = local.url();
+        let backend = RespBackend::connect(&url)
+            .with_context(|| format!("connecting to keg's server at {url}"))?;
+        (Some(backend), Some(url), Some(local))
+    } else {
+        (server, args.redis_url.clone(), None)
+    };
     let db = scratch.path().join("shop.sqlite");
 
     let spinner = progress::spinner("creating the SQLite database");
@@ -160,13 +175,17 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     } else {
         args.only.clone()
     };
-    let (phases, backend) = match (server, &args.redis_url) {
+    let (phases, backend) = match (server, &redis_url) {
         (Some(server), Some(url)) => {
             let phases = run_phases(&Arc::new(server), &db, &strategies, &plan)?;
-            (
-                phases,
-                format!("a Redis-protocol server at {url}, through the redis crate"),
-            )
+            let what = match &local_server {
+                Some(_) => format!(
+                    "keg's Redis-protocol server at {url} (sync {}), through the redis crate",
+                    sync_name(sync)
+                ),
+                None => format!("a Redis-protocol server at {url}, through the redis crate"),
+            };
+            (phases, what)
         }
         _ => {
             // A cache does not need every write on disk: its contents can be rebuilt from
@@ -183,6 +202,9 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
             )
         }
     };
+    if let Some(local) = local_server {
+        local.stop()?;
+    }
     let rate_limits = rate_limits::run(&scratch.path().join("rate-limit"))?;
 
     let report = Report {
@@ -200,6 +222,34 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
         report.print(ctx)?;
     }
     Ok(Status::Success)
+}
+
+/// keg's Redis-protocol server over a store of its own, on a free loopback port.
+struct LocalServer {
+    server: keg::server::Server,
+}
+
+impl LocalServer {
+    fn start(dir: &Path, sync: SyncPolicy) -> anyhow::Result<LocalServer> {
+        let store = Options::new()
+            .sync_policy(sync)
+            .open(dir)
+            .context("opening the server's store")?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .context("binding a loopback port for the server")?;
+        let server = keg::server::serve(listener, store, keg::server::ServerConfig::default())
+            .context("starting the server")?;
+        Ok(LocalServer { server })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://{}/", self.server.local_addr())
+    }
+
+    /// Drains the server and closes its store.
+    fn stop(self) -> anyhow::Result<()> {
+        self.server.shutdown().context("stopping the server")
+    }
 }
 
 /// Runs each strategy's phase with a cache over (a clone of) `backend`.
