@@ -302,6 +302,7 @@ impl Error {
             Error::NotAFloat => Error::NotAFloat,
             Error::Overflow => Error::Overflow,
             Error::NanOrInfinity => Error::NanOrInfinity,
+            Error::WrongType => Error::WrongType,
         }
     }
 }

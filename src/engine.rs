@@ -20,6 +20,10 @@ pub(crate) struct Engine {
     pub(crate) dir: PathBuf,
     pub(crate) options: Options,
     pub(crate) keydir: Keydir,
+    /// Index of collection elements, by element key (see `datatypes`).
+    pub(crate) elements: Keydir,
+    /// The collections' member sets.
+    pub(crate) collections: std::sync::RwLock<crate::datatypes::index::Collections>,
     /// The segments readers can reach; replaced as a whole when the set changes.
     pub(crate) segments: ArcSwap<SegmentSet>,
     /// The one logical writer. Every change to the keydir or the segment set happens while
@@ -64,6 +68,8 @@ impl Engine {
         dir: PathBuf,
         options: Options,
         keydir: Keydir,
+        elements: Keydir,
+        collections: crate::datatypes::index::Collections,
         segments: SegmentSet,
         writer: Writer,
         synced_seq: u64,
@@ -76,6 +82,8 @@ impl Engine {
             dir,
             options,
             keydir,
+            elements,
+            collections: std::sync::RwLock::new(collections),
             segments: ArcSwap::from_pointee(segments),
             writer: Mutex::new(writer),
             queue: WriteQueue::default(),

@@ -90,6 +90,10 @@ pub enum Error {
     Overflow,
     /// A float increment would produce NaN or infinity. Nothing was written.
     NanOrInfinity,
+    /// The key holds another type of value than the operation works on (a string
+    /// operation on a hash, a set operation on a string; Redis's WRONGTYPE). Nothing was
+    /// written.
+    WrongType,
 }
 
 impl Error {
@@ -162,6 +166,9 @@ impl fmt::Display for Error {
             Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
             // The wording of Redis's replies, which the server passes on.
             Error::NotAnInteger => write!(f, "value is not an integer or out of range"),
+            Error::WrongType => {
+                write!(f, "operation against a key holding the wrong kind of value")
+            }
             Error::NotAFloat => write!(f, "value is not a valid float"),
             Error::Overflow => write!(f, "increment or decrement would overflow"),
             Error::NanOrInfinity => write!(f, "increment would produce NaN or Infinity"),

@@ -42,6 +42,7 @@ mod batch;
 pub mod cache;
 mod clock;
 mod combine;
+mod datatypes;
 mod durability;
 mod engine;
 mod error;
@@ -69,6 +70,7 @@ mod write;
 
 pub use batch::WriteBatch;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use datatypes::ValueType;
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
 pub use inspect::{CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentCheck, check, dump};

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::format::RecordKind;
 use crate::numeric::{LongDouble, parse_i64};
 use crate::ttl::{
     Condition, ExpirySpec, SetOptions, SetOutcome, expiry_after, expiry_at, is_expired,
@@ -200,6 +201,8 @@ pub(crate) enum Outcome {
 struct Current {
     value: Vec<u8>,
     expiry_ms: u64,
+    /// The value is a collection's header (see `datatypes`), not a string.
+    collection: bool,
 }
 
 /// The ops of one append. Most appends hold one op: that one is kept inline, so the
@@ -278,8 +281,9 @@ impl<'e, 's> Txn<'e, 's> {
         self.staged.as_slice()
     }
 
-    /// The last staged op on `key`, if any: `Some(Some((value, expiry)))` for a put.
-    fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64)>> {
+    /// The last staged op on `key`, if any: `Some(Some((value, expiry, collection)))` for a
+    /// put or a collection header.
+    fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64, bool)>> {
         self.staged
             .as_slice()
             .iter()
@@ -289,7 +293,12 @@ impl<'e, 's> Txn<'e, 's> {
                     key: k,
                     value,
                     expiry_ms,
-                } if *k == key => Some(Some((&value[..], *expiry_ms))),
+                } if *k == key => Some(Some((&value[..], *expiry_ms, false))),
+                Op::Collection {
+                    key: k,
+                    value,
+                    expiry_ms,
+                } if *k == key => Some(Some((&value[..], *expiry_ms, true))),
                 Op::Delete { key: k } if *k == key => Some(None),
                 _ => None,
             })
@@ -298,7 +307,7 @@ impl<'e, 's> Txn<'e, 's> {
     /// The expiry of `key` if it is present and unexpired (0 = never expires).
     pub(crate) fn expiry_if_present(&self, key: &[u8]) -> Option<u64> {
         let expiry = match self.staged_state(key) {
-            Some(state) => state.map(|(_, e)| e),
+            Some(state) => state.map(|(_, e, _)| e),
             None => self.engine.keydir.get(key).map(|e| e.expiry_ms),
         };
         expiry.filter(|&e| !is_expired(e, self.now_ms()))
@@ -329,20 +338,47 @@ impl<'e, 's> Txn<'e, 's> {
         }
     }
 
-    /// `key`'s value and expiry if it is present and unexpired.
+    /// `key`'s string value and expiry if it is present and unexpired; a collection is
+    /// `Error::WrongType`.
     fn current(&self, key: &[u8]) -> Result<Option<Current>> {
+        match self.current_any(key)? {
+            Some(c) if c.collection => Err(Error::WrongType),
+            other => Ok(other),
+        }
+    }
+
+    /// `key`'s value (a string, or a collection's header) and expiry if it is present and
+    /// unexpired.
+    fn current_any(&self, key: &[u8]) -> Result<Option<Current>> {
         if let Some(state) = self.staged_state(key) {
             return Ok(state
-                .filter(|&(_, e)| !is_expired(e, self.now_ms()))
-                .map(|(v, e)| Current {
+                .filter(|&(_, e, _)| !is_expired(e, self.now_ms()))
+                .map(|(v, e, collection)| Current {
                     value: v.to_vec(),
                     expiry_ms: e,
+                    collection,
                 }));
         }
-        Ok(self
-            .engine
-            .read_entry(key, self.now_ms())?
-            .map(|(value, expiry_ms)| Current { value, expiry_ms }))
+        let now = self.now_ms();
+        let engine = self.engine;
+        match engine.live_entry(key, Some(now)) {
+            Some(entry) if entry.collection => Ok(engine
+                .read_at(key, entry, RecordKind::Collection, || {
+                    engine.live_entry(key, Some(now))
+                })?
+                .map(|value| Current {
+                    value,
+                    expiry_ms: entry.expiry_ms,
+                    collection: true,
+                })),
+            _ => Ok(engine
+                .read_entry(key, now)?
+                .map(|(value, expiry_ms)| Current {
+                    value,
+                    expiry_ms,
+                    collection: false,
+                })),
+        }
     }
 
     fn put(&mut self, key: &'s [u8], value: Cow<'s, [u8]>, expiry_ms: u64) {
@@ -370,6 +406,23 @@ impl<'e, 's> Txn<'e, 's> {
             self.delete(key);
         } else {
             self.put(key, value, expiry_ms);
+        }
+    }
+
+    /// Rewrites a collection's header with a new expiry (its members stay), or deletes the
+    /// collection when the expiry is already past.
+    fn header_expiring(&mut self, key: &'s [u8], header: Vec<u8>, expiry_ms: u64) {
+        if is_expired(expiry_ms, self.now_ms()) {
+            self.delete(key);
+        } else {
+            self.staged.push(Staged {
+                op: Op::Collection {
+                    key,
+                    value: Cow::Owned(header),
+                    expiry_ms,
+                },
+                ends_unit: false,
+            });
         }
     }
 
@@ -418,7 +471,7 @@ impl<'e, 's> Txn<'e, 's> {
                 Ok(Outcome::Value(current.map(|c| c.value)))
             }
             Job::Expire { key, when } => {
-                let Some(current) = self.current(key)? else {
+                let Some(current) = self.current_any(key)? else {
                     return Ok(Outcome::Flag(false));
                 };
                 let expiry_ms = match *when {
@@ -428,7 +481,11 @@ impl<'e, 's> Txn<'e, 's> {
                     NewExpiry::In(d) => expiry_after(self.now_ms(), d)?,
                     NewExpiry::At(t) => expiry_at(t)?,
                 };
-                self.put_expiring(key, Cow::Owned(current.value), expiry_ms);
+                if current.collection {
+                    self.header_expiring(key, current.value, expiry_ms);
+                } else {
+                    self.put_expiring(key, Cow::Owned(current.value), expiry_ms);
+                }
                 Ok(Outcome::Flag(true))
             }
             Job::IncrBy { key, delta } => {
@@ -505,7 +562,7 @@ impl<'e, 's> Txn<'e, 's> {
                 let mut reaped = 0i64;
                 for key in keys {
                     let expired = match self.staged_state(key) {
-                        Some(Some((_, e))) => is_expired(e, self.now_ms()),
+                        Some(Some((_, e, _))) => is_expired(e, self.now_ms()),
                         Some(None) => false,
                         None => self
                             .engine

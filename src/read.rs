@@ -2,6 +2,7 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::format::RecordKind;
 use crate::keydir::Entry;
 use crate::ttl::is_expired;
 
@@ -38,13 +39,44 @@ impl Engine {
             let Some(entry) = self.live_entry(key, now_ms) else {
                 return Ok(None);
             };
+            if entry.collection {
+                return Err(Error::WrongType);
+            }
             let segments = self.segments.load();
             let Some(segment) = segments.get(entry.file_id) else {
                 continue;
             };
             return segment
-                .read_value(entry.offset, key, entry.value_len)
+                .read_value(entry.offset, key, entry.value_len, RecordKind::Put)
                 .map(|value| Some((value, entry.expiry_ms)));
+        }
+        Err(Error::corrupted(
+            &self.dir,
+            0,
+            "index points at a segment that no longer exists",
+        ))
+    }
+
+    /// Reads the value of the record `entry` points at (of kind `kind`, under `key`),
+    /// retrying while a merge moves it (the entry is then looked up again with `lookup`).
+    pub(crate) fn read_at(
+        &self,
+        key: &[u8],
+        mut entry: Entry,
+        kind: RecordKind,
+        lookup: impl Fn() -> Option<Entry>,
+    ) -> Result<Option<Vec<u8>>> {
+        for _ in 0..MAX_READ_ATTEMPTS {
+            let segments = self.segments.load();
+            if let Some(segment) = segments.get(entry.file_id) {
+                return segment
+                    .read_value(entry.offset, key, entry.value_len, kind)
+                    .map(Some);
+            }
+            match lookup() {
+                Some(e) => entry = e,
+                None => return Ok(None),
+            }
         }
         Err(Error::corrupted(
             &self.dir,

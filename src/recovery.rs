@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::datatypes::index::Collections;
 use crate::error::{Error, Result};
 use crate::format::{
     FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, HINT_ENTRY_HEADER_LEN,
@@ -21,6 +22,10 @@ use crate::usage::SegmentUsage;
 /// What recovery rebuilt from the files.
 pub(crate) struct Recovered {
     pub keydir: Keydir,
+    /// Index of live collection elements.
+    pub elements: Keydir,
+    /// The live collections' member sets.
+    pub collections: Collections,
     /// Every segment, ascending by id; the last is the active one.
     pub segments: Vec<Arc<Segment>>,
     pub active_len: u64,
@@ -58,6 +63,7 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
 
     let mut state = Rebuild {
         keydir: Keydir::default(),
+        elements: Keydir::default(),
         usage: BTreeMap::new(),
         max_seq: 0,
         tombstones: false,
@@ -148,9 +154,18 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     // Tombstones were kept only to shadow older puts found later in the scan.
     if state.tombstones {
         state.keydir.retain(|_, e| !e.tombstone);
+        state.elements.retain(|_, e| !e.tombstone);
     }
+    let collections = crate::datatypes::open::rebuild(
+        &state.keydir,
+        &state.elements,
+        &segments,
+        &mut state.usage,
+    )?;
     Ok(Recovered {
         keydir: state.keydir,
+        elements: state.elements,
+        collections,
         segments,
         active_len,
         active_hint_len,
@@ -267,6 +282,7 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
 
 struct Rebuild {
     keydir: Keydir,
+    elements: Keydir,
     usage: BTreeMap<u32, SegmentUsage>,
     max_seq: u64,
     /// A tombstone went into the index (and must be taken out at the end).
@@ -381,7 +397,9 @@ const PREFETCH_AHEAD: usize = 16;
 
 impl<'a> Pending<'a> {
     fn push(&mut self, state: &mut Rebuild, path: &Path, id: u32, r: Located<'a>) -> Result<()> {
-        state.keydir.prefetch(r.key);
+        if !r.kind.is_element() {
+            state.keydir.prefetch(r.key);
+        }
         self.records.push(r);
         if self.records.len() >= PREFETCH_AHEAD {
             self.flush(state, path, id)?;
@@ -428,7 +446,7 @@ fn apply_batch<'a>(
 
 /// Puts one record into the index if it is the newest of its key so far, and accounts it.
 fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> Result<()> {
-    let put = r.kind == RecordKind::Put;
+    let put = !r.kind.is_tombstone();
     state
         .usage
         .entry(id)
@@ -441,10 +459,15 @@ fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> R
         seq: r.seq,
         expiry_ms: r.expiry_ms,
         tombstone: !put,
+        collection: r.kind == RecordKind::Collection,
     };
     state.max_seq = state.max_seq.max(r.seq);
-    let outcome = state
-        .keydir
+    let keydir = if r.kind.is_element() {
+        &state.elements
+    } else {
+        &state.keydir
+    };
+    let outcome = keydir
         .upsert_if_newer(r.key, entry)
         .map_err(|_| Error::corrupted(path, u64::from(r.offset), "index is full"))?;
     let replaced = match outcome {

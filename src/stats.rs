@@ -35,6 +35,15 @@ pub struct Stats {
     pub bytes_reclaimed: u64,
     /// How long the last merge took.
     pub last_merge_duration: Option<std::time::Duration>,
+    /// Collections (hashes, sets) among `keys`, expired ones included until reaped.
+    pub collections: u64,
+    /// Members of all collections.
+    pub elements: u64,
+    /// Heap bytes for collection members: their entries in the element index plus the
+    /// member sets (not included in `index_bytes`).
+    pub element_index_bytes: u64,
+    /// `element_index_bytes` per member (0 when there are none).
+    pub element_bytes_per_element: f64,
 }
 
 /// Figures about one segment file.

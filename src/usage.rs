@@ -38,7 +38,7 @@ impl SegmentUsage {
     /// Notes a record in the file (live or not).
     pub(crate) fn record(&mut self, seq: u64, kind: RecordKind, expiry_ms: u64) {
         self.min_seq = self.min_seq.min(seq);
-        if kind == RecordKind::Put {
+        if !kind.is_tombstone() {
             if expiry_ms == 0 {
                 self.persistent_puts += 1;
             } else {

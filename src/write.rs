@@ -25,6 +25,21 @@ pub(crate) enum Op<'a> {
     Delete {
         key: &'a [u8],
     },
+    /// A collection's header (see `datatypes`): the key becomes a collection.
+    Collection {
+        key: &'a [u8],
+        value: Cow<'a, [u8]>,
+        expiry_ms: u64,
+    },
+    /// One element of a collection, under its element key.
+    ElementPut {
+        key: &'a [u8],
+        value: Cow<'a, [u8]>,
+    },
+    /// Deletes one element of a collection.
+    ElementDelete {
+        key: &'a [u8],
+    },
 }
 
 /// An op in a commit, and whether it ends its atomic unit (the ops of one job are one unit:
@@ -38,15 +53,36 @@ pub(crate) struct Staged<'a> {
 impl Op<'_> {
     pub(crate) fn key(&self) -> &[u8] {
         match self {
-            Op::Put { key, .. } | Op::Delete { key } => key,
+            Op::Put { key, .. }
+            | Op::Delete { key }
+            | Op::Collection { key, .. }
+            | Op::ElementPut { key, .. }
+            | Op::ElementDelete { key } => key,
+        }
+    }
+
+    /// The record's kind, value and expiry.
+    pub(crate) fn record_parts(&self) -> (RecordKind, &[u8], u64) {
+        match self {
+            Op::Put {
+                value, expiry_ms, ..
+            } => (RecordKind::Put, value, *expiry_ms),
+            Op::Delete { .. } => (RecordKind::Delete, &[], 0),
+            Op::Collection {
+                value, expiry_ms, ..
+            } => (RecordKind::Collection, value, *expiry_ms),
+            Op::ElementPut { value, .. } => (RecordKind::ElementPut, value, 0),
+            Op::ElementDelete { .. } => (RecordKind::ElementDelete, &[], 0),
         }
     }
 
     /// Bytes of the record this op appends.
     pub(crate) fn encoded_len(&self) -> u64 {
         let value_len = match self {
-            Op::Put { value, .. } => value.len(),
-            Op::Delete { .. } => 0,
+            Op::Put { value, .. } | Op::Collection { value, .. } | Op::ElementPut { value, .. } => {
+                value.len()
+            }
+            Op::Delete { .. } | Op::ElementDelete { .. } => 0,
         };
         record_len(self.key().len(), value_len) as u64
     }
@@ -207,12 +243,7 @@ impl Engine {
         w.buf.clear();
         for (i, s) in staged.iter().enumerate() {
             let op = &s.op;
-            let (kind, value, expiry_ms) = match op {
-                Op::Put {
-                    value, expiry_ms, ..
-                } => (RecordKind::Put, &value[..], *expiry_ms),
-                Op::Delete { .. } => (RecordKind::Delete, &[][..], 0),
-            };
+            let (kind, value, expiry_ms) = op.record_parts();
             encode_record(
                 &mut w.buf,
                 &Record {
@@ -233,7 +264,9 @@ impl Engine {
         // The keydir update after the syscall would otherwise wait for memory: start
         // fetching the keys' table lines now, so the fetch overlaps the write(2).
         for s in staged.iter().take(PREFETCH_KEYS) {
-            self.keydir.prefetch(s.op.key());
+            if !s.op.record_parts().0.is_element() {
+                self.keydir.prefetch(s.op.key());
+            }
         }
         let offset = w.active_len;
         if let Err(e) = w.active.write_at(&w.buf, offset) {
@@ -264,7 +297,8 @@ impl Engine {
         Ok(w.last_seq())
     }
 
-    /// Points the keydir at a record just written and updates segment usage.
+    /// Points the keydir (or the element keydir) at a record just written, keeps the
+    /// collections' member sets in step, and updates segment usage.
     fn publish(
         &self,
         w: &mut Writer,
@@ -275,38 +309,47 @@ impl Engine {
         len: u64,
     ) -> Result<()> {
         let key = op.key();
-        let replaced = match op {
-            Op::Put {
-                value, expiry_ms, ..
-            } => {
-                let expiry_ms = *expiry_ms;
-                let entry = Entry {
-                    file_id,
-                    offset,
-                    value_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
-                    seq,
-                    expiry_ms,
-                    tombstone: false,
+        let (kind, value, expiry_ms) = op.record_parts();
+        w.usage_mut(file_id).record(seq, kind, expiry_ms);
+        let keydir = if kind.is_element() {
+            &self.elements
+        } else {
+            &self.keydir
+        };
+        let replaced = if kind.is_tombstone() {
+            keydir.remove(key)
+        } else {
+            let entry = Entry {
+                file_id,
+                offset,
+                value_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
+                seq,
+                expiry_ms,
+                tombstone: false,
+                collection: kind == RecordKind::Collection,
+            };
+            let old = keydir.upsert(key, entry).map_err(|_| {
+                let e = Error::Poisoned {
+                    reason: "the in-memory index is full".into(),
                 };
-                let old = self.keydir.upsert(key, entry).map_err(|_| {
-                    let e = Error::Poisoned {
-                        reason: "the in-memory index is full".into(),
-                    };
-                    self.poison(&e);
-                    e
-                })?;
-                let usage = w.usage_mut(file_id);
-                usage.record(seq, RecordKind::Put, expiry_ms);
-                usage.add_live(len);
-                old
-            }
-            Op::Delete { .. } => {
-                w.usage_mut(file_id).record(seq, RecordKind::Delete, 0);
-                self.keydir.remove(key)
-            }
+                self.poison(&e);
+                e
+            })?;
+            w.usage_mut(file_id).add_live(len);
+            old
         };
         if let Some(old) = replaced {
             w.remove_live(old.file_id, old.record_len(key.len()));
+        }
+        match kind {
+            RecordKind::Collection => self.collection_published(w, key, value),
+            RecordKind::ElementPut => self.element_published(key, value, true),
+            RecordKind::ElementDelete => self.element_published(key, value, false),
+            RecordKind::Put | RecordKind::Delete => {
+                if replaced.is_some_and(|old| old.collection) {
+                    self.forget_collection(w, key);
+                }
+            }
         }
         Ok(())
     }

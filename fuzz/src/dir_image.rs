@@ -181,6 +181,8 @@ pub fn check_open_dir_image(data: &[u8]) {
 
     // The model: which segments are read from hints, and the sources of each key.
     let mut verdict_ok = true;
+    // Forged collection records or hint entries: the string model does not apply.
+    let mut collections = false;
     let mut max_seq = 0u64;
     let mut best: BTreeMap<Vec<u8>, (u64, BTreeSet<Source>)> = BTreeMap::new();
     let mut offer = |key: &[u8], seq: u64, source: Source| {
@@ -201,12 +203,17 @@ pub fn check_open_dir_image(data: &[u8]) {
                 let source = match e.kind {
                     RecordKind::Delete => Source::Deleted,
                     RecordKind::Put => Source::Put(read_through_hint(bytes, &e), e.expiry_ms),
+                    RecordKind::Collection | RecordKind::ElementPut | RecordKind::ElementDelete => {
+                        collections = true;
+                        continue;
+                    }
                 };
                 offer(e.key, e.seq, source);
             }
             continue;
         }
         let model = model_segment(bytes, *id);
+        collections |= model.collections;
         if model_verdict(bytes, &model, newest, false).is_none() {
             verdict_ok = false;
         }
@@ -226,6 +233,18 @@ pub fn check_open_dir_image(data: &[u8]) {
         .expect("temp dir");
     let dir = base.path().join("store");
     write_image(&dir, &files);
+    if collections {
+        if let Err(e) = options(pread).open(&dir) {
+            assert!(
+                matches!(
+                    e,
+                    Error::Corrupted { .. } | Error::UnsupportedVersion { .. }
+                ),
+                "open failed with {e:?}"
+            );
+        }
+        return;
+    }
     match options(pread).open(&dir) {
         Ok(store) => {
             assert!(verdict_ok, "open accepted a segment the rules call corrupt");

@@ -129,6 +129,20 @@ pub fn check_open_segment_image(data: &[u8]) {
         .map(|(i, (bytes, m))| model_verdict(bytes, m, i + 1 == count, scenario.absolute()))
         .collect();
     let expect_ok = verdicts.iter().all(Option::is_some);
+    if models.iter().any(|m| m.collections) {
+        // Forged collection records: the string model does not apply; open must still
+        // either work or refuse clearly.
+        if let Err(e) = scenario.options().open(dir.path()) {
+            assert!(
+                matches!(
+                    e,
+                    Error::Corrupted { .. } | Error::UnsupportedVersion { .. }
+                ),
+                "open failed with an unexpected error kind: {e:?}"
+            );
+        }
+        return;
+    }
 
     let store = match scenario.options().open(dir.path()) {
         Ok(store) => store,

@@ -56,6 +56,9 @@ pub(crate) struct ModelSegment {
     /// Complete batches, in file order (empty unless the header is valid).
     pub(crate) batches: Vec<Vec<ModelRecord>>,
     pub(crate) end: ModelEnd,
+    /// A valid record of a collection kind (header or element) was read: this model keeps
+    /// only strings, so checks of such an image are limited to "no panic, clear error".
+    pub(crate) collections: bool,
 }
 
 pub(crate) fn model_segment(bytes: &[u8], id: u32) -> ModelSegment {
@@ -72,6 +75,7 @@ pub(crate) fn model_segment(bytes: &[u8], id: u32) -> ModelSegment {
         header,
         batches: Vec::new(),
         end: ModelEnd::Clean,
+        collections: false,
     };
     if header != ModelHeader::Valid {
         return segment;
@@ -84,6 +88,9 @@ pub(crate) fn model_segment(bytes: &[u8], id: u32) -> ModelSegment {
             Ok((record, len)) => {
                 if batch.is_empty() {
                     batch_start = pos;
+                }
+                if !matches!(record.kind, RecordKind::Put | RecordKind::Delete) {
+                    segment.collections = true;
                 }
                 batch.push(ModelRecord {
                     seq: record.seq,

@@ -7,7 +7,7 @@
 //!   offset size field
 //!        0    8 seq            u64 LE
 //!        8    8 expiry         u64 LE (0 = none)
-//!       16    1 kind           1 = put, 2 = tombstone
+//!       16    1 kind           the record's kind code (1 = put, 2 = tombstone, 3-5 collections)
 //!       17    4 record offset  u32 LE, in the data segment
 //!       21    4 key length     u32 LE
 //!       25    4 value length   u32 LE
@@ -94,10 +94,7 @@ impl HintWriter {
         let (expiry, rest) = rest.split_at_mut(EXPIRY_LEN);
         LittleEndian::write_u64(expiry, entry.expiry_ms);
         let (kind, rest) = rest.split_at_mut(KIND_LEN);
-        kind.fill(match entry.kind {
-            RecordKind::Put => 1,
-            RecordKind::Delete => 2,
-        });
+        kind.fill(entry.kind.code());
         let (offset, rest) = rest.split_at_mut(OFFSET_LEN);
         LittleEndian::write_u32(offset, entry.offset);
         let (klen, vlen) = rest.split_at_mut(KEY_LEN_LEN);
@@ -229,11 +226,10 @@ fn decode_entry(bytes: &[u8]) -> Result<(HintEntry<'_>, usize), HintError> {
     let (kind, rest) = rest.split_at(KIND_LEN);
     let (offset, rest) = rest.split_at(OFFSET_LEN);
     let (klen, vlen) = rest.split_at(KEY_LEN_LEN);
-    let kind = match kind.first() {
-        Some(1) => RecordKind::Put,
-        Some(2) => RecordKind::Delete,
-        _ => return Err(HintError::BadEntries),
-    };
+    let kind = kind
+        .first()
+        .and_then(|&code| RecordKind::from_code(code))
+        .ok_or(HintError::BadEntries)?;
     let key_len = LittleEndian::read_u32(klen) as usize;
     let value_len = LittleEndian::read_u32(vlen);
     let seq = LittleEndian::read_u64(seq);

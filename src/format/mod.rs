@@ -13,6 +13,6 @@ pub use hint::{
     claimed_entries,
 };
 pub use record::{
-    DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN, Record, RecordKind,
-    decode_record, encode_record, record_len,
+    COLLECTION_HEADER_LEN, DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN,
+    Record, RecordKind, decode_record, encode_record, record_len,
 };

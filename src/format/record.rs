@@ -46,31 +46,83 @@ pub const MAX_VALUE_LEN: usize = 1 << 30;
 /// record claiming more is not something keg wrote.
 pub const MAX_SEQ: u64 = (1 << 63) - 1;
 
+/// The value of a `Collection` record is exactly this long (type byte and generation).
+pub const COLLECTION_HEADER_LEN: usize = 9;
+
 const KIND_OP_MASK: u8 = 0x7f;
 const KIND_BATCH_CONTINUES: u8 = 0x80;
 
 /// What a record does to its key.
+///
+/// Records live in one of two key spaces. Keys (`Put`, `Collection`, `Delete`) are what
+/// users name; elements (`ElementPut`, `ElementDelete`) are the members of a collection,
+/// under an element key that names the collection, its generation and the member (see
+/// `docs/format.md`). The two spaces never collide: the kind says which one a key is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordKind {
-    /// Sets the key to the record's value.
+    /// Sets the key to the record's value (a string).
     Put,
-    /// Deletes the key (a tombstone); the value is empty.
+    /// Deletes the key, whatever it holds (a tombstone); the value is empty.
     Delete,
+    /// Makes the key a collection (hash, set, sorted set, list): the value is its header
+    /// (type and generation), the expiry the collection's.
+    Collection,
+    /// Sets one element of a collection.
+    ElementPut,
+    /// Deletes one element of a collection (an element tombstone); the value is empty.
+    ElementDelete,
 }
 
 impl RecordKind {
-    fn to_bits(self) -> u8 {
+    /// The kind's code on disk (bits 0-6 of the kind byte; hint entries use the same codes).
+    pub fn code(self) -> u8 {
         match self {
             RecordKind::Put => 1,
             RecordKind::Delete => 2,
+            RecordKind::Collection => 3,
+            RecordKind::ElementPut => 4,
+            RecordKind::ElementDelete => 5,
         }
     }
 
-    fn from_bits(bits: u8) -> Option<Self> {
-        match bits {
+    /// The kind with this code, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
             1 => Some(RecordKind::Put),
             2 => Some(RecordKind::Delete),
+            3 => Some(RecordKind::Collection),
+            4 => Some(RecordKind::ElementPut),
+            5 => Some(RecordKind::ElementDelete),
             _ => None,
+        }
+    }
+
+    fn to_bits(self) -> u8 {
+        self.code()
+    }
+
+    fn from_bits(bits: u8) -> Option<Self> {
+        Self::from_code(bits)
+    }
+
+    /// A tombstone (of a key or of an element): no value, deletes what it shadows.
+    pub fn is_tombstone(self) -> bool {
+        matches!(self, RecordKind::Delete | RecordKind::ElementDelete)
+    }
+
+    /// A record in the element key space.
+    pub fn is_element(self) -> bool {
+        matches!(self, RecordKind::ElementPut | RecordKind::ElementDelete)
+    }
+
+    /// A short name (`put`, `del`, `coll`, `eput`, `edel`), as `kvctl dump` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Put => "put",
+            RecordKind::Delete => "del",
+            RecordKind::Collection => "coll",
+            RecordKind::ElementPut => "eput",
+            RecordKind::ElementDelete => "edel",
         }
     }
 }
@@ -82,7 +134,7 @@ pub struct Record<'a> {
     pub seq: u64,
     /// Absolute expiry in unix milliseconds; 0 = never.
     pub expiry_ms: u64,
-    /// Put or tombstone.
+    /// What the record does (see [`RecordKind`]).
     pub kind: RecordKind,
     /// True when more records of the same atomic batch follow this one.
     pub batch_continues: bool,
@@ -244,7 +296,8 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
     let value_len = LittleEndian::read_u32(vlen) as usize;
     if key_len > MAX_KEY_LEN
         || value_len > MAX_VALUE_LEN
-        || (record_kind == RecordKind::Delete && value_len != 0)
+        || (record_kind.is_tombstone() && value_len != 0)
+        || (record_kind == RecordKind::Collection && value_len != COLLECTION_HEADER_LEN)
     {
         return Err(DecodeError::LengthOutOfRange);
     }

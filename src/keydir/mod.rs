@@ -39,6 +39,8 @@ pub(crate) struct Entry {
     pub expiry_ms: u64,
     /// A tombstone: only present while recovery resolves which record of a key is newest.
     pub tombstone: bool,
+    /// The record is a collection's header (`RecordKind::Collection`), not a string.
+    pub collection: bool,
 }
 
 impl Entry {
@@ -244,6 +246,7 @@ mod tests {
             seq,
             expiry_ms: 0,
             tombstone: false,
+            collection: false,
         }
     }
 

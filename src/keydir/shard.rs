@@ -16,7 +16,8 @@
 //!      8    4 value length
 //!     12    2 key length
 //!     14    1 flags: bit 0 = has expiry, bit 1 = tombstone (only while recovering),
-//!                  bit 2 = dead (garbage: no table slot points here any more)
+//!                  bit 2 = dead (garbage: no table slot points here any more),
+//!                  bit 3 = collection header
 //!     15    1 zero
 //!     16    8 sequence number
 //!     24    8 expiry in unix ms         (only when flag bit 0 is set)
@@ -36,6 +37,7 @@ const EXPIRY_LEN: usize = 8;
 const FLAG_HAS_EXPIRY: u8 = 1;
 const FLAG_TOMBSTONE: u8 = 2;
 const FLAG_DEAD: u8 = 4;
+const FLAG_COLLECTION: u8 = 8;
 /// Below this much garbage a shard is never compacted: small shards are not worth it.
 const MIN_GARBAGE_TO_COMPACT: usize = 64 * 1024;
 /// Largest arena a `u32` slot can address.
@@ -184,6 +186,7 @@ fn decode_entry(bytes: &[u8]) -> Entry {
             0
         },
         tombstone: flags & FLAG_TOMBSTONE != 0,
+        collection: flags & FLAG_COLLECTION != 0,
     }
 }
 
@@ -197,6 +200,9 @@ fn encode_entry(out: &mut [u8], key_len: u16, entry: &Entry, key: Option<&[u8]>)
     }
     if entry.tombstone {
         flags |= FLAG_TOMBSTONE;
+    }
+    if entry.collection {
+        flags |= FLAG_COLLECTION;
     }
     let mut fixed = [0u8; FIXED_LEN];
     fixed[0..4].copy_from_slice(&entry.file_id.to_le_bytes());
@@ -592,6 +598,7 @@ mod tests {
             seq,
             expiry_ms,
             tombstone: false,
+            collection: false,
         }
     }
 

@@ -47,6 +47,8 @@ const WRITE_BUFFER: usize = 1 << 20;
 
 /// An index entry to move from an input to an output.
 struct Move {
+    /// In the element key space (else the key space).
+    element: bool,
     key: Vec<u8>,
     from: Entry,
     to: Entry,
@@ -374,9 +376,14 @@ impl Engine {
                     for scanned in batch {
                         let record = &scanned.record;
                         let offset = u32::try_from(scanned.offset).unwrap_or(u32::MAX);
-                        let current = self.keydir.get(record.key);
+                        let keydir = if record.kind.is_element() {
+                            &self.elements
+                        } else {
+                            &self.keydir
+                        };
+                        let current = keydir.get(record.key);
                         match record.kind {
-                            RecordKind::Put => {
+                            RecordKind::Put | RecordKind::Collection | RecordKind::ElementPut => {
                                 let live = current.filter(|e| {
                                     e.file_id == id && e.offset == offset && e.seq == record.seq
                                 });
@@ -391,6 +398,7 @@ impl Engine {
                                     Some(e) => {
                                         let (file_id, offset) = outputs.append(record, false)?;
                                         moves.push(Move {
+                                            element: record.kind.is_element(),
                                             key: record.key.to_vec(),
                                             from: e,
                                             to: Entry {
@@ -402,7 +410,7 @@ impl Engine {
                                     }
                                 }
                             }
-                            RecordKind::Delete => {
+                            RecordKind::Delete | RecordKind::ElementDelete => {
                                 // A live put of the key is newer and shadows all it shadows.
                                 if current.is_some() || record.seq < floor {
                                     dropped += 1;
@@ -465,7 +473,12 @@ impl Engine {
         for chunk in moves.chunks(PUBLISH_BATCH) {
             let mut writer = self.lock_writer();
             for m in chunk {
-                if self.keydir.relocate_if(&m.key, &m.from, &m.to) {
+                let keydir = if m.element {
+                    &self.elements
+                } else {
+                    &self.keydir
+                };
+                if keydir.relocate_if(&m.key, &m.from, &m.to) {
                     let len = m.from.record_len(m.key.len());
                     writer.remove_live(m.from.file_id, len);
                     writer.usage_mut(m.to.file_id).add_live(len);
@@ -477,6 +490,9 @@ impl Engine {
             for (key, entry) in chunk {
                 if self.keydir.remove_if(key, entry) {
                     writer.remove_live(entry.file_id, entry.record_len(key.len()));
+                    if entry.collection {
+                        self.forget_collection(&mut writer, key);
+                    }
                 }
             }
         }

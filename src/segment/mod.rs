@@ -136,6 +136,10 @@ impl Segment {
         self.id
     }
 
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     pub(crate) fn has_hint(&self) -> bool {
         self.has_hint.load(Ordering::Acquire)
     }
@@ -191,9 +195,15 @@ impl Segment {
         self.io.sync_data(self.file()?, &self.path)
     }
 
-    /// Reads the put record of `key` at `offset` (one read), verifies its checksum and that
-    /// it is the record the index expects, and returns its value.
-    pub(crate) fn read_value(&self, offset: u32, key: &[u8], value_len: u32) -> Result<Vec<u8>> {
+    /// Reads the record of `key` at `offset` (one read), verifies its checksum and that it
+    /// is the record the index expects (of kind `kind`), and returns its value.
+    pub(crate) fn read_value(
+        &self,
+        offset: u32,
+        key: &[u8],
+        value_len: u32,
+        kind: RecordKind,
+    ) -> Result<Vec<u8>> {
         let start = offset as usize;
         let len = record_len(key.len(), value_len as usize);
         let end = start.saturating_add(len);
@@ -210,13 +220,13 @@ impl Segment {
                 let bytes = map.get(start, end).ok_or_else(|| {
                     Error::corrupted(&self.path, u64::from(offset), "record outside mapping")
                 })?;
-                self.verify(bytes, offset, key).map(<[u8]>::to_vec)
+                self.verify(bytes, offset, key, kind).map(<[u8]>::to_vec)
             }
             None => {
                 let mut buf = vec![0u8; len];
                 self.io
                     .read_exact_at(self.file()?, &self.path, &mut buf, u64::from(offset))?;
-                self.verify(&buf, offset, key).map(<[u8]>::to_vec)
+                self.verify(&buf, offset, key, kind).map(<[u8]>::to_vec)
             }
         }
     }
@@ -254,10 +264,16 @@ impl Segment {
         }
     }
 
-    fn verify<'a>(&self, bytes: &'a [u8], offset: u32, key: &[u8]) -> Result<&'a [u8]> {
+    fn verify<'a>(
+        &self,
+        bytes: &'a [u8],
+        offset: u32,
+        key: &[u8],
+        kind: RecordKind,
+    ) -> Result<&'a [u8]> {
         let (record, len) = decode_record(bytes)
             .map_err(|e| Error::corrupted(&self.path, u64::from(offset), e.to_string()))?;
-        if len != bytes.len() || record.key != key || record.kind != RecordKind::Put {
+        if len != bytes.len() || record.key != key || record.kind != kind {
             return Err(Error::corrupted(
                 &self.path,
                 u64::from(offset),

@@ -132,6 +132,8 @@ impl Store {
             path.to_path_buf(),
             options.clone(),
             recovered.keydir,
+            recovered.elements,
+            recovered.collections,
             SegmentSet::from_sorted(recovered.segments),
             writer,
             recovered.max_seq,
@@ -181,7 +183,7 @@ impl Store {
         })
     }
 
-    fn engine(&self) -> &Engine {
+    pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
     }
 
@@ -297,6 +299,15 @@ impl Store {
         let index_bytes = engine.keydir.memory_bytes() as u64;
         let disk_bytes = segments.iter().map(|s| s.total_bytes).sum();
         let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
+        let (collections, elements, member_bytes) = {
+            let c = engine.read_collections();
+            (
+                c.len() as u64,
+                c.element_count() as u64,
+                c.memory_bytes() as u64,
+            )
+        };
+        let element_index_bytes = engine.elements.memory_bytes() as u64 + member_bytes;
         Stats {
             keys,
             expired_keys_pending: entries.saturating_sub(keys),
@@ -317,6 +328,14 @@ impl Store {
             merges: merge_totals.merges,
             bytes_reclaimed: merge_totals.bytes_reclaimed,
             last_merge_duration: merge_totals.last_duration,
+            collections,
+            elements,
+            element_index_bytes,
+            element_bytes_per_element: if elements == 0 {
+                0.0
+            } else {
+                element_index_bytes as f64 / elements as f64
+            },
         }
     }
 }

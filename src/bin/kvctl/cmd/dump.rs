@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use anyhow::Context as _;
-use keg::format::RecordKind;
 use serde_json::Value;
 
 use crate::bytes;
@@ -44,10 +43,7 @@ fn render(record: &keg::DumpedRecord, as_json: bool, raw: bool) -> Vec<u8> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let kind = match record.kind {
-        RecordKind::Put => "put",
-        RecordKind::Delete => "del",
-    };
+    let kind = record.kind.name();
     let expiry = (record.expiry_ms != 0).then_some(record.expiry_ms);
     if as_json {
         let mut object = serde_json::Map::new();

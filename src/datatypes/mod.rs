@@ -1,0 +1,166 @@
+//! Collections on the log: hashes and sets (sorted sets and lists build on the same
+//! records).
+//!
+//! A collection is a key whose newest record is a *header* (`RecordKind::Collection`: its
+//! type and generation, with the key's expiry) and whose members are *element* records
+//! (`RecordKind::ElementPut` / `ElementDelete`) in a key space of their own. An element key
+//! names the collection's key, its generation and the member:
+//!
+//! ```text
+//! u16 LE  length of the collection's key
+//! k       the collection's key
+//! u64 BE  generation (the sequence number of the header that created the collection)
+//! m       the member (hash field, set member)
+//! ```
+//!
+//! So changing one member appends one record, whatever the collection's size, and deleting
+//! or overwriting the whole collection (DEL, SET, expiry) is one key record: the elements
+//! of a generation whose header is gone are dead, and merge drops them, since a new
+//! collection under the same key gets a new generation. Element tombstones follow the same
+//! no-resurrection rule as key tombstones.
+//!
+//! In memory, each element has an index entry in a second keydir (`Engine::elements`) and
+//! each collection a member set in [`index::Collections`] (for HKEYS, SMEMBERS and the
+//! like); both are rebuilt at open from data or hint files.
+
+pub(crate) mod hash;
+pub(crate) mod index;
+pub(crate) mod open;
+pub(crate) mod set;
+pub(crate) mod write;
+
+use byteorder::{BigEndian, ByteOrder, LittleEndian};
+
+/// The bytes of a collection header record's value: type, then generation.
+pub(crate) const HEADER_LEN: usize = crate::format::COLLECTION_HEADER_LEN;
+
+/// What a key holds (Redis's TYPE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// A byte string (`set`, `get`, counters).
+    String,
+    /// A hash: fields with values (`hset`, `hget`).
+    Hash,
+    /// A set of unique members (`sadd`, `smembers`).
+    Set,
+}
+
+impl ValueType {
+    /// Redis's name for the type, as TYPE replies it.
+    pub fn redis_name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Hash => "hash",
+            ValueType::Set => "set",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            ValueType::String => 0,
+            ValueType::Hash => 1,
+            ValueType::Set => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<ValueType> {
+        match code {
+            1 => Some(ValueType::Hash),
+            2 => Some(ValueType::Set),
+            _ => None,
+        }
+    }
+}
+
+impl crate::Store {
+    /// What `key` holds (Redis's TYPE), `None` if it is absent or expired.
+    pub fn value_type(&self, key: &[u8]) -> crate::Result<Option<ValueType>> {
+        self.engine().value_type(key)
+    }
+}
+
+/// A collection header: its type and generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) ty: ValueType,
+    pub(crate) generation: u64,
+}
+
+impl Header {
+    pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        let (ty, generation) = out.split_at_mut(1);
+        ty.fill(self.ty.code());
+        LittleEndian::write_u64(generation, self.generation);
+        out
+    }
+
+    /// `None` for bytes that are not a header keg writes.
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Header> {
+        if bytes.len() != HEADER_LEN {
+            return None;
+        }
+        let (ty, generation) = bytes.split_at(1);
+        Some(Header {
+            ty: ValueType::from_code(*ty.first()?)?,
+            generation: LittleEndian::read_u64(generation),
+        })
+    }
+}
+
+/// The element key of `member` in generation `generation` of the collection at `key`.
+pub(crate) fn element_key(key: &[u8], generation: u64, member: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + key.len() + 8 + member.len());
+    let len = u16::try_from(key.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&generation.to_be_bytes());
+    out.extend_from_slice(member);
+    out
+}
+
+/// The parts of an element key: the collection's key, its generation, the member. `None`
+/// for bytes too short to be one.
+pub(crate) fn split_element_key(bytes: &[u8]) -> Option<(&[u8], u64, &[u8])> {
+    let (len, rest) = bytes.split_at_checked(2)?;
+    let len = usize::from(LittleEndian::read_u16(len));
+    let (key, rest) = rest.split_at_checked(len)?;
+    let (generation, member) = rest.split_at_checked(8)?;
+    Some((key, BigEndian::read_u64(generation), member))
+}
+
+/// Bytes an element key adds to its collection's key and member.
+pub(crate) const ELEMENT_KEY_OVERHEAD: usize = 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_keys_split_back_into_their_parts() {
+        for (key, generation, member) in [
+            (&b""[..], 0u64, &b""[..]),
+            (b"user:1", 42, b"name"),
+            (b"k", u64::MAX >> 1, b"\x00\xff"),
+        ] {
+            let bytes = element_key(key, generation, member);
+            assert_eq!(bytes.len(), key.len() + member.len() + ELEMENT_KEY_OVERHEAD);
+            assert_eq!(split_element_key(&bytes), Some((key, generation, member)));
+        }
+        assert_eq!(split_element_key(b"\x05\x00abc"), None);
+    }
+
+    #[test]
+    fn headers_round_trip_and_reject_other_bytes() {
+        let h = Header {
+            ty: ValueType::Set,
+            generation: 7,
+        };
+        assert_eq!(Header::decode(&h.encode()), Some(h));
+        assert_eq!(
+            Header::decode(b"\x00\x07\x00\x00\x00\x00\x00\x00\x00"),
+            None
+        );
+        assert_eq!(Header::decode(b"\x01"), None);
+    }
+}

@@ -1,0 +1,371 @@
+//! Hashes and sets on the log: Redis semantics, WRONGTYPE, whole-key operations, restart,
+//! merge — and deleted or expired collections never coming back.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keg::{Error, ManualClock, MergePolicy, Options, Store, SyncPolicy, Ttl, ValueType};
+
+const T0: u64 = 1_700_000_000_000;
+
+fn open(dir: &Path, clock: &Arc<ManualClock>) -> Store {
+    Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .max_segment_size(keg::MIN_SEGMENT_SIZE)
+        .clock(Arc::clone(clock) as Arc<dyn keg::Clock>)
+        .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(MergePolicy {
+            check_interval: Duration::ZERO,
+            ..MergePolicy::default()
+        })
+        .open(dir)
+        .unwrap()
+}
+
+fn setup() -> (tempfile::TempDir, Arc<ManualClock>, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let store = open(dir.path(), &clock);
+    (dir, clock, store)
+}
+
+fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    v.sort();
+    v
+}
+
+fn hash_of(store: &Store, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    store.hgetall(key).unwrap().into_iter().collect()
+}
+
+#[test]
+fn hash_commands_follow_redis() {
+    let (_dir, _clock, store) = setup();
+    assert!(store.hset(b"user:1", b"name", b"Ada").unwrap());
+    assert!(!store.hset(b"user:1", b"name", b"Ada L.").unwrap());
+    assert_eq!(
+        store
+            .hset_many(
+                b"user:1",
+                &[(b"lang", b"en"), (b"age", b"36"), (b"lang", b"fr")]
+            )
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.hget(b"user:1", b"name").unwrap(),
+        Some(b"Ada L.".to_vec())
+    );
+    assert_eq!(
+        store.hget(b"user:1", b"lang").unwrap(),
+        Some(b"fr".to_vec())
+    );
+    assert_eq!(store.hget(b"user:1", b"nope").unwrap(), None);
+    assert_eq!(store.hget(b"nobody", b"name").unwrap(), None);
+    assert_eq!(store.hlen(b"user:1").unwrap(), 3);
+    assert_eq!(store.hstrlen(b"user:1", b"name").unwrap(), 6);
+    assert!(store.hexists(b"user:1", b"age").unwrap());
+    assert!(!store.hsetnx(b"user:1", b"age", b"99").unwrap());
+    assert!(store.hsetnx(b"user:1", b"city", b"London").unwrap());
+    assert_eq!(
+        store.hmget(b"user:1", &[b"age", b"x", b"city"]).unwrap(),
+        vec![Some(b"36".to_vec()), None, Some(b"London".to_vec())]
+    );
+    assert_eq!(
+        sorted(store.hkeys(b"user:1").unwrap()),
+        vec![
+            b"age".to_vec(),
+            b"city".to_vec(),
+            b"lang".to_vec(),
+            b"name".to_vec()
+        ]
+    );
+    assert_eq!(store.hvals(b"user:1").unwrap().len(), 4);
+    assert_eq!(store.hincr_by(b"user:1", b"age", 1).unwrap(), 37);
+    assert_eq!(store.hincr_by(b"user:1", b"visits", -2).unwrap(), -2);
+    assert!(matches!(
+        store.hincr_by(b"user:1", b"name", 1),
+        Err(Error::NotAnInteger)
+    ));
+    store
+        .hset(b"user:1", b"big", i64::MAX.to_string().as_bytes())
+        .unwrap();
+    assert!(matches!(
+        store.hincr_by(b"user:1", b"big", 1),
+        Err(Error::Overflow)
+    ));
+    assert_eq!(
+        store.hincr_by_float(b"user:1", b"score", b"1.5").unwrap(),
+        b"1.5"
+    );
+    assert_eq!(
+        store.hincr_by_float(b"user:1", b"score", b"2.5e0").unwrap(),
+        b"4"
+    );
+    assert_eq!(
+        store
+            .hdel(b"user:1", &[b"big", b"nope", b"visits"])
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.value_type(b"user:1").unwrap(), Some(ValueType::Hash));
+    // Removing the last field deletes the key, as in Redis.
+    let fields = store.hkeys(b"user:1").unwrap();
+    let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+    assert_eq!(store.hdel(b"user:1", &fields).unwrap(), fields.len());
+    assert!(!store.contains(b"user:1"));
+    assert_eq!(store.value_type(b"user:1").unwrap(), None);
+    assert_eq!(store.hlen(b"user:1").unwrap(), 0);
+}
+
+#[test]
+fn set_commands_follow_redis() {
+    let (_dir, _clock, store) = setup();
+    assert_eq!(store.sadd(b"tags", &[b"a", b"b", b"a", b""]).unwrap(), 3);
+    assert_eq!(store.sadd(b"tags", &[b"b", b"c"]).unwrap(), 1);
+    assert_eq!(store.scard(b"tags").unwrap(), 4);
+    assert!(store.sismember(b"tags", b"").unwrap());
+    assert!(!store.sismember(b"tags", b"z").unwrap());
+    assert_eq!(
+        store.smismember(b"tags", &[b"a", b"z", b"c"]).unwrap(),
+        vec![true, false, true]
+    );
+    assert_eq!(
+        sorted(store.smembers(b"tags").unwrap()),
+        vec![b"".to_vec(), b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+    );
+    assert_eq!(store.srem(b"tags", &[b"a", b"z"]).unwrap(), 1);
+    assert_eq!(store.value_type(b"tags").unwrap(), Some(ValueType::Set));
+    assert_eq!(store.srem(b"tags", &[b"b", b"c", b""]).unwrap(), 3);
+    assert!(!store.contains(b"tags"));
+    assert_eq!(store.scard(b"missing").unwrap(), 0);
+    assert!(store.smembers(b"missing").unwrap().is_empty());
+}
+
+#[test]
+fn a_type_mismatch_is_wrongtype_and_changes_nothing() {
+    let (_dir, _clock, store) = setup();
+    store.set(b"s", b"text").unwrap();
+    store.hset(b"h", b"f", b"1").unwrap();
+    store.sadd(b"z", &[b"m"]).unwrap();
+    assert!(matches!(
+        store.hset(b"s", b"f", b"v"),
+        Err(Error::WrongType)
+    ));
+    assert!(matches!(store.sadd(b"h", &[b"m"]), Err(Error::WrongType)));
+    assert!(matches!(store.hget(b"z", b"m"), Err(Error::WrongType)));
+    assert!(matches!(store.get(b"h"), Err(Error::WrongType)));
+    assert!(matches!(store.incr(b"h"), Err(Error::WrongType)));
+    assert!(matches!(store.append(b"z", b"x"), Err(Error::WrongType)));
+    assert!(matches!(store.get_del(b"h"), Err(Error::WrongType)));
+    assert_eq!(store.get(b"s").unwrap(), Some(b"text".to_vec()));
+    assert_eq!(store.hget(b"h", b"f").unwrap(), Some(b"1".to_vec()));
+    assert!(store.sismember(b"z", b"m").unwrap());
+    assert_eq!(store.value_type(b"s").unwrap(), Some(ValueType::String));
+    assert_eq!(store.len(), 3);
+}
+
+#[test]
+fn set_and_delete_replace_a_whole_collection_in_one_record() {
+    let (_dir, _clock, store) = setup();
+    let fields: Vec<(Vec<u8>, Vec<u8>)> = (0..200)
+        .map(|i| (format!("f{i}").into_bytes(), vec![b'v'; 50]))
+        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = fields
+        .iter()
+        .map(|(f, v)| (f.as_slice(), v.as_slice()))
+        .collect();
+    store.hset_many(b"h", &pairs).unwrap();
+    let seq = store.stats().last_seq;
+    store.set(b"h", b"now a string").unwrap();
+    assert_eq!(store.stats().last_seq, seq + 1);
+    assert_eq!(store.get(b"h").unwrap(), Some(b"now a string".to_vec()));
+    assert_eq!(store.stats().elements, 0);
+    store.hset_many(b"h2", &pairs).unwrap();
+    let seq = store.stats().last_seq;
+    assert!(store.delete(b"h2").unwrap());
+    assert_eq!(store.stats().last_seq, seq + 1);
+    // A new collection under the same key starts empty.
+    store.hset(b"h2", b"only", b"1").unwrap();
+    assert_eq!(hash_of(&store, b"h2").len(), 1);
+}
+
+#[test]
+fn one_field_change_appends_one_record_whatever_the_size() {
+    let (_dir, _clock, store) = setup();
+    let members: Vec<Vec<u8>> = (0..1000).map(|i| format!("m{i}").into_bytes()).collect();
+    let refs: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
+    store.sadd(b"big", &refs).unwrap();
+    let before = store.stats();
+    store.sadd(b"big", &[b"one more"]).unwrap();
+    store.srem(b"big", &[b"m5"]).unwrap();
+    let after = store.stats();
+    assert_eq!(after.last_seq, before.last_seq + 2);
+    assert!(after.disk_bytes - before.disk_bytes < 200);
+    assert_eq!(after.elements, 1000);
+}
+
+#[test]
+fn collections_and_their_ttls_survive_reopen() {
+    let (dir, clock, store) = setup();
+    store.hset(b"h", b"a", b"1").unwrap();
+    store.hset(b"h", b"b", b"2").unwrap();
+    store.hdel(b"h", &[b"a"]).unwrap();
+    store.sadd(b"s", &[b"x", b"y"]).unwrap();
+    assert!(store.expire(b"s", Duration::from_secs(60)).unwrap());
+    store.sadd(b"s", &[b"z"]).unwrap();
+    store.hset(b"gone", b"f", b"v").unwrap();
+    store.delete(b"gone").unwrap();
+    store.close().unwrap();
+
+    let store = open(dir.path(), &clock);
+    assert_eq!(
+        hash_of(&store, b"h"),
+        BTreeMap::from([(b"b".to_vec(), b"2".to_vec())])
+    );
+    assert_eq!(store.scard(b"s").unwrap(), 3);
+    assert_eq!(
+        store.ttl(b"s").unwrap(),
+        Ttl::ExpiresIn(Duration::from_secs(60))
+    );
+    assert_eq!(store.value_type(b"gone").unwrap(), None);
+    let stats = store.stats();
+    assert_eq!((stats.collections, stats.elements), (2, 4));
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(store.scard(b"s").unwrap(), 0);
+    assert!(!store.contains(b"s"));
+    assert!(store.persist(b"h").is_ok());
+}
+
+#[test]
+fn expire_and_persist_keep_the_members() {
+    let (_dir, clock, store) = setup();
+    store.sadd(b"s", &[b"a", b"b"]).unwrap();
+    assert!(store.expire(b"s", Duration::from_secs(10)).unwrap());
+    assert_eq!(store.scard(b"s").unwrap(), 2);
+    assert!(store.persist(b"s").unwrap());
+    clock.advance(Duration::from_secs(20));
+    assert_eq!(store.scard(b"s").unwrap(), 2);
+    assert!(store.expire(b"s", Duration::from_secs(1)).unwrap());
+    clock.advance(Duration::from_secs(2));
+    // Expired: gone for every read; a new set under the key starts empty.
+    assert_eq!(store.value_type(b"s").unwrap(), None);
+    store.sadd(b"s", &[b"c"]).unwrap();
+    assert_eq!(store.smembers(b"s").unwrap(), vec![b"c".to_vec()]);
+    // The expiry cycle reaps an expired collection and its members.
+    store.hset(b"h", b"f", b"v").unwrap();
+    store.expire(b"h", Duration::from_secs(1)).unwrap();
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(store.purge_expired().unwrap(), 1);
+    assert_eq!(store.stats().collections, 1);
+    assert_eq!(store.stats().elements, 1);
+}
+
+#[test]
+fn merge_keeps_live_members_and_drops_dead_generations() {
+    let (dir, clock, store) = setup();
+    for round in 0..5 {
+        for i in 0..60 {
+            store
+                .hset(
+                    b"h",
+                    format!("f{i}").as_bytes(),
+                    format!("{round}-{i}").as_bytes(),
+                )
+                .unwrap();
+        }
+        store
+            .sadd(b"dead", &[format!("m{round}").as_bytes()])
+            .unwrap();
+    }
+    store.delete(b"dead").unwrap();
+    store.sadd(b"dead", &[b"fresh"]).unwrap();
+    let before = store.stats();
+    let report = store.merge().unwrap();
+    assert!(report.records_dropped > 0, "{report:?}");
+    let after = store.stats();
+    assert!(after.disk_bytes < before.disk_bytes);
+    let want: BTreeMap<Vec<u8>, Vec<u8>> = (0..60)
+        .map(|i| (format!("f{i}").into_bytes(), format!("4-{i}").into_bytes()))
+        .collect();
+    assert_eq!(hash_of(&store, b"h"), want);
+    assert_eq!(store.smembers(b"dead").unwrap(), vec![b"fresh".to_vec()]);
+    store.close().unwrap();
+    let store = open(dir.path(), &clock);
+    assert_eq!(hash_of(&store, b"h"), want);
+    assert_eq!(store.smembers(b"dead").unwrap(), vec![b"fresh".to_vec()]);
+}
+
+#[test]
+fn deleted_members_and_collections_never_come_back_after_merges_and_reopens() {
+    let (dir, clock, mut store) = setup();
+    let mut model: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
+    for step in 0u32..400 {
+        let key = format!("s{}", step % 5).into_bytes();
+        let member = format!("m{}", step % 13).into_bytes();
+        match step % 7 {
+            0..=2 => {
+                store.sadd(&key, &[&member]).unwrap();
+                model.entry(key).or_default().insert(member);
+            }
+            3 | 4 => {
+                store.srem(&key, &[&member]).unwrap();
+                if let Some(set) = model.get_mut(&key) {
+                    set.remove(&member);
+                    if set.is_empty() {
+                        model.remove(&key);
+                    }
+                }
+            }
+            5 => {
+                store.delete(&key).unwrap();
+                model.remove(&key);
+            }
+            _ => {
+                store.merge().unwrap();
+                if step % 3 == 0 {
+                    store.close().unwrap();
+                    store = open(dir.path(), &clock);
+                }
+            }
+        }
+        if step % 50 == 49 {
+            store.merge().unwrap();
+            for key in (0..5).map(|k| format!("s{k}").into_bytes()) {
+                let got: BTreeSet<Vec<u8>> = store.smembers(&key).unwrap().into_iter().collect();
+                assert_eq!(
+                    got,
+                    model.get(&key).cloned().unwrap_or_default(),
+                    "step {step}"
+                );
+            }
+        }
+    }
+    store.close().unwrap();
+    let store = open(dir.path(), &clock);
+    for key in (0..5).map(|k| format!("s{k}").into_bytes()) {
+        let got: BTreeSet<Vec<u8>> = store.smembers(&key).unwrap().into_iter().collect();
+        assert_eq!(got, model.get(&key).cloned().unwrap_or_default());
+    }
+}
+
+#[test]
+fn collection_operations_inside_a_transaction_are_refused_not_deadlocked() {
+    let (_dir, _clock, store) = setup();
+    let result = store.transaction(|_tx| store.sadd(b"s", &[b"m"]));
+    assert!(matches!(result, Err(Error::InvalidArgument { .. })));
+    assert!(!store.contains(b"s"));
+}
+
+#[test]
+fn element_keys_over_the_key_limit_are_refused() {
+    let (_dir, _clock, store) = setup();
+    let long = vec![b'k'; 65_530];
+    assert!(matches!(
+        store.sadd(&long, &[b"member"]),
+        Err(Error::KeyTooLarge { .. })
+    ));
+    assert!(!store.contains(&long));
+}
