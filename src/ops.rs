@@ -226,7 +226,7 @@ impl<'s> StagedOps<'s> {
         self.as_slice().len()
     }
 
-    fn push(&mut self, op: Staged<'s>) {
+    pub(crate) fn push(&mut self, op: Staged<'s>) {
         *self = match std::mem::replace(self, StagedOps::Empty) {
             StagedOps::Empty => StagedOps::One(op),
             StagedOps::One(first) => StagedOps::Many(vec![first, op]),
@@ -256,10 +256,12 @@ impl<'s> StagedOps<'s> {
 
 /// The state of one append being assembled under the writer lock.
 pub(crate) struct Txn<'e, 's> {
-    engine: &'e Engine,
+    pub(crate) engine: &'e Engine,
     /// The clock, read once per append and only if a job needs it (a plain set does not).
     now: OnceCell<u64>,
     staged: StagedOps<'s>,
+    /// Member counts of the collections this append changed: key → (generation, count).
+    pub(crate) collection_lens: std::collections::HashMap<Vec<u8>, (u64, usize)>,
 }
 
 impl<'e, 's> Txn<'e, 's> {
@@ -268,6 +270,7 @@ impl<'e, 's> Txn<'e, 's> {
             engine,
             now: OnceCell::new(),
             staged: StagedOps::Empty,
+            collection_lens: std::collections::HashMap::new(),
         }
     }
 
@@ -293,13 +296,13 @@ impl<'e, 's> Txn<'e, 's> {
                     key: k,
                     value,
                     expiry_ms,
-                } if *k == key => Some(Some((&value[..], *expiry_ms, false))),
+                } if k[..] == *key => Some(Some((&value[..], *expiry_ms, false))),
                 Op::Collection {
                     key: k,
                     value,
                     expiry_ms,
-                } if *k == key => Some(Some((&value[..], *expiry_ms, true))),
-                Op::Delete { key: k } if *k == key => Some(None),
+                } if k[..] == *key => Some(Some((&value[..], *expiry_ms, true))),
+                Op::Delete { key: k } if k[..] == *key => Some(None),
                 _ => None,
             })
     }
@@ -347,6 +350,22 @@ impl<'e, 's> Txn<'e, 's> {
         }
     }
 
+    /// Appends `op` to the staged records.
+    pub(crate) fn stage(&mut self, op: Op<'s>) {
+        self.staged.push(Staged {
+            op,
+            ends_unit: false,
+        });
+    }
+
+    /// `key`'s value (a string, or a collection's header) and expiry if it is present and
+    /// unexpired: `(value, expiry, is a collection header)`.
+    pub(crate) fn current_state(&self, key: &[u8]) -> Result<Option<(Vec<u8>, u64, bool)>> {
+        Ok(self
+            .current_any(key)?
+            .map(|c| (c.value, c.expiry_ms, c.collection)))
+    }
+
     /// `key`'s value (a string, or a collection's header) and expiry if it is present and
     /// unexpired.
     fn current_any(&self, key: &[u8]) -> Result<Option<Current>> {
@@ -384,7 +403,7 @@ impl<'e, 's> Txn<'e, 's> {
     fn put(&mut self, key: &'s [u8], value: Cow<'s, [u8]>, expiry_ms: u64) {
         self.staged.push(Staged {
             op: Op::Put {
-                key,
+                key: Cow::Borrowed(key),
                 value,
                 expiry_ms,
             },
@@ -394,7 +413,9 @@ impl<'e, 's> Txn<'e, 's> {
 
     fn delete(&mut self, key: &'s [u8]) {
         self.staged.push(Staged {
-            op: Op::Delete { key },
+            op: Op::Delete {
+                key: Cow::Borrowed(key),
+            },
             ends_unit: false,
         });
     }
@@ -417,7 +438,7 @@ impl<'e, 's> Txn<'e, 's> {
         } else {
             self.staged.push(Staged {
                 op: Op::Collection {
-                    key,
+                    key: Cow::Borrowed(key),
                     value: Cow::Owned(header),
                     expiry_ms,
                 },

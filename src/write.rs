@@ -18,27 +18,27 @@ use crate::usage::SegmentUsage;
 #[derive(Clone, Debug)]
 pub(crate) enum Op<'a> {
     Put {
-        key: &'a [u8],
+        key: Cow<'a, [u8]>,
         value: Cow<'a, [u8]>,
         expiry_ms: u64,
     },
     Delete {
-        key: &'a [u8],
+        key: Cow<'a, [u8]>,
     },
     /// A collection's header (see `datatypes`): the key becomes a collection.
     Collection {
-        key: &'a [u8],
+        key: Cow<'a, [u8]>,
         value: Cow<'a, [u8]>,
         expiry_ms: u64,
     },
     /// One element of a collection, under its element key.
     ElementPut {
-        key: &'a [u8],
+        key: Cow<'a, [u8]>,
         value: Cow<'a, [u8]>,
     },
     /// Deletes one element of a collection.
     ElementDelete {
-        key: &'a [u8],
+        key: Cow<'a, [u8]>,
     },
 }
 

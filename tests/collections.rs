@@ -369,3 +369,59 @@ fn element_keys_over_the_key_limit_are_refused() {
     ));
     assert!(!store.contains(&long));
 }
+
+#[test]
+fn a_transaction_sees_its_own_collection_writes_and_commits_them_as_one_unit() {
+    let (dir, clock, store) = setup();
+    store.hset(b"h", b"old", b"1").unwrap();
+    let seen = store
+        .transaction(|tx| {
+            assert_eq!(tx.hset_many(b"h", &[(b"a", b"x"), (b"b", b"y")])?, 2);
+            assert_eq!(tx.hlen(b"h")?, 3);
+            assert_eq!(tx.hget(b"h", b"a")?, Some(b"x".to_vec()));
+            assert_eq!(tx.hdel(b"h", &[b"old"])?, 1);
+            assert!(!tx.hexists(b"h", b"old")?);
+            // The set is created, emptied and created again in the same transaction.
+            tx.sadd(b"s", &[b"1", b"2"])?;
+            tx.srem(b"s", &[b"1", b"2"])?;
+            assert_eq!(tx.value_type(b"s")?, None);
+            tx.sadd(b"s", &[b"3"])?;
+            // A string overwrites a collection, and back.
+            tx.hset(b"gone", b"f", b"v")?;
+            tx.set(b"gone", b"string")?;
+            assert!(matches!(tx.hget(b"gone", b"f"), Err(Error::WrongType)));
+            assert_eq!(tx.value_type(b"gone")?, Some(ValueType::String));
+            let mut members = tx.smembers(b"s")?;
+            members.sort();
+            Ok((tx.hgetall(b"h")?.len(), members))
+        })
+        .unwrap();
+    assert_eq!(seen, (2, vec![b"3".to_vec()]));
+    // Another reader sees all of it now.
+    let want = BTreeMap::from([
+        (b"a".to_vec(), b"x".to_vec()),
+        (b"b".to_vec(), b"y".to_vec()),
+    ]);
+    assert_eq!(hash_of(&store, b"h"), want);
+    assert_eq!(store.smembers(b"s").unwrap(), vec![b"3".to_vec()]);
+    assert_eq!(store.get(b"gone").unwrap(), Some(b"string".to_vec()));
+    store.close().unwrap();
+    let store = open(dir.path(), &clock);
+    assert_eq!(hash_of(&store, b"h"), want);
+    assert_eq!(store.smembers(b"s").unwrap(), vec![b"3".to_vec()]);
+    assert_eq!(store.get(b"gone").unwrap(), Some(b"string".to_vec()));
+    assert_eq!(store.stats().elements, 3);
+}
+
+#[test]
+fn a_failed_transaction_leaves_collections_untouched() {
+    let (_dir, _clock, store) = setup();
+    store.sadd(b"s", &[b"a"]).unwrap();
+    let result: keg::Result<()> = store.transaction(|tx| {
+        tx.sadd(b"s", &[b"b"])?;
+        tx.hset(b"s", b"f", b"v")?; // WRONGTYPE: the closure fails, nothing commits
+        Ok(())
+    });
+    assert!(matches!(result, Err(Error::WrongType)));
+    assert_eq!(store.smembers(b"s").unwrap(), vec![b"a".to_vec()]);
+}

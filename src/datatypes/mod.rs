@@ -23,10 +23,12 @@
 //! each collection a member set in [`index::Collections`] (for HKEYS, SMEMBERS and the
 //! like); both are rebuilt at open from data or hint files.
 
+mod api;
 pub(crate) mod hash;
 pub(crate) mod index;
 pub(crate) mod open;
 pub(crate) mod set;
+pub(crate) mod view;
 pub(crate) mod write;
 
 use byteorder::{BigEndian, ByteOrder, LittleEndian};
@@ -69,13 +71,6 @@ impl ValueType {
             2 => Some(ValueType::Set),
             _ => None,
         }
-    }
-}
-
-impl crate::Store {
-    /// What `key` holds (Redis's TYPE), `None` if it is absent or expired.
-    pub fn value_type(&self, key: &[u8]) -> crate::Result<Option<ValueType>> {
-        self.engine().value_type(key)
     }
 }
 

@@ -1,62 +1,44 @@
-//! Sets: a key holding unique members (Redis's SADD, SREM, SMEMBERS, ...).
+//! Sets: a key holding unique members (Redis's SADD, SREM, SMEMBERS, ...), written once
+//! over a [`CollectionView`] or an [`Edit`]; `api.rs` makes them methods.
 
 use super::ValueType;
+use super::view::CollectionView;
+use super::write::Edit;
 use crate::error::Result;
-use crate::store::Store;
 
-impl Store {
-    /// Adds `members` to the set at `key` (creating it; one atomic write); returns how many
-    /// were new. `Error::WrongType` if the key holds another type.
-    pub fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
-        self.engine().edit_collection(key, ValueType::Set, |edit| {
-            let mut added = 0;
-            for member in members {
-                if edit.put(member, Vec::new())? {
-                    added += 1;
-                }
-            }
-            Ok(added)
-        })
-    }
+const SET: ValueType = ValueType::Set;
 
-    /// Removes `members` (deleting the key when the set becomes empty); returns how many
-    /// were there.
-    pub fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
-        self.engine().edit_collection(key, ValueType::Set, |edit| {
-            Ok(members.iter().filter(|m| edit.remove(m)).count())
-        })
+pub(crate) fn sadd(edit: &mut Edit<'_, '_, '_>, members: &[&[u8]]) -> Result<usize> {
+    let mut added = 0;
+    for member in members {
+        if edit.put(member, Vec::new())? {
+            added += 1;
+        }
     }
+    Ok(added)
+}
 
-    /// Whether `member` is in the set.
-    pub fn sismember(&self, key: &[u8], member: &[u8]) -> Result<bool> {
-        self.engine().read_collection(key, ValueType::Set, |c| {
-            Ok(c.is_some_and(|c| c.members.contains(member)))
-        })
-    }
+pub(crate) fn srem(edit: &mut Edit<'_, '_, '_>, members: &[&[u8]]) -> Result<usize> {
+    Ok(members.iter().filter(|m| edit.remove(m)).count())
+}
 
-    /// For each of `members`, whether it is in the set (Redis SMISMEMBER).
-    pub fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
-        self.engine().read_collection(key, ValueType::Set, |c| {
-            Ok(members
-                .iter()
-                .map(|m| c.is_some_and(|c| c.members.contains(*m)))
-                .collect())
-        })
-    }
+pub(crate) fn smismember(
+    v: &dyn CollectionView,
+    key: &[u8],
+    members: &[&[u8]],
+) -> Result<Vec<bool>> {
+    let found = v.collection(key, SET)?;
+    Ok(members
+        .iter()
+        .map(|m| found.is_some_and(|f| v.contains(key, f.generation, m)))
+        .collect())
+}
 
-    /// Number of members (0 for a missing key).
-    pub fn scard(&self, key: &[u8]) -> Result<usize> {
-        self.engine().read_collection(
-            key,
-            ValueType::Set,
-            |c| Ok(c.map_or(0, |c| c.members.len())),
-        )
-    }
+pub(crate) fn scard(v: &dyn CollectionView, key: &[u8]) -> Result<usize> {
+    Ok(v.collection(key, SET)?.map_or(0, |found| found.len))
+}
 
-    /// The set's members, in no particular order.
-    pub fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
-        self.engine().read_collection(key, ValueType::Set, |c| {
-            Ok(c.map_or_else(Vec::new, |c| c.members.iter().map(|m| m.to_vec()).collect()))
-        })
-    }
+pub(crate) fn smembers(v: &dyn CollectionView, key: &[u8]) -> Result<Vec<Vec<u8>>> {
+    Ok(v.collection(key, SET)?
+        .map_or_else(Vec::new, |found| v.members(key, found.generation)))
 }

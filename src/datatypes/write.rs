@@ -1,18 +1,20 @@
-//! How a collection operation reads and changes its collection: an [`Edit`] decided under
-//! the writer lock and appended as one atomic unit (header, element records or the key's
-//! tombstone), so each operation is atomic with respect to every other writer and durable
-//! under the store's `SyncPolicy` like any write.
+//! How a collection operation changes its collection: an [`Edit`] decided inside a
+//! transaction (which holds the writer lock) and staged as records there — a new
+//! collection's header, one element record per changed member, or only the key's tombstone
+//! when the collection becomes empty. A `Store` method runs its edit as a one-operation
+//! transaction, so each operation is one atomic unit in the log, durable under the store's
+//! `SyncPolicy` like any write.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::index::Collection;
+use super::view::{CollectionView, Staged};
 use super::{ELEMENT_KEY_OVERHEAD, Header, ValueType, element_key};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::format::RecordKind;
-use crate::store::reentry_error;
-use crate::write::{Op, Staged};
+use crate::ops::Txn;
+use crate::write::Op;
 
 /// One member's change in an edit.
 struct Change {
@@ -23,27 +25,54 @@ struct Change {
     existed: bool,
 }
 
-/// An operation's view of its collection: the committed members plus its own changes.
-pub(crate) struct Edit<'e> {
-    engine: &'e Engine,
-    key: &'e [u8],
+/// An operation's view of its collection: the collection as the transaction saw it when
+/// the operation began, plus the operation's own changes.
+pub(crate) struct Edit<'a, 'e, 's> {
+    txn: &'a mut Txn<'e, 's>,
+    key: Vec<u8>,
+    ty: ValueType,
     /// The generation of the live collection, or of the one this edit creates.
     generation: u64,
     /// Whether the collection existed before the edit.
     existed: bool,
-    committed_len: usize,
+    len_before: usize,
     changes: Vec<Change>,
     by_member: HashMap<Vec<u8>, usize>,
 }
 
-impl Edit<'_> {
-    fn committed(&self, member: &[u8]) -> bool {
-        self.existed
-            && self
-                .engine
-                .read_collections()
-                .get(self.key)
-                .is_some_and(|c| c.members.contains(member))
+impl<'a, 'e, 's> Edit<'a, 'e, 's> {
+    /// Starts an edit of the collection of type `ty` at `key` (empty if absent);
+    /// `Error::WrongType` if the key holds another type.
+    pub(crate) fn begin(txn: &'a mut Txn<'e, 's>, key: &[u8], ty: ValueType) -> Result<Self> {
+        let found = Staged(txn).collection(key, ty)?;
+        let (existed, generation, len_before) = match found {
+            Some(f) => (true, f.generation, f.len),
+            // The new header's sequence number: the writer lock is held, so the next
+            // append starts right after the last record written.
+            None => (
+                false,
+                txn.engine.next_seq_estimate() + txn.staged().len() as u64,
+                0,
+            ),
+        };
+        Ok(Edit {
+            txn,
+            key: key.to_vec(),
+            ty,
+            generation,
+            existed,
+            len_before,
+            changes: Vec::new(),
+            by_member: HashMap::new(),
+        })
+    }
+
+    fn before(&self) -> Staged<'_, 'e, 's> {
+        Staged(self.txn)
+    }
+
+    fn existed_before(&self, member: &[u8]) -> bool {
+        self.existed && self.before().contains(&self.key, self.generation, member)
     }
 
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
@@ -53,7 +82,7 @@ impl Edit<'_> {
             .and_then(|&i| self.changes.get(i))
         {
             Some(change) => change.value.is_some(),
-            None => self.committed(member),
+            None => self.existed_before(member),
         }
     }
 
@@ -69,12 +98,12 @@ impl Edit<'_> {
         if !self.existed {
             return Ok(None);
         }
-        read_element(self.engine, self.key, self.generation, member)
+        self.before().value(&self.key, self.generation, member)
     }
 
     /// Number of members as the edit leaves them.
     pub(crate) fn len(&self) -> usize {
-        let mut len = self.committed_len;
+        let mut len = self.len_before;
         for c in &self.changes {
             match (c.existed, c.value.is_some()) {
                 (false, true) => len += 1,
@@ -87,7 +116,7 @@ impl Edit<'_> {
 
     /// Sets `member` to `value`; true if it was not there.
     pub(crate) fn put(&mut self, member: &[u8], value: Vec<u8>) -> Result<bool> {
-        let options = &self.engine.options;
+        let options = &self.txn.engine.options;
         let element_len = self.key.len() + member.len() + ELEMENT_KEY_OVERHEAD;
         if element_len > options.max_key_size {
             return Err(Error::KeyTooLarge {
@@ -123,7 +152,7 @@ impl Edit<'_> {
                 }
             }
             None => {
-                let existed = self.committed(member);
+                let existed = self.existed_before(member);
                 self.by_member.insert(member.to_vec(), self.changes.len());
                 self.changes.push(Change {
                     member: member.to_vec(),
@@ -134,38 +163,63 @@ impl Edit<'_> {
         }
     }
 
-    /// The records that make the edit durable: the header of a new collection, then one
-    /// element record per changed member; or only the key's tombstone when the edit
-    /// empties the collection (a collection never exists empty, as in Redis).
-    fn records(&self, ty: ValueType) -> Vec<(RecordKind, Vec<u8>, Vec<u8>)> {
+    /// Stages the records that make the edit durable and returns their bytes; refuses
+    /// (staging nothing) if they are more than `room` bytes.
+    pub(crate) fn finish(self, room: u64) -> Result<u64> {
         let len = self.len();
-        let mut out = Vec::new();
+        let mut ops: Vec<Op<'s>> = Vec::new();
         if len == 0 {
+            // A collection never exists empty, as in Redis: the key goes.
             if self.existed {
-                out.push((RecordKind::Delete, self.key.to_vec(), Vec::new()));
+                ops.push(Op::Delete {
+                    key: Cow::Owned(self.key.clone()),
+                });
             }
-            return out;
-        }
-        if !self.existed {
-            let header = Header {
-                ty,
-                generation: self.generation,
-            };
-            out.push((
-                RecordKind::Collection,
-                self.key.to_vec(),
-                header.encode().to_vec(),
-            ));
-        }
-        for c in &self.changes {
-            let element = element_key(self.key, self.generation, &c.member);
-            match &c.value {
-                Some(value) => out.push((RecordKind::ElementPut, element, value.clone())),
-                None if c.existed => out.push((RecordKind::ElementDelete, element, Vec::new())),
-                None => {}
+        } else {
+            if !self.existed {
+                let header = Header {
+                    ty: self.ty,
+                    generation: self.generation,
+                };
+                ops.push(Op::Collection {
+                    key: Cow::Owned(self.key.clone()),
+                    value: Cow::Owned(header.encode().to_vec()),
+                    expiry_ms: 0,
+                });
+            }
+            for c in self.changes {
+                let element = element_key(&self.key, self.generation, &c.member);
+                match c.value {
+                    Some(value) => ops.push(Op::ElementPut {
+                        key: Cow::Owned(element),
+                        value: Cow::Owned(value),
+                    }),
+                    None if c.existed => ops.push(Op::ElementDelete {
+                        key: Cow::Owned(element),
+                    }),
+                    None => {}
+                }
             }
         }
-        out
+        let bytes: u64 = ops.iter().map(Op::encoded_len).sum();
+        if bytes > room {
+            return Err(Error::InvalidArgument {
+                reason: format!(
+                    "the transaction would carry {bytes} more bytes; {room} are left of its limit"
+                ),
+            });
+        }
+        for op in ops {
+            self.txn.stage(op);
+        }
+        if len == 0 {
+            self.txn.collection_lens.remove(&self.key);
+        } else {
+            self.txn
+                .collection_lens
+                .insert(self.key, (self.generation, len));
+        }
+        Ok(bytes)
     }
 }
 
@@ -186,93 +240,11 @@ pub(crate) fn read_element(
 }
 
 impl Engine {
-    /// Runs `f` on the collection of type `ty` at `key` (empty if absent) under the writer
-    /// lock, then appends what it changed as one atomic unit and waits for durability.
-    /// A key holding another type is `Error::WrongType`.
-    pub(crate) fn edit_collection<T>(
-        &self,
-        key: &[u8],
-        ty: ValueType,
-        f: impl FnOnce(&mut Edit<'_>) -> Result<T>,
-    ) -> Result<T> {
-        self.check_open()?;
-        if crate::store::inside_transaction(self) {
-            return Err(reentry_error());
-        }
-        let mut w = self.lock_writer();
-        self.check_writable()?;
-        let now_ms = self.now_ms();
-        let (existed, generation, committed_len) = match self.live_entry(key, Some(now_ms)) {
-            None => (false, w.next_seq, 0),
-            Some(entry) if !entry.collection => return Err(Error::WrongType),
-            Some(_) => {
-                let collections = self.read_collections();
-                let c = collection_of(&collections, key, ty)?;
-                (true, c.generation, c.members.len())
-            }
-        };
-        let mut edit = Edit {
-            engine: self,
-            key,
-            generation,
-            existed,
-            committed_len,
-            changes: Vec::new(),
-            by_member: HashMap::new(),
-        };
-        let value = f(&mut edit)?;
-        let records = edit.records(ty);
-        if records.is_empty() {
-            return Ok(value);
-        }
-        let count = records.len();
-        let staged: Vec<Staged<'_>> = records
-            .iter()
-            .enumerate()
-            .map(|(i, (kind, key, value))| Staged {
-                op: match kind {
-                    RecordKind::Collection => Op::Collection {
-                        key,
-                        value: Cow::Borrowed(value),
-                        expiry_ms: 0,
-                    },
-                    RecordKind::ElementPut => Op::ElementPut {
-                        key,
-                        value: Cow::Borrowed(value),
-                    },
-                    RecordKind::ElementDelete => Op::ElementDelete { key },
-                    RecordKind::Delete | RecordKind::Put => Op::Delete { key },
-                },
-                ends_unit: i + 1 == count,
-            })
-            .collect();
-        let seq = self.commit(&mut w, &staged)?;
-        drop(w);
-        self.wait_durable(seq)?;
-        Ok(value)
-    }
-
-    /// Runs `f` on the live collection of type `ty` at `key` (`None` if absent), for reads.
-    pub(crate) fn read_collection<T>(
-        &self,
-        key: &[u8],
-        ty: ValueType,
-        f: impl FnOnce(Option<&Collection>) -> Result<T>,
-    ) -> Result<T> {
-        self.check_open()?;
-        match self.live_entry(key, None) {
-            None => f(None),
-            Some(entry) if !entry.collection => Err(Error::WrongType),
-            Some(_) => {
-                let collections = self.read_collections();
-                match collections.get(key) {
-                    // Deleted between the two lookups.
-                    None => f(None),
-                    Some(c) if c.ty != ty => Err(Error::WrongType),
-                    Some(c) => f(Some(c)),
-                }
-            }
-        }
+    /// The sequence number the next append starts at (exact while the writer lock is held).
+    pub(crate) fn next_seq_estimate(&self) -> u64 {
+        self.written_seq
+            .load(std::sync::atomic::Ordering::Acquire)
+            .saturating_add(1)
     }
 
     /// What `key` holds, if it is present and unexpired.
@@ -283,19 +255,5 @@ impl Engine {
             Some(entry) if !entry.collection => Ok(Some(ValueType::String)),
             Some(_) => Ok(self.read_collections().get(key).map(|c| c.ty)),
         }
-    }
-}
-
-fn collection_of<'c>(
-    collections: &'c super::index::Collections,
-    key: &[u8],
-    ty: ValueType,
-) -> Result<&'c Collection> {
-    match collections.get(key) {
-        Some(c) if c.ty == ty => Ok(c),
-        Some(_) => Err(Error::WrongType),
-        None => Err(Error::Poisoned {
-            reason: "a collection's header is indexed without its members".into(),
-        }),
     }
 }

@@ -11,6 +11,9 @@ use std::cell::{Cell, RefCell};
 use typed_arena::Arena;
 
 use super::Store;
+use crate::datatypes::ValueType;
+use crate::datatypes::view::{CollectionView, Staged as StagedView};
+use crate::datatypes::write::Edit;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ops::{Job, Outcome, Txn};
@@ -153,6 +156,36 @@ impl std::fmt::Debug for Transaction<'_> {
 impl Transaction<'_> {
     fn engine(&self) -> &Engine {
         self.engine
+    }
+
+    /// Runs `f` on the collections as this transaction sees them (for `datatypes`).
+    pub(crate) fn read_collections_view<T>(
+        &self,
+        f: impl FnOnce(&dyn CollectionView) -> Result<T>,
+    ) -> Result<T> {
+        let txn = self.txn.borrow();
+        f(&StagedView(&txn))
+    }
+
+    /// Runs one collection operation's edit and stages its records (for `datatypes`).
+    pub(crate) fn edit_collection<T>(
+        &self,
+        key: &[u8],
+        ty: ValueType,
+        f: impl FnOnce(&mut Edit<'_, '_, '_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut txn = self.txn.borrow_mut();
+        let mut edit = Edit::begin(&mut txn, key, ty)?;
+        let value = f(&mut edit)?;
+        let room = (MAX_BATCH_BYTES as u64).saturating_sub(self.bytes.get());
+        let bytes = edit.finish(room)?;
+        self.bytes.set(self.bytes.get() + bytes);
+        Ok(value)
+    }
+
+    /// What `key` holds as this transaction sees it (Redis's TYPE).
+    pub fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
+        self.txn.borrow().value_type(key)
     }
 
     /// Stages one job (for `write_ops!`), refusing it if the transaction would outgrow

@@ -1,0 +1,177 @@
+//! Two views of the collections that read operations run against: the committed store
+//! (lock-free, for `Store`'s reads) and a transaction's (committed plus what it staged).
+//! Each read operation is written once, over [`CollectionView`].
+
+use std::collections::HashSet;
+
+use super::write::read_element;
+use super::{Header, ValueType, split_element_key};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::ops::Txn;
+use crate::write::Op;
+
+/// A live collection as a view sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) generation: u64,
+    pub(crate) len: usize,
+}
+
+/// What read operations need to know about collections.
+pub(crate) trait CollectionView {
+    /// The live collection of type `ty` at `key`; `Error::WrongType` if the key holds
+    /// another type.
+    fn collection(&self, key: &[u8], ty: ValueType) -> Result<Option<Found>>;
+    /// Whether `member` is in generation `generation` of the collection at `key`.
+    fn contains(&self, key: &[u8], generation: u64, member: &[u8]) -> bool;
+    /// The value of `member` (a hash field's value; empty for a set member).
+    fn value(&self, key: &[u8], generation: u64, member: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every member, in no particular order.
+    fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>>;
+}
+
+/// The store as committed.
+pub(crate) struct Committed<'e>(pub(crate) &'e Engine);
+
+impl CollectionView for Committed<'_> {
+    fn collection(&self, key: &[u8], ty: ValueType) -> Result<Option<Found>> {
+        let engine = self.0;
+        engine.check_open()?;
+        match engine.live_entry(key, None) {
+            None => Ok(None),
+            Some(entry) if !entry.collection => Err(Error::WrongType),
+            Some(_) => match engine.read_collections().get(key) {
+                // Deleted between the two lookups.
+                None => Ok(None),
+                Some(c) if c.ty != ty => Err(Error::WrongType),
+                Some(c) => Ok(Some(Found {
+                    generation: c.generation,
+                    len: c.members.len(),
+                })),
+            },
+        }
+    }
+
+    fn contains(&self, key: &[u8], generation: u64, member: &[u8]) -> bool {
+        self.0
+            .read_collections()
+            .get(key)
+            .is_some_and(|c| c.generation == generation && c.members.contains(member))
+    }
+
+    fn value(&self, key: &[u8], generation: u64, member: &[u8]) -> Result<Option<Vec<u8>>> {
+        read_element(self.0, key, generation, member)
+    }
+
+    fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {
+        self.0
+            .read_collections()
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .map(|c| c.members.iter().map(|m| m.to_vec()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A transaction's view: what it staged, over the committed store.
+pub(crate) struct Staged<'a, 'e, 's>(pub(crate) &'a Txn<'e, 's>);
+
+impl Staged<'_, '_, '_> {
+    fn committed(&self) -> Committed<'_> {
+        Committed(self.0.engine)
+    }
+
+    /// The newest staged record of `member`: `Some(Some(value))` put, `Some(None)` deleted.
+    fn staged_element(&self, key: &[u8], generation: u64, member: &[u8]) -> Option<Option<&[u8]>> {
+        self.0.staged().iter().rev().find_map(|s| match &s.op {
+            Op::ElementPut { key: e, value } if is_element(e, key, generation, member) => {
+                Some(Some(&value[..]))
+            }
+            Op::ElementDelete { key: e } if is_element(e, key, generation, member) => Some(None),
+            _ => None,
+        })
+    }
+}
+
+fn is_element(element: &[u8], key: &[u8], generation: u64, member: &[u8]) -> bool {
+    split_element_key(element) == Some((key, generation, member))
+}
+
+impl CollectionView for Staged<'_, '_, '_> {
+    fn collection(&self, key: &[u8], ty: ValueType) -> Result<Option<Found>> {
+        let Some((value, _, is_collection)) = self.0.current_state(key)? else {
+            return Ok(None);
+        };
+        if !is_collection {
+            return Err(Error::WrongType);
+        }
+        let header = Header::decode(&value).ok_or(Error::WrongType)?;
+        if header.ty != ty {
+            return Err(Error::WrongType);
+        }
+        let generation = header.generation;
+        let len = match self.0.collection_lens.get(key) {
+            Some(&(g, len)) if g == generation => len,
+            _ => self
+                .0
+                .engine
+                .read_collections()
+                .get(key)
+                .filter(|c| c.generation == generation)
+                .map_or(0, |c| c.members.len()),
+        };
+        Ok(Some(Found { generation, len }))
+    }
+
+    fn contains(&self, key: &[u8], generation: u64, member: &[u8]) -> bool {
+        match self.staged_element(key, generation, member) {
+            Some(state) => state.is_some(),
+            None => self.committed().contains(key, generation, member),
+        }
+    }
+
+    fn value(&self, key: &[u8], generation: u64, member: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.staged_element(key, generation, member) {
+            Some(state) => Ok(state.map(<[u8]>::to_vec)),
+            None => self.committed().value(key, generation, member),
+        }
+    }
+
+    fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {
+        let mut members: HashSet<Vec<u8>> = self
+            .committed()
+            .members(key, generation)
+            .into_iter()
+            .collect();
+        for s in self.0.staged() {
+            let (element, present) = match &s.op {
+                Op::ElementPut { key: e, .. } => (e, true),
+                Op::ElementDelete { key: e } => (e, false),
+                _ => continue,
+            };
+            if let Some((k, g, member)) = split_element_key(element)
+                && k == key
+                && g == generation
+            {
+                if present {
+                    members.insert(member.to_vec());
+                } else {
+                    members.remove(member);
+                }
+            }
+        }
+        members.into_iter().collect()
+    }
+}
+
+impl Txn<'_, '_> {
+    /// What `key` holds as this append's jobs so far left it (Redis's TYPE).
+    pub(crate) fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
+        Ok(match self.current_state(key)? {
+            None => None,
+            Some((_, _, false)) => Some(ValueType::String),
+            Some((header, _, true)) => Header::decode(&header).map(|h| h.ty),
+        })
+    }
+}
