@@ -316,7 +316,7 @@ fn error_replies_are_redis_s_byte_for_byte() {
         ),
         (
             &["LPUSH", "l", "x"],
-            "-ERR unsupported command 'lpush': keg stores strings only (lists, hashes, sets, sorted sets, streams and scripts are not supported)\r\n",
+            "-ERR unsupported command 'lpush': keg stores strings, hashes and sets (lists, sorted sets, streams and scripts are not supported yet)\r\n",
         ),
     ];
     for (args, want) in cases {

@@ -186,6 +186,70 @@ punsubscribe
 command count x
 time x
 lastsave x
+hset h f v
+hset h f v2 g w
+hset h f
+hmset h
+hget h f
+hget h nope
+hget nohash f
+hmget h f nope g
+hsetnx h f x
+hsetnx h new x
+hexists h f
+hexists h zz
+hlen h
+hlen nohash
+hstrlen h f
+hincrby h n 5
+hincrby h n -7
+hincrby h f 1
+hincrby h n x
+hincrby h n 9223372036854775807
+hincrbyfloat h fl 1.5
+hincrbyfloat h fl 0.1
+hincrbyfloat h f 1
+hincrbyfloat h fl abc
+hdel h f g nope
+hdel nohash f
+type h
+get h
+incr h
+append h x
+hmset h a 1
+hgetall nohash
+hkeys nohash
+del h
+hset one k v
+hgetall one
+hkeys one
+hvals one
+sadd s a b a
+sadd s b c
+srem s a zz
+scard s
+sismember s b
+sismember s a
+smismember s a b c
+smismember s
+scard noset
+smembers noset
+type s
+hget s f
+sadd one x
+set one plain
+sadd one x
+srem s b c
+exists s
+type s
+sadd s only
+smembers s
+rename s s2
+type s2
+smembers s2
+scan 0 type set
+scan 0 type hash
+del s2 one
 flushdb
 dbsize
 ";

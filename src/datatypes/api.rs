@@ -157,3 +157,82 @@ macro_rules! collection_api {
 
 collection_api!(Store);
 collection_api!(Transaction<'_>);
+
+/// The collection operations as a trait object, for code that serves both receivers (the
+/// server's commands run against the store or a transaction).
+pub(crate) trait CollectionOps {
+    fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>>;
+    fn hset_many(&self, key: &[u8], fields: &[(&[u8], &[u8])]) -> Result<usize>;
+    fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool>;
+    fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize>;
+    fn hincr_by(&self, key: &[u8], field: &[u8], delta: i64) -> Result<i64>;
+    fn hincr_by_float(&self, key: &[u8], field: &[u8], delta: &[u8]) -> Result<Vec<u8>>;
+    fn hmget(&self, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>>;
+    fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool>;
+    fn hlen(&self, key: &[u8]) -> Result<usize>;
+    fn hkeys(&self, key: &[u8]) -> Result<Vec<Vec<u8>>>;
+    fn hgetall(&self, key: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
+    fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
+    fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>>;
+    fn scard(&self, key: &[u8]) -> Result<usize>;
+    fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>>;
+}
+
+macro_rules! collection_ops {
+    ($receiver:ty) => {
+        impl CollectionOps for $receiver {
+            fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
+                <$receiver>::value_type(self, key)
+            }
+            fn hset_many(&self, key: &[u8], fields: &[(&[u8], &[u8])]) -> Result<usize> {
+                <$receiver>::hset_many(self, key, fields)
+            }
+            fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
+                <$receiver>::hsetnx(self, key, field, value)
+            }
+            fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize> {
+                <$receiver>::hdel(self, key, fields)
+            }
+            fn hincr_by(&self, key: &[u8], field: &[u8], delta: i64) -> Result<i64> {
+                <$receiver>::hincr_by(self, key, field, delta)
+            }
+            fn hincr_by_float(&self, key: &[u8], field: &[u8], delta: &[u8]) -> Result<Vec<u8>> {
+                <$receiver>::hincr_by_float(self, key, field, delta)
+            }
+            fn hmget(&self, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+                <$receiver>::hmget(self, key, fields)
+            }
+            fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool> {
+                <$receiver>::hexists(self, key, field)
+            }
+            fn hlen(&self, key: &[u8]) -> Result<usize> {
+                <$receiver>::hlen(self, key)
+            }
+            fn hkeys(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
+                <$receiver>::hkeys(self, key)
+            }
+            fn hgetall(&self, key: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+                <$receiver>::hgetall(self, key)
+            }
+            fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+                <$receiver>::sadd(self, key, members)
+            }
+            fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+                <$receiver>::srem(self, key, members)
+            }
+            fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
+                <$receiver>::smismember(self, key, members)
+            }
+            fn scard(&self, key: &[u8]) -> Result<usize> {
+                <$receiver>::scard(self, key)
+            }
+            fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
+                <$receiver>::smembers(self, key)
+            }
+        }
+    };
+}
+
+collection_ops!(Store);
+collection_ops!(Transaction<'_>);

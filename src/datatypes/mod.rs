@@ -23,7 +23,7 @@
 //! each collection a member set in [`index::Collections`] (for HKEYS, SMEMBERS and the
 //! like); both are rebuilt at open from data or hint files.
 
-mod api;
+pub(crate) mod api;
 pub(crate) mod hash;
 pub(crate) mod index;
 pub(crate) mod open;

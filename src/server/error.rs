@@ -24,6 +24,8 @@ impl CmdError {
 }
 
 pub(crate) const SYNTAX: CmdError = CmdError::fixed("ERR syntax error");
+pub(crate) const WRONG_TYPE: CmdError =
+    CmdError::fixed("WRONGTYPE Operation against a key holding the wrong kind of value");
 pub(crate) const NOT_INTEGER: CmdError =
     CmdError::fixed("ERR value is not an integer or out of range");
 pub(crate) const NOT_FLOAT: CmdError = CmdError::fixed("ERR value is not a valid float");
@@ -85,6 +87,7 @@ impl From<Error> for CmdError {
             Error::NotAFloat => NOT_FLOAT,
             Error::Overflow => OVERFLOW,
             Error::NanOrInfinity => NAN_OR_INFINITY,
+            Error::WrongType => WRONG_TYPE,
             Error::ValueTooLarge { .. } | Error::KeyTooLarge { .. } => {
                 CmdError::new(format!("ERR {e}"))
             }

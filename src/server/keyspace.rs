@@ -2,6 +2,7 @@
 //! a coalesced pipeline, or a command that reads and writes several keys atomically). Both
 //! have the same methods; this trait lets one command body serve both.
 
+use crate::datatypes::api::CollectionOps;
 use crate::{Result, SetOptions, SetOutcome, Store, Transaction, Ttl};
 
 /// The reads and writes data commands use.
@@ -22,6 +23,8 @@ pub(crate) trait KeySpace {
     fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> Result<Vec<u8>>;
     fn append(&self, key: &[u8], suffix: &[u8]) -> Result<usize>;
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Hashes, sets and TYPE.
+    fn collections(&self) -> &dyn CollectionOps;
 }
 
 impl KeySpace for Store {
@@ -79,6 +82,9 @@ impl KeySpace for Store {
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Store::get_del(self, key)
     }
+    fn collections(&self) -> &dyn CollectionOps {
+        self
+    }
 }
 
 impl KeySpace for Transaction<'_> {
@@ -126,5 +132,8 @@ impl KeySpace for Transaction<'_> {
     }
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Transaction::get_del(self, key)
+    }
+    fn collections(&self) -> &dyn CollectionOps {
+        self
     }
 }

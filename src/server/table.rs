@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    client, command_docs, config_cmd, connection, expire, keys, multi, pubsub_cmds, scan,
-    server_cmds, strings,
+    client, command_docs, config_cmd, connection, expire, hashes, keys, multi, pubsub_cmds, scan,
+    server_cmds, sets, strings,
 };
 use super::error::CmdResult;
 use super::frame::Args;
@@ -831,6 +831,207 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk and shuts down the Redis server."
     ),
+    // Hashes and sets.
+    spec!(
+        "hset",
+        -4,
+        WRITE | FAST,
+        KEY1,
+        Data(hashes::hset),
+        "hash",
+        "2.0.0",
+        "Creates or modifies the value of a field in a hash."
+    ),
+    spec!(
+        "hmset",
+        -4,
+        WRITE | FAST,
+        KEY1,
+        Data(hashes::hmset),
+        "hash",
+        "2.0.0",
+        "Sets the values of multiple fields."
+    ),
+    spec!(
+        "hsetnx",
+        4,
+        WRITE | FAST,
+        KEY1,
+        Data(hashes::hsetnx),
+        "hash",
+        "2.0.0",
+        "Sets the value of a field in a hash only when the field doesn't exist."
+    ),
+    spec!(
+        "hget",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(hashes::hget),
+        "hash",
+        "2.0.0",
+        "Returns the value of a field in a hash."
+    ),
+    spec!(
+        "hmget",
+        -3,
+        READONLY | FAST,
+        KEY1,
+        Data(hashes::hmget),
+        "hash",
+        "2.0.0",
+        "Returns the values of all fields in a hash."
+    ),
+    spec!(
+        "hdel",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(hashes::hdel),
+        "hash",
+        "2.0.0",
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."
+    ),
+    spec!(
+        "hexists",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(hashes::hexists),
+        "hash",
+        "2.0.0",
+        "Determines whether a field exists in a hash."
+    ),
+    spec!(
+        "hlen",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Data(hashes::hlen),
+        "hash",
+        "2.0.0",
+        "Returns the number of fields in a hash."
+    ),
+    spec!(
+        "hstrlen",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(hashes::hstrlen),
+        "hash",
+        "3.2.0",
+        "Returns the length of the value of a field."
+    ),
+    spec!(
+        "hkeys",
+        2,
+        READONLY,
+        KEY1,
+        Data(hashes::hkeys),
+        "hash",
+        "2.0.0",
+        "Returns all fields in a hash."
+    ),
+    spec!(
+        "hvals",
+        2,
+        READONLY,
+        KEY1,
+        Data(hashes::hvals),
+        "hash",
+        "2.0.0",
+        "Returns all values in a hash."
+    ),
+    spec!(
+        "hgetall",
+        2,
+        READONLY,
+        KEY1,
+        Data(hashes::hgetall),
+        "hash",
+        "2.0.0",
+        "Returns all fields and values in a hash."
+    ),
+    spec!(
+        "hincrby",
+        4,
+        WRITE | FAST,
+        KEY1,
+        Data(hashes::hincrby),
+        "hash",
+        "2.0.0",
+        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist."
+    ),
+    spec!(
+        "hincrbyfloat",
+        4,
+        WRITE | FAST,
+        KEY1,
+        Data(hashes::hincrbyfloat),
+        "hash",
+        "2.6.0",
+        "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist."
+    ),
+    spec!(
+        "sadd",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(sets::sadd),
+        "set",
+        "1.0.0",
+        "Adds one or more members to a set. Creates the key if it doesn't exist."
+    ),
+    spec!(
+        "srem",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(sets::srem),
+        "set",
+        "1.0.0",
+        "Removes one or more members from a set. Deletes the set if the last member was removed."
+    ),
+    spec!(
+        "sismember",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(sets::sismember),
+        "set",
+        "1.0.0",
+        "Determines whether a member belongs to a set."
+    ),
+    spec!(
+        "smismember",
+        -3,
+        READONLY | FAST,
+        KEY1,
+        Data(sets::smismember),
+        "set",
+        "6.2.0",
+        "Determines whether multiple members belong to a set."
+    ),
+    spec!(
+        "scard",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Data(sets::scard),
+        "set",
+        "1.0.0",
+        "Returns the number of members in a set."
+    ),
+    spec!(
+        "smembers",
+        2,
+        READONLY,
+        KEY1,
+        Data(sets::smembers),
+        "set",
+        "1.0.0",
+        "Returns all members of a set."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
@@ -857,28 +1058,8 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "brpop",
     "lmpop",
     "blmpop",
-    "hset",
-    "hsetnx",
-    "hget",
-    "hmset",
-    "hmget",
-    "hgetall",
-    "hdel",
-    "hlen",
-    "hexists",
-    "hkeys",
-    "hvals",
-    "hincrby",
-    "hincrbyfloat",
-    "hstrlen",
     "hscan",
     "hrandfield",
-    "sadd",
-    "srem",
-    "smembers",
-    "sismember",
-    "smismember",
-    "scard",
     "spop",
     "srandmember",
     "smove",

@@ -1,5 +1,6 @@
 //! Key commands: DEL, EXISTS, TYPE, RENAME, DBSIZE, FLUSHDB.
 
+use crate::ValueType;
 use crate::server::args::is;
 use crate::server::error::{CmdResult, NO_SUCH_KEY, SYNTAX};
 use crate::server::frame::Args;
@@ -25,11 +26,8 @@ pub(crate) fn exists(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
 }
 
 pub(crate) fn type_(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.simple(if ks.contains(a.get(1)) {
-        "string"
-    } else {
-        "none"
-    });
+    let ty = ks.collections().value_type(a.get(1))?;
+    out.simple(ty.map_or("none", crate::ValueType::redis_name));
     Ok(())
 }
 
@@ -40,16 +38,39 @@ fn rename_key(
     to: &[u8],
     only_if_absent: bool,
 ) -> Result<bool, crate::server::error::CmdError> {
-    let Some((value, expiry)) = ks.get_with_expiry(from)? else {
-        return Err(NO_SUCH_KEY);
-    };
+    let ty = ks.collections().value_type(from)?.ok_or(NO_SUCH_KEY)?;
     if from == to {
         return Ok(!only_if_absent);
     }
     if only_if_absent && ks.contains(to) {
         return Ok(false);
     }
-    ks.set_with_expiry(to, &value, expiry)?;
+    match ty {
+        ValueType::String => {
+            let (value, expiry) = ks.get_with_expiry(from)?.ok_or(NO_SUCH_KEY)?;
+            ks.set_with_expiry(to, &value, expiry)?;
+        }
+        // A collection's element keys name their key: it is rebuilt under the new name,
+        // one record per member (Redis renames in O(1)).
+        ValueType::Hash | ValueType::Set => {
+            let expiry = ks.expires_at(from)?;
+            let c = ks.collections();
+            ks.delete(to)?;
+            if ty == ValueType::Hash {
+                let pairs = c.hgetall(from)?;
+                let pairs: Vec<(&[u8], &[u8])> =
+                    pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+                c.hset_many(to, &pairs)?;
+            } else {
+                let members = c.smembers(from)?;
+                let members: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
+                c.sadd(to, &members)?;
+            }
+            if let Some(at) = expiry {
+                ks.expire_at(to, at)?;
+            }
+        }
+    }
     ks.delete(from)?;
     Ok(true)
 }

@@ -36,7 +36,7 @@ pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
         .ok_or(CmdError::fixed("ERR invalid cursor"))?;
     let mut count = 10usize;
     let mut pattern: Option<&[u8]> = None;
-    let mut strings = true;
+    let mut type_filter: Option<&[u8]> = None;
     let mut i = 2;
     while i < a.len() {
         let opt = a.get(i);
@@ -53,7 +53,7 @@ pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
         } else if is(opt, "match") {
             pattern = Some(value);
         } else if is(opt, "type") {
-            strings = is(value, "string");
+            type_filter = Some(value);
         } else {
             return Err(SYNTAX);
         }
@@ -63,7 +63,14 @@ pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
     let keys: Vec<&Vec<u8>> = page
         .keys
         .iter()
-        .filter(|k| strings && pattern.is_none_or(|p| glob::matches(p, k)))
+        .filter(|k| pattern.is_none_or(|p| glob::matches(p, k)))
+        .filter(|k| {
+            type_filter.is_none_or(|wanted| {
+                // A key that expired since the page was taken matches no type.
+                matches!(shared.store.value_type(k), Ok(Some(t))
+                    if t.redis_name().as_bytes().eq_ignore_ascii_case(wanted))
+            })
+        })
         .collect();
     out.array(2);
     out.bulk(page.cursor.to_string().as_bytes());

@@ -1,0 +1,135 @@
+//! Hash commands: HSET, HGET, HDEL, HGETALL and the rest, over the store's hashes.
+
+use crate::Error;
+use crate::numeric::LongDouble;
+use crate::server::args;
+use crate::server::error::{self, CmdError, CmdResult, NOT_FLOAT};
+use crate::server::frame::Args;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::Reply;
+use crate::server::shared::Shared;
+
+const HASH_NOT_INTEGER: CmdError = CmdError::fixed("ERR hash value is not an integer");
+const HASH_NOT_FLOAT: CmdError = CmdError::fixed("ERR hash value is not a float");
+
+/// Arguments from `from` on, as slices.
+fn rest(a: &Args, from: usize) -> Vec<&[u8]> {
+    a.iter().skip(from).collect()
+}
+
+/// HSET key field value [field value ...] (and HMSET, which replies OK).
+fn set_pairs(ks: &dyn KeySpace, a: &Args, name: &str) -> Result<usize, CmdError> {
+    if a.len() < 4 || !a.len().is_multiple_of(2) {
+        return Err(error::wrong_arity(name));
+    }
+    let fields: Vec<(&[u8], &[u8])> = (2..a.len())
+        .step_by(2)
+        .map(|i| (a.get(i), a.get(i + 1)))
+        .collect();
+    Ok(ks.collections().hset_many(a.get(1), &fields)?)
+}
+
+pub(crate) fn hset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    out.count(set_pairs(ks, a, "hset")?);
+    Ok(())
+}
+
+pub(crate) fn hmset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    set_pairs(ks, a, "hmset")?;
+    out.ok();
+    Ok(())
+}
+
+pub(crate) fn hsetnx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let set = ks.collections().hsetnx(a.get(1), a.get(2), a.get(3))?;
+    out.count(usize::from(set));
+    Ok(())
+}
+
+pub(crate) fn hget(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let value = ks.collections().hmget(a.get(1), &[a.get(2)])?;
+    out.bulk_or_null(value.first().and_then(|v| v.as_deref()));
+    Ok(())
+}
+
+pub(crate) fn hmget(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let values = ks.collections().hmget(a.get(1), &rest(a, 2))?;
+    out.array(values.len());
+    for value in &values {
+        out.bulk_or_null(value.as_deref());
+    }
+    Ok(())
+}
+
+pub(crate) fn hdel(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    out.count(ks.collections().hdel(a.get(1), &rest(a, 2))?);
+    Ok(())
+}
+
+pub(crate) fn hexists(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let exists = ks.collections().hexists(a.get(1), a.get(2))?;
+    out.count(usize::from(exists));
+    Ok(())
+}
+
+pub(crate) fn hlen(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    out.count(ks.collections().hlen(a.get(1))?);
+    Ok(())
+}
+
+pub(crate) fn hstrlen(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let value = ks.collections().hmget(a.get(1), &[a.get(2)])?;
+    out.count(value.first().and_then(|v| v.as_ref()).map_or(0, Vec::len));
+    Ok(())
+}
+
+pub(crate) fn hkeys(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let fields = ks.collections().hkeys(a.get(1))?;
+    out.array(fields.len());
+    for field in &fields {
+        out.bulk(field);
+    }
+    Ok(())
+}
+
+pub(crate) fn hvals(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let pairs = ks.collections().hgetall(a.get(1))?;
+    out.array(pairs.len());
+    for (_, value) in &pairs {
+        out.bulk(value);
+    }
+    Ok(())
+}
+
+pub(crate) fn hgetall(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let pairs = ks.collections().hgetall(a.get(1))?;
+    out.map(pairs.len());
+    for (field, value) in &pairs {
+        out.bulk(field);
+        out.bulk(value);
+    }
+    Ok(())
+}
+
+pub(crate) fn hincrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let delta = args::int(a.get(3))?;
+    match ks.collections().hincr_by(a.get(1), a.get(2), delta) {
+        Ok(n) => out.int(n),
+        Err(Error::NotAnInteger) => return Err(HASH_NOT_INTEGER),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+pub(crate) fn hincrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let delta = a.get(3);
+    if LongDouble::parse(delta).is_none() {
+        return Err(NOT_FLOAT);
+    }
+    match ks.collections().hincr_by_float(a.get(1), a.get(2), delta) {
+        Ok(text) => out.bulk(&text),
+        Err(Error::NotAFloat) => return Err(HASH_NOT_FLOAT),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
