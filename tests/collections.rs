@@ -425,3 +425,61 @@ fn a_failed_transaction_leaves_collections_untouched() {
     assert!(matches!(result, Err(Error::WrongType)));
     assert_eq!(store.smembers(b"s").unwrap(), vec![b"a".to_vec()]);
 }
+
+/// An element tombstone in a merged segment must stay while an older put of the element
+/// survives in a segment the merge left alone.
+#[test]
+fn an_element_tombstone_outlives_a_merge_that_leaves_the_older_put_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let options = || {
+        Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .max_segment_size(keg::MIN_SEGMENT_SIZE)
+            .clock(Arc::clone(&clock) as Arc<dyn keg::Clock>)
+            .expiry_cycle_interval(Duration::ZERO)
+            .merge_policy(MergePolicy {
+                check_interval: Duration::from_millis(5),
+                // Only fragmented segments: the one holding the old put stays as it is.
+                small_file_threshold: 0,
+                ..MergePolicy::default()
+            })
+    };
+    let store = options().open(dir.path()).unwrap();
+    let segments = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "data")
+            })
+            .count()
+    };
+    // Segment A: the members' puts, then live filler until it is sealed.
+    store.sadd(b"s", &[b"m1", b"m2"]).unwrap();
+    let mut i = 0;
+    while segments() == 1 {
+        store
+            .set(format!("live-{i}").as_bytes(), &[b'.'; 200])
+            .unwrap();
+        i += 1;
+    }
+    // Segment B: the tombstone of m1, then overwrites of one key until it is sealed.
+    store.srem(b"s", &[b"m1"]).unwrap();
+    let before = segments();
+    while segments() == before {
+        store.set(b"hot", &[b'x'; 200]).unwrap();
+    }
+    store.set(b"hot", b"last").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.stats().merges == 0 {
+        assert!(std::time::Instant::now() < deadline, "no merge ran");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(store);
+    let store = open(dir.path(), &clock);
+    assert_eq!(store.smembers(b"s").unwrap(), vec![b"m2".to_vec()]);
+}

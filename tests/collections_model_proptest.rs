@@ -1,0 +1,422 @@
+//! Model test for hashes and sets: random sequences of field and member writes, string
+//! overwrites, deletes, TTLs, clock advances, the expiry cycle, transactions, merges,
+//! crashes inside merges, torn tails and reopens, against a `BTreeMap` model.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keg::{Clock, Error, ManualClock, Options, Store, SyncPolicy, Ttl, ValueType};
+use proptest::prelude::*;
+
+const T0: u64 = 1_000_000;
+
+#[derive(Clone, Debug)]
+enum Op {
+    HSet(u8, u8, Vec<u8>),
+    HDel(u8, u8),
+    HIncr(u8, u8, i64),
+    SAdd(u8, u8),
+    SRem(u8, u8),
+    /// A string overwrites whatever the key held.
+    Set(u8, Vec<u8>),
+    Delete(u8),
+    /// Expire after ms (0 deletes).
+    Expire(u8, u64),
+    Persist(u8),
+    /// Several collection writes as one transaction.
+    Transaction(Vec<(u8, u8, bool)>),
+    Advance(u64),
+    Purge,
+    Reopen,
+    CrashWithTornTail(Vec<u8>),
+    Merge,
+    CrashInMerge(usize),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Value {
+    Str(Vec<u8>),
+    Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    Set(BTreeSet<Vec<u8>>),
+}
+
+fn key(k: u8) -> Vec<u8> {
+    vec![b'k', b'0' + k % 4]
+}
+
+fn member(m: u8) -> Vec<u8> {
+    // The empty member is a member too.
+    vec![b'm'; (m % 5) as usize]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let value = proptest::collection::vec(any::<u8>(), 0..40);
+    prop_oneof![
+        6 => (0u8..4, 0u8..5, value.clone()).prop_map(|(k, f, v)| Op::HSet(k, f, v)),
+        3 => (0u8..4, 0u8..5).prop_map(|(k, f)| Op::HDel(k, f)),
+        2 => (0u8..4, 0u8..5, -3i64..4).prop_map(|(k, f, d)| Op::HIncr(k, f, d)),
+        6 => (0u8..4, 0u8..5).prop_map(|(k, m)| Op::SAdd(k, m)),
+        3 => (0u8..4, 0u8..5).prop_map(|(k, m)| Op::SRem(k, m)),
+        2 => (0u8..4, value).prop_map(|(k, v)| Op::Set(k, v)),
+        2 => (0u8..4).prop_map(Op::Delete),
+        2 => (0u8..4, 0u64..2000).prop_map(|(k, t)| Op::Expire(k, t)),
+        1 => (0u8..4).prop_map(Op::Persist),
+        2 => proptest::collection::vec((0u8..4, 0u8..5, any::<bool>()), 1..6)
+            .prop_map(Op::Transaction),
+        2 => (0u64..1500).prop_map(Op::Advance),
+        1 => Just(Op::Purge),
+        1 => Just(Op::Reopen),
+        1 => proptest::collection::vec(any::<u8>(), 1..40).prop_map(Op::CrashWithTornTail),
+        2 => Just(Op::Merge),
+        1 => (0usize..40).prop_map(Op::CrashInMerge),
+    ]
+}
+
+/// Each key's value and expiry (unix ms, 0 = never).
+#[derive(Default)]
+struct Model {
+    keys: BTreeMap<Vec<u8>, (Value, u64)>,
+}
+
+impl Model {
+    fn get(&self, k: &[u8], now: u64) -> Option<&(Value, u64)> {
+        self.keys.get(k).filter(|(_, e)| *e == 0 || *e > now)
+    }
+
+    /// The hash at `k` for a write: `Err` if `k` holds another type; an expired key counts
+    /// as absent.
+    fn hash_mut(&mut self, k: &[u8], now: u64) -> Result<&mut BTreeMap<Vec<u8>, Vec<u8>>, ()> {
+        if self.get(k, now).is_none() {
+            self.keys
+                .insert(k.to_vec(), (Value::Hash(BTreeMap::new()), 0));
+        }
+        match self.keys.get_mut(k) {
+            Some((Value::Hash(h), _)) => Ok(h),
+            _ => Err(()),
+        }
+    }
+
+    fn set_mut(&mut self, k: &[u8], now: u64) -> Result<&mut BTreeSet<Vec<u8>>, ()> {
+        if self.get(k, now).is_none() {
+            self.keys
+                .insert(k.to_vec(), (Value::Set(BTreeSet::new()), 0));
+        }
+        match self.keys.get_mut(k) {
+            Some((Value::Set(s), _)) => Ok(s),
+            _ => Err(()),
+        }
+    }
+
+    /// Removes an emptied collection, as Redis does.
+    fn drop_if_empty(&mut self, k: &[u8]) {
+        let empty = match self.keys.get(k) {
+            Some((Value::Hash(h), _)) => h.is_empty(),
+            Some((Value::Set(s), _)) => s.is_empty(),
+            _ => false,
+        };
+        if empty {
+            self.keys.remove(k);
+        }
+    }
+
+    fn ttl(&self, k: &[u8], now: u64) -> Ttl {
+        match self.get(k, now) {
+            None => Ttl::Missing,
+            Some((_, 0)) => Ttl::NoExpiry,
+            Some((_, e)) => Ttl::ExpiresIn(Duration::from_millis(e - now)),
+        }
+    }
+}
+
+fn open(dir: &Path, clock: &Arc<ManualClock>, crash: &Arc<common::Crash>) -> Store {
+    Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .max_segment_size(4096)
+        .clock(Arc::clone(clock) as Arc<dyn Clock>)
+        .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(keg::MergePolicy {
+            check_interval: Duration::ZERO,
+            ..keg::MergePolicy::default()
+        })
+        .io_hook(Arc::clone(crash) as Arc<dyn keg::IoHook>)
+        .open(dir)
+        .unwrap()
+}
+
+fn read_value(store: &Store, k: &[u8]) -> Option<Value> {
+    match store.value_type(k).unwrap()? {
+        ValueType::String => Some(Value::Str(store.get(k).unwrap()?)),
+        ValueType::Hash => Some(Value::Hash(store.hgetall(k).unwrap().into_iter().collect())),
+        ValueType::Set => Some(Value::Set(store.smembers(k).unwrap().into_iter().collect())),
+    }
+}
+
+fn check_all(store: &Store, model: &Model, now: u64) -> Result<(), TestCaseError> {
+    let live: Vec<&Vec<u8>> = model
+        .keys
+        .iter()
+        .filter(|(_, (_, e))| *e == 0 || *e > now)
+        .map(|(k, _)| k)
+        .collect();
+    prop_assert_eq!(store.len(), live.len());
+    let mut elements = 0;
+    for k in (0..4).map(key) {
+        let want = model.get(&k, now).map(|(v, _)| v.clone());
+        elements += match &want {
+            Some(Value::Hash(h)) => h.len(),
+            Some(Value::Set(s)) => s.len(),
+            _ => 0,
+        };
+        prop_assert_eq!(read_value(store, &k), want, "key {:?}", k);
+        prop_assert_eq!(store.ttl(&k).unwrap(), model.ttl(&k, now));
+    }
+    // Expired collections keep their members in memory until reaped.
+    prop_assert!(store.stats().elements >= elements as u64);
+    Ok(())
+}
+
+/// Applies `result` of a store write the model expects to succeed (`Ok`) or to be refused
+/// as WRONGTYPE (`Err`).
+fn expect<T: std::fmt::Debug>(
+    model_ok: bool,
+    result: keg::Result<T>,
+) -> Result<Option<T>, TestCaseError> {
+    match (model_ok, result) {
+        (true, Ok(v)) => Ok(Some(v)),
+        (false, Err(Error::WrongType)) => Ok(None),
+        (ok, got) => Err(TestCaseError::fail(format!(
+            "model expected {}, store gave {got:?}",
+            if ok { "success" } else { "WRONGTYPE" }
+        ))),
+    }
+}
+
+fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let crash = Arc::new(common::Crash::default());
+    let mut store = open(dir.path(), &clock, &crash);
+    let mut model = Model::default();
+    for op in ops {
+        let now = clock.now_ms();
+        match op {
+            Op::HSet(k, f, v) => {
+                let (k, f) = (key(k), member(f));
+                let want = model
+                    .hash_mut(&k, now)
+                    .map(|h| h.insert(f.clone(), v.clone()).is_none());
+                if let Some(added) = expect(want.is_ok(), store.hset(&k, &f, &v))? {
+                    prop_assert_eq!(Ok(added), want);
+                }
+            }
+            Op::HDel(k, f) => {
+                let (k, f) = (key(k), member(f));
+                let want = match model.get(&k, now) {
+                    None => Ok(0),
+                    Some((Value::Hash(_), _)) => {
+                        let removed = model
+                            .hash_mut(&k, now)
+                            .map(|h| usize::from(h.remove(&f).is_some()));
+                        model.drop_if_empty(&k);
+                        removed
+                    }
+                    Some(_) => Err(()),
+                };
+                if let Some(n) = expect(want.is_ok(), store.hdel(&k, &[&f]))? {
+                    prop_assert_eq!(Ok(n), want);
+                }
+            }
+            Op::HIncr(k, f, d) => {
+                let (k, f) = (key(k), member(f));
+                let current = match model.get(&k, now) {
+                    None => Ok(None),
+                    Some((Value::Hash(h), _)) => Ok(h.get(&f).cloned()),
+                    Some(_) => Err(()),
+                };
+                let result = store.hincr_by(&k, &f, d);
+                match current {
+                    Err(()) => prop_assert!(matches!(result, Err(Error::WrongType))),
+                    Ok(old) => {
+                        let parsed = match &old {
+                            None => Some(0i64),
+                            Some(v) => std::str::from_utf8(v)
+                                .ok()
+                                .filter(|s| {
+                                    *s == "0"
+                                        || (!s.starts_with('0')
+                                            && !s.starts_with("-0")
+                                            && !s.starts_with('+'))
+                                })
+                                .and_then(|s| s.parse::<i64>().ok()),
+                        };
+                        match (parsed, result) {
+                            (Some(old), Ok(new)) => {
+                                prop_assert_eq!(new, old + d);
+                                model
+                                    .hash_mut(&k, now)
+                                    .unwrap()
+                                    .insert(f, new.to_string().into_bytes());
+                            }
+                            (None, Err(Error::NotAnInteger)) => {}
+                            (want, got) => {
+                                prop_assert!(false, "hincr: model {want:?}, store {got:?}")
+                            }
+                        }
+                    }
+                }
+            }
+            Op::SAdd(k, m) => {
+                let (k, m) = (key(k), member(m));
+                let want = model
+                    .set_mut(&k, now)
+                    .map(|s| usize::from(s.insert(m.clone())));
+                if let Some(n) = expect(want.is_ok(), store.sadd(&k, &[&m]))? {
+                    prop_assert_eq!(Ok(n), want);
+                }
+            }
+            Op::SRem(k, m) => {
+                let (k, m) = (key(k), member(m));
+                let want = match model.get(&k, now) {
+                    None => Ok(0),
+                    Some((Value::Set(_), _)) => {
+                        let removed = model.set_mut(&k, now).map(|s| usize::from(s.remove(&m)));
+                        model.drop_if_empty(&k);
+                        removed
+                    }
+                    Some(_) => Err(()),
+                };
+                if let Some(n) = expect(want.is_ok(), store.srem(&k, &[&m]))? {
+                    prop_assert_eq!(Ok(n), want);
+                }
+            }
+            Op::Set(k, v) => {
+                store.set(&key(k), &v).unwrap();
+                model.keys.insert(key(k), (Value::Str(v), 0));
+            }
+            Op::Delete(k) => {
+                let existed = model.get(&key(k), now).is_some();
+                prop_assert_eq!(store.delete(&key(k)).unwrap(), existed);
+                if existed {
+                    model.keys.remove(&key(k));
+                }
+            }
+            Op::Expire(k, t) => {
+                let present = model.get(&key(k), now).cloned();
+                prop_assert_eq!(
+                    store.expire(&key(k), Duration::from_millis(t)).unwrap(),
+                    present.is_some()
+                );
+                if let Some((v, _)) = present {
+                    if t == 0 {
+                        model.keys.remove(&key(k));
+                    } else {
+                        model.keys.insert(key(k), (v, now + t));
+                    }
+                }
+            }
+            Op::Persist(k) => {
+                let present = model.get(&key(k), now).cloned();
+                let had_ttl = present.as_ref().is_some_and(|(_, e)| *e != 0);
+                prop_assert_eq!(store.persist(&key(k)).unwrap(), had_ttl);
+                if let (Some((v, _)), true) = (present, had_ttl) {
+                    model.keys.insert(key(k), (v, 0));
+                }
+            }
+            Op::Transaction(writes) => {
+                // Each write adds (true) or removes (false) a set member; a write to a key
+                // of another type fails the whole transaction, which then changes nothing.
+                let mut next = Model {
+                    keys: model.keys.clone(),
+                };
+                let mut ok = true;
+                for &(k, m, add) in &writes {
+                    let (k, m) = (key(k), member(m));
+                    if add {
+                        ok &= next.set_mut(&k, now).map(|s| s.insert(m)).is_ok();
+                    } else {
+                        match next.get(&k, now) {
+                            None => {}
+                            Some((Value::Set(_), _)) => {
+                                next.set_mut(&k, now).unwrap().remove(&m);
+                                next.drop_if_empty(&k);
+                            }
+                            Some(_) => ok = false,
+                        }
+                    }
+                    if !ok {
+                        break;
+                    }
+                }
+                let result = store.transaction(|tx| {
+                    for &(k, m, add) in &writes {
+                        if add {
+                            tx.sadd(&key(k), &[&member(m)])?;
+                        } else {
+                            tx.srem(&key(k), &[&member(m)])?;
+                        }
+                    }
+                    Ok(())
+                });
+                prop_assert_eq!(result.is_ok(), ok, "transaction: {:?}", result);
+                if ok {
+                    model = next;
+                }
+            }
+            Op::Advance(ms) => clock.advance(Duration::from_millis(ms)),
+            Op::Purge => {
+                store.purge_expired().unwrap();
+                model.keys.retain(|_, (_, e)| *e == 0 || *e > now);
+                check_all(&store, &model, now)?;
+            }
+            Op::Reopen => {
+                store.close().unwrap();
+                store = open(dir.path(), &clock, &crash);
+                check_all(&store, &model, now)?;
+            }
+            Op::Merge => {
+                store.merge().unwrap();
+                check_all(&store, &model, now)?;
+            }
+            Op::CrashInMerge(after) => {
+                crash.arm(after);
+                let _ = store.merge();
+                drop(store);
+                crash.disarm();
+                store = open(dir.path(), &clock, &crash);
+                check_all(&store, &model, now)?;
+            }
+            Op::CrashWithTornTail(junk) => {
+                drop(store);
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(common::newest_segment(dir.path()))
+                    .unwrap();
+                let torn = &junk[..junk.len().min(keg::format::RECORD_HEADER_LEN - 1)];
+                f.write_all(torn).unwrap();
+                drop(f);
+                store = open(dir.path(), &clock, &crash);
+                check_all(&store, &model, now)?;
+            }
+        }
+    }
+    let now = clock.now_ms();
+    check_all(&store, &model, now)?;
+    store.merge().unwrap();
+    check_all(&store, &model, now)?;
+    drop(store);
+    check_all(&open(dir.path(), &clock, &crash), &model, now)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn collections_match_the_model(ops in proptest::collection::vec(op(), 1..120)) {
+        run(ops)?;
+    }
+}
