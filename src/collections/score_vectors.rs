@@ -1,10 +1,10 @@
 //! Score texts from real servers: each double (by its bits) was stored with ZADD and read
 //! back with ZRANGE WITHSCORES from Valkey 8.1 (Redis 7.2's `d2string`, Grisu2 through
-//! fpconv) and from Redis 7.0 (`%.17g`). The first forty are doubles for which Grisu2's
-//! answer is not the shortest or closest form (Rust's `{}` would print `-930.746209705279`
-//! for the first); the rest are a random sample of 200,000 generated doubles (all bit
-//! patterns, short decimals, large integers, tiny and huge magnitudes), every one of which
-//! both formatters reproduced when this was written.
+//! fpconv) and from Redis 7.0 (`%.17g`). Both formatters reproduced every one of 200,000
+//! generated doubles (all bit patterns, short decimals, large integers, tiny and huge
+//! magnitudes); kept here are the forty for which Grisu2's answer is not the shortest or
+//! closest form (Rust's `{}` would print `-930.746209705279` for the first), a random
+//! sample of the rest, and the doubles that tell the steps of Grisu2 apart.
 
 use super::score::{format_score, format_score_printf};
 
@@ -657,6 +657,136 @@ const FROM_SERVERS: &[(u64, &str, &str)] = &[
         "55.941099187655581",
     ),
     (0xc108189e00000000, "-197395.75", "-197395.75"),
+    // Doubles whose text depends on the finer steps of Grisu2: the weeding of the last
+    // digit (integral and fractional passes), the narrowing of the bounds by one unit, and
+    // the rounding of the 64x64-bit products; each step, left out, fails some of these.
+    (
+        0x0000000001a898b2,
+        "1.37480456e-316",
+        "1.3748045560417154e-316",
+    ),
+    (
+        0x0000000000006990,
+        "1.33516e-319",
+        "1.3351630013213847e-319",
+    ),
+    (0x00000000000007cd, "9.866e-321", "9.8664909474496935e-321"),
+    (0x00000000000c4ef7, "3.985366e-318", "3.98536571020904e-318"),
+    (
+        0x0000000007c7b3d0,
+        "6.44895034e-316",
+        "6.4489503386020564e-316",
+    ),
+    (
+        0x0000000000091eb7,
+        "2.952966e-318",
+        "2.9529661366591712e-318",
+    ),
+    (
+        0x000000000075b4b2,
+        "3.8112076e-317",
+        "3.8112075700500006e-317",
+    ),
+    (
+        0x0000000000194304,
+        "8.179533e-318",
+        "8.1795334436635076e-318",
+    ),
+    (
+        0x41194456162770dc,
+        "4.1397352163482993e+5",
+        "413973.52163482993",
+    ),
+    (
+        0x785868d8830c6125,
+        "5.1581734928824336e+271",
+        "5.1581734928824336e+271",
+    ),
+    (
+        0x1199000b4c76e0e0,
+        "6.7540805892123595e-224",
+        "6.7540805892123595e-224",
+    ),
+    (
+        0xf6ac940420bc78ed,
+        "-4.4994653531835183e+263",
+        "-4.4994653531835183e+263",
+    ),
+    (
+        0xbf61cef1c315b98f,
+        "-0.0021738740840000002",
+        "-0.0021738740840000002",
+    ),
+    (
+        0x43f1fe9115b88ef9,
+        "20746132243295998000",
+        "2.0746132243295998e+19",
+    ),
+    (
+        0xe5b9bff8ab0e8f2d,
+        "-1.0684956167358823e+182",
+        "-1.0684956167358823e+182",
+    ),
+    (
+        0x431f79fb7c4270b1,
+        "2214961326627884.3",
+        "2214961326627884.2",
+    ),
+    (
+        0x73a358b5a7b42186,
+        "1.0821546485135936e+249",
+        "1.0821546485135936e+249",
+    ),
+    (
+        0x42e24dabab33daf4,
+        "160998415245015.63",
+        "160998415245015.62",
+    ),
+    (
+        0x431166bc484b2599,
+        "1224508364212582.3",
+        "1224508364212582.2",
+    ),
+    (
+        0x28ff891d541d0068,
+        "3.2782552337979782e-111",
+        "3.2782552337979782e-111",
+    ),
+    (
+        0x0c0549339178064b,
+        "9.290658949210656e-251",
+        "9.2906589492106555e-251",
+    ),
+    (
+        0x3e6574d05e830195,
+        "3.9965481425568204e-8",
+        "3.9965481425568204e-08",
+    ),
+    (
+        0x9856e1d6c4415a77,
+        "-2.0061353338127623e-191",
+        "-2.0061353338127623e-191",
+    ),
+    (
+        0x9402e0a8605f5f5d,
+        "-2.8037490342064583e-212",
+        "-2.8037490342064583e-212",
+    ),
+    (
+        0x00000000026e2316,
+        "2.01442293e-316",
+        "2.0144229292790849e-316",
+    ),
+    (
+        0xc3e0d6d7a3b125d2,
+        "-9707153981396914000",
+        "-9.7071539813969142e+18",
+    ),
+    (
+        0xb87c75fc7e265753,
+        "-1.3382243337019508e-36",
+        "-1.3382243337019508e-36",
+    ),
 ];
 
 #[test]
