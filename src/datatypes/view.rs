@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::members::member_position;
+use super::members::{member_position, value_score};
 use super::write::read_element;
 use super::{Header, ValueType, split_element_key};
+use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ops::Txn;
@@ -33,6 +34,8 @@ pub(crate) trait CollectionView {
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>>;
     /// The positions of list elements `range` (by index), ascending.
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64>;
+    /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
+    fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
 }
 
 /// The store as committed.
@@ -75,6 +78,18 @@ impl CollectionView for Committed<'_> {
             .filter(|c| c.generation == generation)
             .map(|c| c.members.to_vec())
             .unwrap_or_default()
+    }
+
+    fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {
+        let collections = self.0.read_collections();
+        match collections
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .and_then(|c| c.members.zset())
+        {
+            Some(index) => f(index),
+            None => f(&ZsetIndex::new()),
+        }
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
@@ -189,6 +204,26 @@ impl CollectionView for Staged<'_, '_, '_> {
             }
         }
         members.into_iter().collect()
+    }
+
+    fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {
+        if !self.touched(key, generation) {
+            return self.committed().with_zset(key, generation, f);
+        }
+        // Changed in this transaction: an index of what it sees, built for this read.
+        let mut scored = Vec::new();
+        for member in self.members(key, generation) {
+            let score = self
+                .value(key, generation, &member)
+                .ok()
+                .flatten()
+                .as_deref()
+                .and_then(value_score);
+            if let Some(score) = score {
+                scored.push((member, score));
+            }
+        }
+        f(&ZsetIndex::from_members(scored));
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::commands::{
     client, command_docs, config_cmd, connection, expire, hashes, keys, lists, multi, pubsub_cmds,
-    scan, server_cmds, sets, strings,
+    scan, server_cmds, sets, strings, zsets,
 };
 use super::error::CmdResult;
 use super::frame::Args;
@@ -1193,6 +1193,227 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "1.2.0",
         "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."
     ),
+    // Sorted sets.
+    spec!(
+        "zadd",
+        -4,
+        WRITE | FAST,
+        KEY1,
+        Data(zsets::zadd),
+        "sorted_set",
+        "1.2.0",
+        "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist."
+    ),
+    spec!(
+        "zincrby",
+        4,
+        WRITE | FAST,
+        KEY1,
+        Data(zsets::zincrby),
+        "sorted_set",
+        "1.2.0",
+        "Increments the score of a member in a sorted set."
+    ),
+    spec!(
+        "zrem",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(zsets::zrem),
+        "sorted_set",
+        "1.2.0",
+        "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed."
+    ),
+    spec!(
+        "zscore",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zscore),
+        "sorted_set",
+        "1.2.0",
+        "Returns the score of a member in a sorted set."
+    ),
+    spec!(
+        "zmscore",
+        -3,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zmscore),
+        "sorted_set",
+        "6.2.0",
+        "Returns the score of one or more members in a sorted set."
+    ),
+    spec!(
+        "zcard",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zcard),
+        "sorted_set",
+        "1.2.0",
+        "Returns the number of members in a sorted set."
+    ),
+    spec!(
+        "zcount",
+        4,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zcount),
+        "sorted_set",
+        "2.0.0",
+        "Returns the count of members in a sorted set that have scores within a range."
+    ),
+    spec!(
+        "zlexcount",
+        4,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zlexcount),
+        "sorted_set",
+        "2.8.9",
+        "Returns the number of members in a sorted set within a lexicographical range."
+    ),
+    spec!(
+        "zrank",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zrank),
+        "sorted_set",
+        "2.0.0",
+        "Returns the index of a member in a sorted set ordered by ascending scores."
+    ),
+    spec!(
+        "zrevrank",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(zsets::zrevrank),
+        "sorted_set",
+        "2.0.0",
+        "Returns the index of a member in a sorted set ordered by descending scores."
+    ),
+    spec!(
+        "zrange",
+        -4,
+        READONLY,
+        KEY1,
+        Data(zsets::zrange),
+        "sorted_set",
+        "1.2.0",
+        "Returns members in a sorted set within a range of indexes."
+    ),
+    spec!(
+        "zrevrange",
+        -4,
+        READONLY,
+        KEY1,
+        Data(zsets::zrevrange),
+        "sorted_set",
+        "1.2.0",
+        "Returns members in a sorted set within a range of indexes in reverse order."
+    ),
+    spec!(
+        "zrangebyscore",
+        -4,
+        READONLY,
+        KEY1,
+        Data(zsets::zrangebyscore),
+        "sorted_set",
+        "1.0.5",
+        "Returns members in a sorted set within a range of scores."
+    ),
+    spec!(
+        "zrevrangebyscore",
+        -4,
+        READONLY,
+        KEY1,
+        Data(zsets::zrevrangebyscore),
+        "sorted_set",
+        "2.2.0",
+        "Returns members in a sorted set within a range of scores in reverse order."
+    ),
+    spec!(
+        "zrangebylex",
+        -4,
+        READONLY,
+        KEY1,
+        Data(zsets::zrangebylex),
+        "sorted_set",
+        "2.8.9",
+        "Returns members in a sorted set within a lexicographical range."
+    ),
+    spec!(
+        "zrevrangebylex",
+        -4,
+        READONLY,
+        KEY1,
+        Data(zsets::zrevrangebylex),
+        "sorted_set",
+        "2.8.9",
+        "Returns members in a sorted set within a lexicographical range in reverse order."
+    ),
+    spec!(
+        "zrangestore",
+        -5,
+        WRITE,
+        (1, 2, 1),
+        Data(zsets::zrangestore),
+        "sorted_set",
+        "6.2.0",
+        "Stores a range of members from sorted set in a key."
+    ),
+    spec!(
+        "zpopmin",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Data(zsets::zpopmin),
+        "sorted_set",
+        "5.0.0",
+        "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."
+    ),
+    spec!(
+        "zpopmax",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Data(zsets::zpopmax),
+        "sorted_set",
+        "5.0.0",
+        "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."
+    ),
+    spec!(
+        "zremrangebyrank",
+        4,
+        WRITE,
+        KEY1,
+        Data(zsets::zremrangebyrank),
+        "sorted_set",
+        "2.0.0",
+        "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed."
+    ),
+    spec!(
+        "zremrangebyscore",
+        4,
+        WRITE,
+        KEY1,
+        Data(zsets::zremrangebyscore),
+        "sorted_set",
+        "1.2.0",
+        "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed."
+    ),
+    spec!(
+        "zremrangebylex",
+        4,
+        WRITE,
+        KEY1,
+        Data(zsets::zremrangebylex),
+        "sorted_set",
+        "2.8.9",
+        "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
@@ -1216,32 +1437,12 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "sdiff",
     "sdiffstore",
     "sscan",
-    "zadd",
-    "zrem",
-    "zscore",
-    "zincrby",
-    "zcard",
-    "zcount",
-    "zrange",
-    "zrangestore",
-    "zrevrange",
-    "zrangebyscore",
-    "zrevrangebyscore",
-    "zrank",
-    "zrevrank",
     "zscan",
-    "zpopmin",
-    "zpopmax",
     "bzpopmin",
     "bzpopmax",
     "zunionstore",
     "zinterstore",
-    "zmscore",
     "zrandmember",
-    "zlexcount",
-    "zrangebylex",
-    "zremrangebyrank",
-    "zremrangebyscore",
     "xadd",
     "xrange",
     "xrevrange",
@@ -1312,8 +1513,9 @@ mod tests {
         let del = lookup(b"del").unwrap();
         assert_eq!(del.key_positions(4).collect::<Vec<_>>(), vec![1, 2, 3]);
         assert_eq!(lookup(b"ping").unwrap().key_positions(1).count(), 0);
-        assert!(is_unsupported(b"ZADD"));
+        assert!(is_unsupported(b"XADD"));
         assert!(!is_unsupported(b"LPUSH"));
+        assert!(!is_unsupported(b"ZADD"));
     }
 
     #[test]
