@@ -275,6 +275,7 @@ impl Session {
             && !self.is_subscribed()
             && self.is_authenticated()
             && !spec.has(flag::ALL_KEYS)
+            && !spec.has(flag::SOLO)
     }
 
     /// The checks after lookup and arity: AUTH, subscribed mode, MULTI.

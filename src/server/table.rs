@@ -48,6 +48,10 @@ pub(crate) mod flag {
     pub(crate) const FAST: u16 = 1 << 8;
     /// Touches every key (FLUSHDB): WATCH marks everything.
     pub(crate) const ALL_KEYS: u16 = 1 << 9;
+    /// Runs as its own transaction, never coalesced with other commands: list and
+    /// sorted-set commands read their collection in order, which a transaction that already
+    /// changed it would have to rebuild (see `datatypes::view::Staged`).
+    pub(crate) const SOLO: u16 = 1 << 10;
 }
 
 /// One command.
@@ -1036,7 +1040,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpush",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(lists::lpush),
         "list",
@@ -1046,7 +1050,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpush",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(lists::rpush),
         "list",
@@ -1056,7 +1060,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpushx",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(lists::lpushx),
         "list",
@@ -1066,7 +1070,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpushx",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(lists::rpushx),
         "list",
@@ -1076,7 +1080,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpop",
         -2,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(lists::lpop),
         "list",
@@ -1086,7 +1090,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpop",
         -2,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(lists::rpop),
         "list",
@@ -1096,7 +1100,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "llen",
         2,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(lists::llen),
         "list",
@@ -1106,7 +1110,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lindex",
         3,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(lists::lindex),
         "list",
@@ -1116,7 +1120,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lrange",
         4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(lists::lrange),
         "list",
@@ -1126,7 +1130,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lset",
         4,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(lists::lset),
         "list",
@@ -1136,7 +1140,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lrem",
         4,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(lists::lrem),
         "list",
@@ -1146,7 +1150,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "ltrim",
         4,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(lists::ltrim),
         "list",
@@ -1156,7 +1160,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "linsert",
         5,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(lists::linsert),
         "list",
@@ -1166,7 +1170,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpos",
         -3,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(lists::lpos),
         "list",
@@ -1176,7 +1180,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lmove",
         5,
-        WRITE,
+        WRITE | SOLO,
         (1, 2, 1),
         Data(lists::lmove),
         "list",
@@ -1186,7 +1190,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpoplpush",
         3,
-        WRITE,
+        WRITE | SOLO,
         (1, 2, 1),
         Data(lists::rpoplpush),
         "list",
@@ -1197,7 +1201,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zadd",
         -4,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(zsets::zadd),
         "sorted_set",
@@ -1207,7 +1211,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zincrby",
         4,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(zsets::zincrby),
         "sorted_set",
@@ -1217,7 +1221,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrem",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(zsets::zrem),
         "sorted_set",
@@ -1227,7 +1231,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zscore",
         3,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zscore),
         "sorted_set",
@@ -1237,7 +1241,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zmscore",
         -3,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zmscore),
         "sorted_set",
@@ -1247,7 +1251,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zcard",
         2,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zcard),
         "sorted_set",
@@ -1257,7 +1261,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zcount",
         4,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zcount),
         "sorted_set",
@@ -1267,7 +1271,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zlexcount",
         4,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zlexcount),
         "sorted_set",
@@ -1277,7 +1281,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrank",
         3,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zrank),
         "sorted_set",
@@ -1287,7 +1291,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrevrank",
         3,
-        READONLY | FAST,
+        READONLY | FAST | SOLO,
         KEY1,
         Data(zsets::zrevrank),
         "sorted_set",
@@ -1297,7 +1301,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrange",
         -4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(zsets::zrange),
         "sorted_set",
@@ -1307,7 +1311,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrevrange",
         -4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(zsets::zrevrange),
         "sorted_set",
@@ -1317,7 +1321,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrangebyscore",
         -4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(zsets::zrangebyscore),
         "sorted_set",
@@ -1327,7 +1331,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrevrangebyscore",
         -4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(zsets::zrevrangebyscore),
         "sorted_set",
@@ -1337,7 +1341,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrangebylex",
         -4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(zsets::zrangebylex),
         "sorted_set",
@@ -1347,7 +1351,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrevrangebylex",
         -4,
-        READONLY,
+        READONLY | SOLO,
         KEY1,
         Data(zsets::zrevrangebylex),
         "sorted_set",
@@ -1357,7 +1361,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrangestore",
         -5,
-        WRITE,
+        WRITE | SOLO,
         (1, 2, 1),
         Data(zsets::zrangestore),
         "sorted_set",
@@ -1367,7 +1371,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zpopmin",
         -2,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(zsets::zpopmin),
         "sorted_set",
@@ -1377,7 +1381,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zpopmax",
         -2,
-        WRITE | FAST,
+        WRITE | FAST | SOLO,
         KEY1,
         Data(zsets::zpopmax),
         "sorted_set",
@@ -1387,7 +1391,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zremrangebyrank",
         4,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(zsets::zremrangebyrank),
         "sorted_set",
@@ -1397,7 +1401,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zremrangebyscore",
         4,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(zsets::zremrangebyscore),
         "sorted_set",
@@ -1407,7 +1411,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zremrangebylex",
         4,
-        WRITE,
+        WRITE | SOLO,
         KEY1,
         Data(zsets::zremrangebylex),
         "sorted_set",
