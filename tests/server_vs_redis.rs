@@ -390,6 +390,30 @@ zscore str a
 rename z z2
 zrange z2 0 -1 withscores
 del z2 lex dst str
+sadd one only
+srandmember one
+srandmember one 5
+srandmember one -3
+srandmember one 0
+srandmember noset
+srandmember noset 3
+srandmember one x
+spop one 0
+spop noset
+spop noset 2
+spop one -1
+spop one
+exists one
+sadd one again
+spop one 3
+hset h1 f v
+hrandfield h1
+hrandfield h1 3
+hrandfield h1 -2 withvalues
+hrandfield h1 1 foo
+hrandfield noh
+hrandfield noh 2
+del h1
 flushdb
 dbsize
 ";

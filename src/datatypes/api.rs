@@ -156,6 +156,34 @@ macro_rules! collection_api {
                 self.read_collections_view(|v| set::smembers(v, key))
             }
 
+            /// Removes and returns up to `count` random members (SPOP).
+            pub fn spop(&self, key: &[u8], count: usize) -> Result<Vec<Vec<u8>>> {
+                self.edit_collection(key, ValueType::Set, |e| Ok(set::pop(e, count)))
+            }
+
+            /// `count` random members without removing them: distinct ones (at most all
+            /// of them), or with repetition when `distinct` is false (SRANDMEMBER with a
+            /// negative count).
+            pub fn srandmember(
+                &self,
+                key: &[u8],
+                count: usize,
+                distinct: bool,
+            ) -> Result<Vec<Vec<u8>>> {
+                self.read_collections_view(|v| set::random(v, key, count, distinct))
+            }
+
+            /// `count` random fields with their values (HRANDFIELD), distinct or with
+            /// repetition as for [`Store::srandmember`].
+            pub fn hrandfield(
+                &self,
+                key: &[u8],
+                count: usize,
+                distinct: bool,
+            ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+                self.read_collections_view(|v| hash::random(v, key, count, distinct))
+            }
+
             /// Pushes `values` at the head of the list at `key`, one after the other (so
             /// the last ends up first), creating the list; returns its new length (LPUSH).
             /// `Error::WrongType` if the key holds another type.

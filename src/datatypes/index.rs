@@ -1,10 +1,10 @@
 //! The collections' member sets in memory, and how the write path keeps them in step with
 //! the records it appends (`Engine::publish` calls in here under the writer lock).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
-use super::members::Members;
+use super::members::{Members, Names};
 use super::{Header, ValueType, element_key, split_element_key};
 use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
@@ -46,7 +46,7 @@ impl Collections {
                 members: match header.ty {
                     ValueType::List => Members::Positions(VecDeque::new()),
                     ValueType::ZSet => Members::Scored(ZsetIndex::new()),
-                    _ => Members::Names(HashSet::new()),
+                    _ => Members::Names(Names::default()),
                 },
                 member_bytes: 0,
             },

@@ -1,7 +1,10 @@
 //! A collection's members in memory: a set of names for hashes and sets, the ordered
 //! positions of a list.
 
+use std::cell::Cell;
 use std::collections::{HashSet, VecDeque};
+
+use indexmap::IndexSet;
 
 use crate::collections::zset_index::ZsetIndex;
 
@@ -32,10 +35,66 @@ pub(crate) fn member_position(member: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(member.try_into().ok()?))
 }
 
+/// Hash fields or set members: an index set, for O(1) random picks and removals.
+pub(crate) type Names = IndexSet<Box<[u8]>, foldhash::fast::RandomState>;
+
+/// A random number (SplitMix64 over a per-thread state seeded from std's random keys).
+pub(crate) fn random_u64() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0x6b65_6720_7261_6e64);
+            h.finish()
+        });
+    }
+    STATE.with(|state| {
+        let mut z = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        state.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// A random index below `len` (which is not 0).
+fn random_below(len: usize) -> usize {
+    (random_u64() % len as u64) as usize
+}
+
+/// `count` random picks among `len` items: distinct ones (at most `len`), or with
+/// repetition (Redis's negative SRANDMEMBER count).
+pub(crate) fn random_indexes(len: usize, count: usize, distinct: bool) -> Vec<usize> {
+    if len == 0 {
+        return Vec::new();
+    }
+    if !distinct {
+        return (0..count).map(|_| random_below(len)).collect();
+    }
+    if count >= len {
+        return (0..len).collect();
+    }
+    if count * 2 >= len {
+        // Many of them: a partial Fisher-Yates shuffle.
+        let mut all: Vec<usize> = (0..len).collect();
+        for i in 0..count {
+            let j = i + random_below(len - i);
+            all.swap(i, j);
+        }
+        all.truncate(count);
+        return all;
+    }
+    let mut chosen = HashSet::with_capacity(count);
+    while chosen.len() < count {
+        chosen.insert(random_below(len));
+    }
+    chosen.into_iter().collect()
+}
+
 #[derive(Debug)]
 pub(crate) enum Members {
     /// Hash fields or set members.
-    Names(HashSet<Box<[u8]>>),
+    Names(Names),
     /// List positions, ascending.
     Positions(VecDeque<u64>),
     /// Sorted-set members and their scores, in score order.
@@ -138,7 +197,7 @@ impl Members {
     pub(crate) fn remove(&mut self, member: &[u8]) -> (bool, usize) {
         match self {
             Members::Names(names) => {
-                let removed = names.remove(member);
+                let removed = names.swap_remove(member);
                 (
                     removed,
                     if removed {
@@ -182,6 +241,17 @@ impl Members {
                 .collect(),
             Members::Scored(index) => index.iter().map(|(m, _)| m.to_vec()).collect(),
             Members::ScoredPending(pending) => pending.iter().map(|(m, _)| m.to_vec()).collect(),
+        }
+    }
+
+    /// `count` random members (see [`random_indexes`]); hash fields and set members only.
+    pub(crate) fn random(&self, count: usize, distinct: bool) -> Vec<Vec<u8>> {
+        match self {
+            Members::Names(names) => random_indexes(names.len(), count, distinct)
+                .into_iter()
+                .filter_map(|i| names.get_index(i).map(|m| m.to_vec()))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::members::{member_position, value_score};
+use super::members::{member_position, random_indexes, value_score};
 use super::write::read_element;
 use super::{Header, ValueType, split_element_key};
 use crate::collections::zset_index::ZsetIndex;
@@ -36,6 +36,14 @@ pub(crate) trait CollectionView {
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64>;
     /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
+    /// `count` random hash fields or set members: distinct ones, or with repetition.
+    fn random_members(
+        &self,
+        key: &[u8],
+        generation: u64,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Vec<u8>>;
 }
 
 /// The store as committed.
@@ -77,6 +85,21 @@ impl CollectionView for Committed<'_> {
             .get(key)
             .filter(|c| c.generation == generation)
             .map(|c| c.members.to_vec())
+            .unwrap_or_default()
+    }
+
+    fn random_members(
+        &self,
+        key: &[u8],
+        generation: u64,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Vec<u8>> {
+        self.0
+            .read_collections()
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .map(|c| c.members.random(count, distinct))
             .unwrap_or_default()
     }
 
@@ -204,6 +227,25 @@ impl CollectionView for Staged<'_, '_, '_> {
             }
         }
         members.into_iter().collect()
+    }
+
+    fn random_members(
+        &self,
+        key: &[u8],
+        generation: u64,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Vec<u8>> {
+        if !self.touched(key, generation) {
+            return self
+                .committed()
+                .random_members(key, generation, count, distinct);
+        }
+        let members = self.members(key, generation);
+        random_indexes(members.len(), count, distinct)
+            .into_iter()
+            .filter_map(|i| members.get(i).cloned())
+            .collect()
     }
 
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {

@@ -89,6 +89,15 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             .list_positions(&self.key, self.generation, range)
     }
 
+    /// `count` distinct random members as they were before the edit began.
+    pub(crate) fn random_before(&self, count: usize) -> Vec<Vec<u8>> {
+        if !self.existed {
+            return Vec::new();
+        }
+        self.before()
+            .random_members(&self.key, self.generation, count, true)
+    }
+
     /// Runs `f` on the sorted set's index as it was before the edit began.
     pub(crate) fn with_zset_before(
         &self,

@@ -1418,6 +1418,36 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "2.8.9",
         "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed."
     ),
+    spec!(
+        "spop",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Data(sets::spop),
+        "set",
+        "1.0.0",
+        "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped."
+    ),
+    spec!(
+        "srandmember",
+        -2,
+        READONLY,
+        KEY1,
+        Data(sets::srandmember),
+        "set",
+        "1.0.0",
+        "Get one or multiple random members from a set"
+    ),
+    spec!(
+        "hrandfield",
+        -2,
+        READONLY,
+        KEY1,
+        Data(hashes::hrandfield),
+        "hash",
+        "6.2.0",
+        "Returns one or more random fields from a hash."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
@@ -1429,9 +1459,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "lmpop",
     "blmpop",
     "hscan",
-    "hrandfield",
-    "spop",
-    "srandmember",
     "smove",
     "sinter",
     "sintercard",
