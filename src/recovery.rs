@@ -156,6 +156,11 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         state.keydir.retain(|_, e| !e.tombstone);
         state.elements.retain(|_, e| !e.tombstone);
     }
+    // Hint files count collection elements too, which went into the element index: give
+    // back what the key index reserved for them.
+    if (state.keydir.len() as u64) < hinted_entries / 2 {
+        state.keydir.shrink_to_fit();
+    }
     let collections = crate::datatypes::open::rebuild(
         &state.keydir,
         &state.elements,

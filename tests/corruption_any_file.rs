@@ -95,6 +95,7 @@ fn build(dir: &Path, seed: u64) {
         merges: false,
         syncs: false,
         max_value: 300,
+        collections: false,
     };
     let mut generator = Generator::new(seed, "", mix);
     for step in generator.steps(150) {

@@ -46,6 +46,7 @@ const MIX: Mix = Mix {
     merges: false,
     syncs: true,
     max_value: 600,
+    collections: true,
 };
 
 fn writer_prefix(writer: usize) -> String {

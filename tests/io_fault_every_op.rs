@@ -182,6 +182,7 @@ fn fail_every_operation_in_turn(policy: SyncPolicy, steps: usize, default_seed: 
         merges: true,
         syncs: true,
         max_value: 500,
+        collections: true,
     };
     let steps = Generator::new(seed, "", mix).steps(steps);
     let total = run(&steps, policy, 0, false);

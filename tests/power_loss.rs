@@ -194,6 +194,7 @@ fn power_loss_keeps_the_promise_of(policy: SyncPolicy, default_seed: u64) {
         merges: true,
         syncs: policy != SyncPolicy::Always,
         max_value: 800,
+        collections: true,
     };
     let steps = Generator::new(rng.next_u64(), "", mix).steps(180);
     let run = record(&dir, policy, &steps);

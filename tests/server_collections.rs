@@ -163,3 +163,47 @@ fn a_list_is_a_work_queue_across_connections() -> RedisResult<()> {
     assert!(!con.exists::<_, bool>("jobs")?);
     Ok(())
 }
+
+/// Fails every fsync once armed.
+#[derive(Default)]
+struct FailingFsync(std::sync::atomic::AtomicBool);
+
+impl keg::IoHook for FailingFsync {
+    fn before(&self, op: &keg::IoOp<'_>) -> std::io::Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst)
+            && matches!(op, keg::IoOp::SyncFile { .. })
+        {
+            return Err(std::io::Error::other("simulated fsync failure"));
+        }
+        Ok(())
+    }
+}
+
+/// List and sorted-set writes are acknowledged after the event loop's one durability wait
+/// per turn: when that wait fails, the client gets no OK (its connection closes), and the
+/// store refuses writes from then on.
+#[test]
+fn a_list_push_whose_fsync_fails_is_never_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook = std::sync::Arc::new(FailingFsync::default());
+    let store = keg::Options::new()
+        .sync_policy(SyncPolicy::Always)
+        .io_hook(hook.clone() as std::sync::Arc<dyn keg::IoHook>)
+        .open(dir.path())
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = keg::server::serve(listener, store, ServerConfig::default()).unwrap();
+    let url = format!("redis://{}/", server.local_addr());
+    let mut con = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    assert_eq!(con.rpush::<_, _, i64>("q", "durable").unwrap(), 1);
+    hook.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    let reply: RedisResult<i64> = con.rpush("q", "lost");
+    assert!(
+        reply.is_err(),
+        "a push whose fsync failed was acknowledged: {reply:?}"
+    );
+    let _ = server.shutdown();
+}

@@ -100,12 +100,15 @@ fn add_one(
     if score.is_nan() {
         return Err(not_a_number());
     }
+    // -0 is stored as 0, as Redis stores it in the small sets most applications have.
+    let score = if score == 0.0 { 0.0 } else { score };
     let current = edit.get(member)?.as_deref().and_then(value_score);
     match current {
         Some(_) if options.only_new => Ok((false, false, None)),
         None if options.only_existing => Ok((false, false, None)),
         Some(old) => {
             let new = if increment { old + score } else { score };
+            let new = if new == 0.0 { 0.0 } else { new };
             if new.is_nan() {
                 return Err(not_a_number());
             }

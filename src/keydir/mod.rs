@@ -190,6 +190,17 @@ impl Keydir {
         }
     }
 
+    /// Gives back table and arena space reserved beyond what the entries need (after
+    /// `reserve` guessed too high: hint files count collection elements too).
+    pub(crate) fn shrink_to_fit(&self) {
+        for (shard, hint) in self.shards.iter().zip(self.hints.iter()) {
+            let mut shard = Self::write(shard);
+            shard.shrink_to_fit(&self.build);
+            let (base, mask) = shard.line_hint();
+            hint.publish(base, mask);
+        }
+    }
+
     /// Entries, expired ones included.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| Self::read(s).len()).sum()

@@ -542,6 +542,11 @@ impl Shard {
         }
     }
 
+    /// Copies the live entries into an arena of their size and shrinks the table to them.
+    pub(crate) fn shrink_to_fit<S: BuildHasher>(&mut self, build: &S) {
+        self.compact(build);
+    }
+
     /// Copies live entries into a fresh arena. Slots are rewritten in place: a key's hash
     /// does not change when its entry moves, so the table needs no rehash.
     fn compact<S: BuildHasher>(&mut self, build: &S) {

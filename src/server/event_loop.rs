@@ -358,6 +358,7 @@ impl EventLoop {
                 conn.run();
             }
         }
+        self.make_solo_writes_durable(&active);
         // Write: connections that ran something, and those the socket can take more from.
         let mut to_flush: Vec<usize> = active;
         to_flush.extend_from_slice(writable);
@@ -375,6 +376,30 @@ impl EventLoop {
             }
             if conn.is_done() {
                 self.close(token);
+            }
+        }
+    }
+
+    /// Waits once for the durability of every solo write this turn committed, before their
+    /// replies are sent. If the wait fails (the store is poisoned), those replies are not
+    /// sent: the connections that wrote are closed instead, so no client is told a write
+    /// succeeded that may not survive.
+    fn make_solo_writes_durable(&mut self, active: &[usize]) {
+        let newest = active
+            .iter()
+            .filter_map(|t| self.conns.get(t).and_then(|c| c.session.undurable_seq))
+            .max();
+        let Some(seq) = newest else {
+            return;
+        };
+        let durable = self.shared.store.wait_durable(seq).is_ok();
+        for token in active {
+            if let Some(conn) = self.conns.get_mut(token)
+                && conn.session.undurable_seq.take().is_some()
+                && !durable
+            {
+                conn.out.clear();
+                conn.broken = true;
             }
         }
     }

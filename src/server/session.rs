@@ -74,6 +74,9 @@ pub(crate) struct Session {
     pending_bytes: usize,
     /// Spare argument buffers, reused across pipelines.
     spare: Vec<Args>,
+    /// The newest record a solo write committed without waiting for durability: its reply
+    /// must not leave before `Store::wait_durable` of it (the event loop waits once a turn).
+    pub(crate) undurable_seq: Option<u64>,
 }
 
 impl Session {
@@ -96,6 +99,7 @@ impl Session {
             pending: Vec::new(),
             pending_bytes: 0,
             spare: Vec::new(),
+            undurable_seq: None,
         }
     }
 
@@ -321,7 +325,26 @@ impl Session {
             Handler::Data(handler) => {
                 self.touch_watched(spec, args);
                 let shared = Arc::clone(&self.shared);
-                if spec.has(flag::ATOMIC) {
+                if spec.has(flag::SOLO) && spec.has(flag::WRITE) {
+                    // Committed now, acknowledged after the turn's one durability wait.
+                    let mark = out.len();
+                    match shared
+                        .store
+                        .transaction_without_wait(|tx| Ok(handler(tx, &shared, args, out)))
+                    {
+                        Ok((result, seq)) => {
+                            if let Some(seq) = seq {
+                                self.undurable_seq =
+                                    Some(self.undurable_seq.map_or(seq, |s| s.max(seq)));
+                            }
+                            result
+                        }
+                        Err(e) => {
+                            out.truncate(mark);
+                            Err(CmdError::from(e))
+                        }
+                    }
+                } else if spec.has(flag::ATOMIC) {
                     let mark = out.len();
                     match shared
                         .store

@@ -100,6 +100,20 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn transaction<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let (value, last_seq) = self.transaction_without_wait(f)?;
+        if let Some(seq) = last_seq {
+            self.engine().wait_durable(seq)?;
+        }
+        Ok(value)
+    }
+
+    /// Commits like [`Store::transaction`] but returns before the commit is durable, with
+    /// the sequence number to pass to [`Store::wait_durable`] before acknowledging it (the
+    /// server acknowledges a loop turn's writes after one wait).
+    pub(crate) fn transaction_without_wait<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<(T, Option<u64>)> {
         let engine = self.engine();
         engine.check_open()?;
         let _running = Running::enter(engine)?;
@@ -121,10 +135,12 @@ impl Store {
         };
         // Released before the wait so that others append during this fsync.
         drop(writer);
-        if let Some(seq) = last_seq {
-            engine.wait_durable(seq)?;
-        }
-        Ok(value)
+        Ok((value, last_seq))
+    }
+
+    /// Waits until every record up to `seq` is durable under the store's policy.
+    pub(crate) fn wait_durable(&self, seq: u64) -> Result<()> {
+        self.engine().wait_durable(seq)
     }
 }
 

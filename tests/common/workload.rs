@@ -1,5 +1,7 @@
 //! A random workload of every kind of write — sets, deletes, counters, TTLs, expire/persist,
-//! batches — with its model, for the crash tests (power loss, kill -9). Time is a manual
+//! batches, and element writes to hashes, sets, lists and sorted sets — with its model, for
+//! the crash tests (power loss, kill -9). A collection is modelled as a canonical encoding
+//! of its contents (`Coll`), so the whole model stays a map of key to bytes. Time is a manual
 //! clock that never moves, so no key expires behind the model's back: TTLs lie an hour or
 //! more ahead, and "expire now" is an `expire_at` in the past (which deletes at once).
 #![allow(dead_code)]
@@ -7,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use keg::{Store, WriteBatch};
+use keg::{Store, ValueType, WriteBatch};
 
 use super::rng::Rng;
 
@@ -28,6 +30,14 @@ pub enum Step {
     ExpireNow(Vec<u8>),
     Persist(Vec<u8>),
     Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>),
+    HSet(Vec<u8>, Vec<u8>, Vec<u8>),
+    HDel(Vec<u8>, Vec<u8>),
+    SAdd(Vec<u8>, Vec<u8>),
+    SRem(Vec<u8>, Vec<u8>),
+    RPush(Vec<u8>, Vec<u8>),
+    LPop(Vec<u8>),
+    ZAdd(Vec<u8>, i64, Vec<u8>),
+    ZRem(Vec<u8>, Vec<u8>),
     /// Not an operation on the data: a merge.
     Merge,
     /// Not an operation on the data: `sync()` (what the interval thread does).
@@ -56,6 +66,16 @@ impl std::fmt::Debug for Step {
                     .collect();
                 write!(f, "Batch[{}]", ops.join(", "))
             }
+            Step::HSet(key, field, v) => {
+                write!(f, "HSet({}, {}, {} bytes)", k(key), k(field), v.len())
+            }
+            Step::HDel(key, field) => write!(f, "HDel({}, {})", k(key), k(field)),
+            Step::SAdd(key, m) => write!(f, "SAdd({}, {})", k(key), k(m)),
+            Step::SRem(key, m) => write!(f, "SRem({}, {})", k(key), k(m)),
+            Step::RPush(key, v) => write!(f, "RPush({}, {} bytes)", k(key), v.len()),
+            Step::LPop(key) => write!(f, "LPop({})", k(key)),
+            Step::ZAdd(key, score, m) => write!(f, "ZAdd({}, {score}, {})", k(key), k(m)),
+            Step::ZRem(key, m) => write!(f, "ZRem({}, {})", k(key), k(m)),
             Step::Merge => write!(f, "Merge"),
             Step::Sync => write!(f, "Sync"),
         }
@@ -77,6 +97,9 @@ pub struct Mix {
     /// Longest value; 4 KiB segments hold a handful of 800-byte values, so rotation is
     /// frequent.
     pub max_value: u64,
+    /// Element writes to hashes, sets, lists and sorted sets (a third of the steps), and
+    /// whole-key operations on them.
+    pub collections: bool,
 }
 
 /// Generates steps on keys that start with `prefix` (so that several writers can each own
@@ -104,11 +127,23 @@ impl Generator {
         format!("{}n{}", self.prefix, self.rng.below(4)).into_bytes()
     }
 
+    /// A collection key: `h`, `s`, `l` or `z` names its type.
+    fn collection_key(&mut self, kind: char) -> Vec<u8> {
+        format!("{}{kind}{}", self.prefix, self.rng.below(3)).into_bytes()
+    }
+
+    fn member(&mut self) -> Vec<u8> {
+        format!("m{}", self.rng.below(6)).into_bytes()
+    }
+
     fn any_key(&mut self) -> Vec<u8> {
-        if self.rng.chance(1, 4) {
-            self.counter_key()
-        } else {
-            self.value_key()
+        match self.rng.below(8) {
+            0..=1 => self.counter_key(),
+            2 if self.mix.collections => {
+                let kind = ['h', 's', 'l', 'z'][self.rng.below(4) as usize];
+                self.collection_key(kind)
+            }
+            _ => self.value_key(),
         }
     }
 
@@ -119,6 +154,9 @@ impl Generator {
 
     /// The next step.
     pub fn step(&mut self) -> Step {
+        if self.mix.collections && self.rng.chance(1, 3) {
+            return self.collection_step();
+        }
         match self.rng.below(20) {
             0..=5 => Step::Set(self.value_key(), self.value()),
             6..=7 => {
@@ -143,6 +181,28 @@ impl Generator {
             18 if self.mix.merges => Step::Merge,
             19 if self.mix.syncs => Step::Sync,
             _ => Step::Set(self.value_key(), self.value()),
+        }
+    }
+
+    fn collection_step(&mut self) -> Step {
+        match self.rng.below(8) {
+            0 => {
+                let (key, field) = (self.collection_key('h'), self.member());
+                Step::HSet(key, field, self.value())
+            }
+            1 => Step::HDel(self.collection_key('h'), self.member()),
+            2 => Step::SAdd(self.collection_key('s'), self.member()),
+            3 => Step::SRem(self.collection_key('s'), self.member()),
+            4 => {
+                let key = self.collection_key('l');
+                Step::RPush(key, self.value())
+            }
+            5 => Step::LPop(self.collection_key('l')),
+            6 => {
+                let key = self.collection_key('z');
+                Step::ZAdd(key, self.rng.below(100) as i64 - 50, self.member())
+            }
+            _ => Step::ZRem(self.collection_key('z'), self.member()),
         }
     }
 
@@ -189,8 +249,144 @@ pub fn apply(state: &mut State, step: &Step) {
                 };
             }
         }
+        Step::HSet(..)
+        | Step::HDel(..)
+        | Step::SAdd(..)
+        | Step::SRem(..)
+        | Step::RPush(..)
+        | Step::LPop(..)
+        | Step::ZAdd(..)
+        | Step::ZRem(..) => {
+            collection_step(state, step);
+        }
         Step::Merge | Step::Sync => {}
     }
+}
+
+/// A collection's contents, as the model keeps them (encoded in the state's value bytes).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Coll {
+    Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    Set(std::collections::BTreeSet<Vec<u8>>),
+    List(Vec<Vec<u8>>),
+    /// Member → score (the workload's scores are integers).
+    ZSet(BTreeMap<Vec<u8>, i64>),
+}
+
+impl Coll {
+    fn is_empty(&self) -> bool {
+        match self {
+            Coll::Hash(h) => h.is_empty(),
+            Coll::Set(s) => s.is_empty(),
+            Coll::List(l) => l.is_empty(),
+            Coll::ZSet(z) => z.is_empty(),
+        }
+    }
+
+    /// A canonical encoding, marked so that it never equals a string value of the workload.
+    pub fn encode(&self) -> Vec<u8> {
+        format!("\u{0}coll:{self:?}").into_bytes()
+    }
+}
+
+/// Applies a collection step to the model; returns the answer the store must give.
+fn collection_step(state: &mut State, step: &Step) -> String {
+    // Decoding an encoding is not needed: the model keeps the structure beside the state.
+    with_colls(|colls| {
+        let key = match step {
+            Step::HSet(k, ..)
+            | Step::HDel(k, _)
+            | Step::SAdd(k, _)
+            | Step::SRem(k, _)
+            | Step::RPush(k, _)
+            | Step::LPop(k)
+            | Step::ZAdd(k, ..)
+            | Step::ZRem(k, _) => k.clone(),
+            _ => return String::new(),
+        };
+        // The state is the truth: a collection deleted or expired there is gone here too.
+        let mut coll = match state.get(&key) {
+            Some((v, _)) => colls.get(v).cloned(),
+            None => None,
+        };
+        let expiry = state.get(&key).and_then(|(_, e)| *e);
+        let answer = match step {
+            Step::HSet(_, f, v) => {
+                let h = match coll.get_or_insert_with(|| Coll::Hash(BTreeMap::new())) {
+                    Coll::Hash(h) => h,
+                    _ => unreachable!("hash keys hold hashes"),
+                };
+                h.insert(f.clone(), v.clone()).is_none().to_string()
+            }
+            Step::HDel(_, f) => match &mut coll {
+                Some(Coll::Hash(h)) => usize::from(h.remove(f).is_some()).to_string(),
+                _ => "0".into(),
+            },
+            Step::SAdd(_, m) => {
+                let s = match coll.get_or_insert_with(|| Coll::Set(Default::default())) {
+                    Coll::Set(s) => s,
+                    _ => unreachable!("set keys hold sets"),
+                };
+                usize::from(s.insert(m.clone())).to_string()
+            }
+            Step::SRem(_, m) => match &mut coll {
+                Some(Coll::Set(s)) => usize::from(s.remove(m)).to_string(),
+                _ => "0".into(),
+            },
+            Step::RPush(_, v) => {
+                let l = match coll.get_or_insert_with(|| Coll::List(Vec::new())) {
+                    Coll::List(l) => l,
+                    _ => unreachable!("list keys hold lists"),
+                };
+                l.push(v.clone());
+                l.len().to_string()
+            }
+            Step::LPop(_) => match &mut coll {
+                Some(Coll::List(l)) if !l.is_empty() => format!("{:?}", vec![l.remove(0)]),
+                _ => format!("{:?}", Vec::<Vec<u8>>::new()),
+            },
+            Step::ZAdd(_, score, m) => {
+                let z = match coll.get_or_insert_with(|| Coll::ZSet(BTreeMap::new())) {
+                    Coll::ZSet(z) => z,
+                    _ => unreachable!("zset keys hold sorted sets"),
+                };
+                usize::from(z.insert(m.clone(), *score).is_none()).to_string()
+            }
+            Step::ZRem(_, m) => match &mut coll {
+                Some(Coll::ZSet(z)) => usize::from(z.remove(m).is_some()).to_string(),
+                _ => "0".into(),
+            },
+            _ => String::new(),
+        };
+        match coll.filter(|c| !c.is_empty()) {
+            Some(c) => {
+                let encoded = c.encode();
+                colls.insert(encoded.clone(), c);
+                // A collection created now has no expiry; an existing one keeps its own.
+                let expiry = if state.contains_key(&key) {
+                    expiry
+                } else {
+                    None
+                };
+                state.insert(key, (encoded, expiry));
+            }
+            None => {
+                state.remove(&key);
+            }
+        }
+        answer
+    })
+}
+
+/// Encoded collection → its structure (the model's way back from bytes to contents).
+static COLLS: std::sync::Mutex<Option<std::collections::HashMap<Vec<u8>, Coll>>> =
+    std::sync::Mutex::new(None);
+
+fn with_colls<T>(f: impl FnOnce(&mut std::collections::HashMap<Vec<u8>, Coll>) -> T) -> T {
+    let mut guard = COLLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(guard.get_or_insert_with(Default::default))
 }
 
 /// Runs `step` on the store. Returns the store's answer in a form the model can check
@@ -221,6 +417,14 @@ pub fn perform(store: &Store, step: &Step) -> keg::Result<String> {
             store.write(&batch)?;
             String::new()
         }
+        Step::HSet(k, f, v) => store.hset(k, f, v)?.to_string(),
+        Step::HDel(k, f) => store.hdel(k, &[f])?.to_string(),
+        Step::SAdd(k, m) => store.sadd(k, &[m])?.to_string(),
+        Step::SRem(k, m) => store.srem(k, &[m])?.to_string(),
+        Step::RPush(k, v) => store.rpush(k, &[v])?.to_string(),
+        Step::LPop(k) => format!("{:?}", store.lpop(k, 1)?),
+        Step::ZAdd(k, score, m) => store.zadd(k, &[(*score as f64, m)])?.to_string(),
+        Step::ZRem(k, m) => store.zrem(k, &[m])?.to_string(),
         Step::Merge => {
             store.merge()?;
             String::new()
@@ -244,6 +448,14 @@ pub fn expected_answer(before: &State, step: &Step) -> String {
             apply(&mut after, step);
             String::from_utf8(after[k].0.clone()).unwrap()
         }
+        Step::HSet(..)
+        | Step::HDel(..)
+        | Step::SAdd(..)
+        | Step::SRem(..)
+        | Step::RPush(..)
+        | Step::LPop(..)
+        | Step::ZAdd(..)
+        | Step::ZRem(..) => collection_step(&mut before.clone(), step),
         _ => String::new(),
     }
 }
@@ -260,11 +472,33 @@ pub fn contents_with_prefix(store: &Store, prefix: &[u8]) -> State {
         .into_iter()
         .filter(|k| k.starts_with(prefix))
         .map(|k| {
-            let v = store.get(&k).unwrap().expect("listed key has a value");
+            let v = read_value(store, &k);
             let e = store.expires_at(&k).unwrap();
             (k, (v, e))
         })
         .collect()
+}
+
+/// A key's value as the model writes it: a string's bytes, a collection's encoding.
+fn read_value(store: &Store, k: &[u8]) -> Vec<u8> {
+    let coll = match store.value_type(k).unwrap().expect("listed key has a type") {
+        ValueType::String => return store.get(k).unwrap().expect("listed key has a value"),
+        ValueType::Hash => Coll::Hash(store.hgetall(k).unwrap().into_iter().collect()),
+        ValueType::Set => Coll::Set(store.smembers(k).unwrap().into_iter().collect()),
+        ValueType::List => Coll::List(store.lrange(k, 0, -1).unwrap()),
+        ValueType::ZSet => Coll::ZSet(
+            store
+                .zrange(k, 0, -1, false)
+                .unwrap()
+                .into_iter()
+                .map(|(m, s)| (m, s as i64))
+                .collect(),
+        ),
+        other => panic!("unexpected type {other:?}"),
+    };
+    let encoded = coll.encode();
+    with_colls(|c| c.insert(encoded.clone(), coll));
+    encoded
 }
 
 /// The part of `state` whose keys start with `prefix`.
