@@ -22,12 +22,31 @@ pub fn take_bytes(
 ) -> Result<Vec<u8>, String> {
     match (text, base64) {
         (Some(text), None) => Ok(text.into_bytes()),
-        (None, Some(encoded)) => BASE64
-            .decode(encoded)
-            .map_err(|e| format!("{name}_base64 is not valid base64: {e}")),
+        (None, Some(encoded)) => decode_base64(&format!("{name}_base64"), &encoded),
         (None, None) => Err(format!("missing {name} (or {name}_base64)")),
         (Some(_), Some(_)) => Err(format!("both {name} and {name}_base64 given")),
     }
+}
+
+/// Decodes `encoded`, the value of the JSON field `field`.
+pub fn decode_base64(field: &str, encoded: &str) -> Result<Vec<u8>, String> {
+    BASE64
+        .decode(encoded)
+        .map_err(|e| format!("{field} is not valid base64: {e}"))
+}
+
+/// Splits byte strings into those that are UTF-8 (as text) and the others (base64), each
+/// in the order given: the two lists of a set's members.
+pub fn split_text_and_base64(items: &[Vec<u8>]) -> (Vec<&str>, Vec<String>) {
+    let mut text = Vec::new();
+    let mut binary = Vec::new();
+    for item in items {
+        match std::str::from_utf8(item) {
+            Ok(t) => text.push(t),
+            Err(_) => binary.push(BASE64.encode(item)),
+        }
+    }
+    (text, binary)
 }
 
 /// An object with `key` set from `key_bytes`: the start of most `--json` answers.

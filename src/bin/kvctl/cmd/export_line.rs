@@ -1,13 +1,22 @@
-//! One line of `export` (and of `scan --json`): a key, its value and its expiry as JSON.
+//! One line of `export` (and of `scan --json`): a key, its contents and its expiry as JSON.
 //!
-//! `{"key":"user:1","value":"Ada","expires_at_ms":1767225600000}`. A key or value that is
-//! not UTF-8 appears as `key_base64` / `value_base64` instead. `expires_at_ms` is the
-//! absolute expiry (unix milliseconds), so a TTL survives any delay between export and
-//! import; it is left out for a key without expiry.
+//! ```text
+//! {"key":"user:1","value":"Ada","expires_at_ms":1767225600000}
+//! {"key":"user:2","type":"hash","fields":[{"field":"name","value":"Grace"}]}
+//! {"key":"tags","type":"set","members":["a","b"],"members_base64":["/w=="]}
+//! ```
+//!
+//! A string has no `type` (so lines written before collections existed still import);
+//! `"type":"string"` is accepted too. Bytes that are not UTF-8 appear base64-encoded under
+//! a name ending in `_base64` (`key_base64`, `value_base64`, `field_base64`): a set's
+//! members that are text go in `members`, the others in `members_base64`, each list left
+//! out when empty. `expires_at_ms` is the absolute expiry (unix milliseconds), so a TTL
+//! survives any delay between export and import; it is left out for a key without expiry.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::cmd::contents::Contents;
 use crate::json;
 
 /// A line as import reads it; unknown fields are refused so that a typo is not silently
@@ -17,25 +26,72 @@ use crate::json;
 struct Line {
     key: Option<String>,
     key_base64: Option<String>,
+    #[serde(rename = "type")]
+    type_name: Option<String>,
     value: Option<String>,
     value_base64: Option<String>,
+    fields: Option<Vec<FieldLine>>,
+    members: Option<Vec<String>>,
+    members_base64: Option<Vec<String>>,
     expires_at_ms: Option<u64>,
+}
+
+/// One field of a hash: `{"field": ..., "value": ...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldLine {
+    field: Option<String>,
+    field_base64: Option<String>,
+    value: Option<String>,
+    value_base64: Option<String>,
 }
 
 /// A decoded line.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Entry {
     pub key: Vec<u8>,
-    pub value: Vec<u8>,
+    pub contents: Contents,
     pub expires_at_ms: Option<u64>,
 }
 
-/// The JSON object of one entry.
-pub fn to_json(key: &[u8], value: &[u8], expires_at_ms: Option<u64>) -> Map<String, Value> {
-    let mut object = json::object_for_key(key);
-    json::put_bytes(&mut object, "value", value);
+/// The JSON object of one key: its contents, then its expiry when it has one.
+pub fn to_json(key: &[u8], contents: &Contents, expires_at_ms: Option<u64>) -> Map<String, Value> {
+    let mut object = contents_json(key, contents);
     if let Some(at) = expires_at_ms {
         object.insert("expires_at_ms".into(), Value::from(at));
+    }
+    object
+}
+
+/// The object without the expiry (`get --json`): `key`, then `value` for a string, or
+/// `type` and `fields`/`members` for a collection.
+pub fn contents_json(key: &[u8], contents: &Contents) -> Map<String, Value> {
+    let mut object = json::object_for_key(key);
+    match contents {
+        Contents::String(value) => json::put_bytes(&mut object, "value", value),
+        Contents::Hash(fields) => {
+            object.insert("type".into(), Value::from(contents.type_name()));
+            let fields = fields
+                .iter()
+                .map(|(field, value)| {
+                    let mut pair = Map::new();
+                    json::put_bytes(&mut pair, "field", field);
+                    json::put_bytes(&mut pair, "value", value);
+                    Value::Object(pair)
+                })
+                .collect::<Vec<_>>();
+            object.insert("fields".into(), Value::from(fields));
+        }
+        Contents::Set(members) => {
+            object.insert("type".into(), Value::from(contents.type_name()));
+            let (text, binary) = json::split_text_and_base64(members);
+            if !text.is_empty() {
+                object.insert("members".into(), Value::from(text));
+            }
+            if !binary.is_empty() {
+                object.insert("members_base64".into(), Value::from(binary));
+            }
+        }
     }
     object
 }
@@ -43,20 +99,92 @@ pub fn to_json(key: &[u8], value: &[u8], expires_at_ms: Option<u64>) -> Map<Stri
 /// Decodes one line; the error says what is wrong with it.
 pub fn parse(line: &[u8]) -> Result<Entry, String> {
     let line: Line = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    let key = json::take_bytes("key", line.key, line.key_base64)?;
+    let type_name = line.type_name.as_deref().unwrap_or("string");
+    let string_parts = line.value.is_some() || line.value_base64.is_some();
+    let hash_parts = line.fields.is_some();
+    let set_parts = line.members.is_some() || line.members_base64.is_some();
+    let contents = match type_name {
+        "string" => {
+            refuse_parts_of_other_types(
+                type_name,
+                &[(hash_parts, "fields"), (set_parts, "members")],
+            )?;
+            Contents::String(json::take_bytes("value", line.value, line.value_base64)?)
+        }
+        "hash" => {
+            refuse_parts_of_other_types(
+                type_name,
+                &[(string_parts, "value"), (set_parts, "members")],
+            )?;
+            let fields = line
+                .fields
+                .ok_or("missing fields (a hash's list of {\"field\", \"value\"})")?
+                .into_iter()
+                .map(|f| {
+                    Ok((
+                        json::take_bytes("field", f.field, f.field_base64)?,
+                        json::take_bytes("value", f.value, f.value_base64)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            if fields.is_empty() {
+                return Err("a hash needs at least one field".into());
+            }
+            Contents::Hash(fields)
+        }
+        "set" => {
+            refuse_parts_of_other_types(
+                type_name,
+                &[(string_parts, "value"), (hash_parts, "fields")],
+            )?;
+            let mut members: Vec<Vec<u8>> = line
+                .members
+                .unwrap_or_default()
+                .into_iter()
+                .map(String::into_bytes)
+                .collect();
+            for encoded in line.members_base64.unwrap_or_default() {
+                members.push(json::decode_base64("members_base64", &encoded)?);
+            }
+            if members.is_empty() {
+                return Err("a set needs at least one member (members or members_base64)".into());
+            }
+            Contents::Set(members)
+        }
+        other => {
+            return Err(format!(
+                "unknown type {other:?} (kvctl imports string, hash and set)"
+            ));
+        }
+    };
     Ok(Entry {
-        key: json::take_bytes("key", line.key, line.key_base64)?,
-        value: json::take_bytes("value", line.value, line.value_base64)?,
+        key,
+        contents,
         expires_at_ms: line.expires_at_ms,
     })
+}
+
+/// Refuses a line that mixes the parts of two types (a `value` on a hash, say): it would
+/// otherwise lose one of them silently.
+fn refuse_parts_of_other_types(type_name: &str, parts: &[(bool, &str)]) -> Result<(), String> {
+    match parts.iter().find(|(given, _)| *given) {
+        Some((_, name)) => Err(format!("a {type_name} has no {name}")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn line(key: &[u8], contents: Contents, expires_at_ms: Option<u64>) -> String {
+        Value::Object(to_json(key, &contents, expires_at_ms)).to_string()
+    }
+
     #[test]
-    fn lines_round_trip_binary_and_expiry() {
-        let json = Value::Object(to_json(b"\xff\x00k", b"v", Some(42))).to_string();
+    fn string_lines_round_trip_binary_and_expiry() {
+        let json = line(b"\xff\x00k", Contents::String(b"v".to_vec()), Some(42));
         assert_eq!(
             json,
             r#"{"key_base64":"/wBr","value":"v","expires_at_ms":42}"#
@@ -65,12 +193,108 @@ mod tests {
             parse(json.as_bytes()),
             Ok(Entry {
                 key: b"\xff\x00k".to_vec(),
-                value: b"v".to_vec(),
+                contents: Contents::String(b"v".to_vec()),
                 expires_at_ms: Some(42)
             })
         );
         assert!(parse(br#"{"key":"k"}"#).is_err());
         assert!(parse(br#"{"key":"k","value":"v","ttl":3}"#).is_err());
         assert!(parse(b"not json").is_err());
+        // "type":"string" is the same as no type.
+        assert_eq!(
+            parse(br#"{"key":"k","type":"string","value":"v"}"#).map(|e| e.contents),
+            Ok(Contents::String(b"v".to_vec()))
+        );
+    }
+
+    #[test]
+    fn hash_lines_round_trip_binary_fields_and_values() {
+        let fields = vec![
+            (b"name".to_vec(), b"Ada".to_vec()),
+            (b"\xff".to_vec(), b"\x80".to_vec()),
+        ];
+        let json = line(b"h", Contents::Hash(fields.clone()), None);
+        assert_eq!(
+            json,
+            r#"{"key":"h","type":"hash","fields":[{"field":"name","value":"Ada"},{"field_base64":"/w==","value_base64":"gA=="}]}"#
+        );
+        assert_eq!(
+            parse(json.as_bytes()),
+            Ok(Entry {
+                key: b"h".to_vec(),
+                contents: Contents::Hash(fields),
+                expires_at_ms: None
+            })
+        );
+    }
+
+    #[test]
+    fn set_lines_split_text_and_binary_members() {
+        let members = vec![b"a".to_vec(), b"b".to_vec(), b"\xfe".to_vec()];
+        let json = line(b"s", Contents::Set(members.clone()), Some(7));
+        assert_eq!(
+            json,
+            r#"{"key":"s","type":"set","members":["a","b"],"members_base64":["/g=="],"expires_at_ms":7}"#
+        );
+        assert_eq!(
+            parse(json.as_bytes()).map(|e| e.contents),
+            Ok(Contents::Set(members))
+        );
+        let only_binary = line(b"s", Contents::Set(vec![b"\xfe".to_vec()]), None);
+        assert_eq!(
+            only_binary,
+            r#"{"key":"s","type":"set","members_base64":["/g=="]}"#
+        );
+    }
+
+    #[test]
+    fn malformed_collection_lines_say_what_is_wrong() {
+        for (bad, why) in [
+            (r#"{"key":"h","type":"hash"}"#, "missing fields"),
+            (
+                r#"{"key":"h","type":"hash","fields":[]}"#,
+                "at least one field",
+            ),
+            (
+                r#"{"key":"h","type":"hash","fields":[{"field":"f"}]}"#,
+                "missing value",
+            ),
+            (
+                r#"{"key":"h","type":"hash","fields":[{"field":"f","value":"v","x":1}]}"#,
+                "unknown field",
+            ),
+            (
+                r#"{"key":"h","type":"hash","fields":[],"value":"v"}"#,
+                "a hash has no value",
+            ),
+            (r#"{"key":"s","type":"set"}"#, "at least one member"),
+            (
+                r#"{"key":"s","type":"set","members":[]}"#,
+                "at least one member",
+            ),
+            (
+                r#"{"key":"s","type":"set","members_base64":["%"]}"#,
+                "members_base64 is not valid base64",
+            ),
+            (
+                r#"{"key":"s","type":"set","members":["a"],"fields":[]}"#,
+                "a set has no fields",
+            ),
+            (r#"{"key":"s","members":["a"]}"#, "a string has no members"),
+            (
+                r#"{"key":"s","value":"v","fields":[]}"#,
+                "a string has no fields",
+            ),
+            (
+                r#"{"key":"z","type":"zset","members":["a"]}"#,
+                "unknown type \"zset\"",
+            ),
+            (r#"{"key":"s","type":"set","members":[1]}"#, "invalid type"),
+        ] {
+            match parse(bad.as_bytes()) {
+                Err(e) => assert!(e.contains(why), "{bad}: {e}"),
+                Ok(entry) => panic!("{bad} parsed as {entry:?}"),
+            }
+        }
     }
 }
