@@ -303,6 +303,8 @@ impl Error {
             Error::Overflow => Error::Overflow,
             Error::NanOrInfinity => Error::NanOrInfinity,
             Error::WrongType => Error::WrongType,
+            Error::NoSuchKey => Error::NoSuchKey,
+            Error::IndexOutOfRange => Error::IndexOutOfRange,
         }
     }
 }

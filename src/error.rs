@@ -94,6 +94,10 @@ pub enum Error {
     /// operation on a hash, a set operation on a string; Redis's WRONGTYPE). Nothing was
     /// written.
     WrongType,
+    /// The operation needs the key to exist (LSET on a missing list). Nothing was written.
+    NoSuchKey,
+    /// An index is outside the list (LSET). Nothing was written.
+    IndexOutOfRange,
 }
 
 impl Error {
@@ -172,6 +176,8 @@ impl fmt::Display for Error {
             Error::NotAFloat => write!(f, "value is not a valid float"),
             Error::Overflow => write!(f, "increment or decrement would overflow"),
             Error::NanOrInfinity => write!(f, "increment would produce NaN or Infinity"),
+            Error::NoSuchKey => write!(f, "no such key"),
+            Error::IndexOutOfRange => write!(f, "index out of range"),
         }
     }
 }

@@ -41,6 +41,7 @@ mod background;
 mod batch;
 pub mod cache;
 mod clock;
+mod collections;
 mod combine;
 mod datatypes;
 mod durability;

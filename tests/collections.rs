@@ -483,3 +483,62 @@ fn an_element_tombstone_outlives_a_merge_that_leaves_the_older_put_behind() {
     let store = open(dir.path(), &clock);
     assert_eq!(store.smembers(b"s").unwrap(), vec![b"m2".to_vec()]);
 }
+
+#[test]
+fn list_commands_follow_redis() {
+    let (dir, clock, store) = setup();
+    assert_eq!(store.rpush(b"q", &[b"a", b"b"]).unwrap(), 2);
+    assert_eq!(store.lpush(b"q", &[b"y", b"z"]).unwrap(), 4);
+    assert_eq!(store.lrange(b"q", 0, -1).unwrap(), [b"z", b"y", b"a", b"b"]);
+    assert_eq!(store.lindex(b"q", -1).unwrap(), Some(b"b".to_vec()));
+    assert_eq!(store.lpushx(b"nolist", &[b"x"]).unwrap(), 0);
+    assert!(!store.contains(b"nolist"));
+    assert!(matches!(
+        store.lset(b"nolist", 0, b"x"),
+        Err(Error::NoSuchKey)
+    ));
+    assert!(matches!(
+        store.lset(b"q", 9, b"x"),
+        Err(Error::IndexOutOfRange)
+    ));
+    assert_eq!(store.lpos(b"q", b"a", 1, 0, 0).unwrap(), vec![2]);
+    assert_eq!(
+        store.lmove(b"q", b"done", false, true).unwrap(),
+        Some(b"b".to_vec())
+    );
+    assert_eq!(store.lrange(b"done", 0, -1).unwrap(), [b"b"]);
+    assert_eq!(store.value_type(b"done").unwrap(), Some(ValueType::List));
+    assert_eq!(store.lpop(b"q", 5).unwrap(), [b"z", b"y", b"a"]);
+    assert!(!store.contains(b"q"));
+    // A rotation (source = destination) keeps every element.
+    store.rpush(b"r", &[b"1", b"2", b"3"]).unwrap();
+    store.lmove(b"r", b"r", true, false).unwrap();
+    assert_eq!(store.lrange(b"r", 0, -1).unwrap(), [b"2", b"3", b"1"]);
+    store.close().unwrap();
+    let store = open(dir.path(), &clock);
+    assert_eq!(store.lrange(b"r", 0, -1).unwrap(), [b"2", b"3", b"1"]);
+    assert_eq!(store.lrange(b"done", 0, -1).unwrap(), [b"b"]);
+}
+
+#[test]
+fn linsert_at_one_place_again_and_again_moves_neighbours_and_keeps_order() {
+    let (dir, clock, store) = setup();
+    store.rpush(b"l", &[b"head", b"tail"]).unwrap();
+    let mut want: Vec<Vec<u8>> = vec![b"head".to_vec(), b"tail".to_vec()];
+    // Each insert halves the gap before "tail": after 16 there is none left.
+    for i in 0..40 {
+        let v = format!("v{i}").into_bytes();
+        assert_eq!(
+            store.linsert(b"l", true, b"tail", &v).unwrap(),
+            want.len() as i64 + 1
+        );
+        let at = want.len() - 1;
+        want.insert(at, v);
+        assert_eq!(store.lrange(b"l", 0, -1).unwrap(), want, "after insert {i}");
+    }
+    store.merge().unwrap();
+    store.close().unwrap();
+    let store = open(dir.path(), &clock);
+    assert_eq!(store.lrange(b"l", 0, -1).unwrap(), want);
+    assert_eq!(store.llen(b"l").unwrap(), 42);
+}

@@ -22,6 +22,15 @@ enum Op {
     HIncr(u8, u8, i64),
     SAdd(u8, u8),
     SRem(u8, u8),
+    /// Push at the head (true) or tail.
+    Push(u8, u8, bool),
+    /// Pop this many from the head (true) or tail.
+    Pop(u8, u8, bool),
+    /// LINSERT before (true) or after the first element equal to a member.
+    Insert(u8, bool, u8, u8),
+    LSet(u8, i8, u8),
+    LRem(u8, i8, u8),
+    LTrim(u8, i8, i8),
     /// A string overwrites whatever the key held.
     Set(u8, Vec<u8>),
     Delete(u8),
@@ -43,6 +52,7 @@ enum Value {
     Str(Vec<u8>),
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
     Set(BTreeSet<Vec<u8>>),
+    List(Vec<Vec<u8>>),
 }
 
 fn key(k: u8) -> Vec<u8> {
@@ -62,6 +72,12 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u8..4, 0u8..5, -3i64..4).prop_map(|(k, f, d)| Op::HIncr(k, f, d)),
         6 => (0u8..4, 0u8..5).prop_map(|(k, m)| Op::SAdd(k, m)),
         3 => (0u8..4, 0u8..5).prop_map(|(k, m)| Op::SRem(k, m)),
+        6 => (0u8..4, 0u8..5, any::<bool>()).prop_map(|(k, m, l)| Op::Push(k, m, l)),
+        3 => (0u8..4, 0u8..3, any::<bool>()).prop_map(|(k, n, l)| Op::Pop(k, n, l)),
+        3 => (0u8..4, any::<bool>(), 0u8..5, 0u8..5).prop_map(|(k, b, p, m)| Op::Insert(k, b, p, m)),
+        1 => (0u8..4, -4i8..4, 0u8..5).prop_map(|(k, i, m)| Op::LSet(k, i, m)),
+        1 => (0u8..4, -2i8..3, 0u8..5).prop_map(|(k, c, m)| Op::LRem(k, c, m)),
+        1 => (0u8..4, -4i8..4, -4i8..4).prop_map(|(k, a, b)| Op::LTrim(k, a, b)),
         2 => (0u8..4, value).prop_map(|(k, v)| Op::Set(k, v)),
         2 => (0u8..4).prop_map(Op::Delete),
         2 => (0u8..4, 0u64..2000).prop_map(|(k, t)| Op::Expire(k, t)),
@@ -112,11 +128,27 @@ impl Model {
         }
     }
 
+    fn list_mut(&mut self, k: &[u8], now: u64) -> Result<&mut Vec<Vec<u8>>, ()> {
+        if self.get(k, now).is_none() {
+            self.keys.insert(k.to_vec(), (Value::List(Vec::new()), 0));
+        }
+        match self.keys.get_mut(k) {
+            Some((Value::List(l), _)) => Ok(l),
+            _ => Err(()),
+        }
+    }
+
+    /// Whether `k` holds a list or nothing (else a write is WRONGTYPE).
+    fn list_or_absent(&self, k: &[u8], now: u64) -> bool {
+        matches!(self.get(k, now), None | Some((Value::List(_), _)))
+    }
+
     /// Removes an emptied collection, as Redis does.
     fn drop_if_empty(&mut self, k: &[u8]) {
         let empty = match self.keys.get(k) {
             Some((Value::Hash(h), _)) => h.is_empty(),
             Some((Value::Set(s), _)) => s.is_empty(),
+            Some((Value::List(l), _)) => l.is_empty(),
             _ => false,
         };
         if empty {
@@ -153,6 +185,11 @@ fn read_value(store: &Store, k: &[u8]) -> Option<Value> {
         ValueType::String => Some(Value::Str(store.get(k).unwrap()?)),
         ValueType::Hash => Some(Value::Hash(store.hgetall(k).unwrap().into_iter().collect())),
         ValueType::Set => Some(Value::Set(store.smembers(k).unwrap().into_iter().collect())),
+        ValueType::List => {
+            let all = store.lrange(k, 0, -1).unwrap();
+            assert_eq!(store.llen(k).unwrap(), all.len());
+            Some(Value::List(all))
+        }
     }
 }
 
@@ -170,6 +207,7 @@ fn check_all(store: &Store, model: &Model, now: u64) -> Result<(), TestCaseError
         elements += match &want {
             Some(Value::Hash(h)) => h.len(),
             Some(Value::Set(s)) => s.len(),
+            Some(Value::List(l)) => l.len(),
             _ => 0,
         };
         prop_assert_eq!(read_value(store, &k), want, "key {:?}", k);
@@ -292,6 +330,146 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 };
                 if let Some(n) = expect(want.is_ok(), store.srem(&k, &[&m]))? {
                     prop_assert_eq!(Ok(n), want);
+                }
+            }
+            Op::Push(k, m, left) => {
+                let (k, m) = (key(k), member(m));
+                let ok = model.list_or_absent(&k, now);
+                let result = if left {
+                    store.lpush(&k, &[&m])
+                } else {
+                    store.rpush(&k, &[&m])
+                };
+                if let Some(len) = expect(ok, result)? {
+                    let list = model.list_mut(&k, now).unwrap();
+                    if left {
+                        list.insert(0, m);
+                    } else {
+                        list.push(m);
+                    }
+                    prop_assert_eq!(len, list.len());
+                }
+            }
+            Op::Pop(k, n, left) => {
+                let k = key(k);
+                let ok = model.list_or_absent(&k, now);
+                let result = if left {
+                    store.lpop(&k, n.into())
+                } else {
+                    store.rpop(&k, n.into())
+                };
+                if let Some(popped) = expect(ok, result)? {
+                    let mut want = Vec::new();
+                    if model.get(&k, now).is_some() {
+                        let list = model.list_mut(&k, now).unwrap();
+                        for _ in 0..n {
+                            let v = if left {
+                                (!list.is_empty()).then(|| list.remove(0))
+                            } else {
+                                list.pop()
+                            };
+                            want.extend(v);
+                        }
+                        model.drop_if_empty(&k);
+                    }
+                    prop_assert_eq!(popped, want);
+                }
+            }
+            Op::Insert(k, before, p, m) => {
+                let (k, p, m) = (key(k), member(p), member(m));
+                let ok = model.list_or_absent(&k, now);
+                if let Some(got) = expect(ok, store.linsert(&k, before, &p, &m))? {
+                    let want = match model.get(&k, now) {
+                        None => 0,
+                        Some(_) => {
+                            let list = model.list_mut(&k, now).unwrap();
+                            match list.iter().position(|v| *v == p) {
+                                None => -1,
+                                Some(i) => {
+                                    list.insert(if before { i } else { i + 1 }, m);
+                                    list.len() as i64
+                                }
+                            }
+                        }
+                    };
+                    prop_assert_eq!(got, want);
+                }
+            }
+            Op::LSet(k, i, m) => {
+                let (k, m) = (key(k), member(m));
+                let ok = model.list_or_absent(&k, now);
+                let result = store.lset(&k, i.into(), &m);
+                match (ok, model.get(&k, now).is_some(), result) {
+                    (false, _, Err(Error::WrongType)) => {}
+                    (true, false, Err(Error::NoSuchKey)) => {}
+                    (true, true, result) => {
+                        let list = model.list_mut(&k, now).unwrap();
+                        let len = list.len() as i64;
+                        let idx = if i < 0 {
+                            len + i64::from(i)
+                        } else {
+                            i64::from(i)
+                        };
+                        if (0..len).contains(&idx) {
+                            prop_assert!(result.is_ok(), "lset: {:?}", result);
+                            list[idx as usize] = m;
+                        } else {
+                            prop_assert!(matches!(result, Err(Error::IndexOutOfRange)));
+                        }
+                    }
+                    (ok, exists, got) => prop_assert!(false, "lset: {ok} {exists} {got:?}"),
+                }
+            }
+            Op::LRem(k, c, m) => {
+                let (k, m) = (key(k), member(m));
+                let ok = model.list_or_absent(&k, now);
+                if let Some(n) = expect(ok, store.lrem(&k, c.into(), &m))? {
+                    let mut removed = 0;
+                    if model.get(&k, now).is_some() {
+                        let list = model.list_mut(&k, now).unwrap();
+                        let limit = if c == 0 {
+                            usize::MAX
+                        } else {
+                            c.unsigned_abs() as usize
+                        };
+                        let mut indexes: Vec<usize> =
+                            (0..list.len()).filter(|&i| list[i] == m).collect();
+                        if c < 0 {
+                            indexes.reverse();
+                        }
+                        indexes.truncate(limit);
+                        indexes.sort_unstable();
+                        for i in indexes.into_iter().rev() {
+                            list.remove(i);
+                            removed += 1;
+                        }
+                        model.drop_if_empty(&k);
+                    }
+                    prop_assert_eq!(n, removed);
+                }
+            }
+            Op::LTrim(k, a, b) => {
+                let k = key(k);
+                let ok = model.list_or_absent(&k, now);
+                if expect(ok, store.ltrim(&k, a.into(), b.into()))?.is_some()
+                    && model.get(&k, now).is_some()
+                {
+                    let list = model.list_mut(&k, now).unwrap();
+                    let len = list.len() as i64;
+                    let norm = |i: i8| {
+                        if i < 0 {
+                            len + i64::from(i)
+                        } else {
+                            i64::from(i)
+                        }
+                    };
+                    let (start, stop) = (norm(a).max(0), norm(b).min(len - 1));
+                    *list = if start > stop || start >= len {
+                        Vec::new()
+                    } else {
+                        list[start as usize..=stop as usize].to_vec()
+                    };
+                    model.drop_if_empty(&k);
                 }
             }
             Op::Set(k, v) => {

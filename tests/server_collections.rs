@@ -126,3 +126,40 @@ fn collections_written_over_the_wire_survive_a_restart() -> RedisResult<()> {
     assert_eq!(con.scard::<_, i64>("online")?, 2);
     Ok(())
 }
+
+#[test]
+fn a_list_is_a_work_queue_across_connections() -> RedisResult<()> {
+    let server = TestServer::start();
+    let producers: Vec<_> = (0..4)
+        .map(|p| {
+            let mut con = server.redis();
+            std::thread::spawn(move || -> RedisResult<()> {
+                for i in 0..100 {
+                    let _: i64 = con.lpush("jobs", format!("{p}-{i}"))?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for t in producers {
+        t.join().expect("producer")?;
+    }
+    let mut con = server.redis();
+    assert_eq!(con.llen::<_, i64>("jobs")?, 400);
+    // Every job is taken exactly once, each producer's jobs in the order pushed.
+    let mut taken = Vec::new();
+    while let Some(job) = con.rpop::<_, Option<String>>("jobs", None)? {
+        taken.push(job);
+    }
+    assert_eq!(taken.len(), 400);
+    for p in 0..4 {
+        let mine: Vec<&String> = taken
+            .iter()
+            .filter(|j| j.starts_with(&format!("{p}-")))
+            .collect();
+        let want: Vec<String> = (0..100).map(|i| format!("{p}-{i}")).collect();
+        assert_eq!(mine, want.iter().collect::<Vec<_>>());
+    }
+    assert!(!con.exists::<_, bool>("jobs")?);
+    Ok(())
+}

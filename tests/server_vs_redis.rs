@@ -123,7 +123,7 @@ expire s3 100 gt lt
 expire s3 100 foo
 expire s3 100 xx
 expire s3 100 nx
-expire s3 100 gt
+expire s3 50 gt
 expire s3 50 lt
 expire s3 abc
 expire s3 9223372036854775807
@@ -250,6 +250,64 @@ smembers s2
 scan 0 type set
 scan 0 type hash
 del s2 one
+rpush l a b c
+lpush l z y
+llen l
+lrange l 0 -1
+lrange l -2 100
+lrange l 5 1
+lindex l 0
+lindex l -1
+lindex l 99
+lindex l x
+lset l 1 Z
+lset l 99 x
+lset nolist 0 x
+lrange l 0 -1
+linsert l before b B
+linsert l after c C
+linsert l before nope x
+linsert l middle b x
+linsert nolist before a b
+lrange l 0 -1
+rpush l b b
+lrem l 2 b
+lrem l -1 b
+lrem l 0 nope
+lpos l C
+lpos l nope
+lpos l c rank -1
+lpos l c rank 0
+lpos l c count 0
+lpos l c count -1
+lpos l c maxlen -1
+lpos l c rank x
+lrange l 0 -1
+lpop l
+rpop l
+lpop l 2
+rpop l 0
+lpop nolist
+lpop nolist 2
+lpop l -1
+lpop l 1 2
+lpushx nolist a
+rpushx l tail
+ltrim l 1 -2
+lrange l 0 -1
+rpoplpush l l2
+lmove l l2 left right
+lmove l l2 up down
+lrange l2 0 -1
+type l2
+lmove nolist l2 left left
+set str x
+lpush str a
+lmove l2 str left left
+rpush l3 one
+rpop l3
+exists l3
+del l l2 str
 flushdb
 dbsize
 ";

@@ -5,7 +5,7 @@
 
 use super::view::{CollectionView, Committed};
 use super::write::Edit;
-use super::{ValueType, hash, set};
+use super::{ValueType, hash, list, set};
 use crate::error::{Error, Result};
 use crate::numeric::LongDouble;
 use crate::store::{Store, Transaction};
@@ -151,8 +151,157 @@ macro_rules! collection_api {
             pub fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
                 self.read_collections_view(|v| set::smembers(v, key))
             }
+
+            /// Pushes `values` at the head of the list at `key`, one after the other (so
+            /// the last ends up first), creating the list; returns its new length (LPUSH).
+            /// `Error::WrongType` if the key holds another type.
+            pub fn lpush(&self, key: &[u8], values: &[&[u8]]) -> Result<usize> {
+                self.edit_collection(key, ValueType::List, |e| list::push(e, values, true))
+            }
+
+            /// Pushes `values` at the tail; returns the new length (RPUSH).
+            pub fn rpush(&self, key: &[u8], values: &[&[u8]]) -> Result<usize> {
+                self.edit_collection(key, ValueType::List, |e| list::push(e, values, false))
+            }
+
+            /// LPUSH only if the list exists; returns its length (0 if it does not: LPUSHX).
+            pub fn lpushx(&self, key: &[u8], values: &[&[u8]]) -> Result<usize> {
+                self.edit_collection(key, ValueType::List, |e| {
+                    if e.len_before() == 0 {
+                        Ok(0)
+                    } else {
+                        list::push(e, values, true)
+                    }
+                })
+            }
+
+            /// RPUSH only if the list exists (RPUSHX).
+            pub fn rpushx(&self, key: &[u8], values: &[&[u8]]) -> Result<usize> {
+                self.edit_collection(key, ValueType::List, |e| {
+                    if e.len_before() == 0 {
+                        Ok(0)
+                    } else {
+                        list::push(e, values, false)
+                    }
+                })
+            }
+
+            /// Removes and returns up to `count` values from the head, deleting the key when
+            /// the list becomes empty (LPOP with a count).
+            pub fn lpop(&self, key: &[u8], count: usize) -> Result<Vec<Vec<u8>>> {
+                self.edit_collection(key, ValueType::List, |e| list::pop(e, count, true))
+            }
+
+            /// Removes and returns up to `count` values from the tail (RPOP with a count).
+            pub fn rpop(&self, key: &[u8], count: usize) -> Result<Vec<Vec<u8>>> {
+                self.edit_collection(key, ValueType::List, |e| list::pop(e, count, false))
+            }
+
+            /// Number of elements; 0 for a missing key (LLEN).
+            pub fn llen(&self, key: &[u8]) -> Result<usize> {
+                self.read_collections_view(|v| list::len(v, key))
+            }
+
+            /// The element at `index`, negative counting from the tail (LINDEX).
+            pub fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Vec<u8>>> {
+                self.read_collections_view(|v| list::index(v, key, index))
+            }
+
+            /// The elements `start..=stop`, with Redis's negative indexes and clamping
+            /// (LRANGE).
+            pub fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>> {
+                self.read_collections_view(|v| list::range(v, key, start, stop))
+            }
+
+            /// Sets the element at `index` (LSET): `Error::NoSuchKey` for a missing list,
+            /// `Error::IndexOutOfRange` outside it.
+            pub fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()> {
+                self.edit_collection(key, ValueType::List, |e| list::set(e, index, value))
+            }
+
+            /// Removes elements equal to `value`: the first `count` from the head (count >
+            /// 0), from the tail (count < 0), or all (0); returns how many (LREM).
+            pub fn lrem(&self, key: &[u8], count: i64, value: &[u8]) -> Result<usize> {
+                self.edit_collection(key, ValueType::List, |e| list::remove(e, count, value))
+            }
+
+            /// Keeps only the elements `start..=stop` (LTRIM).
+            pub fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()> {
+                self.edit_collection(key, ValueType::List, |e| list::trim(e, start, stop))
+            }
+
+            /// Inserts `value` before (or after) the first element equal to `pivot`; returns
+            /// the new length, -1 without such an element, 0 for a missing list (LINSERT).
+            pub fn linsert(
+                &self,
+                key: &[u8],
+                before: bool,
+                pivot: &[u8],
+                value: &[u8],
+            ) -> Result<i64> {
+                self.edit_collection(key, ValueType::List, |e| {
+                    list::insert(e, before, pivot, value)
+                })
+            }
+
+            /// Indexes of elements equal to `value` (LPOS): from the `rank`-th match
+            /// (negative searches from the tail; 0 is `Error::InvalidArgument`), at most
+            /// `count` (0 = all), looking at no more than `max_len` elements (0 = all).
+            pub fn lpos(
+                &self,
+                key: &[u8],
+                value: &[u8],
+                rank: i64,
+                count: usize,
+                max_len: usize,
+            ) -> Result<Vec<usize>> {
+                self.read_collections_view(|v| {
+                    list::positions_of(v, key, value, rank, count, max_len)
+                })
+            }
         }
     };
+}
+
+impl Store {
+    /// Pops a value from one end of the list at `source` and pushes it at one end of the
+    /// list at `destination`, atomically (LMOVE; RPOPLPUSH is `lmove(s, d, false, true)`).
+    /// `None` if `source` is missing.
+    pub fn lmove(
+        &self,
+        source: &[u8],
+        destination: &[u8],
+        from_left: bool,
+        to_left: bool,
+    ) -> Result<Option<Vec<u8>>> {
+        self.transaction(|tx| tx.lmove(source, destination, from_left, to_left))
+    }
+}
+
+impl Transaction<'_> {
+    /// LMOVE inside this transaction (see [`Store::lmove`]).
+    pub fn lmove(
+        &self,
+        source: &[u8],
+        destination: &[u8],
+        from_left: bool,
+        to_left: bool,
+    ) -> Result<Option<Vec<u8>>> {
+        // Refuse a destination of another type before popping, as Redis does.
+        if !matches!(self.value_type(destination)?, None | Some(ValueType::List)) {
+            return Err(Error::WrongType);
+        }
+        let Some(value) = self
+            .edit_collection(source, ValueType::List, |e| list::pop(e, 1, from_left))?
+            .pop()
+        else {
+            return Ok(None);
+        };
+        self.edit_collection(destination, ValueType::List, |e| {
+            list::push(e, &[&value], to_left)
+        })?;
+        Ok(Some(value))
+    }
 }
 
 collection_api!(Store);
@@ -177,6 +326,30 @@ pub(crate) trait CollectionOps {
     fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>>;
     fn scard(&self, key: &[u8]) -> Result<usize>;
     fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>>;
+    fn push(&self, key: &[u8], values: &[&[u8]], left: bool, only_existing: bool) -> Result<usize>;
+    fn pop(&self, key: &[u8], count: usize, left: bool) -> Result<Vec<Vec<u8>>>;
+    fn llen(&self, key: &[u8]) -> Result<usize>;
+    fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Vec<u8>>>;
+    fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>>;
+    fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()>;
+    fn lrem(&self, key: &[u8], count: i64, value: &[u8]) -> Result<usize>;
+    fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()>;
+    fn linsert(&self, key: &[u8], before: bool, pivot: &[u8], value: &[u8]) -> Result<i64>;
+    fn lpos(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        rank: i64,
+        count: usize,
+        max_len: usize,
+    ) -> Result<Vec<usize>>;
+    fn lmove(
+        &self,
+        source: &[u8],
+        destination: &[u8],
+        from_left: bool,
+        to_left: bool,
+    ) -> Result<Option<Vec<u8>>>;
 }
 
 macro_rules! collection_ops {
@@ -229,6 +402,67 @@ macro_rules! collection_ops {
             }
             fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
                 <$receiver>::smembers(self, key)
+            }
+            fn push(
+                &self,
+                key: &[u8],
+                values: &[&[u8]],
+                left: bool,
+                only_existing: bool,
+            ) -> Result<usize> {
+                match (left, only_existing) {
+                    (true, false) => <$receiver>::lpush(self, key, values),
+                    (false, false) => <$receiver>::rpush(self, key, values),
+                    (true, true) => <$receiver>::lpushx(self, key, values),
+                    (false, true) => <$receiver>::rpushx(self, key, values),
+                }
+            }
+            fn pop(&self, key: &[u8], count: usize, left: bool) -> Result<Vec<Vec<u8>>> {
+                if left {
+                    <$receiver>::lpop(self, key, count)
+                } else {
+                    <$receiver>::rpop(self, key, count)
+                }
+            }
+            fn llen(&self, key: &[u8]) -> Result<usize> {
+                <$receiver>::llen(self, key)
+            }
+            fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Vec<u8>>> {
+                <$receiver>::lindex(self, key, index)
+            }
+            fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>> {
+                <$receiver>::lrange(self, key, start, stop)
+            }
+            fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()> {
+                <$receiver>::lset(self, key, index, value)
+            }
+            fn lrem(&self, key: &[u8], count: i64, value: &[u8]) -> Result<usize> {
+                <$receiver>::lrem(self, key, count, value)
+            }
+            fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()> {
+                <$receiver>::ltrim(self, key, start, stop)
+            }
+            fn linsert(&self, key: &[u8], before: bool, pivot: &[u8], value: &[u8]) -> Result<i64> {
+                <$receiver>::linsert(self, key, before, pivot, value)
+            }
+            fn lpos(
+                &self,
+                key: &[u8],
+                value: &[u8],
+                rank: i64,
+                count: usize,
+                max_len: usize,
+            ) -> Result<Vec<usize>> {
+                <$receiver>::lpos(self, key, value, rank, count, max_len)
+            }
+            fn lmove(
+                &self,
+                source: &[u8],
+                destination: &[u8],
+                from_left: bool,
+                to_left: bool,
+            ) -> Result<Option<Vec<u8>>> {
+                <$receiver>::lmove(self, source, destination, from_left, to_left)
             }
         }
     };

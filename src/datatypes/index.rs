@@ -1,9 +1,10 @@
 //! The collections' member sets in memory, and how the write path keeps them in step with
 //! the records it appends (`Engine::publish` calls in here under the writer lock).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
+use super::members::Members;
 use super::{Header, ValueType, element_key, split_element_key};
 use crate::engine::Engine;
 use crate::write::Writer;
@@ -13,7 +14,9 @@ use crate::write::Writer;
 pub(crate) struct Collection {
     pub(crate) ty: ValueType,
     pub(crate) generation: u64,
-    pub(crate) members: HashSet<Box<[u8]>>,
+    pub(crate) members: Members,
+    /// Heap bytes of this collection's member names.
+    member_bytes: usize,
 }
 
 /// Every live collection, by key.
@@ -22,14 +25,8 @@ pub(crate) struct Collections {
     map: HashMap<Box<[u8]>, Collection>,
     /// Members of every collection, for `stats()`.
     elements: usize,
-    /// Bytes of member names, for the memory estimate.
+    /// Heap bytes of member names, for the memory estimate.
     member_bytes: usize,
-}
-
-/// Heap bytes of a boxed byte string beyond its pointer: the allocation, rounded to the
-/// allocator's 16-byte granularity.
-fn boxed_bytes(len: usize) -> usize {
-    len.div_ceil(16) * 16
 }
 
 impl Collections {
@@ -45,7 +42,11 @@ impl Collections {
             Collection {
                 ty: header.ty,
                 generation: header.generation,
-                members: HashSet::new(),
+                members: match header.ty {
+                    ValueType::List => Members::Positions(VecDeque::new()),
+                    _ => Members::Names(HashSet::new()),
+                },
+                member_bytes: 0,
             },
         );
     }
@@ -53,28 +54,51 @@ impl Collections {
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Collection> {
         let gone = self.map.remove(key)?;
         self.elements -= gone.members.len();
-        self.member_bytes -= gone
-            .members
-            .iter()
-            .map(|m| boxed_bytes(m.len()))
-            .sum::<usize>();
+        self.member_bytes -= gone.member_bytes;
         Some(gone)
     }
 
     /// Adds or removes `member` of generation `generation` at `key`; elements of another
     /// generation are ignored (they are dead).
+    /// Adds `member` while rebuilding at open (list order is restored by
+    /// [`Collections::finish_rebuild`]).
+    pub(crate) fn rebuild_member(&mut self, key: &[u8], generation: u64, member: &[u8]) {
+        let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
+            return;
+        };
+        let (added, bytes) = c.members.insert_unsorted(member);
+        if added {
+            self.elements += 1;
+            self.member_bytes += bytes;
+            c.member_bytes += bytes;
+        }
+    }
+
+    /// Puts every list's positions in order after a rebuild.
+    pub(crate) fn finish_rebuild(&mut self) {
+        for c in self.map.values_mut() {
+            c.members.sort();
+        }
+    }
+
     pub(crate) fn update_member(&mut self, key: &[u8], generation: u64, member: &[u8], add: bool) {
         let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
             return;
         };
         if add {
-            if c.members.insert(member.into()) {
+            let (added, bytes) = c.members.insert(member);
+            if added {
                 self.elements += 1;
-                self.member_bytes += boxed_bytes(member.len());
+                self.member_bytes += bytes;
+                c.member_bytes += bytes;
             }
-        } else if c.members.remove(member) {
-            self.elements -= 1;
-            self.member_bytes -= boxed_bytes(member.len());
+        } else {
+            let (removed, bytes) = c.members.remove(member);
+            if removed {
+                self.elements -= 1;
+                self.member_bytes -= bytes;
+                c.member_bytes -= bytes;
+            }
         }
     }
 
@@ -88,12 +112,16 @@ impl Collections {
         self.elements
     }
 
-    /// Heap bytes held (an estimate: member names and set slots, collection records).
+    /// Heap bytes held (an estimate: member names, set slots or list positions, and the
+    /// collections' own records).
     pub(crate) fn memory_bytes(&self) -> usize {
-        // A hash set slot: a boxed slice (16 bytes) and a control byte, at 7/8 load.
-        let slots = self.elements * 17 * 8 / 7;
+        let slots: usize = self.map.values().map(|c| c.members.heap_bytes()).sum();
         let collections = self.map.len() * (16 + std::mem::size_of::<Collection>() + 1) * 8 / 7
-            + self.map.keys().map(|k| boxed_bytes(k.len())).sum::<usize>();
+            + self
+                .map
+                .keys()
+                .map(|k| k.len().div_ceil(16) * 16)
+                .sum::<usize>();
         self.member_bytes + slots + collections
     }
 }
@@ -141,8 +169,8 @@ impl Engine {
         let Some(gone) = self.write_collections().remove(key) else {
             return;
         };
-        for member in &gone.members {
-            let element = element_key(key, gone.generation, member);
+        for member in gone.members.to_vec() {
+            let element = element_key(key, gone.generation, &member);
             if let Some(old) = self.elements.remove(&element) {
                 w.remove_live(old.file_id, old.record_len(element.len()));
             }

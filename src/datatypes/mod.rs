@@ -26,6 +26,8 @@
 pub(crate) mod api;
 pub(crate) mod hash;
 pub(crate) mod index;
+pub(crate) mod list;
+pub(crate) mod members;
 pub(crate) mod open;
 pub(crate) mod set;
 pub(crate) mod view;
@@ -45,6 +47,8 @@ pub enum ValueType {
     Hash,
     /// A set of unique members (`sadd`, `smembers`).
     Set,
+    /// A list of values, pushed and popped at both ends (`lpush`, `rpop`, `lrange`).
+    List,
 }
 
 impl ValueType {
@@ -54,6 +58,7 @@ impl ValueType {
             ValueType::String => "string",
             ValueType::Hash => "hash",
             ValueType::Set => "set",
+            ValueType::List => "list",
         }
     }
 
@@ -62,6 +67,7 @@ impl ValueType {
             ValueType::String => 0,
             ValueType::Hash => 1,
             ValueType::Set => 2,
+            ValueType::List => 3,
         }
     }
 
@@ -69,6 +75,7 @@ impl ValueType {
         match code {
             1 => Some(ValueType::Hash),
             2 => Some(ValueType::Set),
+            3 => Some(ValueType::List),
             _ => None,
         }
     }

@@ -64,10 +64,11 @@ pub(crate) fn rebuild(
                 .get(key)
                 .is_some_and(|c| c.generation == generation) =>
         {
-            collections.update_member(key, generation, member, true);
+            collections.rebuild_member(key, generation, member);
         }
         _ => dead.push((element.to_vec(), *entry)),
     });
+    collections.finish_rebuild();
     for (element, entry) in dead {
         elements.remove(&element);
         usage

@@ -3,7 +3,9 @@
 //! Each read operation is written once, over [`CollectionView`].
 
 use std::collections::HashSet;
+use std::ops::Range;
 
+use super::members::member_position;
 use super::write::read_element;
 use super::{Header, ValueType, split_element_key};
 use crate::engine::Engine;
@@ -29,6 +31,8 @@ pub(crate) trait CollectionView {
     fn value(&self, key: &[u8], generation: u64, member: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every member, in no particular order.
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>>;
+    /// The positions of list elements `range` (by index), ascending.
+    fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64>;
 }
 
 /// The store as committed.
@@ -69,7 +73,20 @@ impl CollectionView for Committed<'_> {
             .read_collections()
             .get(key)
             .filter(|c| c.generation == generation)
-            .map(|c| c.members.iter().map(|m| m.to_vec()).collect())
+            .map(|c| c.members.to_vec())
+            .unwrap_or_default()
+    }
+
+    fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
+        self.0
+            .read_collections()
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .map(|c| {
+                let len = c.members.len();
+                c.members
+                    .positions(range.start.min(len)..range.end.min(len))
+            })
             .unwrap_or_default()
     }
 }
@@ -83,6 +100,16 @@ impl Staged<'_, '_, '_> {
     }
 
     /// The newest staged record of `member`: `Some(Some(value))` put, `Some(None)` deleted.
+    /// Whether this transaction staged any element of generation `generation` at `key`.
+    fn touched(&self, key: &[u8], generation: u64) -> bool {
+        self.0.staged().iter().any(|s| match &s.op {
+            Op::ElementPut { key: e, .. } | Op::ElementDelete { key: e } => {
+                split_element_key(e).is_some_and(|(k, g, _)| k == key && g == generation)
+            }
+            _ => false,
+        })
+    }
+
     fn staged_element(&self, key: &[u8], generation: u64, member: &[u8]) -> Option<Option<&[u8]>> {
         self.0.staged().iter().rev().find_map(|s| match &s.op {
             Op::ElementPut { key: e, value } if is_element(e, key, generation, member) => {
@@ -162,6 +189,23 @@ impl CollectionView for Staged<'_, '_, '_> {
             }
         }
         members.into_iter().collect()
+    }
+
+    fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
+        if !self.touched(key, generation) {
+            return self.committed().list_positions(key, generation, range);
+        }
+        let mut positions: Vec<u64> = self
+            .members(key, generation)
+            .iter()
+            .filter_map(|m| member_position(m))
+            .collect();
+        positions.sort_unstable();
+        let len = positions.len();
+        positions
+            .get(range.start.min(len)..range.end.min(len))
+            .unwrap_or_default()
+            .to_vec()
     }
 }
 

@@ -75,6 +75,20 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         self.existed && self.before().contains(&self.key, self.generation, member)
     }
 
+    /// Members before the edit began.
+    pub(crate) fn len_before(&self) -> usize {
+        self.len_before
+    }
+
+    /// List positions `range` (by index) as they were before the edit began.
+    pub(crate) fn positions_before(&self, range: std::ops::Range<usize>) -> Vec<u64> {
+        if !self.existed {
+            return Vec::new();
+        }
+        self.before()
+            .list_positions(&self.key, self.generation, range)
+    }
+
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
         match self
             .by_member

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    client, command_docs, config_cmd, connection, expire, hashes, keys, multi, pubsub_cmds, scan,
-    server_cmds, sets, strings,
+    client, command_docs, config_cmd, connection, expire, hashes, keys, lists, multi, pubsub_cmds,
+    scan, server_cmds, sets, strings,
 };
 use super::error::CmdResult;
 use super::frame::Args;
@@ -1032,27 +1032,172 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "1.0.0",
         "Returns all members of a set."
     ),
+    // Lists.
+    spec!(
+        "lpush",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(lists::lpush),
+        "list",
+        "1.0.0",
+        "Prepends one or more elements to a list. Creates the key if it doesn't exist."
+    ),
+    spec!(
+        "rpush",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(lists::rpush),
+        "list",
+        "1.0.0",
+        "Appends one or more elements to a list. Creates the key if it doesn't exist."
+    ),
+    spec!(
+        "lpushx",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(lists::lpushx),
+        "list",
+        "2.2.0",
+        "Prepends one or more elements to a list only when the list exists."
+    ),
+    spec!(
+        "rpushx",
+        -3,
+        WRITE | FAST,
+        KEY1,
+        Data(lists::rpushx),
+        "list",
+        "2.2.0",
+        "Appends an element to a list only when the list exists."
+    ),
+    spec!(
+        "lpop",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Data(lists::lpop),
+        "list",
+        "1.0.0",
+        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped."
+    ),
+    spec!(
+        "rpop",
+        -2,
+        WRITE | FAST,
+        KEY1,
+        Data(lists::rpop),
+        "list",
+        "1.0.0",
+        "Returns and removes the last elements of a list. Deletes the list if the last element was popped."
+    ),
+    spec!(
+        "llen",
+        2,
+        READONLY | FAST,
+        KEY1,
+        Data(lists::llen),
+        "list",
+        "1.0.0",
+        "Returns the length of a list."
+    ),
+    spec!(
+        "lindex",
+        3,
+        READONLY,
+        KEY1,
+        Data(lists::lindex),
+        "list",
+        "1.0.0",
+        "Returns an element from a list by its index."
+    ),
+    spec!(
+        "lrange",
+        4,
+        READONLY,
+        KEY1,
+        Data(lists::lrange),
+        "list",
+        "1.0.0",
+        "Returns a range of elements from a list."
+    ),
+    spec!(
+        "lset",
+        4,
+        WRITE,
+        KEY1,
+        Data(lists::lset),
+        "list",
+        "1.0.0",
+        "Sets the value of an element in a list by its index."
+    ),
+    spec!(
+        "lrem",
+        4,
+        WRITE,
+        KEY1,
+        Data(lists::lrem),
+        "list",
+        "1.0.0",
+        "Removes elements from a list. Deletes the list if the last element was removed."
+    ),
+    spec!(
+        "ltrim",
+        4,
+        WRITE,
+        KEY1,
+        Data(lists::ltrim),
+        "list",
+        "1.0.0",
+        "Removes elements from both ends a list. Deletes the list if all elements were trimmed."
+    ),
+    spec!(
+        "linsert",
+        5,
+        WRITE,
+        KEY1,
+        Data(lists::linsert),
+        "list",
+        "2.2.0",
+        "Inserts an element before or after another element in a list."
+    ),
+    spec!(
+        "lpos",
+        -3,
+        READONLY,
+        KEY1,
+        Data(lists::lpos),
+        "list",
+        "6.0.6",
+        "Returns the index of matching elements in a list."
+    ),
+    spec!(
+        "lmove",
+        5,
+        WRITE,
+        (1, 2, 1),
+        Data(lists::lmove),
+        "list",
+        "6.2.0",
+        "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."
+    ),
+    spec!(
+        "rpoplpush",
+        3,
+        WRITE,
+        (1, 2, 1),
+        Data(lists::rpoplpush),
+        "list",
+        "1.2.0",
+        "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
 pub(crate) static UNSUPPORTED: &[&str] = &[
-    "lpush",
-    "rpush",
-    "lpushx",
-    "rpushx",
-    "lpop",
-    "rpop",
-    "llen",
-    "lrange",
-    "lindex",
-    "lset",
-    "lrem",
-    "ltrim",
-    "linsert",
-    "lpos",
-    "lmove",
     "blmove",
-    "rpoplpush",
     "brpoplpush",
     "blpop",
     "brpop",
@@ -1167,7 +1312,8 @@ mod tests {
         let del = lookup(b"del").unwrap();
         assert_eq!(del.key_positions(4).collect::<Vec<_>>(), vec![1, 2, 3]);
         assert_eq!(lookup(b"ping").unwrap().key_positions(1).count(), 0);
-        assert!(is_unsupported(b"LPUSH"));
+        assert!(is_unsupported(b"ZADD"));
+        assert!(!is_unsupported(b"LPUSH"));
     }
 
     #[test]

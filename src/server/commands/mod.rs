@@ -8,6 +8,7 @@ pub(crate) mod expire;
 mod expiry_arg;
 pub(crate) mod hashes;
 pub(crate) mod keys;
+pub(crate) mod lists;
 pub(crate) mod multi;
 pub(crate) mod pubsub_cmds;
 pub(crate) mod scan;

@@ -1,0 +1,276 @@
+//! Lists: values pushed and popped at both ends (Redis's LPUSH, RPOP, LRANGE, ...).
+//!
+//! Each element is an element record whose member is its *position*, a `u64`: the first
+//! push takes `START`, pushes at the head take positions `STEP` lower, at the tail `STEP`
+//! higher, so a push or pop is one record and the in-memory index keeps only the sorted
+//! positions. LINSERT takes the midpoint between its neighbours; when they are adjacent it
+//! moves the elements on its left down to make room (Redis's LINSERT is O(N) too).
+
+use super::ValueType;
+use super::members::position_member;
+use super::view::CollectionView;
+use super::write::Edit;
+use crate::collections::range::{normalize_index, normalize_range};
+use crate::error::{Error, Result};
+
+const LIST: ValueType = ValueType::List;
+/// Position of the first element of a new list: the middle of the range.
+const START: u64 = 1 << 63;
+/// Distance between pushed elements: room for 16 LINSERTs at one place before a move.
+const STEP: u64 = 1 << 16;
+
+fn exhausted() -> Error {
+    Error::InvalidArgument {
+        reason: "the list has no room left for positions at this end".into(),
+    }
+}
+
+/// Pushes `values` one after the other at the head (`left`) or tail; returns the new length.
+pub(crate) fn push(edit: &mut Edit<'_, '_, '_>, values: &[&[u8]], left: bool) -> Result<usize> {
+    let len = edit.len_before();
+    let end = if left {
+        edit.positions_before(0..1).first().copied()
+    } else {
+        edit.positions_before(len.saturating_sub(1)..len)
+            .first()
+            .copied()
+    };
+    let mut next = match end {
+        None => Some(START),
+        Some(p) if left => p.checked_sub(STEP),
+        Some(p) => p.checked_add(STEP),
+    };
+    for value in values {
+        let position = next.ok_or_else(exhausted)?;
+        edit.put(&position_member(position), value.to_vec())?;
+        next = if left {
+            position.checked_sub(STEP)
+        } else {
+            position.checked_add(STEP)
+        };
+    }
+    Ok(edit.len())
+}
+
+/// Pops up to `count` values from the head (`left`) or tail, in pop order.
+pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize, left: bool) -> Result<Vec<Vec<u8>>> {
+    let len = edit.len_before();
+    let count = count.min(len);
+    let mut positions = if left {
+        edit.positions_before(0..count)
+    } else {
+        edit.positions_before(len - count..len)
+    };
+    if !left {
+        positions.reverse();
+    }
+    let mut values = Vec::with_capacity(positions.len());
+    for p in positions {
+        let member = position_member(p);
+        if let Some(value) = edit.get(&member)? {
+            values.push(value);
+        }
+        edit.remove(&member);
+    }
+    Ok(values)
+}
+
+/// Sets the element at `index` (LSET).
+pub(crate) fn set(edit: &mut Edit<'_, '_, '_>, index: i64, value: &[u8]) -> Result<()> {
+    let len = edit.len_before();
+    if len == 0 {
+        return Err(Error::NoSuchKey);
+    }
+    let i = normalize_index(index, len).ok_or(Error::IndexOutOfRange)?;
+    let position = edit
+        .positions_before(i..i + 1)
+        .first()
+        .copied()
+        .ok_or(Error::IndexOutOfRange)?;
+    edit.put(&position_member(position), value.to_vec())?;
+    Ok(())
+}
+
+/// Every position and value, head first.
+fn all(edit: &Edit<'_, '_, '_>) -> Result<Vec<(u64, Vec<u8>)>> {
+    let positions = edit.positions_before(0..edit.len_before());
+    let mut out = Vec::with_capacity(positions.len());
+    for p in positions {
+        if let Some(value) = edit.get(&position_member(p))? {
+            out.push((p, value));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes elements equal to `value`: the first `count` from the head (count > 0), from
+/// the tail (count < 0), or all (0). Returns how many (LREM).
+pub(crate) fn remove(edit: &mut Edit<'_, '_, '_>, count: i64, value: &[u8]) -> Result<usize> {
+    let mut elements = all(edit)?;
+    if count < 0 {
+        elements.reverse();
+    }
+    let limit = if count == 0 {
+        usize::MAX
+    } else {
+        usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX)
+    };
+    let mut removed = 0;
+    for (p, v) in elements {
+        if removed == limit {
+            break;
+        }
+        if v == value {
+            edit.remove(&position_member(p));
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Keeps only the elements `start..=stop` (LTRIM).
+pub(crate) fn trim(edit: &mut Edit<'_, '_, '_>, start: i64, stop: i64) -> Result<()> {
+    let len = edit.len_before();
+    let keep = normalize_range(start, stop, len);
+    let positions = edit.positions_before(0..len);
+    for (i, p) in positions.into_iter().enumerate() {
+        if keep.is_none_or(|(a, b)| i < a || i > b) {
+            edit.remove(&position_member(p));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts `value` before or after the first element equal to `pivot`. Returns the new
+/// length, -1 if there is no such element, 0 if the list does not exist (LINSERT).
+pub(crate) fn insert(
+    edit: &mut Edit<'_, '_, '_>,
+    before: bool,
+    pivot: &[u8],
+    value: &[u8],
+) -> Result<i64> {
+    if edit.len_before() == 0 {
+        return Ok(0);
+    }
+    let elements = all(edit)?;
+    let Some(at) = elements.iter().position(|(_, v)| v == pivot) else {
+        return Ok(-1);
+    };
+    // The new element goes between `left` (index) and `left + 1`.
+    let left = if before { at.checked_sub(1) } else { Some(at) };
+    let low = left.and_then(|i| elements.get(i)).map(|(p, _)| *p);
+    let high = elements.get(left.map_or(0, |i| i + 1)).map(|(p, _)| *p);
+    let position = match (low, high) {
+        (Some(lo), Some(hi)) if hi - lo >= 2 => lo + (hi - lo) / 2,
+        (None, Some(hi)) => hi.checked_sub(STEP).ok_or_else(exhausted)?,
+        (Some(lo), None) => lo.checked_add(STEP).ok_or_else(exhausted)?,
+        (Some(_), Some(hi)) => {
+            // Adjacent neighbours: move the elements up to `left` down, STEP apart below
+            // `hi`, and take the gap this leaves under `hi`.
+            let moved = left.map_or(0, |i| i + 1);
+            let room = STEP.checked_mul(moved as u64 + 1).ok_or_else(exhausted)?;
+            if hi < room {
+                return Err(exhausted());
+            }
+            for (p, _) in elements.iter().take(moved) {
+                edit.remove(&position_member(*p));
+            }
+            for (j, (_, v)) in elements.iter().take(moved).enumerate() {
+                let new = hi - STEP * (moved - j) as u64;
+                edit.put(&position_member(new), v.clone())?;
+            }
+            hi - STEP / 2
+        }
+        (None, None) => START,
+    };
+    edit.put(&position_member(position), value.to_vec())?;
+    Ok(i64::try_from(edit.len()).unwrap_or(i64::MAX))
+}
+
+pub(crate) fn len(v: &dyn CollectionView, key: &[u8]) -> Result<usize> {
+    Ok(v.collection(key, LIST)?.map_or(0, |f| f.len))
+}
+
+/// The element at `index` (negative counts from the tail; LINDEX).
+pub(crate) fn index(v: &dyn CollectionView, key: &[u8], index: i64) -> Result<Option<Vec<u8>>> {
+    let Some(found) = v.collection(key, LIST)? else {
+        return Ok(None);
+    };
+    let Some(i) = normalize_index(index, found.len) else {
+        return Ok(None);
+    };
+    match v.list_positions(key, found.generation, i..i + 1).first() {
+        Some(&p) => v.value(key, found.generation, &position_member(p)),
+        None => Ok(None),
+    }
+}
+
+/// The elements `start..=stop` (LRANGE).
+pub(crate) fn range(
+    v: &dyn CollectionView,
+    key: &[u8],
+    start: i64,
+    stop: i64,
+) -> Result<Vec<Vec<u8>>> {
+    let Some(found) = v.collection(key, LIST)? else {
+        return Ok(Vec::new());
+    };
+    let Some((a, b)) = normalize_range(start, stop, found.len) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(b - a + 1);
+    for p in v.list_positions(key, found.generation, a..b + 1) {
+        if let Some(value) = v.value(key, found.generation, &position_member(p))? {
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+/// Indexes of elements equal to `value` (LPOS): starting at the `rank`-th match (negative
+/// searches from the tail), at most `count` of them (0 = all), looking at no more than
+/// `max_len` elements (0 = all).
+pub(crate) fn positions_of(
+    v: &dyn CollectionView,
+    key: &[u8],
+    value: &[u8],
+    rank: i64,
+    count: usize,
+    max_len: usize,
+) -> Result<Vec<usize>> {
+    if rank == 0 {
+        return Err(Error::InvalidArgument {
+            reason: "rank can't be zero".into(),
+        });
+    }
+    let Some(found) = v.collection(key, LIST)? else {
+        return Ok(Vec::new());
+    };
+    let positions = v.list_positions(key, found.generation, 0..found.len);
+    let order: Box<dyn Iterator<Item = (usize, &u64)>> = if rank > 0 {
+        Box::new(positions.iter().enumerate())
+    } else {
+        Box::new(positions.iter().enumerate().rev())
+    };
+    let mut skip = rank.unsigned_abs() - 1;
+    let mut out = Vec::new();
+    for (n, (i, p)) in order.enumerate() {
+        if max_len != 0 && n >= max_len {
+            break;
+        }
+        if v.value(key, found.generation, &position_member(*p))?
+            .as_deref()
+            == Some(value)
+        {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            out.push(i);
+            if count != 0 && out.len() == count {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
