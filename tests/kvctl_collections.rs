@@ -1,4 +1,4 @@
-//! kvctl on hashes and sets: get, type, keys/scan --type, the key commands that work on
+//! kvctl on hashes, sets and lists: get, type, keys/scan --type, the key commands that work on
 //! any type, WRONGTYPE's exit status, dump's decoded element records, stats.
 
 mod kvctl_support;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use kvctl_support::{Sandbox, assert_no_panic, stdout_of};
 use predicates::prelude::*;
 
-/// A string, a hash and a set, with binary names.
+/// A string, a hash, a set and a list, with binary names.
 fn store_with_collections(s: &Sandbox) {
     let store = keg::Store::open(s.store()).unwrap();
     store.set(b"plain", b"text").unwrap();
@@ -21,11 +21,13 @@ fn store_with_collections(s: &Sandbox) {
     store
         .sadd(b"tags", &[b"red", b"\x00blue", b"green"])
         .unwrap();
+    store.rpush(b"queue", &[b"second", b"th\tird"]).unwrap();
+    store.lpush(b"queue", &[b"first"]).unwrap();
     store.close().unwrap();
 }
 
 #[test]
-fn get_prints_a_hashs_fields_and_a_sets_members_sorted_and_escaped() {
+fn get_prints_fields_members_and_list_values_escaped() {
     let s = Sandbox::new();
     store_with_collections(&s);
     s.kvctl(&["get", "user:1"])
@@ -54,6 +56,17 @@ fn get_prints_a_hashs_fields_and_a_sets_members_sorted_and_escaped() {
         .stdout(
             "{\"key\":\"tags\",\"type\":\"set\",\"members\":[\"\\u0000blue\",\"green\",\"red\"]}\n",
         );
+    // A list in its order.
+    s.kvctl(&["get", "queue"])
+        .assert()
+        .success()
+        .stdout("first\nsecond\nth\\tird\n");
+    s.kvctl(&["get", "--json", "queue"])
+        .assert()
+        .success()
+        .stdout(
+            "{\"key\":\"queue\",\"type\":\"list\",\"values\":[\"first\",\"second\",\"th\\tird\"]}\n",
+        );
     // A string is printed as it always was.
     s.kvctl(&["get", "plain"])
         .assert()
@@ -69,7 +82,12 @@ fn get_prints_a_hashs_fields_and_a_sets_members_sorted_and_escaped() {
 fn type_names_what_a_key_holds_and_exits_1_for_none() {
     let s = Sandbox::new();
     store_with_collections(&s);
-    for (key, name) in [("plain", "string"), ("user:1", "hash"), ("tags", "set")] {
+    for (key, name) in [
+        ("plain", "string"),
+        ("user:1", "hash"),
+        ("tags", "set"),
+        ("queue", "list"),
+    ] {
         s.kvctl(&["type", key])
             .assert()
             .success()
@@ -119,6 +137,10 @@ fn keys_scan_and_export_select_by_type() {
         .assert()
         .success()
         .stdout("tags\t\\0blue\ntags\tgreen\ntags\tred\n");
+    s.kvctl(&["scan", "--type", "list"])
+        .assert()
+        .success()
+        .stdout("queue\tfirst\nqueue\tsecond\nqueue\tth\\tird\n");
     s.kvctl(&["scan", "--type", "hash", "--prefix", "user:2"])
         .assert()
         .success()
@@ -133,14 +155,14 @@ fn keys_scan_and_export_select_by_type() {
         .stdout("{\"key\":\"plain\",\"value\":\"text\"}\n");
     // scan of everything: one line per string, field or member, keys sorted.
     let all = stdout_of(&mut s.kvctl(&["scan"]));
-    assert_eq!(all.lines().count(), 1 + 3 + 3 + 1, "{all}");
-    assert!(all.starts_with("plain\ttext\ntags\t"), "{all}");
+    assert_eq!(all.lines().count(), 1 + 3 + 3 + 3 + 1, "{all}");
+    assert!(all.starts_with("plain\ttext\nqueue\tfirst\n"), "{all}");
     // A type kvctl does not know is a usage error that names the accepted ones.
     let out = s
         .kvctl(&["keys", "--type", "zset"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("string, hash, set"))
+        .stderr(predicate::str::contains("string, hash, set, list"))
         .get_output()
         .clone();
     assert_no_panic(&out.stderr);
@@ -150,10 +172,10 @@ fn keys_scan_and_export_select_by_type() {
 fn key_commands_work_on_collections_and_string_commands_exit_6() {
     let s = Sandbox::new();
     store_with_collections(&s);
-    s.kvctl(&["exists", "user:1", "tags"])
+    s.kvctl(&["exists", "user:1", "tags", "queue"])
         .assert()
         .success()
-        .stdout("2\n");
+        .stdout("3\n");
     s.kvctl(&["ttl", "tags"]).assert().success().stdout("-1\n");
     s.kvctl(&["expire", "tags", "1h"]).assert().success();
     s.kvctl(&["ttl", "tags"])
@@ -178,6 +200,7 @@ fn key_commands_work_on_collections_and_string_commands_exit_6() {
         &["incr", "user:1"][..],
         &["decr", "user:1", "2"],
         &["incrbyfloat", "user:1", "1.5"],
+        &["incr", "queue"],
     ] {
         let out = s
             .kvctl(args)
@@ -205,10 +228,10 @@ fn key_commands_work_on_collections_and_string_commands_exit_6() {
         store.sadd(b"again", &[b"m"]).unwrap();
         store.close().unwrap();
     }
-    s.kvctl(&["del", "again", "user:1", "none"])
+    s.kvctl(&["del", "again", "user:1", "queue", "none"])
         .assert()
         .success()
-        .stdout("2\n");
+        .stdout("3\n");
     s.kvctl(&["keys"]).assert().success().stdout("plain\n");
 }
 
@@ -224,11 +247,12 @@ fn dump_shows_headers_and_element_records_decoded() {
         store.hdel(b"h\xff", &[b"f 1"]).unwrap(); // the last field: the key's tombstone
         store.srem(b"s", &[b"m"]).unwrap(); // element tombstone seq 7
         assert!(store.expire(b"s", Duration::from_secs(60)).unwrap()); // header again, seq 8
+        store.rpush(b"q", &[b"v"]).unwrap(); // header seq 9, element seq 10
         store.close().unwrap();
     }
     let text = stdout_of(&mut s.kvctl(&["dump"]));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 8, "{text}");
+    assert_eq!(lines.len(), 10, "{text}");
     let expect = [
         "seq=1        coll h\\xff type=hash gen=1 value_len=9 +batch",
         "seq=2        eput h\\xff gen=1 member=f 1 value_len=1",
@@ -238,6 +262,9 @@ fn dump_shows_headers_and_element_records_decoded() {
         "seq=6        del h\\xff value_len=0",
         "seq=7        edel s gen=3 member=m value_len=0",
         "seq=8        coll s type=set gen=3 value_len=9 expires_at_ms=",
+        "seq=9        coll q type=list gen=9 value_len=9 +batch",
+        // A list element's member is its position; the first push takes the middle of u64.
+        "seq=10       eput q gen=9 pos=9223372036854775808 value_len=1",
     ];
     for (line, expected) in lines.iter().zip(expect) {
         assert!(line.contains(expected), "{line:?} lacks {expected:?}");
@@ -265,6 +292,8 @@ fn dump_shows_headers_and_element_records_decoded() {
     assert_eq!(records[6]["kind"], "edel");
     assert_eq!(records[6]["member"], "m");
     assert!(records[5].get("generation").is_none());
+    assert_eq!(records[9]["position"], 1u64 << 63);
+    assert!(records[9].get("member").is_none());
 }
 
 #[test]
@@ -272,17 +301,17 @@ fn stats_counts_collections_elements_and_their_index_memory() {
     let s = Sandbox::new();
     store_with_collections(&s);
     let table = stdout_of(&mut s.kvctl(&["stats"]));
-    assert!(table.contains("keys                    3\n"), "{table}");
-    assert!(table.contains("collections             2\n"), "{table}");
-    assert!(table.contains("elements                6\n"), "{table}");
+    assert!(table.contains("keys                    4\n"), "{table}");
+    assert!(table.contains("collections             3\n"), "{table}");
+    assert!(table.contains("elements                9\n"), "{table}");
     assert!(table.contains("element index memory"), "{table}");
     assert!(table.contains("bytes per element)"), "{table}");
     let json: serde_json::Value =
         serde_json::from_str(&stdout_of(&mut s.kvctl(&["stats", "--json"]))).unwrap();
-    assert_eq!(json["collections"], 2);
-    assert_eq!(json["elements"], 6);
+    assert_eq!(json["collections"], 3);
+    assert_eq!(json["elements"], 9);
     let bytes = json["element_index_bytes"].as_u64().unwrap();
     let per = json["element_bytes_per_element"].as_f64().unwrap();
     assert!(bytes > 0);
-    assert!((per - bytes as f64 / 6.0).abs() < 1e-6, "{json}");
+    assert!((per - bytes as f64 / 9.0).abs() < 1e-6, "{json}");
 }

@@ -1,4 +1,4 @@
-//! check, merge, backup and repair on a store holding hashes and sets: they work on records
+//! check, merge, backup and repair on a store holding hashes, sets and lists: they work on records
 //! whatever their kind, and these tests prove it on collection records.
 
 mod kvctl_support;
@@ -18,7 +18,7 @@ fn open_small(dir: &Path) -> keg::Store {
         .unwrap()
 }
 
-/// Hashes and sets with binary names and a TTL, some members overwritten, removed or left
+/// Hashes, sets and a list with binary names and a TTL, some members overwritten, removed or left
 /// behind by a deleted collection: live and dead element records in several segments.
 fn store_with_collection_history(dir: &Path) {
     let store = open_small(dir);
@@ -35,6 +35,10 @@ fn store_with_collection_history(dir: &Path) {
             store
                 .srem(b"s", &[format!("m{}", round / 2).as_bytes()])
                 .unwrap();
+        }
+        store.rpush(b"\x00q", &[value.as_bytes()]).unwrap();
+        if round % 4 == 3 {
+            store.lpop(b"\x00q", 2).unwrap();
         }
         store.hset(b"gone", b"f", value.as_bytes()).unwrap();
         if round % 5 == 4 {
@@ -53,6 +57,7 @@ fn check_and_merge_keep_collections_whole() {
     let before = snapshot(&s.store());
     assert!(matches!(before[&b"s"[..]], (Held::Set(_), Some(_))));
     assert!(!before.contains_key(&b"gone"[..]));
+    assert!(matches!(&before[&b"\x00q"[..]], (Held::List(values), None) if values.len() == 20));
 
     let out = stdout_of(&mut s.kvctl(&["check"]));
     assert!(out.contains("every byte valid"), "{out}");
@@ -80,7 +85,7 @@ fn backup_copies_collections_and_their_ttls() {
         .stdout(predicate::str::contains("verified"));
     let source = snapshot(&s.store());
     assert_eq!(snapshot(&dest), source);
-    assert_eq!(source.len(), 3);
+    assert_eq!(source.len(), 4);
     kvctl_support::kvctl_in(&dest, &["check"])
         .assert()
         .success();

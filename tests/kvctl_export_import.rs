@@ -177,6 +177,13 @@ fn store_with_every_type(dir: &std::path::Path) {
             .expire(b"\x00only-binary", Duration::from_secs(60))
             .unwrap()
     );
+    // Lists keep their order, binary values and pushes at both ends included.
+    store.rpush(b"queue", &[b"b", b"c"]).unwrap();
+    store.lpush(b"queue", &[b"a"]).unwrap();
+    store
+        .rpush(b"\xfelist", &[b"z", b"\xff", b"", b"a"])
+        .unwrap();
+    assert!(store.expire(b"\xfelist", Duration::from_secs(90)).unwrap());
     store.close().unwrap();
 }
 
@@ -185,19 +192,23 @@ fn export_then_import_round_trips_hashes_and_sets_with_binary_names_and_ttls() {
     let s = Sandbox::new();
     store_with_every_type(&s.store());
     let exported = stdout_of(&mut s.kvctl(&["export"]));
-    assert_eq!(exported.lines().count(), 6, "{exported}");
+    assert_eq!(exported.lines().count(), 8, "{exported}");
     assert!(
         exported.contains(r#"{"key":"plain","value":"text"}"#),
         "{exported}"
     );
     assert!(
-        exported.contains(
-            r#"{"key":"tags","type":"set","members":["","a","b c"],"members_base64":["//4="]}"#
-        ),
+        exported
+            .contains(r#"{"key":"tags","type":"set","members_base64":["","YQ==","YiBj","//4="]}"#),
         "{exported}"
     );
     assert!(
         exported.contains(r#"{"key":"user:1","type":"hash","fields":[{"field":"","value":""},{"field":"name","value":"Ada"},{"field":"tab\there","value":"new\nline"},{"field_base64":"/wBmaWVsZA==","value_base64":"/iB2YWx1ZQ=="}]}"#),
+        "{exported}"
+    );
+
+    assert!(
+        exported.contains(r#"{"key":"queue","type":"list","values":["a","b","c"]}"#),
         "{exported}"
     );
 
@@ -206,7 +217,7 @@ fn export_then_import_round_trips_hashes_and_sets_with_binary_names_and_ttls() {
         .write_stdin(exported.clone())
         .assert()
         .success()
-        .stdout("imported 6 keys (0 already expired, 0 existing kept)\n");
+        .stdout("imported 8 keys (0 already expired, 0 existing kept)\n");
 
     let source = snapshot(&s.store());
     let imported = snapshot(&copy);
@@ -218,6 +229,16 @@ fn export_then_import_round_trips_hashes_and_sets_with_binary_names_and_ttls() {
     assert!(imported[&b"\x80hash"[..]].1.is_some());
     assert!(imported[&b"\x00only-binary"[..]].1.is_some());
     assert_eq!(imported[&b"tags"[..]].1, None);
+    assert_eq!(
+        imported[&b"\xfelist"[..]].0,
+        Held::List(vec![
+            b"z".to_vec(),
+            b"\xff".to_vec(),
+            b"".to_vec(),
+            b"a".to_vec()
+        ])
+    );
+    assert!(imported[&b"\xfelist"[..]].1.is_some());
     // And the copy exports to the same lines.
     assert_eq!(stdout_of(&mut kvctl_in(&copy, &["export"])), exported);
 }
@@ -230,19 +251,21 @@ fn import_replaces_keys_of_any_type_and_nx_keeps_them_whatever_their_type() {
         store.set(b"was-string", b"old").unwrap();
         store.hset(b"was-hash", b"old", b"1").unwrap();
         store.sadd(b"was-set", &[b"old", b"older"]).unwrap();
+        store.rpush(b"was-list", &[b"old", b"older"]).unwrap();
         store.close().unwrap();
     }
     let lines = concat!(
         "{\"key\":\"was-string\",\"type\":\"set\",\"members\":[\"new\"]}\n",
         "{\"key\":\"was-hash\",\"type\":\"set\",\"members\":[\"new\"]}\n",
         "{\"key\":\"was-set\",\"type\":\"set\",\"members\":[\"new\"]}\n",
+        "{\"key\":\"was-list\",\"type\":\"set\",\"members\":[\"new\"]}\n",
         "{\"key\":\"fresh\",\"type\":\"hash\",\"fields\":[{\"field\":\"f\",\"value\":\"1\"}]}\n",
     );
     s.kvctl(&["import", "--nx"])
         .write_stdin(lines)
         .assert()
         .success()
-        .stdout("imported 1 keys (0 already expired, 3 existing kept)\n");
+        .stdout("imported 1 keys (0 already expired, 4 existing kept)\n");
     let kept = snapshot(&s.store());
     assert_eq!(kept[&b"was-string"[..]].0, Held::String(b"old".to_vec()));
     assert_eq!(
@@ -253,6 +276,10 @@ fn import_replaces_keys_of_any_type_and_nx_keeps_them_whatever_their_type() {
         kept[&b"was-set"[..]].0,
         Held::Set(vec![b"old".to_vec(), b"older".to_vec()])
     );
+    assert_eq!(
+        kept[&b"was-list"[..]].0,
+        Held::List(vec![b"old".to_vec(), b"older".to_vec()])
+    );
 
     // Without --nx every key is replaced whole: no old member survives.
     s.kvctl(&["import"])
@@ -262,9 +289,9 @@ fn import_replaces_keys_of_any_type_and_nx_keeps_them_whatever_their_type() {
         ))
         .assert()
         .success()
-        .stdout("imported 5 keys (0 already expired, 0 existing kept)\n");
+        .stdout("imported 6 keys (0 already expired, 0 existing kept)\n");
     let replaced = snapshot(&s.store());
-    for key in ["was-string", "was-hash", "was-set"] {
+    for key in ["was-string", "was-hash", "was-set", "was-list"] {
         assert_eq!(
             replaced[key.as_bytes()].0,
             Held::Set(vec![b"new".to_vec()]),

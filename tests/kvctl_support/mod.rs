@@ -62,12 +62,13 @@ pub fn assert_no_panic(stderr: &[u8]) {
     );
 }
 
-/// What one key holds, as the library reads it (members sorted).
+/// What one key holds, as the library reads it (hash fields and set members sorted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Held {
     String(Vec<u8>),
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     Set(Vec<Vec<u8>>),
+    List(Vec<Vec<u8>>),
 }
 
 /// Every key of the store in `dir`: what it holds and its expiry (unix ms).
@@ -91,6 +92,7 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<Vec<u8>, (Held, Option
                 members.sort();
                 Held::Set(members)
             }
+            keg::ValueType::List => Held::List(store.lrange(&key, 0, -1).unwrap()),
         };
         let expiry = store.expires_at(&key).unwrap();
         all.insert(key, (held, expiry));

@@ -23,7 +23,7 @@ pub enum Status {
     /// The store is corrupt (open refused it, or check found corruption).
     Corrupt = 5,
     /// The store refused the input and wrote nothing: not an integer, too large, a string
-    /// command on a hash or set (wrong type), an unreadable import line.
+    /// command on a collection (wrong type), an unreadable import line.
     Rejected = 6,
     /// `check` found only problems that opening the store takes care of by itself: a torn
     /// tail (the remains of an interrupted write, which open cuts off) or a hint file that

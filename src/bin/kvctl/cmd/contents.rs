@@ -1,8 +1,9 @@
-//! What a key holds, as kvctl moves it whole: read for `get`, `scan` and `export`, written
+//! What a key holds (string, hash, set, list), as kvctl moves it whole: read for `get`, `scan` and `export`, written
 //! back by `import`.
 //!
-//! Collection members come sorted bytewise (the store keeps them in no particular order),
-//! so that the same store always prints and exports the same lines.
+//! Hash fields and set members come sorted bytewise (the store keeps them in no particular
+//! order), so that the same store always prints and exports the same lines; a list keeps
+//! its order.
 
 use anyhow::Context as _;
 use keg::{SetOptions, Store, ValueType};
@@ -18,6 +19,8 @@ pub enum Contents {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     /// A set's members, sorted.
     Set(Vec<Vec<u8>>),
+    /// A list's values, head first.
+    List(Vec<Vec<u8>>),
 }
 
 impl Contents {
@@ -27,7 +30,8 @@ impl Contents {
     }
 
     /// The lines `get` prints, each as its parts (which it separates with tabs): the value
-    /// of a string, a field and its value per hash field, a member per set member.
+    /// of a string, a field and its value per hash field, a member per set member, a value
+    /// per list element.
     pub fn lines(&self) -> Vec<Vec<&[u8]>> {
         match self {
             Contents::String(value) => vec![vec![value.as_slice()]],
@@ -35,7 +39,9 @@ impl Contents {
                 .iter()
                 .map(|(field, value)| vec![field.as_slice(), value.as_slice()])
                 .collect(),
-            Contents::Set(members) => members.iter().map(|m| vec![m.as_slice()]).collect(),
+            Contents::Set(items) | Contents::List(items) => {
+                items.iter().map(|item| vec![item.as_slice()]).collect()
+            }
         }
     }
 
@@ -44,6 +50,7 @@ impl Contents {
             Contents::String(_) => ValueType::String,
             Contents::Hash(_) => ValueType::Hash,
             Contents::Set(_) => ValueType::Set,
+            Contents::List(_) => ValueType::List,
         }
     }
 }
@@ -78,6 +85,12 @@ pub fn read(store: &Store, key: &[u8]) -> anyhow::Result<Option<Contents>> {
             members.sort_unstable();
             (!members.is_empty()).then_some(Contents::Set(members))
         }
+        ValueType::List => {
+            let values = store
+                .lrange(key, 0, -1)
+                .with_context(|| format!("lrange {}", shown(key)))?;
+            (!values.is_empty()).then_some(Contents::List(values))
+        }
     };
     Ok(contents)
 }
@@ -92,8 +105,8 @@ pub enum Written {
 
 /// Sets `key` to `contents` with the given expiry (unix ms), replacing whatever the key
 /// held, or — with `only_if_absent` — only if the key does not exist. A collection is
-/// written in one transaction (the old key's removal, every member and the expiry), so it
-/// lands whole or not at all.
+/// written in one transaction (the old key's removal, every member or value and the
+/// expiry), so it lands whole or not at all.
 pub fn write(
     store: &Store,
     key: &[u8],
@@ -132,6 +145,10 @@ pub fn write(
             Contents::Set(members) => {
                 let members: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
                 tx.sadd(key, &members)?;
+            }
+            Contents::List(values) => {
+                let values: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+                tx.rpush(key, &values)?;
             }
             Contents::String(value) => tx.set(key, value)?,
         }

@@ -18,8 +18,9 @@ pub struct DumpArgs {}
 /// Prints one line per record: file, offset, sequence number, kind (put, del, coll, eput,
 /// edel), key, value length, expiry, and `+batch` when more records of the same atomic
 /// batch follow. A collection header shows its type and generation; an element record
-/// shows, instead of its raw key, the collection's key, generation and member. Under
-/// --json, one JSON object per record (with the raw `key` and the decoded parts). Stops at each file's first invalid byte (see check).
+/// shows, instead of its raw key, the collection's key, generation and member (a list
+/// element its position). Under --json, one JSON object per record (with the raw `key`
+/// and the decoded parts). Stops at each file's first invalid byte (see check).
 /// Lock-free and read-only: works beside a process that has the store open.
 pub fn run(_args: &DumpArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     ctx.require_store_dir()?;
@@ -85,6 +86,14 @@ fn render(
     let kind = record.kind.name();
     let expiry = (record.expiry_ms != 0).then_some(record.expiry_ms);
     let decoded = decode(record, headers);
+    // A list element's member is its position, shown as a number when the list's header
+    // came earlier in the dump.
+    let position = match &decoded {
+        Decoded::Element(e) if headers.is_list(e.key, e.generation) => {
+            dump_collections::list_position(e.member)
+        }
+        _ => None,
+    };
     if as_json {
         let mut object = serde_json::Map::new();
         object.insert("file".into(), Value::from(file));
@@ -94,13 +103,17 @@ fn render(
         json::put_bytes(&mut object, "key", &record.key);
         match &decoded {
             Decoded::Header(header) => {
-                object.insert("type".into(), Value::from(header.type_name.as_str()));
+                object.insert("type".into(), Value::from(header.type_name()));
                 object.insert("generation".into(), Value::from(header.generation));
             }
             Decoded::Element(element) => {
                 json::put_bytes(&mut object, "collection_key", element.key);
                 object.insert("generation".into(), Value::from(element.generation));
-                json::put_bytes(&mut object, "member", element.member);
+                if let Some(position) = position {
+                    object.insert("position".into(), Value::from(position));
+                } else {
+                    json::put_bytes(&mut object, "member", element.member);
+                }
             }
             Decoded::Plain | Decoded::BadElementKey | Decoded::UnreadHeader => {}
         }
@@ -126,13 +139,19 @@ fn render(
     match &decoded {
         Decoded::Element(element) => {
             line.extend_from_slice(&show(element.key));
-            line.extend_from_slice(format!(" gen={} member=", element.generation).as_bytes());
-            line.extend_from_slice(&show(element.member));
+            line.extend_from_slice(format!(" gen={}", element.generation).as_bytes());
+            match position {
+                Some(position) => line.extend_from_slice(format!(" pos={position}").as_bytes()),
+                None => {
+                    line.extend_from_slice(b" member=");
+                    line.extend_from_slice(&show(element.member));
+                }
+            }
         }
         Decoded::Header(header) => {
             line.extend_from_slice(&show(&record.key));
             line.extend_from_slice(
-                format!(" type={} gen={}", header.type_name, header.generation).as_bytes(),
+                format!(" type={} gen={}", header.type_name(), header.generation).as_bytes(),
             );
         }
         Decoded::BadElementKey => {

@@ -15,8 +15,8 @@ pub struct ExportArgs {
 }
 
 /// Writes one line per key, sorted by key: `{"key", "value", "expires_at_ms"}` for a
-/// string, `{"key", "type", "fields" or "members", "expires_at_ms"}` for a hash or a set
-/// (see `export_line`). The expiry is absolute, so `export | import` keeps every deadline.
+/// string, `{"key", "type", "fields"/"members"/"values", "expires_at_ms"}` for a hash, a
+/// set or a list (see `export_line`). The expiry is absolute, so `export | import` keeps every deadline.
 /// A progress bar counts keys on a terminal.
 pub fn run(args: &ExportArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let selection = args.selection.compile(ctx)?;

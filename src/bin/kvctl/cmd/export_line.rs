@@ -3,14 +3,16 @@
 //! ```text
 //! {"key":"user:1","value":"Ada","expires_at_ms":1767225600000}
 //! {"key":"user:2","type":"hash","fields":[{"field":"name","value":"Grace"}]}
-//! {"key":"tags","type":"set","members":["a","b"],"members_base64":["/w=="]}
+//! {"key":"tags","type":"set","members":["a","b"]}
+//! {"key":"queue","type":"list","values_base64":["/w==","YQ=="]}
 //! ```
 //!
 //! A string has no `type` (so lines written before collections existed still import);
 //! `"type":"string"` is accepted too. Bytes that are not UTF-8 appear base64-encoded under
-//! a name ending in `_base64` (`key_base64`, `value_base64`, `field_base64`): a set's
-//! members that are text go in `members`, the others in `members_base64`, each list left
-//! out when empty. `expires_at_ms` is the absolute expiry (unix milliseconds), so a TTL
+//! a name ending in `_base64` (`key_base64`, `value_base64`, `field_base64`); a set's
+//! members and a list's values are `members` / `values` when every one is UTF-8, else
+//! `members_base64` / `values_base64`, every one encoded (so a list keeps its order).
+//! `expires_at_ms` is the absolute expiry (unix milliseconds), so a TTL
 //! survives any delay between export and import; it is left out for a key without expiry.
 
 use serde::Deserialize;
@@ -33,6 +35,8 @@ struct Line {
     fields: Option<Vec<FieldLine>>,
     members: Option<Vec<String>>,
     members_base64: Option<Vec<String>>,
+    values: Option<Vec<String>>,
+    values_base64: Option<Vec<String>>,
     expires_at_ms: Option<u64>,
 }
 
@@ -64,7 +68,7 @@ pub fn to_json(key: &[u8], contents: &Contents, expires_at_ms: Option<u64>) -> M
 }
 
 /// The object without the expiry (`get --json`): `key`, then `value` for a string, or
-/// `type` and `fields`/`members` for a collection.
+/// `type` and `fields`/`members`/`values` for a collection.
 pub fn contents_json(key: &[u8], contents: &Contents) -> Map<String, Value> {
     let mut object = json::object_for_key(key);
     match contents {
@@ -84,13 +88,11 @@ pub fn contents_json(key: &[u8], contents: &Contents) -> Map<String, Value> {
         }
         Contents::Set(members) => {
             object.insert("type".into(), Value::from(contents.type_name()));
-            let (text, binary) = json::split_text_and_base64(members);
-            if !text.is_empty() {
-                object.insert("members".into(), Value::from(text));
-            }
-            if !binary.is_empty() {
-                object.insert("members_base64".into(), Value::from(binary));
-            }
+            json::put_byte_list(&mut object, "members", members);
+        }
+        Contents::List(values) => {
+            object.insert("type".into(), Value::from(contents.type_name()));
+            json::put_byte_list(&mut object, "values", values);
         }
     }
     object
@@ -101,22 +103,25 @@ pub fn parse(line: &[u8]) -> Result<Entry, String> {
     let line: Line = serde_json::from_slice(line).map_err(|e| e.to_string())?;
     let key = json::take_bytes("key", line.key, line.key_base64)?;
     let type_name = line.type_name.as_deref().unwrap_or("string");
-    let string_parts = line.value.is_some() || line.value_base64.is_some();
-    let hash_parts = line.fields.is_some();
-    let set_parts = line.members.is_some() || line.members_base64.is_some();
+    let given = [
+        ("value", line.value.is_some() || line.value_base64.is_some()),
+        ("fields", line.fields.is_some()),
+        (
+            "members",
+            line.members.is_some() || line.members_base64.is_some(),
+        ),
+        (
+            "values",
+            line.values.is_some() || line.values_base64.is_some(),
+        ),
+    ];
     let contents = match type_name {
         "string" => {
-            refuse_parts_of_other_types(
-                type_name,
-                &[(hash_parts, "fields"), (set_parts, "members")],
-            )?;
+            refuse_parts_of_other_types(type_name, "value", &given)?;
             Contents::String(json::take_bytes("value", line.value, line.value_base64)?)
         }
         "hash" => {
-            refuse_parts_of_other_types(
-                type_name,
-                &[(string_parts, "value"), (set_parts, "members")],
-            )?;
+            refuse_parts_of_other_types(type_name, "fields", &given)?;
             let fields = line
                 .fields
                 .ok_or("missing fields (a hash's list of {\"field\", \"value\"})")?
@@ -134,27 +139,24 @@ pub fn parse(line: &[u8]) -> Result<Entry, String> {
             Contents::Hash(fields)
         }
         "set" => {
-            refuse_parts_of_other_types(
-                type_name,
-                &[(string_parts, "value"), (hash_parts, "fields")],
-            )?;
-            let mut members: Vec<Vec<u8>> = line
-                .members
-                .unwrap_or_default()
-                .into_iter()
-                .map(String::into_bytes)
-                .collect();
-            for encoded in line.members_base64.unwrap_or_default() {
-                members.push(json::decode_base64("members_base64", &encoded)?);
-            }
+            refuse_parts_of_other_types(type_name, "members", &given)?;
+            let members = json::take_byte_list("members", line.members, line.members_base64)?;
             if members.is_empty() {
-                return Err("a set needs at least one member (members or members_base64)".into());
+                return Err("a set needs at least one member".into());
             }
             Contents::Set(members)
         }
+        "list" => {
+            refuse_parts_of_other_types(type_name, "values", &given)?;
+            let values = json::take_byte_list("values", line.values, line.values_base64)?;
+            if values.is_empty() {
+                return Err("a list needs at least one value".into());
+            }
+            Contents::List(values)
+        }
         other => {
             return Err(format!(
-                "unknown type {other:?} (kvctl imports string, hash and set)"
+                "unknown type {other:?} (kvctl imports string, hash, set and list)"
             ));
         }
     };
@@ -165,11 +167,18 @@ pub fn parse(line: &[u8]) -> Result<Entry, String> {
     })
 }
 
-/// Refuses a line that mixes the parts of two types (a `value` on a hash, say): it would
-/// otherwise lose one of them silently.
-fn refuse_parts_of_other_types(type_name: &str, parts: &[(bool, &str)]) -> Result<(), String> {
-    match parts.iter().find(|(given, _)| *given) {
-        Some((_, name)) => Err(format!("a {type_name} has no {name}")),
+/// Refuses a line that has the parts of another type than its own (`own`): a `value` on a
+/// hash, say, which would otherwise be lost silently.
+fn refuse_parts_of_other_types(
+    type_name: &str,
+    own: &str,
+    given: &[(&str, bool)],
+) -> Result<(), String> {
+    match given
+        .iter()
+        .find(|(name, is_given)| *is_given && *name != own)
+    {
+        Some((name, _)) => Err(format!("a {type_name} has no {name}")),
         None => Ok(()),
     }
 }
@@ -229,21 +238,27 @@ mod tests {
     }
 
     #[test]
-    fn set_lines_split_text_and_binary_members() {
-        let members = vec![b"a".to_vec(), b"b".to_vec(), b"\xfe".to_vec()];
+    fn set_and_list_items_are_all_text_or_all_base64() {
+        let members = vec![b"a".to_vec(), b"b".to_vec()];
         let json = line(b"s", Contents::Set(members.clone()), Some(7));
         assert_eq!(
             json,
-            r#"{"key":"s","type":"set","members":["a","b"],"members_base64":["/g=="],"expires_at_ms":7}"#
+            r#"{"key":"s","type":"set","members":["a","b"],"expires_at_ms":7}"#
         );
         assert_eq!(
             parse(json.as_bytes()).map(|e| e.contents),
             Ok(Contents::Set(members))
         );
-        let only_binary = line(b"s", Contents::Set(vec![b"\xfe".to_vec()]), None);
+        // One value that is not text: every value in base64, in list order.
+        let values = vec![b"z".to_vec(), b"\xfe".to_vec(), b"a".to_vec()];
+        let json = line(b"q", Contents::List(values.clone()), None);
         assert_eq!(
-            only_binary,
-            r#"{"key":"s","type":"set","members_base64":["/g=="]}"#
+            json,
+            r#"{"key":"q","type":"list","values_base64":["eg==","/g==","YQ=="]}"#
+        );
+        assert_eq!(
+            parse(json.as_bytes()).map(|e| e.contents),
+            Ok(Contents::List(values))
         );
     }
 
@@ -267,7 +282,7 @@ mod tests {
                 r#"{"key":"h","type":"hash","fields":[],"value":"v"}"#,
                 "a hash has no value",
             ),
-            (r#"{"key":"s","type":"set"}"#, "at least one member"),
+            (r#"{"key":"s","type":"set"}"#, "missing members"),
             (
                 r#"{"key":"s","type":"set","members":[]}"#,
                 "at least one member",
@@ -290,6 +305,20 @@ mod tests {
                 "unknown type \"zset\"",
             ),
             (r#"{"key":"s","type":"set","members":[1]}"#, "invalid type"),
+            (
+                r#"{"key":"s","type":"set","members":["a"],"members_base64":["YQ=="]}"#,
+                "both members and members_base64",
+            ),
+            (r#"{"key":"q","type":"list"}"#, "missing values"),
+            (
+                r#"{"key":"q","type":"list","values":[]}"#,
+                "at least one value",
+            ),
+            (
+                r#"{"key":"q","type":"list","values":["a"],"members":["a"]}"#,
+                "a list has no members",
+            ),
+            (r#"{"key":"q","values":["a"]}"#, "a string has no values"),
         ] {
             match parse(bad.as_bytes()) {
                 Err(e) => assert!(e.contains(why), "{bad}: {e}"),

@@ -36,6 +36,7 @@ pub enum TypeFilter {
     String,
     Hash,
     Set,
+    List,
 }
 
 impl TypeFilter {
@@ -44,6 +45,7 @@ impl TypeFilter {
             TypeFilter::String => ValueType::String,
             TypeFilter::Hash => ValueType::Hash,
             TypeFilter::Set => ValueType::Set,
+            TypeFilter::List => ValueType::List,
         };
         ty == wanted
     }

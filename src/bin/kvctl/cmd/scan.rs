@@ -14,8 +14,9 @@ pub struct ScanArgs {
     selection: KeySelection,
 }
 
-/// Prints `key<TAB>value` per string; for a hash `key<TAB>field<TAB>value` per field and
-/// for a set `key<TAB>member` per member (all escaped, so a tab inside shows as \t). Under
+/// Prints `key<TAB>value` per string; for a hash `key<TAB>field<TAB>value` per field, for
+/// a set `key<TAB>member` per member, for a list `key<TAB>value` per value (all escaped,
+/// so a tab inside shows as \t): the key, then each line `get` prints. Under
 /// --json, the lines `export` writes.
 pub fn run(args: &ScanArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let selection = args.selection.compile(ctx)?;

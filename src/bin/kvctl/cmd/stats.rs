@@ -9,8 +9,8 @@ use crate::status::Status;
 #[derive(Debug, clap::Args)]
 pub struct StatsArgs {}
 
-/// Prints a table of `keg::Stats` (every field under --json): keys, then the hashes and
-/// sets among them with their members and the index memory those take. Counters of activity since
+/// Prints a table of `keg::Stats` (every field under --json): keys, then the collections
+/// (hashes, sets, lists) among them with their members and the index memory those take. Counters of activity since
 /// open (fsyncs, merges, expired keys deleted) concern this kvctl process only, so they are
 /// left out of the table; --json has them.
 pub fn run(_args: &StatsArgs, ctx: &mut Context) -> anyhow::Result<Status> {
