@@ -95,6 +95,21 @@ pub fn read(store: &Store, key: &[u8]) -> anyhow::Result<Option<Contents>> {
     Ok(contents)
 }
 
+/// The contents of `key` and its expiry (unix ms), `None` if it is absent or expired.
+///
+/// The expiry is read first: a key that expires in between then reads as missing, where
+/// the other order could pair its contents with "no expiry" and bring it back for good on
+/// import.
+pub fn read_with_expiry(
+    store: &Store,
+    key: &[u8],
+) -> anyhow::Result<Option<(Contents, Option<u64>)>> {
+    let expires_at = store
+        .expires_at(key)
+        .with_context(|| format!("expiry of {}", shown(key)))?;
+    Ok(read(store, key)?.map(|contents| (contents, expires_at)))
+}
+
 /// Whether [`write`] wrote the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {

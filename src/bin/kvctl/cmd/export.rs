@@ -1,10 +1,8 @@
 //! `kvctl export [PATTERN]`: keys, their contents and expiry times as JSON lines.
 
-use anyhow::Context as _;
-
 use crate::cmd::key_selection::KeySelection;
 use crate::cmd::{contents, export_line};
-use crate::context::{Context, Create, shown};
+use crate::context::{Context, Create};
 use crate::progress;
 use crate::status::Status;
 
@@ -26,12 +24,9 @@ pub fn run(args: &ExportArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let mut exported = 0u64;
     for key in &keys {
         bar.inc(1);
-        let Some(contents) = contents::read(&store, key)? else {
+        let Some((contents, expires_at)) = contents::read_with_expiry(&store, key)? else {
             continue; // expired since the listing
         };
-        let expires_at = store
-            .expires_at(key)
-            .with_context(|| format!("expiry of {}", shown(key)))?;
         ctx.json(export_line::to_json(key, &contents, expires_at))?;
         exported += 1;
     }

@@ -1,11 +1,9 @@
 //! `kvctl scan [PATTERN]`: list keys with their contents.
 
-use anyhow::Context as _;
-
 use crate::cmd::contents;
 use crate::cmd::export_line;
 use crate::cmd::key_selection::KeySelection;
-use crate::context::{Context, Create, shown};
+use crate::context::{Context, Create};
 use crate::status::Status;
 
 #[derive(Debug, clap::Args)]
@@ -22,13 +20,10 @@ pub fn run(args: &ScanArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let selection = args.selection.compile(ctx)?;
     let store = ctx.open(Create::Never)?;
     for key in selection.keys(&store)? {
-        let Some(contents) = contents::read(&store, &key)? else {
+        let Some((contents, expires_at)) = contents::read_with_expiry(&store, &key)? else {
             continue; // expired since the listing
         };
         if ctx.wants_json() {
-            let expires_at = store
-                .expires_at(&key)
-                .with_context(|| format!("expiry of {}", shown(&key)))?;
             ctx.json(export_line::to_json(&key, &contents, expires_at))?;
             continue;
         }
