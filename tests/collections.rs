@@ -542,3 +542,41 @@ fn linsert_at_one_place_again_and_again_moves_neighbours_and_keeps_order() {
     assert_eq!(store.lrange(b"l", 0, -1).unwrap(), want);
     assert_eq!(store.llen(b"l").unwrap(), 42);
 }
+
+#[test]
+fn random_members_are_members_distinct_unless_asked_and_spop_removes_them() {
+    let (_dir, _clock, store) = setup();
+    let members: Vec<Vec<u8>> = (0..50).map(|i| format!("m{i}").into_bytes()).collect();
+    let refs: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
+    store.sadd(b"s", &refs).unwrap();
+    let all: BTreeSet<Vec<u8>> = members.iter().cloned().collect();
+    let picked = store.srandmember(b"s", 10, true).unwrap();
+    assert_eq!(picked.len(), 10);
+    assert_eq!(picked.iter().collect::<BTreeSet<_>>().len(), 10, "distinct");
+    assert!(picked.iter().all(|m| all.contains(m)));
+    assert_eq!(store.srandmember(b"s", 80, true).unwrap().len(), 50);
+    assert_eq!(store.srandmember(b"s", 80, false).unwrap().len(), 80);
+    assert_eq!(store.scard(b"s").unwrap(), 50);
+
+    let popped = store.spop(b"s", 20).unwrap();
+    assert_eq!(popped.iter().collect::<BTreeSet<_>>().len(), 20);
+    let left: BTreeSet<Vec<u8>> = store.smembers(b"s").unwrap().into_iter().collect();
+    assert_eq!(left.len(), 30);
+    assert!(popped.iter().all(|m| all.contains(m) && !left.contains(m)));
+    assert_eq!(store.spop(b"s", 100).unwrap().len(), 30);
+    assert!(!store.contains(b"s"));
+
+    store
+        .hset_many(b"h", &[(b"a", b"1"), (b"b", b"2")])
+        .unwrap();
+    let mut fields = store.hrandfield(b"h", 5, true).unwrap();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec())
+        ]
+    );
+    assert_eq!(store.hrandfield(b"h", 7, false).unwrap().len(), 7);
+}

@@ -31,6 +31,11 @@ enum Op {
     LSet(u8, i8, u8),
     LRem(u8, i8, u8),
     LTrim(u8, i8, i8),
+    ZAdd(u8, i8, u8),
+    ZIncr(u8, i8, u8),
+    ZRem(u8, u8),
+    /// Pop this many lowest (true) or highest.
+    ZPop(u8, u8, bool),
     /// A string overwrites whatever the key held.
     Set(u8, Vec<u8>),
     Delete(u8),
@@ -53,6 +58,8 @@ enum Value {
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
     Set(BTreeSet<Vec<u8>>),
     List(Vec<Vec<u8>>),
+    /// Members in Redis's order (score, then bytes).
+    ZSet(Vec<(Vec<u8>, f64)>),
 }
 
 fn key(k: u8) -> Vec<u8> {
@@ -78,6 +85,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..4, -4i8..4, 0u8..5).prop_map(|(k, i, m)| Op::LSet(k, i, m)),
         1 => (0u8..4, -2i8..3, 0u8..5).prop_map(|(k, c, m)| Op::LRem(k, c, m)),
         1 => (0u8..4, -4i8..4, -4i8..4).prop_map(|(k, a, b)| Op::LTrim(k, a, b)),
+        5 => (0u8..4, -3i8..4, 0u8..5).prop_map(|(k, sc, m)| Op::ZAdd(k, sc, m)),
+        2 => (0u8..4, -3i8..4, 0u8..5).prop_map(|(k, d, m)| Op::ZIncr(k, d, m)),
+        2 => (0u8..4, 0u8..5).prop_map(|(k, m)| Op::ZRem(k, m)),
+        2 => (0u8..4, 0u8..3, any::<bool>()).prop_map(|(k, n, min)| Op::ZPop(k, n, min)),
         2 => (0u8..4, value).prop_map(|(k, v)| Op::Set(k, v)),
         2 => (0u8..4).prop_map(Op::Delete),
         2 => (0u8..4, 0u64..2000).prop_map(|(k, t)| Op::Expire(k, t)),
@@ -138,6 +149,16 @@ impl Model {
         }
     }
 
+    fn zset_mut(&mut self, k: &[u8], now: u64) -> Result<&mut Vec<(Vec<u8>, f64)>, ()> {
+        if self.get(k, now).is_none() {
+            self.keys.insert(k.to_vec(), (Value::ZSet(Vec::new()), 0));
+        }
+        match self.keys.get_mut(k) {
+            Some((Value::ZSet(z), _)) => Ok(z),
+            _ => Err(()),
+        }
+    }
+
     /// Whether `k` holds a list or nothing (else a write is WRONGTYPE).
     fn list_or_absent(&self, k: &[u8], now: u64) -> bool {
         matches!(self.get(k, now), None | Some((Value::List(_), _)))
@@ -149,6 +170,7 @@ impl Model {
             Some((Value::Hash(h), _)) => h.is_empty(),
             Some((Value::Set(s), _)) => s.is_empty(),
             Some((Value::List(l), _)) => l.is_empty(),
+            Some((Value::ZSet(z), _)) => z.is_empty(),
             _ => false,
         };
         if empty {
@@ -190,6 +212,16 @@ fn read_value(store: &Store, k: &[u8]) -> Option<Value> {
             assert_eq!(store.llen(k).unwrap(), all.len());
             Some(Value::List(all))
         }
+        ValueType::ZSet => {
+            let all = store.zrange(k, 0, -1, false).unwrap();
+            assert_eq!(store.zcard(k).unwrap(), all.len());
+            for (rank, (m, s)) in all.iter().enumerate() {
+                assert_eq!(store.zscore(k, m).unwrap(), Some(*s));
+                assert_eq!(store.zrank(k, m, false).unwrap(), Some(rank));
+            }
+            Some(Value::ZSet(all))
+        }
+        other => panic!("unexpected type {other:?}"),
     }
 }
 
@@ -208,6 +240,7 @@ fn check_all(store: &Store, model: &Model, now: u64) -> Result<(), TestCaseError
             Some(Value::Hash(h)) => h.len(),
             Some(Value::Set(s)) => s.len(),
             Some(Value::List(l)) => l.len(),
+            Some(Value::ZSet(z)) => z.len(),
             _ => 0,
         };
         prop_assert_eq!(read_value(store, &k), want, "key {:?}", k);
@@ -470,6 +503,69 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         list[start as usize..=stop as usize].to_vec()
                     };
                     model.drop_if_empty(&k);
+                }
+            }
+            Op::ZAdd(k, sc, m) | Op::ZIncr(k, sc, m) => {
+                let incr = matches!(op, Op::ZIncr(..));
+                let (k, m, sc) = (key(k), member(m), f64::from(sc));
+                let ok = matches!(model.get(&k, now), None | Some((Value::ZSet(_), _)));
+                let result = if incr {
+                    store.zincr_by(&k, &m, sc).map(|s| s as usize)
+                } else {
+                    store.zadd(&k, &[(sc, &m)])
+                };
+                if let Some(got) = expect(ok, result)? {
+                    let z = model.zset_mut(&k, now).unwrap();
+                    let old = z.iter().position(|(x, _)| *x == m).map(|i| z.remove(i));
+                    let new = match (&old, incr) {
+                        (Some((_, s)), true) => s + sc,
+                        _ => sc,
+                    };
+                    z.push((m, new));
+                    z.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+                    if !incr {
+                        prop_assert_eq!(got, usize::from(old.is_none()));
+                    }
+                }
+            }
+            Op::ZRem(k, m) => {
+                let (k, m) = (key(k), member(m));
+                let ok = matches!(model.get(&k, now), None | Some((Value::ZSet(_), _)));
+                if let Some(n) = expect(ok, store.zrem(&k, &[&m]))? {
+                    let mut removed = 0;
+                    if model.get(&k, now).is_some() {
+                        let z = model.zset_mut(&k, now).unwrap();
+                        let before = z.len();
+                        z.retain(|(x, _)| *x != m);
+                        removed = before - z.len();
+                        model.drop_if_empty(&k);
+                    }
+                    prop_assert_eq!(n, removed);
+                }
+            }
+            Op::ZPop(k, n, min) => {
+                let k = key(k);
+                let ok = matches!(model.get(&k, now), None | Some((Value::ZSet(_), _)));
+                let result = if min {
+                    store.zpop_min(&k, n.into())
+                } else {
+                    store.zpop_max(&k, n.into())
+                };
+                if let Some(popped) = expect(ok, result)? {
+                    let mut want = Vec::new();
+                    if model.get(&k, now).is_some() {
+                        let z = model.zset_mut(&k, now).unwrap();
+                        for _ in 0..n {
+                            let next = if min {
+                                (!z.is_empty()).then(|| z.remove(0))
+                            } else {
+                                z.pop()
+                            };
+                            want.extend(next);
+                        }
+                        model.drop_if_empty(&k);
+                    }
+                    prop_assert_eq!(popped, want);
                 }
             }
             Op::Set(k, v) => {

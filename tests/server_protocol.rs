@@ -315,8 +315,8 @@ fn error_replies_are_redis_s_byte_for_byte() {
             "-ERR Unknown option or number of arguments for CONFIG SET - 'nope'\r\n",
         ),
         (
-            &["ZADD", "z", "1", "x"],
-            "-ERR unsupported command 'zadd': keg stores strings, hashes, sets and lists (sorted sets, streams and scripts are not supported yet)\r\n",
+            &["XADD", "x", "*", "f", "v"],
+            "-ERR unsupported command 'xadd': keg stores strings, hashes, sets, lists and sorted sets (streams and scripts are not supported yet)\r\n",
         ),
     ];
     for (args, want) in cases {

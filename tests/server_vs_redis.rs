@@ -308,6 +308,112 @@ rpush l3 one
 rpop l3
 exists l3
 del l l2 str
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z ch 10 a 20 new
+zadd z nx 100 a
+zadd z xx 7 nope
+zadd z gt 5 b
+zadd z lt 5 b
+zadd z gt ch 0.1 c
+zadd z nx xx 1 a
+zadd z gt lt 1 a
+zadd z nx gt 1 a
+zadd z incr 2 a 3 b
+zadd z incr 2.5 a
+zadd z nx incr 1 a
+zadd z 1 a 2
+zadd z x a
+zadd z
+zadd z inf inf -inf minf
+zscore z a
+zscore z inf
+zscore z minf
+zscore z nope
+zscore noz a
+zmscore z a nope b
+zcard z
+zcard noz
+zincrby z 0.1 c
+zincrby z x c
+zincrby z -inf inf
+zrange z 0 -1
+zrange z 0 -1 withscores
+zrange z 1 2 rev
+zrange z (1 10 byscore
+zrange z 10 (1 byscore rev withscores
+zrange z (1 10 byscore limit 1 1
+zrange z 0 -1 limit 0 1
+zrange z - + bylex withscores
+zrange z x 1
+zrange z 0 1 foo
+zrangebyscore z -inf +inf withscores
+zrangebyscore z (2 inf limit 0 2
+zrangebyscore z a b
+zrevrangebyscore z +inf -inf limit 1 2
+zrevrange z 0 1 withscores
+zrank z a
+zrank z nope
+zrevrank z a
+zcount z -inf +inf
+zcount z (1 5
+zcount z x y
+zadd lex 0 a 0 b 0 c 0 d
+zrangebylex lex [b +
+zrangebylex lex (a [c limit 0 1
+zrevrangebylex lex + -
+zrangebylex lex a b
+zlexcount lex - +
+zlexcount lex [b (d
+zremrangebylex lex [a [b
+zrange lex 0 -1
+zrangestore dst z 0 1
+zrange dst 0 -1 withscores
+zrangestore dst z (1 +inf byscore limit 0 1
+zrange dst 0 -1
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin noz
+zpopmin noz 3
+zremrangebyrank z 0 0
+zremrangebyscore z -inf (10
+zrange z 0 -1 withscores
+zrem z nope
+type z
+get z
+zadd str 1 a
+set str x
+zadd str 1 a
+zscore str a
+rename z z2
+zrange z2 0 -1 withscores
+del z2 lex dst str
+sadd one only
+srandmember one
+srandmember one 5
+srandmember one -3
+srandmember one 0
+srandmember noset
+srandmember noset 3
+srandmember one x
+spop one 0
+spop noset
+spop noset 2
+spop one -1
+spop one
+exists one
+sadd one again
+spop one 3
+hset h1 f v
+hrandfield h1
+hrandfield h1 3
+hrandfield h1 -2 withvalues
+hrandfield h1 1 foo
+hrandfield noh
+hrandfield noh 2
+del h1
 flushdb
 dbsize
 ";

@@ -49,9 +49,14 @@ impl Fenwick {
 
     /// Takes one from the length at `index` (which is not zero).
     pub(super) fn decrement(&mut self, index: usize) {
+        self.subtract(index, 1);
+    }
+
+    /// Takes `amount` from the length at `index` (which is at least that).
+    pub(super) fn subtract(&mut self, index: usize, amount: usize) {
         let mut i = index + 1;
         while let Some(slot) = self.tree.get_mut(i) {
-            *slot = slot.saturating_sub(1);
+            *slot = slot.saturating_sub(amount);
             i += lowbit(i);
         }
     }
@@ -124,6 +129,8 @@ mod tests {
             tree.increment(step);
             lengths[10 - step] -= 1;
             tree.decrement(10 - step);
+            lengths[5] -= 1 + step % 2;
+            tree.subtract(5, 1 + step % 2);
         }
         let mut empty = Fenwick::default();
         assert_eq!(empty.find(0), (0, 0));

@@ -52,6 +52,9 @@ pub(super) struct RankedList {
     chunks: Vec<Vec<Entry>>,
     /// Lengths of `chunks`.
     sizes: Fenwick,
+    /// The score of each chunk's last entry: the searches for a chunk read this one
+    /// contiguous array, and a chunk's entries only on a tie.
+    last_scores: Vec<f64>,
     len: usize,
     max_chunk: usize,
 }
@@ -66,6 +69,7 @@ impl RankedList {
         RankedList {
             chunks: Vec::new(),
             sizes: Fenwick::default(),
+            last_scores: Vec::new(),
             len: 0,
             max_chunk: max_chunk.max(4),
         }
@@ -75,18 +79,19 @@ impl RankedList {
     pub(super) fn from_sorted(max_chunk: usize, entries: Vec<Entry>) -> RankedList {
         let mut list = RankedList::new(max_chunk);
         list.len = entries.len();
-        // Chunks three-quarters full: room to grow before the first splits.
-        let per_chunk = (list.max_chunk * 3 / 4).max(1);
+        // Chunks about three-quarters full, all of one size (no tiny last chunk): room to
+        // grow before the first splits.
+        let target = (list.max_chunk * 3 / 4).max(1);
+        let count = list.len.div_ceil(target);
         let mut rest = entries.into_iter();
-        loop {
+        for i in 0..count {
+            // Spread the remainder: chunk i takes its share of len / count, rounded.
+            let take = (i + 1) * list.len / count - i * list.len / count;
             let mut chunk = Vec::with_capacity(list.max_chunk);
-            chunk.extend(rest.by_ref().take(per_chunk));
-            if chunk.is_empty() {
-                break;
-            }
+            chunk.extend(rest.by_ref().take(take));
             list.chunks.push(chunk);
         }
-        list.rebuild_sizes();
+        list.rebuild_summaries();
         list
     }
 
@@ -98,8 +103,63 @@ impl RankedList {
         (self.max_chunk / 4).max(1)
     }
 
-    fn rebuild_sizes(&mut self) {
+    /// Recomputes the chunk lengths and last scores, after chunks were split, merged or
+    /// dropped: O(chunks).
+    fn rebuild_summaries(&mut self) {
         self.sizes.rebuild(self.chunks.iter().map(Vec::len));
+        self.last_scores.clear();
+        self.last_scores
+            .extend(self.chunks.iter().filter_map(|c| c.last().map(|e| e.score)));
+    }
+
+    /// Refreshes the last score of chunk `index` after its end changed.
+    fn refresh_last_score(&mut self, index: usize) {
+        let last = self
+            .chunks
+            .get(index)
+            .and_then(|c| c.last())
+            .map(|e| e.score);
+        if let (Some(slot), Some(score)) = (self.last_scores.get_mut(index), last) {
+            *slot = score;
+        }
+    }
+
+    /// The index of the first chunk whose last entry is not below `(score, member)`; the
+    /// chunk count when every entry is below.
+    fn chunk_for_key(&self, score: f64, member: &[u8]) -> usize {
+        let (mut low, mut high) = (0, self.last_scores.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let last_score = self.last_scores.get(mid).copied().unwrap_or(f64::INFINITY);
+            let below = match last_score.partial_cmp(&score) {
+                Some(Ordering::Less) => true,
+                Some(Ordering::Greater) => false,
+                // A tie on score: the members decide.
+                _ => self
+                    .chunks
+                    .get(mid)
+                    .and_then(|c| c.last())
+                    .is_some_and(|e| e.member.as_ref() < member),
+            };
+            if below {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+
+    /// The rank of the first entry whose score fails `before`; `before` must hold for a
+    /// prefix of the scores in order and fail after it. Reads one chunk's entries.
+    pub(super) fn partition_by_score(&self, before: impl Fn(f64) -> bool) -> usize {
+        let chunk = self.last_scores.partition_point(|&s| before(s));
+        match self.chunks.get(chunk) {
+            None => self.len,
+            Some(entries) => {
+                self.sizes.prefix(chunk) + entries.partition_point(|e| before(e.score))
+            }
+        }
     }
 
     /// The rank of the first entry for which `before` is false; `before` must be true for a
@@ -117,10 +177,7 @@ impl RankedList {
     /// The chunk where `(score, member)` is or would go, and the position in it; `found`
     /// when it is there. `None` only when the list is empty.
     fn locate_key(&self, score: f64, member: &[u8]) -> Option<(usize, usize, bool)> {
-        let after = self.chunks.partition_point(|c| {
-            c.last()
-                .is_some_and(|e| e.compare_to(score, member).is_lt())
-        });
+        let after = self.chunk_for_key(score, member);
         // Past the last chunk's end: the key belongs at the end of the last chunk.
         let chunk_index = after.min(self.chunks.len().checked_sub(1)?);
         let chunk = self.chunks.get(chunk_index)?;
@@ -154,7 +211,7 @@ impl RankedList {
             chunk.push(entry);
             self.chunks.push(chunk);
             self.len = 1;
-            self.rebuild_sizes();
+            self.rebuild_summaries();
             return;
         };
         let full = self
@@ -175,14 +232,19 @@ impl RankedList {
                 pos -= lower_len;
             }
         }
+        let mut new_last = false;
         if let Some(chunk) = self.chunks.get_mut(chunk_index) {
+            new_last = pos >= chunk.len();
             chunk.insert(pos.min(chunk.len()), entry);
             self.len += 1;
         }
         if full {
-            self.rebuild_sizes();
+            self.rebuild_summaries();
         } else {
             self.sizes.increment(chunk_index);
+            if new_last {
+                self.refresh_last_score(chunk_index);
+            }
         }
     }
 
@@ -197,12 +259,16 @@ impl RankedList {
         }
         let entry = chunk.remove(pos);
         self.len -= 1;
+        let was_last = pos == chunk.len();
         let small = chunk.len() < self.min_chunk();
         if small {
             self.rebalance(chunk_index);
-            self.rebuild_sizes();
+            self.rebuild_summaries();
         } else {
             self.sizes.decrement(chunk_index);
+            if was_last {
+                self.refresh_last_score(chunk_index);
+            }
         }
         Some(entry)
     }
@@ -216,28 +282,56 @@ impl RankedList {
         let (first_chunk, first_pos) = self.sizes.find(ranks.start);
         let (last_chunk, last_pos) = self.sizes.find(end - 1);
         let mut out = Vec::with_capacity(end - ranks.start);
+        // Chunks whose contents changed but which are still there, and how many entries
+        // each lost; whole chunks dropped change the structure.
+        let mut touched = [(first_chunk, 0), (first_chunk + 1, 0)];
+        let mut dropped_chunks = false;
         if first_chunk == last_chunk {
             if let Some(chunk) = self.chunks.get_mut(first_chunk) {
                 let stop = (last_pos + 1).min(chunk.len());
                 out.extend(chunk.drain(first_pos.min(stop)..stop));
             }
+            touched[0].1 = out.len();
         } else {
             if let Some(chunk) = self.chunks.get_mut(first_chunk) {
                 out.extend(chunk.drain(first_pos.min(chunk.len())..));
             }
+            touched[0].1 = out.len();
             let middle = first_chunk + 1..last_chunk.min(self.chunks.len());
+            dropped_chunks = !middle.is_empty();
             for chunk in self.chunks.drain(middle) {
                 out.extend(chunk);
             }
             if let Some(chunk) = self.chunks.get_mut(first_chunk + 1) {
                 let stop = (last_pos + 1).min(chunk.len());
                 out.extend(chunk.drain(..stop));
+                touched[1].1 = stop;
             }
-            self.rebalance(first_chunk + 1);
         }
-        self.rebalance(first_chunk);
         self.len -= out.len();
-        self.rebuild_sizes();
+
+        let min = self.min_chunk();
+        let lone = self.chunks.len() == 1;
+        let too_small = |list: &RankedList, i: usize| {
+            list.chunks
+                .get(i)
+                .is_some_and(|c| c.is_empty() || (c.len() < min && !lone))
+        };
+        let restructure = dropped_chunks || touched.iter().any(|&(i, _)| too_small(self, i));
+        if restructure {
+            // Right first: rebalancing the left chunk may merge the right one into it.
+            self.rebalance(first_chunk + 1);
+            self.rebalance(first_chunk);
+            self.rebuild_summaries();
+        } else {
+            // The common case (ZPOPMIN, small ranges): O(log chunks), not O(chunks).
+            for (index, removed) in touched {
+                if removed > 0 {
+                    self.sizes.subtract(index, removed);
+                    self.refresh_last_score(index);
+                }
+            }
+        }
         out
     }
 
@@ -316,7 +410,8 @@ impl RankedList {
             .iter()
             .map(|c| heap_block(c.capacity() * std::mem::size_of::<Entry>()))
             .sum();
-        chunk_table + chunks + heap_block(self.sizes.capacity_bytes())
+        let last_scores = heap_block(self.last_scores.capacity() * std::mem::size_of::<f64>());
+        chunk_table + chunks + heap_block(self.sizes.capacity_bytes()) + last_scores
     }
 
     /// Checks every invariant (tests only): order, chunk sizes, lengths, prefix sums.
@@ -337,6 +432,12 @@ impl RankedList {
                 self.max_chunk
             );
             assert_eq!(self.sizes.prefix(i), total, "prefix before chunk {i}");
+            let last = chunk.last().map(|e| e.score.to_bits());
+            assert_eq!(
+                self.last_scores.get(i).map(|s| s.to_bits()),
+                last,
+                "last score of chunk {i}"
+            );
             for e in chunk {
                 if let Some(p) = previous {
                     assert!(p.compare_to(e.score, &e.member).is_lt(), "out of order");
@@ -346,6 +447,7 @@ impl RankedList {
             total += chunk.len();
         }
         assert_eq!(total, self.len);
+        assert_eq!(self.last_scores.len(), self.chunks.len());
     }
 }
 

@@ -288,8 +288,8 @@ impl ZsetIndex {
     }
 
     fn score_ranks(&self, range: &ScoreRange) -> Range<usize> {
-        let first = self.order.partition_point(|e| !range.above_min(e.score));
-        let end = self.order.partition_point(|e| range.below_max(e.score));
+        let first = self.order.partition_by_score(|s| !range.above_min(s));
+        let end = self.order.partition_by_score(|s| range.below_max(s));
         first..end.max(first)
     }
 

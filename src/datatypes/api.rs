@@ -5,7 +5,11 @@
 
 use super::view::{CollectionView, Committed};
 use super::write::Edit;
+use std::ops::Bound;
+
+use super::zset::{self, ScoredMember, ZAddOptions};
 use super::{ValueType, hash, list, set};
+use crate::collections::range::Limit;
 use crate::error::{Error, Result};
 use crate::numeric::LongDouble;
 use crate::store::{Store, Transaction};
@@ -152,6 +156,34 @@ macro_rules! collection_api {
                 self.read_collections_view(|v| set::smembers(v, key))
             }
 
+            /// Removes and returns up to `count` random members (SPOP).
+            pub fn spop(&self, key: &[u8], count: usize) -> Result<Vec<Vec<u8>>> {
+                self.edit_collection(key, ValueType::Set, |e| Ok(set::pop(e, count)))
+            }
+
+            /// `count` random members without removing them: distinct ones (at most all
+            /// of them), or with repetition when `distinct` is false (SRANDMEMBER with a
+            /// negative count).
+            pub fn srandmember(
+                &self,
+                key: &[u8],
+                count: usize,
+                distinct: bool,
+            ) -> Result<Vec<Vec<u8>>> {
+                self.read_collections_view(|v| set::random(v, key, count, distinct))
+            }
+
+            /// `count` random fields with their values (HRANDFIELD), distinct or with
+            /// repetition as for [`Store::srandmember`].
+            pub fn hrandfield(
+                &self,
+                key: &[u8],
+                count: usize,
+                distinct: bool,
+            ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+                self.read_collections_view(|v| hash::random(v, key, count, distinct))
+            }
+
             /// Pushes `values` at the head of the list at `key`, one after the other (so
             /// the last ends up first), creating the list; returns its new length (LPUSH).
             /// `Error::WrongType` if the key holds another type.
@@ -259,11 +291,179 @@ macro_rules! collection_api {
                     list::positions_of(v, key, value, rank, count, max_len)
                 })
             }
+
+            /// Adds members with their scores to the sorted set at `key`, or updates their
+            /// scores; returns how many were added (ZADD). A NaN score is refused.
+            pub fn zadd(&self, key: &[u8], items: &[(f64, &[u8])]) -> Result<usize> {
+                self.zadd_with(key, items, ZAddOptions::default())
+            }
+
+            /// ZADD with its NX, XX, GT, LT and CH conditions.
+            pub fn zadd_with(
+                &self,
+                key: &[u8],
+                items: &[(f64, &[u8])],
+                options: ZAddOptions,
+            ) -> Result<usize> {
+                self.edit_collection(key, ValueType::ZSet, |e| zset::add(e, items, options))
+            }
+
+            /// Adds `delta` to `member`'s score (a missing member starts at 0); returns the
+            /// new score (ZINCRBY).
+            pub fn zincr_by(&self, key: &[u8], member: &[u8], delta: f64) -> Result<f64> {
+                self.zadd_incr(key, member, delta, ZAddOptions::default())
+                    .map(|s| s.unwrap_or(delta))
+            }
+
+            /// ZADD INCR with conditions: the new score, `None` if a condition refused it.
+            pub fn zadd_incr(
+                &self,
+                key: &[u8],
+                member: &[u8],
+                delta: f64,
+                options: ZAddOptions,
+            ) -> Result<Option<f64>> {
+                self.edit_collection(key, ValueType::ZSet, |e| {
+                    zset::incr(e, member, delta, options)
+                })
+            }
+
+            /// Removes `members`; returns how many were there (ZREM).
+            pub fn zrem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+                self.edit_collection(key, ValueType::ZSet, |e| zset::remove(e, members))
+            }
+
+            /// `member`'s score (ZSCORE).
+            pub fn zscore(&self, key: &[u8], member: &[u8]) -> Result<Option<f64>> {
+                self.read_collections_view(|v| zset::score(v, key, member))
+            }
+
+            /// The scores of `members` (ZMSCORE).
+            pub fn zmscore(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<Option<f64>>> {
+                self.read_collections_view(|v| zset::scores(v, key, members))
+            }
+
+            /// Number of members (ZCARD).
+            pub fn zcard(&self, key: &[u8]) -> Result<usize> {
+                self.read_collections_view(|v| zset::card(v, key))
+            }
+
+            /// Members with scores between `min` and `max` (ZCOUNT).
+            pub fn zcount(&self, key: &[u8], min: Bound<f64>, max: Bound<f64>) -> Result<usize> {
+                let range = zset::score_range(min, max);
+                self.read_collections_view(|v| zset::count(v, key, &range))
+            }
+
+            /// Members between `min` and `max` by their bytes (ZLEXCOUNT; meaningful when
+            /// every score is equal).
+            pub fn zlexcount(
+                &self,
+                key: &[u8],
+                min: Bound<&[u8]>,
+                max: Bound<&[u8]>,
+            ) -> Result<usize> {
+                let range = zset::lex_range(min, max);
+                self.read_collections_view(|v| zset::lex_count(v, key, &range))
+            }
+
+            /// `member`'s rank, 0 for the lowest score, or the highest with `reverse`
+            /// (ZRANK, ZREVRANK).
+            pub fn zrank(&self, key: &[u8], member: &[u8], reverse: bool) -> Result<Option<usize>> {
+                self.read_collections_view(|v| zset::rank(v, key, member, reverse))
+            }
+
+            /// Members with ranks `start..=stop` (Redis's negative indexes), lowest score
+            /// first, or highest first with `reverse` (ZRANGE, ZREVRANGE).
+            pub fn zrange(
+                &self,
+                key: &[u8],
+                start: i64,
+                stop: i64,
+                reverse: bool,
+            ) -> Result<Vec<ScoredMember>> {
+                self.read_collections_view(|v| zset::range_by_rank(v, key, start, stop, reverse))
+            }
+
+            /// Members with scores between `min` and `max`, skipping `offset` and returning
+            /// at most `count` (ZRANGEBYSCORE, ZREVRANGEBYSCORE with `reverse`).
+            pub fn zrange_by_score(
+                &self,
+                key: &[u8],
+                min: Bound<f64>,
+                max: Bound<f64>,
+                reverse: bool,
+                offset: usize,
+                count: Option<usize>,
+            ) -> Result<Vec<ScoredMember>> {
+                let range = zset::score_range(min, max);
+                let limit = Limit { offset, count };
+                self.read_collections_view(|v| zset::range_by_score(v, key, &range, reverse, limit))
+            }
+
+            /// Members between `min` and `max` by their bytes (ZRANGEBYLEX).
+            pub fn zrange_by_lex(
+                &self,
+                key: &[u8],
+                min: Bound<&[u8]>,
+                max: Bound<&[u8]>,
+                reverse: bool,
+                offset: usize,
+                count: Option<usize>,
+            ) -> Result<Vec<ScoredMember>> {
+                let range = zset::lex_range(min, max);
+                let limit = Limit { offset, count };
+                self.read_collections_view(|v| zset::range_by_lex(v, key, &range, reverse, limit))
+            }
+
+            /// Removes and returns up to `count` members with the lowest scores (ZPOPMIN).
+            pub fn zpop_min(&self, key: &[u8], count: usize) -> Result<Vec<ScoredMember>> {
+                self.edit_collection(key, ValueType::ZSet, |e| Ok(zset::pop(e, count, false)))
+            }
+
+            /// Removes and returns up to `count` members with the highest scores (ZPOPMAX).
+            pub fn zpop_max(&self, key: &[u8], count: usize) -> Result<Vec<ScoredMember>> {
+                self.edit_collection(key, ValueType::ZSet, |e| Ok(zset::pop(e, count, true)))
+            }
+
+            /// Removes the members with ranks `start..=stop` (ZREMRANGEBYRANK).
+            pub fn zrem_range_by_rank(&self, key: &[u8], start: i64, stop: i64) -> Result<usize> {
+                self.edit_collection(key, ValueType::ZSet, |e| {
+                    Ok(zset::remove_by_rank(e, start, stop))
+                })
+            }
+
+            /// Removes the members with scores between `min` and `max` (ZREMRANGEBYSCORE).
+            pub fn zrem_range_by_score(
+                &self,
+                key: &[u8],
+                min: Bound<f64>,
+                max: Bound<f64>,
+            ) -> Result<usize> {
+                let range = zset::score_range(min, max);
+                self.edit_collection(key, ValueType::ZSet, |e| {
+                    Ok(zset::remove_by_score(e, &range))
+                })
+            }
+
+            /// Removes the members between `min` and `max` by their bytes (ZREMRANGEBYLEX).
+            pub fn zrem_range_by_lex(
+                &self,
+                key: &[u8],
+                min: Bound<&[u8]>,
+                max: Bound<&[u8]>,
+            ) -> Result<usize> {
+                let range = zset::lex_range(min, max);
+                self.edit_collection(key, ValueType::ZSet, |e| Ok(zset::remove_by_lex(e, &range)))
+            }
         }
     };
 }
 
 impl Store {
+    pub(crate) fn copy_collection(&self, source: &[u8], destination: &[u8]) -> Result<()> {
+        self.transaction(|tx| tx.copy_collection(source, destination))
+    }
+
     /// Pops a value from one end of the list at `source` and pushes it at one end of the
     /// list at `destination`, atomically (LMOVE; RPOPLPUSH is `lmove(s, d, false, true)`).
     /// `None` if `source` is missing.
@@ -279,6 +479,34 @@ impl Store {
 }
 
 impl Transaction<'_> {
+    /// Replaces whatever `destination` holds with a copy of the collection at `source`
+    /// (every element, same type; no expiry). Used by RENAME: element keys name their
+    /// collection's key, so a collection moves element by element.
+    pub(crate) fn copy_collection(&self, source: &[u8], destination: &[u8]) -> Result<()> {
+        let Some(ty) = self.value_type(source)?.filter(|t| *t != ValueType::String) else {
+            return Err(Error::WrongType);
+        };
+        let elements = self.read_collections_view(|v| {
+            let Some(found) = v.collection(source, ty)? else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::with_capacity(found.len);
+            for member in v.members(source, found.generation) {
+                if let Some(value) = v.value(source, found.generation, &member)? {
+                    out.push((member, value));
+                }
+            }
+            Ok(out)
+        })?;
+        self.delete(destination)?;
+        self.edit_collection(destination, ty, |e| {
+            for (member, value) in elements {
+                e.put(&member, value)?;
+            }
+            Ok(())
+        })
+    }
+
     /// LMOVE inside this transaction (see [`Store::lmove`]).
     pub fn lmove(
         &self,
@@ -310,6 +538,16 @@ collection_api!(Transaction<'_>);
 /// The collection operations as a trait object, for code that serves both receivers (the
 /// server's commands run against the store or a transaction).
 pub(crate) trait CollectionOps {
+    /// Runs `f` on the collections as this receiver sees them (the server's sorted-set
+    /// commands call the `zset` functions directly).
+    fn view_with(&self, f: &mut dyn FnMut(&dyn CollectionView) -> Result<()>) -> Result<()>;
+    /// Runs `f` as one collection operation on `key` (see `Edit`).
+    fn edit_with(
+        &self,
+        key: &[u8],
+        ty: ValueType,
+        f: &mut dyn FnMut(&mut Edit<'_, '_, '_>) -> Result<()>,
+    ) -> Result<()>;
     fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>>;
     fn hset_many(&self, key: &[u8], fields: &[(&[u8], &[u8])]) -> Result<usize>;
     fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool>;
@@ -350,11 +588,26 @@ pub(crate) trait CollectionOps {
         from_left: bool,
         to_left: bool,
     ) -> Result<Option<Vec<u8>>>;
+    fn copy_collection(&self, source: &[u8], destination: &[u8]) -> Result<()>;
 }
 
 macro_rules! collection_ops {
     ($receiver:ty) => {
         impl CollectionOps for $receiver {
+            fn view_with(
+                &self,
+                f: &mut dyn FnMut(&dyn CollectionView) -> Result<()>,
+            ) -> Result<()> {
+                self.read_collections_view(|v| f(v))
+            }
+            fn edit_with(
+                &self,
+                key: &[u8],
+                ty: ValueType,
+                f: &mut dyn FnMut(&mut Edit<'_, '_, '_>) -> Result<()>,
+            ) -> Result<()> {
+                self.edit_collection(key, ty, |e| f(e))
+            }
             fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
                 <$receiver>::value_type(self, key)
             }
@@ -463,6 +716,9 @@ macro_rules! collection_ops {
                 to_left: bool,
             ) -> Result<Option<Vec<u8>>> {
                 <$receiver>::lmove(self, source, destination, from_left, to_left)
+            }
+            fn copy_collection(&self, source: &[u8], destination: &[u8]) -> Result<()> {
+                <$receiver>::copy_collection(self, source, destination)
             }
         }
     };

@@ -103,3 +103,23 @@ pub(crate) fn hgetall(v: &dyn CollectionView, key: &[u8]) -> Result<Vec<(Vec<u8>
     }
     Ok(out)
 }
+
+/// HRANDFIELD: `count` random fields with their values, distinct (at most all of them) or
+/// with repetition.
+pub(crate) fn random(
+    v: &dyn CollectionView,
+    key: &[u8],
+    count: usize,
+    distinct: bool,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let Some(found) = v.collection(key, HASH)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(count.min(found.len));
+    for field in v.random_members(key, found.generation, count, distinct) {
+        if let Some(value) = v.value(key, found.generation, &field)? {
+            out.push((field, value));
+        }
+    }
+    Ok(out)
+}

@@ -1,11 +1,12 @@
 //! The collections' member sets in memory, and how the write path keeps them in step with
 //! the records it appends (`Engine::publish` calls in here under the writer lock).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
-use super::members::Members;
+use super::members::{Members, Names};
 use super::{Header, ValueType, element_key, split_element_key};
+use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
 use crate::write::Writer;
 
@@ -44,7 +45,8 @@ impl Collections {
                 generation: header.generation,
                 members: match header.ty {
                     ValueType::List => Members::Positions(VecDeque::new()),
-                    _ => Members::Names(HashSet::new()),
+                    ValueType::ZSet => Members::Scored(ZsetIndex::new()),
+                    _ => Members::Names(Names::default()),
                 },
                 member_bytes: 0,
             },
@@ -62,11 +64,17 @@ impl Collections {
     /// generation are ignored (they are dead).
     /// Adds `member` while rebuilding at open (list order is restored by
     /// [`Collections::finish_rebuild`]).
-    pub(crate) fn rebuild_member(&mut self, key: &[u8], generation: u64, member: &[u8]) {
+    pub(crate) fn rebuild_member(
+        &mut self,
+        key: &[u8],
+        generation: u64,
+        member: &[u8],
+        value: &[u8],
+    ) {
         let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
             return;
         };
-        let (added, bytes) = c.members.insert_unsorted(member);
+        let (added, bytes) = c.members.insert_unsorted(member, value);
         if added {
             self.elements += 1;
             self.member_bytes += bytes;
@@ -81,12 +89,19 @@ impl Collections {
         }
     }
 
-    pub(crate) fn update_member(&mut self, key: &[u8], generation: u64, member: &[u8], add: bool) {
+    pub(crate) fn update_member(
+        &mut self,
+        key: &[u8],
+        generation: u64,
+        member: &[u8],
+        value: &[u8],
+        add: bool,
+    ) {
         let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
             return;
         };
         if add {
-            let (added, bytes) = c.members.insert(member);
+            let (added, bytes) = c.members.insert(member, value);
             if added {
                 self.elements += 1;
                 self.member_bytes += bytes;
@@ -156,10 +171,10 @@ impl Engine {
     }
 
     /// An element record was published: keep its collection's member set in step.
-    pub(crate) fn element_published(&self, element: &[u8], _value: &[u8], added: bool) {
+    pub(crate) fn element_published(&self, element: &[u8], value: &[u8], added: bool) {
         if let Some((key, generation, member)) = split_element_key(element) {
             self.write_collections()
-                .update_member(key, generation, member, added);
+                .update_member(key, generation, member, value, added);
         }
     }
 

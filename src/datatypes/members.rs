@@ -1,7 +1,12 @@
 //! A collection's members in memory: a set of names for hashes and sets, the ordered
 //! positions of a list.
 
+use std::cell::Cell;
 use std::collections::{HashSet, VecDeque};
+
+use indexmap::IndexSet;
+
+use crate::collections::zset_index::ZsetIndex;
 
 /// Heap bytes of a boxed byte string: the allocation, rounded to the allocator's 16-byte
 /// granularity.
@@ -14,17 +19,88 @@ pub(crate) fn position_member(position: u64) -> [u8; 8] {
     position.to_be_bytes()
 }
 
+/// A sorted-set element's value: its score, as the bits of an `f64`, little-endian.
+pub(crate) fn score_value(score: f64) -> [u8; 8] {
+    score.to_le_bytes()
+}
+
+/// The score a sorted-set element's value holds (`None` for other bytes, or NaN).
+pub(crate) fn value_score(value: &[u8]) -> Option<f64> {
+    let score = f64::from_le_bytes(value.try_into().ok()?);
+    (!score.is_nan()).then_some(score)
+}
+
 /// The position a list element's member names, if it is one.
 pub(crate) fn member_position(member: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(member.try_into().ok()?))
 }
 
+/// Hash fields or set members: an index set, for O(1) random picks and removals.
+pub(crate) type Names = IndexSet<Box<[u8]>, foldhash::fast::RandomState>;
+
+/// A random number (SplitMix64 over a per-thread state seeded from std's random keys).
+pub(crate) fn random_u64() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0x6b65_6720_7261_6e64);
+            h.finish()
+        });
+    }
+    STATE.with(|state| {
+        let mut z = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        state.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// A random index below `len` (which is not 0).
+fn random_below(len: usize) -> usize {
+    (random_u64() % len as u64) as usize
+}
+
+/// `count` random picks among `len` items: distinct ones (at most `len`), or with
+/// repetition (Redis's negative SRANDMEMBER count).
+pub(crate) fn random_indexes(len: usize, count: usize, distinct: bool) -> Vec<usize> {
+    if len == 0 {
+        return Vec::new();
+    }
+    if !distinct {
+        return (0..count).map(|_| random_below(len)).collect();
+    }
+    if count >= len {
+        return (0..len).collect();
+    }
+    if count * 2 >= len {
+        // Many of them: a partial Fisher-Yates shuffle.
+        let mut all: Vec<usize> = (0..len).collect();
+        for i in 0..count {
+            let j = i + random_below(len - i);
+            all.swap(i, j);
+        }
+        all.truncate(count);
+        return all;
+    }
+    let mut chosen = HashSet::with_capacity(count);
+    while chosen.len() < count {
+        chosen.insert(random_below(len));
+    }
+    chosen.into_iter().collect()
+}
+
 #[derive(Debug)]
 pub(crate) enum Members {
     /// Hash fields or set members.
-    Names(HashSet<Box<[u8]>>),
+    Names(Names),
     /// List positions, ascending.
     Positions(VecDeque<u64>),
+    /// Sorted-set members and their scores, in score order.
+    Scored(ZsetIndex),
+    /// Sorted-set members gathered at open, sorted once by [`Members::sort`].
+    ScoredPending(Vec<(Box<[u8]>, f64)>),
 }
 
 impl Members {
@@ -32,6 +108,8 @@ impl Members {
         match self {
             Members::Names(names) => names.len(),
             Members::Positions(positions) => positions.len(),
+            Members::Scored(index) => index.len(),
+            Members::ScoredPending(pending) => pending.len(),
         }
     }
 
@@ -41,12 +119,26 @@ impl Members {
             Members::Positions(positions) => {
                 member_position(member).is_some_and(|p| positions.binary_search(&p).is_ok())
             }
+            Members::Scored(index) => index.contains(member),
+            Members::ScoredPending(pending) => pending.iter().any(|(m, _)| &m[..] == member),
         }
     }
 
-    /// Adds `member`; true if it is new. Returns the heap bytes added too.
-    pub(crate) fn insert(&mut self, member: &[u8]) -> (bool, usize) {
+    /// Adds `member` with the element's `value` (a score for a sorted set); true if it is
+    /// new. Returns the heap bytes added too (names only; a sorted set counts its own).
+    pub(crate) fn insert(&mut self, member: &[u8], value: &[u8]) -> (bool, usize) {
         match self {
+            Members::Scored(index) => match value_score(value) {
+                Some(score) => (matches!(index.insert(member, score), Ok(None)), 0),
+                None => (false, 0),
+            },
+            Members::ScoredPending(pending) => match value_score(value) {
+                Some(score) => {
+                    pending.push((member.into(), score));
+                    (true, 0)
+                }
+                None => (false, 0),
+            },
             Members::Names(names) => {
                 let added = names.insert(member.into());
                 (added, if added { boxed_bytes(member.len()) } else { 0 })
@@ -73,8 +165,12 @@ impl Members {
 
     /// Adds `member` without keeping list positions sorted (rebuilding at open, where the
     /// elements come in hash order); [`Members::sort`] restores the order afterwards.
-    pub(crate) fn insert_unsorted(&mut self, member: &[u8]) -> (bool, usize) {
+    pub(crate) fn insert_unsorted(&mut self, member: &[u8], value: &[u8]) -> (bool, usize) {
         match self {
+            Members::Scored(_) => {
+                *self = Members::ScoredPending(Vec::new());
+                self.insert(member, value)
+            }
             Members::Positions(positions) => match member_position(member) {
                 Some(p) => {
                     positions.push_back(p);
@@ -82,14 +178,18 @@ impl Members {
                 }
                 None => (false, 0),
             },
-            Members::Names(_) => self.insert(member),
+            Members::Names(_) | Members::ScoredPending(_) => self.insert(member, value),
         }
     }
 
     /// Sorts list positions after [`Members::insert_unsorted`].
     pub(crate) fn sort(&mut self) {
-        if let Members::Positions(positions) = self {
-            positions.make_contiguous().sort_unstable();
+        match self {
+            Members::Positions(positions) => positions.make_contiguous().sort_unstable(),
+            Members::ScoredPending(pending) => {
+                *self = Members::Scored(ZsetIndex::from_members(std::mem::take(pending)));
+            }
+            Members::Names(_) | Members::Scored(_) => {}
         }
     }
 
@@ -97,7 +197,7 @@ impl Members {
     pub(crate) fn remove(&mut self, member: &[u8]) -> (bool, usize) {
         match self {
             Members::Names(names) => {
-                let removed = names.remove(member);
+                let removed = names.swap_remove(member);
                 (
                     removed,
                     if removed {
@@ -122,6 +222,12 @@ impl Members {
                 };
                 (removed, 0)
             }
+            Members::Scored(index) => (index.remove(member).is_some(), 0),
+            Members::ScoredPending(pending) => {
+                let before = pending.len();
+                pending.retain(|(m, _)| &m[..] != member);
+                (pending.len() < before, 0)
+            }
         }
     }
 
@@ -133,6 +239,27 @@ impl Members {
                 .iter()
                 .map(|&p| position_member(p).to_vec())
                 .collect(),
+            Members::Scored(index) => index.iter().map(|(m, _)| m.to_vec()).collect(),
+            Members::ScoredPending(pending) => pending.iter().map(|(m, _)| m.to_vec()).collect(),
+        }
+    }
+
+    /// `count` random members (see [`random_indexes`]); hash fields and set members only.
+    pub(crate) fn random(&self, count: usize, distinct: bool) -> Vec<Vec<u8>> {
+        match self {
+            Members::Names(names) => random_indexes(names.len(), count, distinct)
+                .into_iter()
+                .filter_map(|i| names.get_index(i).map(|m| m.to_vec()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The sorted-set index, if these are a sorted set's members.
+    pub(crate) fn zset(&self) -> Option<&ZsetIndex> {
+        match self {
+            Members::Scored(index) => Some(index),
+            _ => None,
         }
     }
 
@@ -140,20 +267,26 @@ impl Members {
     pub(crate) fn positions(&self, range: std::ops::Range<usize>) -> Vec<u64> {
         match self {
             Members::Positions(positions) => positions.range(range).copied().collect(),
-            Members::Names(_) => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
     /// Heap bytes per member beyond the names themselves: a hash-set slot (a boxed slice
     /// and a control byte, at 7/8 load) or a position.
-    pub(crate) fn slot_bytes(&self) -> usize {
+    fn slot_bytes(&self) -> usize {
         match self {
             Members::Names(_) => 17 * 8 / 7,
             Members::Positions(_) => 8,
+            Members::Scored(_) | Members::ScoredPending(_) => 0,
         }
     }
 
+    /// Heap bytes beyond the member names counted at insert (a sorted set counts all of
+    /// its own, names included).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.len() * self.slot_bytes()
+        match self {
+            Members::Scored(index) => index.memory_bytes(),
+            _ => self.len() * self.slot_bytes(),
+        }
     }
 }

@@ -32,6 +32,7 @@ pub(crate) mod open;
 pub(crate) mod set;
 pub(crate) mod view;
 pub(crate) mod write;
+pub(crate) mod zset;
 
 use byteorder::{BigEndian, ByteOrder, LittleEndian};
 
@@ -40,6 +41,7 @@ pub(crate) const HEADER_LEN: usize = crate::format::COLLECTION_HEADER_LEN;
 
 /// What a key holds (Redis's TYPE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ValueType {
     /// A byte string (`set`, `get`, counters).
     String,
@@ -49,6 +51,8 @@ pub enum ValueType {
     Set,
     /// A list of values, pushed and popped at both ends (`lpush`, `rpop`, `lrange`).
     List,
+    /// A sorted set: unique members ordered by score (`zadd`, `zrange`, `zpop_min`).
+    ZSet,
 }
 
 impl ValueType {
@@ -59,6 +63,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::List => "list",
+            ValueType::ZSet => "zset",
         }
     }
 
@@ -68,6 +73,7 @@ impl ValueType {
             ValueType::Hash => 1,
             ValueType::Set => 2,
             ValueType::List => 3,
+            ValueType::ZSet => 4,
         }
     }
 
@@ -76,6 +82,7 @@ impl ValueType {
             1 => Some(ValueType::Hash),
             2 => Some(ValueType::Set),
             3 => Some(ValueType::List),
+            4 => Some(ValueType::ZSet),
             _ => None,
         }
     }

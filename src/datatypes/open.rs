@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::index::Collections;
-use super::{Header, split_element_key};
+use super::{Header, ValueType, split_element_key};
 use crate::error::{Error, Result};
 use crate::format::RecordKind;
-use crate::keydir::Keydir;
+use crate::keydir::{Entry, Keydir};
 use crate::segment::Segment;
 use crate::usage::SegmentUsage;
 
@@ -28,26 +28,15 @@ pub(crate) fn rebuild(
         if !entry.collection || failure.is_some() {
             return;
         }
-        let header = segments
-            .binary_search_by_key(&entry.file_id, |s| s.id())
-            .ok()
-            .and_then(|i| segments.get(i))
-            .ok_or_else(|| Error::corrupted(&segment_dir(segments), 0, "missing segment"))
-            .and_then(|segment| {
-                let value = segment.read_value(
-                    entry.offset,
-                    key,
-                    entry.value_len,
-                    RecordKind::Collection,
-                )?;
-                Header::decode(&value).ok_or_else(|| {
-                    Error::corrupted(
-                        segment.path(),
-                        u64::from(entry.offset),
-                        "collection header of unknown type or length",
-                    )
-                })
-            });
+        let header = read_value(segments, key, entry, RecordKind::Collection).and_then(|value| {
+            Header::decode(&value).ok_or_else(|| {
+                Error::corrupted(
+                    &segment_dir(segments),
+                    u64::from(entry.offset),
+                    "collection header of unknown type or length",
+                )
+            })
+        });
         match header {
             Ok(header) => collections.create(key, header),
             Err(e) => failure = Some(e),
@@ -58,16 +47,35 @@ pub(crate) fn rebuild(
     }
 
     let mut dead = Vec::new();
-    elements.for_each(|element, entry| match split_element_key(element) {
-        Some((key, generation, member))
-            if collections
+    let mut failure = None;
+    elements.for_each(|element, entry| {
+        let live = split_element_key(element).and_then(|(key, generation, member)| {
+            let c = collections
                 .get(key)
-                .is_some_and(|c| c.generation == generation) =>
-        {
-            collections.rebuild_member(key, generation, member);
-        }
-        _ => dead.push((element.to_vec(), *entry)),
+                .filter(|c| c.generation == generation)?;
+            Some((key, generation, member, c.ty))
+        });
+        let Some((key, generation, member, ty)) = live else {
+            dead.push((element.to_vec(), *entry));
+            return;
+        };
+        // A sorted set orders its members by score: read it (8 bytes per element).
+        let value = if ty == ValueType::ZSet && failure.is_none() {
+            match read_value(segments, element, entry, RecordKind::ElementPut) {
+                Ok(value) => value,
+                Err(e) => {
+                    failure = Some(e);
+                    return;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        collections.rebuild_member(key, generation, member, &value);
     });
+    if let Some(e) = failure {
+        return Err(e);
+    }
     collections.finish_rebuild();
     for (element, entry) in dead {
         elements.remove(&element);
@@ -77,6 +85,21 @@ pub(crate) fn rebuild(
             .remove_live(entry.record_len(element.len()));
     }
     Ok(collections)
+}
+
+/// Reads the value of the record `entry` points at.
+fn read_value(
+    segments: &[Arc<Segment>],
+    key: &[u8],
+    entry: &Entry,
+    kind: RecordKind,
+) -> Result<Vec<u8>> {
+    let segment = segments
+        .binary_search_by_key(&entry.file_id, |s| s.id())
+        .ok()
+        .and_then(|i| segments.get(i))
+        .ok_or_else(|| Error::corrupted(&segment_dir(segments), 0, "missing segment"))?;
+    segment.read_value(entry.offset, key, entry.value_len, kind)
 }
 
 fn segment_dir(segments: &[Arc<Segment>]) -> std::path::PathBuf {

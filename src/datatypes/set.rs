@@ -42,3 +42,24 @@ pub(crate) fn smembers(v: &dyn CollectionView, key: &[u8]) -> Result<Vec<Vec<u8>
     Ok(v.collection(key, SET)?
         .map_or_else(Vec::new, |found| v.members(key, found.generation)))
 }
+
+/// SPOP: removes and returns up to `count` random members.
+pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize) -> Vec<Vec<u8>> {
+    let members = edit.random_before(count);
+    for m in &members {
+        edit.remove(m);
+    }
+    members
+}
+
+/// SRANDMEMBER: `count` random members, distinct (at most all of them) or with repetition.
+pub(crate) fn random(
+    v: &dyn CollectionView,
+    key: &[u8],
+    count: usize,
+    distinct: bool,
+) -> Result<Vec<Vec<u8>>> {
+    Ok(v.collection(key, SET)?.map_or_else(Vec::new, |found| {
+        v.random_members(key, found.generation, count, distinct)
+    }))
+}

@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::members::member_position;
+use super::members::{member_position, random_indexes, value_score};
 use super::write::read_element;
 use super::{Header, ValueType, split_element_key};
+use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ops::Txn;
@@ -33,6 +34,16 @@ pub(crate) trait CollectionView {
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>>;
     /// The positions of list elements `range` (by index), ascending.
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64>;
+    /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
+    fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
+    /// `count` random hash fields or set members: distinct ones, or with repetition.
+    fn random_members(
+        &self,
+        key: &[u8],
+        generation: u64,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Vec<u8>>;
 }
 
 /// The store as committed.
@@ -75,6 +86,33 @@ impl CollectionView for Committed<'_> {
             .filter(|c| c.generation == generation)
             .map(|c| c.members.to_vec())
             .unwrap_or_default()
+    }
+
+    fn random_members(
+        &self,
+        key: &[u8],
+        generation: u64,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Vec<u8>> {
+        self.0
+            .read_collections()
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .map(|c| c.members.random(count, distinct))
+            .unwrap_or_default()
+    }
+
+    fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {
+        let collections = self.0.read_collections();
+        match collections
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .and_then(|c| c.members.zset())
+        {
+            Some(index) => f(index),
+            None => f(&ZsetIndex::new()),
+        }
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
@@ -189,6 +227,45 @@ impl CollectionView for Staged<'_, '_, '_> {
             }
         }
         members.into_iter().collect()
+    }
+
+    fn random_members(
+        &self,
+        key: &[u8],
+        generation: u64,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Vec<u8>> {
+        if !self.touched(key, generation) {
+            return self
+                .committed()
+                .random_members(key, generation, count, distinct);
+        }
+        let members = self.members(key, generation);
+        random_indexes(members.len(), count, distinct)
+            .into_iter()
+            .filter_map(|i| members.get(i).cloned())
+            .collect()
+    }
+
+    fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {
+        if !self.touched(key, generation) {
+            return self.committed().with_zset(key, generation, f);
+        }
+        // Changed in this transaction: an index of what it sees, built for this read.
+        let mut scored = Vec::new();
+        for member in self.members(key, generation) {
+            let score = self
+                .value(key, generation, &member)
+                .ok()
+                .flatten()
+                .as_deref()
+                .and_then(value_score);
+            if let Some(score) = score {
+                scored.push((member, score));
+            }
+        }
+        f(&ZsetIndex::from_members(scored));
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {

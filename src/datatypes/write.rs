@@ -89,6 +89,27 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             .list_positions(&self.key, self.generation, range)
     }
 
+    /// `count` distinct random members as they were before the edit began.
+    pub(crate) fn random_before(&self, count: usize) -> Vec<Vec<u8>> {
+        if !self.existed {
+            return Vec::new();
+        }
+        self.before()
+            .random_members(&self.key, self.generation, count, true)
+    }
+
+    /// Runs `f` on the sorted set's index as it was before the edit began.
+    pub(crate) fn with_zset_before(
+        &self,
+        f: &mut dyn FnMut(&crate::collections::zset_index::ZsetIndex),
+    ) {
+        if self.existed {
+            self.before().with_zset(&self.key, self.generation, f);
+        } else {
+            f(&crate::collections::zset_index::ZsetIndex::new());
+        }
+    }
+
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
         match self
             .by_member

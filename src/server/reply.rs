@@ -177,6 +177,25 @@ impl Reply {
         }
     }
 
+    /// Whether replies are RESP3 (some commands shape their replies by protocol).
+    pub fn is_resp3(&self) -> bool {
+        matches!(self.protocol, Protocol::Resp3)
+    }
+
+    /// A double (`,` in RESP3, a bulk string in RESP2), written as Redis 7.0 writes scores
+    /// (`%.17g`; `inf`, `-inf`).
+    pub fn double(&mut self, value: f64) {
+        let text = crate::collections::score::format_score_printf(value);
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp3 => {
+                self.buf.push(b',');
+                self.buf.extend_from_slice(text.as_bytes());
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
     /// Plain text (`=` verbatim with format `txt` in RESP3, a bulk string in RESP2), as
     /// Redis replies to INFO and CLIENT LIST.
     pub fn verbatim(&mut self, text: &str) {

@@ -229,8 +229,8 @@ impl Session {
             self.flush_pending(out);
             let e = if table::is_unsupported(name) {
                 CmdError::new(format!(
-                    "ERR unsupported command '{}': keg stores strings, hashes, sets and lists \
-                     (sorted sets, streams and scripts are not supported yet)",
+                    "ERR unsupported command '{}': keg stores strings, hashes, sets, lists and \
+                     sorted sets (streams and scripts are not supported yet)",
                     String::from_utf8_lossy(name).to_lowercase()
                 ))
             } else {
@@ -275,6 +275,7 @@ impl Session {
             && !self.is_subscribed()
             && self.is_authenticated()
             && !spec.has(flag::ALL_KEYS)
+            && !spec.has(flag::SOLO)
     }
 
     /// The checks after lookup and arity: AUTH, subscribed mode, MULTI.

@@ -133,3 +133,49 @@ pub(crate) fn hincrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Re
     }
     Ok(())
 }
+
+/// HRANDFIELD key [count [WITHVALUES]]: a negative count may repeat fields.
+pub(crate) fn hrandfield(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let with_values = match a.len() {
+        2 | 3 => false,
+        4 if crate::server::args::is(a.get(3), "withvalues") => true,
+        _ => return Err(crate::server::error::SYNTAX),
+    };
+    let count = match a.len() {
+        2 => None,
+        _ => Some(args::int(a.get(2))?),
+    };
+    let (n, distinct) = match count {
+        None => (1, true),
+        Some(c) => (
+            usize::try_from(c.unsigned_abs()).unwrap_or(usize::MAX),
+            c >= 0,
+        ),
+    };
+    let mut picked = Vec::new();
+    ks.collections().view_with(&mut |v| {
+        picked = crate::datatypes::hash::random(v, a.get(1), n, distinct)?;
+        Ok(())
+    })?;
+    match count {
+        None => out.bulk_or_null(picked.first().map(|(f, _)| f.as_slice())),
+        Some(_) if with_values && out.is_resp3() => {
+            out.array(picked.len());
+            for (f, v) in &picked {
+                out.array(2);
+                out.bulk(f);
+                out.bulk(v);
+            }
+        }
+        Some(_) => {
+            out.array(picked.len() * if with_values { 2 } else { 1 });
+            for (f, v) in &picked {
+                out.bulk(f);
+                if with_values {
+                    out.bulk(v);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -52,24 +52,9 @@ fn rename_key(
         }
         // A collection's element keys name their key: it is rebuilt under the new name,
         // one record per member (Redis renames in O(1)).
-        ValueType::Hash | ValueType::Set | ValueType::List => {
+        _ => {
             let expiry = ks.expires_at(from)?;
-            let c = ks.collections();
-            ks.delete(to)?;
-            if ty == ValueType::Hash {
-                let pairs = c.hgetall(from)?;
-                let pairs: Vec<(&[u8], &[u8])> =
-                    pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
-                c.hset_many(to, &pairs)?;
-            } else if ty == ValueType::List {
-                let values = c.lrange(from, 0, -1)?;
-                let values: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
-                c.push(to, &values, false, false)?;
-            } else {
-                let members = c.smembers(from)?;
-                let members: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
-                c.sadd(to, &members)?;
-            }
+            ks.collections().copy_collection(from, to)?;
             if let Some(at) = expiry {
                 ks.expire_at(to, at)?;
             }

@@ -15,3 +15,4 @@ pub(crate) mod scan;
 pub(crate) mod server_cmds;
 pub(crate) mod sets;
 pub(crate) mod strings;
+pub(crate) mod zsets;

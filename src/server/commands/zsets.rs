@@ -1,0 +1,503 @@
+//! Sorted-set commands: ZADD, ZRANGE (by rank, score or lex, REV, LIMIT, WITHSCORES),
+//! ZPOPMIN and the rest, over the store's sorted sets.
+
+use crate::ValueType;
+use crate::collections::arg_error::ArgError;
+use crate::collections::range::{LexRange, Limit, ScoreRange};
+use crate::collections::score::parse_score;
+use crate::datatypes::zset::{self, ScoredMember, ZAddOptions};
+use crate::server::args::{self, is};
+use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
+use crate::server::frame::Args;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::Reply;
+use crate::server::shared::Shared;
+
+const OUT_OF_RANGE_POSITIVE: CmdError =
+    CmdError::fixed("ERR value is out of range, must be positive");
+
+impl From<ArgError> for CmdError {
+    fn from(e: ArgError) -> CmdError {
+        CmdError::fixed(e.message())
+    }
+}
+
+/// A library error, with NaN results worded as Redis words them.
+fn store_error(e: crate::Error) -> CmdError {
+    match e {
+        crate::Error::InvalidArgument { reason } if reason.contains("NaN") => {
+            ArgError::ResultIsNan.into()
+        }
+        other => other.into(),
+    }
+}
+
+/// Members and scores: flat in RESP2 (`member score ...`), pairs in RESP3.
+fn reply_scored(out: &mut Reply, items: &[ScoredMember], with_scores: bool) {
+    if !with_scores {
+        out.array(items.len());
+        for (m, _) in items {
+            out.bulk(m);
+        }
+    } else if out.is_resp3() {
+        out.array(items.len());
+        for (m, s) in items {
+            out.array(2);
+            out.bulk(m);
+            out.double(*s);
+        }
+    } else {
+        out.array(items.len() * 2);
+        for (m, s) in items {
+            out.bulk(m);
+            out.double(*s);
+        }
+    }
+}
+
+/// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
+pub(crate) fn zadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let mut options = ZAddOptions::default();
+    let mut incr = false;
+    let mut i = 2;
+    while i < a.len() {
+        let w = a.get(i);
+        if is(w, "nx") {
+            options.only_new = true;
+        } else if is(w, "xx") {
+            options.only_existing = true;
+        } else if is(w, "gt") {
+            options.only_greater = true;
+        } else if is(w, "lt") {
+            options.only_less = true;
+        } else if is(w, "ch") {
+            options.count_changed = true;
+        } else if is(w, "incr") {
+            incr = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let pairs = a.len() - i;
+    if pairs == 0 || !pairs.is_multiple_of(2) {
+        return Err(SYNTAX);
+    }
+    if options.only_new && options.only_existing {
+        return Err(CmdError::fixed(
+            "ERR XX and NX options at the same time are not compatible",
+        ));
+    }
+    if (options.only_greater && options.only_less)
+        || (options.only_new && (options.only_greater || options.only_less))
+    {
+        return Err(CmdError::fixed(
+            "ERR GT, LT, and/or NX options at the same time are not compatible",
+        ));
+    }
+    if incr && pairs > 2 {
+        return Err(CmdError::fixed(
+            "ERR INCR option supports a single increment-element pair",
+        ));
+    }
+    let mut items = Vec::with_capacity(pairs / 2);
+    for j in (i..a.len()).step_by(2) {
+        items.push((parse_score(a.get(j))?, a.get(j + 1)));
+    }
+    let key = a.get(1);
+    let c = ks.collections();
+    if incr {
+        let (delta, member) = items.first().copied().ok_or(SYNTAX)?;
+        let mut score = None;
+        c.edit_with(key, ValueType::ZSet, &mut |e| {
+            score = zset::incr(e, member, delta, options)?;
+            Ok(())
+        })
+        .map_err(store_error)?;
+        match score {
+            Some(s) => out.double(s),
+            None => out.null(),
+        }
+    } else {
+        let mut n = 0;
+        c.edit_with(key, ValueType::ZSet, &mut |e| {
+            n = zset::add(e, &items, options)?;
+            Ok(())
+        })
+        .map_err(store_error)?;
+        out.count(n);
+    }
+    Ok(())
+}
+
+/// ZINCRBY key increment member
+pub(crate) fn zincrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let delta = parse_score(a.get(2))?;
+    let mut score = None;
+    ks.collections()
+        .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
+            score = zset::incr(e, a.get(3), delta, ZAddOptions::default())?;
+            Ok(())
+        })
+        .map_err(store_error)?;
+    match score {
+        Some(s) => out.double(s),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+pub(crate) fn zrem(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let members: Vec<&[u8]> = a.iter().skip(2).collect();
+    let mut n = 0;
+    ks.collections()
+        .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
+            n = zset::remove(e, &members)?;
+            Ok(())
+        })?;
+    out.count(n);
+    Ok(())
+}
+
+/// Runs a read against the view.
+fn read<T: Default>(
+    ks: &dyn KeySpace,
+    f: impl Fn(&dyn crate::datatypes::view::CollectionView) -> crate::Result<T>,
+) -> Result<T, CmdError> {
+    let mut out = T::default();
+    ks.collections().view_with(&mut |v| {
+        out = f(v)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+pub(crate) fn zscore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    match read(ks, |v| zset::score(v, a.get(1), a.get(2)))? {
+        Some(s) => out.double(s),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+pub(crate) fn zmscore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let members: Vec<&[u8]> = a.iter().skip(2).collect();
+    let scores = read(ks, |v| zset::scores(v, a.get(1), &members))?;
+    out.array(scores.len());
+    for s in scores {
+        match s {
+            Some(s) => out.double(s),
+            None => out.null(),
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn zcard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    out.count(read(ks, |v| zset::card(v, a.get(1)))?);
+    Ok(())
+}
+
+pub(crate) fn zcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let range = ScoreRange::parse(a.get(2), a.get(3))?;
+    out.count(read(ks, |v| zset::count(v, a.get(1), &range))?);
+    Ok(())
+}
+
+pub(crate) fn zlexcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let range = LexRange::parse(a.get(2), a.get(3))?;
+    out.count(read(ks, |v| zset::lex_count(v, a.get(1), &range))?);
+    Ok(())
+}
+
+fn rank(ks: &dyn KeySpace, a: &Args, out: &mut Reply, reverse: bool) -> CmdResult {
+    match read(ks, |v| zset::rank(v, a.get(1), a.get(2), reverse))? {
+        Some(r) => out.count(r),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+pub(crate) fn zrank(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    rank(ks, a, out, false)
+}
+
+pub(crate) fn zrevrank(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    rank(ks, a, out, true)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum By {
+    Rank,
+    Score,
+    Lex,
+}
+
+/// A parsed range query of the ZRANGE family.
+struct Query<'a> {
+    by: By,
+    reverse: bool,
+    /// The bounds as given (for REV with BYSCORE/BYLEX: max first).
+    start: &'a [u8],
+    stop: &'a [u8],
+    limit: Option<(i64, i64)>,
+    with_scores: bool,
+}
+
+impl Query<'_> {
+    fn run(&self, ks: &dyn KeySpace, key: &[u8]) -> Result<Vec<ScoredMember>, CmdError> {
+        let limit = self
+            .limit
+            .map_or(Limit::ALL, |(o, c)| Limit::from_redis(o, c));
+        let (lo, hi) = if self.reverse {
+            (self.stop, self.start)
+        } else {
+            (self.start, self.stop)
+        };
+        match self.by {
+            By::Rank => {
+                let (start, stop) = (args::int(self.start)?, args::int(self.stop)?);
+                read(ks, |v| {
+                    zset::range_by_rank(v, key, start, stop, self.reverse)
+                })
+            }
+            By::Score => {
+                let range = ScoreRange::parse(lo, hi)?;
+                read(ks, |v| {
+                    zset::range_by_score(v, key, &range, self.reverse, limit)
+                })
+            }
+            By::Lex => {
+                let range = LexRange::parse(lo, hi)?;
+                read(ks, |v| {
+                    zset::range_by_lex(v, key, &range, self.reverse, limit)
+                })
+            }
+        }
+    }
+}
+
+/// Parses `[BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]` from argument `from`.
+fn parse_query<'a>(
+    a: &'a Args,
+    start: usize,
+    by: By,
+    reverse: bool,
+) -> Result<Query<'a>, CmdError> {
+    let mut q = Query {
+        by,
+        reverse,
+        start: a.get(start),
+        stop: a.get(start + 1),
+        limit: None,
+        with_scores: false,
+    };
+    let mut i = start + 2;
+    while i < a.len() {
+        let w = a.get(i);
+        if is(w, "withscores") {
+            q.with_scores = true;
+        } else if is(w, "byscore") {
+            q.by = By::Score;
+        } else if is(w, "bylex") {
+            q.by = By::Lex;
+        } else if is(w, "rev") {
+            q.reverse = true;
+        } else if is(w, "limit") && i + 2 < a.len() {
+            q.limit = Some((args::int(a.get(i + 1))?, args::int(a.get(i + 2))?));
+            i += 2;
+        } else {
+            return Err(SYNTAX);
+        }
+        i += 1;
+    }
+    if q.limit.is_some() && q.by == By::Rank {
+        return Err(CmdError::fixed(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
+    }
+    if q.with_scores && q.by == By::Lex {
+        return Err(CmdError::fixed(
+            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+        ));
+    }
+    Ok(q)
+}
+
+/// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+pub(crate) fn zrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let q = parse_query(a, 2, By::Rank, false)?;
+    let items = q.run(ks, a.get(1))?;
+    reply_scored(out, &items, q.with_scores);
+    Ok(())
+}
+
+/// The older range commands: fixed kind and direction, WITHSCORES and LIMIT only where
+/// Redis takes them.
+fn legacy_range(ks: &dyn KeySpace, a: &Args, out: &mut Reply, by: By, reverse: bool) -> CmdResult {
+    let mut q = Query {
+        by,
+        reverse,
+        start: a.get(2),
+        stop: a.get(3),
+        limit: None,
+        with_scores: false,
+    };
+    let mut i = 4;
+    while i < a.len() {
+        let w = a.get(i);
+        if is(w, "withscores") && by != By::Lex {
+            q.with_scores = true;
+        } else if is(w, "limit") && by != By::Rank && i + 2 < a.len() {
+            q.limit = Some((args::int(a.get(i + 1))?, args::int(a.get(i + 2))?));
+            i += 2;
+        } else {
+            return Err(SYNTAX);
+        }
+        i += 1;
+    }
+    let items = q.run(ks, a.get(1))?;
+    reply_scored(out, &items, q.with_scores);
+    Ok(())
+}
+
+pub(crate) fn zrevrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    legacy_range(ks, a, out, By::Rank, true)
+}
+
+pub(crate) fn zrangebyscore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    legacy_range(ks, a, out, By::Score, false)
+}
+
+pub(crate) fn zrevrangebyscore(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    legacy_range(ks, a, out, By::Score, true)
+}
+
+pub(crate) fn zrangebylex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    legacy_range(ks, a, out, By::Lex, false)
+}
+
+pub(crate) fn zrevrangebylex(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    legacy_range(ks, a, out, By::Lex, true)
+}
+
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
+pub(crate) fn zrangestore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let q = parse_query(a, 3, By::Rank, false)?;
+    if q.with_scores {
+        return Err(SYNTAX);
+    }
+    let items = q.run(ks, a.get(2))?;
+    let (dst, c) = (a.get(1), ks.collections());
+    ks.delete(dst)?;
+    if !items.is_empty() {
+        let pairs: Vec<(f64, &[u8])> = items.iter().map(|(m, s)| (*s, &m[..])).collect();
+        c.edit_with(dst, ValueType::ZSet, &mut |e| {
+            zset::add(e, &pairs, ZAddOptions::default()).map(|_| ())
+        })?;
+    }
+    out.count(items.len());
+    Ok(())
+}
+
+/// ZPOPMIN/ZPOPMAX key [count]
+fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
+    if a.len() > 3 {
+        return Err(error::wrong_arity(if max { "zpopmax" } else { "zpopmin" }));
+    }
+    let count = if a.len() == 3 {
+        let n = args::int(a.get(2))?;
+        Some(usize::try_from(n).map_err(|_| OUT_OF_RANGE_POSITIVE)?)
+    } else {
+        None
+    };
+    let mut popped = Vec::new();
+    ks.collections()
+        .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
+            popped = zset::pop(e, count.unwrap_or(1), max);
+            Ok(())
+        })?;
+    match count {
+        // Without a count: one member and its score, flat in every protocol.
+        None => {
+            out.array(popped.len() * 2);
+            for (m, s) in &popped {
+                out.bulk(m);
+                out.double(*s);
+            }
+        }
+        Some(_) => reply_scored(out, &popped, true),
+    }
+    Ok(())
+}
+
+pub(crate) fn zpopmin(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    pop(ks, a, out, false)
+}
+
+pub(crate) fn zpopmax(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    pop(ks, a, out, true)
+}
+
+fn remove_range(
+    ks: &dyn KeySpace,
+    a: &Args,
+    out: &mut Reply,
+    f: &dyn Fn(&mut crate::datatypes::write::Edit<'_, '_, '_>) -> Result<usize, CmdError>,
+) -> CmdResult {
+    let mut n = 0;
+    let mut failed = None;
+    ks.collections()
+        .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
+            match f(e) {
+                Ok(k) => n = k,
+                Err(err) => failed = Some(err),
+            }
+            Ok(())
+        })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    out.count(n);
+    Ok(())
+}
+
+pub(crate) fn zremrangebyrank(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    let (start, stop) = (args::int(a.get(2))?, args::int(a.get(3))?);
+    remove_range(ks, a, out, &|e| Ok(zset::remove_by_rank(e, start, stop)))
+}
+
+pub(crate) fn zremrangebyscore(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    let range = ScoreRange::parse(a.get(2), a.get(3))?;
+    remove_range(ks, a, out, &|e| Ok(zset::remove_by_score(e, &range)))
+}
+
+pub(crate) fn zremrangebylex(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    let range = LexRange::parse(a.get(2), a.get(3))?;
+    remove_range(ks, a, out, &|e| Ok(zset::remove_by_lex(e, &range)))
+}
