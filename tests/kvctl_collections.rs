@@ -1,4 +1,4 @@
-//! kvctl on hashes, sets and lists: get, type, keys/scan --type, the key commands that work on
+//! kvctl on hashes, sets, lists and sorted sets: get, type, keys/scan --type, the key commands that work on
 //! any type, WRONGTYPE's exit status, dump's decoded element records, stats.
 
 mod kvctl_support;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use kvctl_support::{Sandbox, assert_no_panic, stdout_of};
 use predicates::prelude::*;
 
-/// A string, a hash, a set and a list, with binary names.
+/// A string, a hash, a set, a list and a sorted set, with binary names.
 fn store_with_collections(s: &Sandbox) {
     let store = keg::Store::open(s.store()).unwrap();
     store.set(b"plain", b"text").unwrap();
@@ -23,6 +23,17 @@ fn store_with_collections(s: &Sandbox) {
         .unwrap();
     store.rpush(b"queue", &[b"second", b"th\tird"]).unwrap();
     store.lpush(b"queue", &[b"first"]).unwrap();
+    store
+        .zadd(
+            b"board",
+            &[
+                (1.5, b"ann"),
+                (f64::INFINITY, b"bob"),
+                (-3.0, b"c\ty"),
+                (1e-7, b"dee"),
+            ],
+        )
+        .unwrap();
     store.close().unwrap();
 }
 
@@ -67,6 +78,20 @@ fn get_prints_fields_members_and_list_values_escaped() {
         .stdout(
             "{\"key\":\"queue\",\"type\":\"list\",\"values\":[\"first\",\"second\",\"th\\tird\"]}\n",
         );
+    // A sorted set by score: member, tab, score.
+    s.kvctl(&["get", "board"])
+        .assert()
+        .success()
+        .stdout("c\\ty\t-3\ndee\t1e-7\nann\t1.5\nbob\tinf\n");
+    s.kvctl(&["get", "--json", "board"])
+        .assert()
+        .success()
+        .stdout(concat!(
+            r#"{"key":"board","type":"zset","members":[{"member":"c\ty","score":-3.0},"#,
+            r#"{"member":"dee","score":1e-7},{"member":"ann","score":1.5},"#,
+            r#"{"member":"bob","score":"inf"}]}"#,
+            "\n"
+        ));
     // A string is printed as it always was.
     s.kvctl(&["get", "plain"])
         .assert()
@@ -87,6 +112,7 @@ fn type_names_what_a_key_holds_and_exits_1_for_none() {
         ("user:1", "hash"),
         ("tags", "set"),
         ("queue", "list"),
+        ("board", "zset"),
     ] {
         s.kvctl(&["type", key])
             .assert()
@@ -137,6 +163,10 @@ fn keys_scan_and_export_select_by_type() {
         .assert()
         .success()
         .stdout("tags\t\\0blue\ntags\tgreen\ntags\tred\n");
+    s.kvctl(&["keys", "--type", "zset"])
+        .assert()
+        .success()
+        .stdout("board\n");
     s.kvctl(&["scan", "--type", "list"])
         .assert()
         .success()
@@ -155,14 +185,14 @@ fn keys_scan_and_export_select_by_type() {
         .stdout("{\"key\":\"plain\",\"value\":\"text\"}\n");
     // scan of everything: one line per string, field or member, keys sorted.
     let all = stdout_of(&mut s.kvctl(&["scan"]));
-    assert_eq!(all.lines().count(), 1 + 3 + 3 + 3 + 1, "{all}");
-    assert!(all.starts_with("plain\ttext\nqueue\tfirst\n"), "{all}");
+    assert_eq!(all.lines().count(), 4 + 1 + 3 + 3 + 3 + 1, "{all}");
+    assert!(all.starts_with("board\tc\\ty\t-3\n"), "{all}");
     // A type kvctl does not know is a usage error that names the accepted ones.
     let out = s
-        .kvctl(&["keys", "--type", "zset"])
+        .kvctl(&["keys", "--type", "stream"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("string, hash, set, list"))
+        .stderr(predicate::str::contains("string, hash, set, list, zset"))
         .get_output()
         .clone();
     assert_no_panic(&out.stderr);
@@ -172,10 +202,10 @@ fn keys_scan_and_export_select_by_type() {
 fn key_commands_work_on_collections_and_string_commands_exit_6() {
     let s = Sandbox::new();
     store_with_collections(&s);
-    s.kvctl(&["exists", "user:1", "tags", "queue"])
+    s.kvctl(&["exists", "user:1", "tags", "queue", "board"])
         .assert()
         .success()
-        .stdout("3\n");
+        .stdout("4\n");
     s.kvctl(&["ttl", "tags"]).assert().success().stdout("-1\n");
     s.kvctl(&["expire", "tags", "1h"]).assert().success();
     s.kvctl(&["ttl", "tags"])
@@ -201,6 +231,7 @@ fn key_commands_work_on_collections_and_string_commands_exit_6() {
         &["decr", "user:1", "2"],
         &["incrbyfloat", "user:1", "1.5"],
         &["incr", "queue"],
+        &["incr", "board"],
     ] {
         let out = s
             .kvctl(args)
@@ -228,10 +259,10 @@ fn key_commands_work_on_collections_and_string_commands_exit_6() {
         store.sadd(b"again", &[b"m"]).unwrap();
         store.close().unwrap();
     }
-    s.kvctl(&["del", "again", "user:1", "queue", "none"])
+    s.kvctl(&["del", "again", "user:1", "queue", "board", "none"])
         .assert()
         .success()
-        .stdout("3\n");
+        .stdout("4\n");
     s.kvctl(&["keys"]).assert().success().stdout("plain\n");
 }
 
@@ -248,11 +279,12 @@ fn dump_shows_headers_and_element_records_decoded() {
         store.srem(b"s", &[b"m"]).unwrap(); // element tombstone seq 7
         assert!(store.expire(b"s", Duration::from_secs(60)).unwrap()); // header again, seq 8
         store.rpush(b"q", &[b"v"]).unwrap(); // header seq 9, element seq 10
+        store.zadd(b"z", &[(2.0, b"top")]).unwrap(); // header seq 11, element seq 12
         store.close().unwrap();
     }
     let text = stdout_of(&mut s.kvctl(&["dump"]));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 10, "{text}");
+    assert_eq!(lines.len(), 12, "{text}");
     let expect = [
         "seq=1        coll h\\xff type=hash gen=1 value_len=9 +batch",
         "seq=2        eput h\\xff gen=1 member=f 1 value_len=1",
@@ -265,6 +297,9 @@ fn dump_shows_headers_and_element_records_decoded() {
         "seq=9        coll q type=list gen=9 value_len=9 +batch",
         // A list element's member is its position; the first push takes the middle of u64.
         "seq=10       eput q gen=9 pos=9223372036854775808 value_len=1",
+        "seq=11       coll z type=zset gen=11 value_len=9 +batch",
+        // A sorted-set element's value is its score (8 bytes).
+        "seq=12       eput z gen=11 member=top value_len=8",
     ];
     for (line, expected) in lines.iter().zip(expect) {
         assert!(line.contains(expected), "{line:?} lacks {expected:?}");
@@ -301,17 +336,17 @@ fn stats_counts_collections_elements_and_their_index_memory() {
     let s = Sandbox::new();
     store_with_collections(&s);
     let table = stdout_of(&mut s.kvctl(&["stats"]));
-    assert!(table.contains("keys                    4\n"), "{table}");
-    assert!(table.contains("collections             3\n"), "{table}");
-    assert!(table.contains("elements                9\n"), "{table}");
+    assert!(table.contains("keys                    5\n"), "{table}");
+    assert!(table.contains("collections             4\n"), "{table}");
+    assert!(table.contains("elements                13\n"), "{table}");
     assert!(table.contains("element index memory"), "{table}");
     assert!(table.contains("bytes per element)"), "{table}");
     let json: serde_json::Value =
         serde_json::from_str(&stdout_of(&mut s.kvctl(&["stats", "--json"]))).unwrap();
-    assert_eq!(json["collections"], 3);
-    assert_eq!(json["elements"], 9);
+    assert_eq!(json["collections"], 4);
+    assert_eq!(json["elements"], 13);
     let bytes = json["element_index_bytes"].as_u64().unwrap();
     let per = json["element_bytes_per_element"].as_f64().unwrap();
     assert!(bytes > 0);
-    assert!((per - bytes as f64 / 9.0).abs() < 1e-6, "{json}");
+    assert!((per - bytes as f64 / 13.0).abs() < 1e-6, "{json}");
 }

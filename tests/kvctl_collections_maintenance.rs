@@ -1,4 +1,4 @@
-//! check, merge, backup and repair on a store holding hashes, sets and lists: they work on records
+//! check, merge, backup and repair on a store holding hashes, sets, lists and sorted sets: they work on records
 //! whatever their kind, and these tests prove it on collection records.
 
 mod kvctl_support;
@@ -40,6 +40,9 @@ fn store_with_collection_history(dir: &Path) {
         if round % 4 == 3 {
             store.lpop(b"\x00q", 2).unwrap();
         }
+        store
+            .zadd(b"z\xff", &[(f64::from(round) / 3.0, field.as_bytes())])
+            .unwrap();
         store.hset(b"gone", b"f", value.as_bytes()).unwrap();
         if round % 5 == 4 {
             store.delete(b"gone").unwrap();
@@ -85,7 +88,7 @@ fn backup_copies_collections_and_their_ttls() {
         .stdout(predicate::str::contains("verified"));
     let source = snapshot(&s.store());
     assert_eq!(snapshot(&dest), source);
-    assert_eq!(source.len(), 4);
+    assert_eq!(source.len(), 5);
     kvctl_support::kvctl_in(&dest, &["check"])
         .assert()
         .success();

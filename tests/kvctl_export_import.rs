@@ -184,6 +184,21 @@ fn store_with_every_type(dir: &std::path::Path) {
         .rpush(b"\xfelist", &[b"z", b"\xff", b"", b"a"])
         .unwrap();
     assert!(store.expire(b"\xfelist", Duration::from_secs(90)).unwrap());
+    // Sorted sets keep every score bit for bit, infinities included.
+    store
+        .zadd(
+            b"board",
+            &[
+                (0.1 + 0.2, b"ann"),
+                (f64::NEG_INFINITY, b"\xffbob"),
+                (1e300, b"cy"),
+                (f64::INFINITY, b""),
+                (-2.5, b"dee"),
+            ],
+        )
+        .unwrap();
+    store.zadd(b"\x01z", &[(7.0, b"m")]).unwrap();
+    assert!(store.expire(b"\x01z", Duration::from_secs(120)).unwrap());
     store.close().unwrap();
 }
 
@@ -192,7 +207,7 @@ fn export_then_import_round_trips_hashes_and_sets_with_binary_names_and_ttls() {
     let s = Sandbox::new();
     store_with_every_type(&s.store());
     let exported = stdout_of(&mut s.kvctl(&["export"]));
-    assert_eq!(exported.lines().count(), 8, "{exported}");
+    assert_eq!(exported.lines().count(), 10, "{exported}");
     assert!(
         exported.contains(r#"{"key":"plain","value":"text"}"#),
         "{exported}"
@@ -211,13 +226,21 @@ fn export_then_import_round_trips_hashes_and_sets_with_binary_names_and_ttls() {
         exported.contains(r#"{"key":"queue","type":"list","values":["a","b","c"]}"#),
         "{exported}"
     );
+    assert!(
+        exported.contains(concat!(
+            r#"{"key":"board","type":"zset","members":[{"member_base64":"/2JvYg==","score":"-inf"},"#,
+            r#"{"member":"dee","score":-2.5},{"member":"ann","score":0.30000000000000004},"#,
+            r#"{"member":"cy","score":1e+300},{"member":"","score":"inf"}]}"#
+        )),
+        "{exported}"
+    );
 
     let copy = s.path("copy");
     kvctl_in(&copy, &["import"])
         .write_stdin(exported.clone())
         .assert()
         .success()
-        .stdout("imported 8 keys (0 already expired, 0 existing kept)\n");
+        .stdout("imported 10 keys (0 already expired, 0 existing kept)\n");
 
     let source = snapshot(&s.store());
     let imported = snapshot(&copy);
@@ -239,6 +262,20 @@ fn export_then_import_round_trips_hashes_and_sets_with_binary_names_and_ttls() {
         ])
     );
     assert!(imported[&b"\xfelist"[..]].1.is_some());
+    let Held::ZSet(board) = &imported[&b"board"[..]].0 else {
+        panic!("board is not a sorted set: {imported:?}");
+    };
+    assert_eq!(
+        board,
+        &[
+            (b"\xffbob".to_vec(), f64::NEG_INFINITY.to_bits()),
+            (b"dee".to_vec(), (-2.5f64).to_bits()),
+            (b"ann".to_vec(), (0.1f64 + 0.2).to_bits()),
+            (b"cy".to_vec(), 1e300f64.to_bits()),
+            (b"".to_vec(), f64::INFINITY.to_bits()),
+        ]
+    );
+    assert!(imported[&b"\x01z"[..]].1.is_some());
     // And the copy exports to the same lines.
     assert_eq!(stdout_of(&mut kvctl_in(&copy, &["export"])), exported);
 }
@@ -365,8 +402,8 @@ fn bad_collection_lines_exit_6_naming_the_line_and_write_nothing_of_it() {
             "a string has no members",
         ),
         (
-            "{\"key\":\"z\",\"type\":\"zset\",\"members\":[\"m\"]}",
-            "unknown type \"zset\"",
+            "{\"key\":\"z\",\"type\":\"stream\",\"members\":[\"m\"]}",
+            "unknown type \"stream\"",
         ),
     ] {
         s.kvctl(&["import"])

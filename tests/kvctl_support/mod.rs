@@ -69,6 +69,8 @@ pub enum Held {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     Set(Vec<Vec<u8>>),
     List(Vec<Vec<u8>>),
+    /// Members and the bits of their scores (so that equality is exact), by score.
+    ZSet(Vec<(Vec<u8>, u64)>),
 }
 
 /// Every key of the store in `dir`: what it holds and its expiry (unix ms).
@@ -93,6 +95,14 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<Vec<u8>, (Held, Option
                 Held::Set(members)
             }
             keg::ValueType::List => Held::List(store.lrange(&key, 0, -1).unwrap()),
+            keg::ValueType::ZSet => Held::ZSet(
+                store
+                    .zrange(&key, 0, -1, false)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(member, score)| (member, score.to_bits()))
+                    .collect(),
+            ),
             #[allow(
                 unreachable_patterns,
                 reason = "for a type added to keg before these tests read it"

@@ -18,7 +18,7 @@ Exit status:
   4  store locked: another process has it open (the message names its pid)
   5  store corrupt: open refused it, or check found corruption (the message names file and offset)
   6  input rejected, nothing written: not an integer, value over the limit, a string command
-     on a hash, set or list (wrong type), bad import line
+     on a collection (wrong type), bad import line
   7  check found only what open takes care of: a torn tail (the remains of an interrupted
      write, cut off) or a bad hint file (ignored; the data file is scanned instead)
 

@@ -1,9 +1,11 @@
-//! What a key holds (string, hash, set, list), as kvctl moves it whole: read for `get`, `scan` and `export`, written
-//! back by `import`.
+//! What a key holds (string, hash, set, list, sorted set), as kvctl moves it whole: read
+//! for `get`, `scan` and `export`, written back by `import`.
 //!
 //! Hash fields and set members come sorted bytewise (the store keeps them in no particular
 //! order), so that the same store always prints and exports the same lines; a list keeps
-//! its order.
+//! its order, a sorted set its order by score (then member).
+
+use std::borrow::Cow;
 
 use anyhow::Context as _;
 use keg::{SetOptions, Store, ValueType};
@@ -12,7 +14,7 @@ use crate::context::shown;
 use crate::status::{Failure, Status};
 
 /// The contents of one key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Contents {
     /// A byte string.
     String(Vec<u8>),
@@ -22,6 +24,8 @@ pub enum Contents {
     Set(Vec<Vec<u8>>),
     /// A list's values, head first.
     List(Vec<Vec<u8>>),
+    /// A sorted set's members and scores, lowest score first.
+    ZSet(Vec<(Vec<u8>, f64)>),
 }
 
 impl Contents {
@@ -32,17 +36,29 @@ impl Contents {
 
     /// The lines `get` prints, each as its parts (which it separates with tabs): the value
     /// of a string, a field and its value per hash field, a member per set member, a value
-    /// per list element.
-    pub fn lines(&self) -> Vec<Vec<&[u8]>> {
+    /// per list element, a member and its score per sorted-set member.
+    pub fn lines(&self) -> Vec<Vec<Cow<'_, [u8]>>> {
         match self {
-            Contents::String(value) => vec![vec![value.as_slice()]],
+            Contents::String(value) => vec![vec![Cow::from(value.as_slice())]],
             Contents::Hash(fields) => fields
                 .iter()
-                .map(|(field, value)| vec![field.as_slice(), value.as_slice()])
+                .map(|(field, value)| {
+                    vec![Cow::from(field.as_slice()), Cow::from(value.as_slice())]
+                })
                 .collect(),
-            Contents::Set(items) | Contents::List(items) => {
-                items.iter().map(|item| vec![item.as_slice()]).collect()
-            }
+            Contents::Set(items) | Contents::List(items) => items
+                .iter()
+                .map(|item| vec![Cow::from(item.as_slice())])
+                .collect(),
+            Contents::ZSet(members) => members
+                .iter()
+                .map(|(member, score)| {
+                    vec![
+                        Cow::from(member.as_slice()),
+                        Cow::from(score_text(*score).into_bytes()),
+                    ]
+                })
+                .collect(),
         }
     }
 
@@ -52,7 +68,20 @@ impl Contents {
             Contents::Hash(_) => ValueType::Hash,
             Contents::Set(_) => ValueType::Set,
             Contents::List(_) => ValueType::List,
+            Contents::ZSet(_) => ValueType::ZSet,
         }
+    }
+}
+
+/// A score as `get` prints it: the shortest decimal that reads back as the same `f64`
+/// (`1.5`, `3`, `0.1`; `1e300` and `2.5e-10` with an exponent), `inf` and `-inf` as Redis
+/// writes them.
+pub fn score_text(score: f64) -> String {
+    let magnitude = score.abs();
+    if score.is_finite() && magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        format!("{score:e}")
+    } else {
+        score.to_string()
     }
 }
 
@@ -89,6 +118,12 @@ pub fn read(store: &Store, key: &[u8]) -> anyhow::Result<Option<Contents>> {
                 .lrange(key, 0, -1)
                 .with_context(|| format!("lrange {}", shown(key)))?;
             (!values.is_empty()).then_some(Contents::List(values))
+        }
+        ValueType::ZSet => {
+            let members = store
+                .zrange(key, 0, -1, false)
+                .with_context(|| format!("zrange {}", shown(key)))?;
+            (!members.is_empty()).then_some(Contents::ZSet(members))
         }
         // keg grows types (sorted sets are next): until kvctl learns one, reading a key of
         // it is a clear error naming the key and the type, never a guess or a silent skip.
@@ -185,6 +220,13 @@ pub fn write(
             Contents::List(values) => {
                 let values: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
                 tx.rpush(key, &values)?;
+            }
+            Contents::ZSet(members) => {
+                let items: Vec<(f64, &[u8])> = members
+                    .iter()
+                    .map(|(member, score)| (*score, member.as_slice()))
+                    .collect();
+                tx.zadd(key, &items)?;
             }
             Contents::String(value) => tx.set(key, value)?,
         }

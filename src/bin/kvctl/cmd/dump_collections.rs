@@ -52,19 +52,20 @@ pub struct Header {
 }
 
 impl Header {
-    /// `hash`, `set`, `list`, or `type N` for a code this kvctl does not know.
+    /// `hash`, `set`, `list`, `zset`, or `type N` for a code this kvctl does not know.
     pub fn type_name(&self) -> String {
         match self.code {
             1 => "hash".to_owned(),
             2 => "set".to_owned(),
             LIST_CODE => "list".to_owned(),
+            4 => "zset".to_owned(),
             other => format!("type {other}"),
         }
     }
 }
 
-/// Decodes a header record's value: the type code (1 = hash, 2 = set, 3 = list), then the
-/// generation as u64 LE.
+/// Decodes a header record's value: the type code (1 = hash, 2 = set, 3 = list, 4 =
+/// sorted set), then the generation as u64 LE.
 pub fn decode_header(value: &[u8]) -> Option<Header> {
     if value.len() != COLLECTION_HEADER_LEN {
         return None;
@@ -160,7 +161,13 @@ mod tests {
                 generation: 7
             })
         );
-        for (code, name) in [(1, "hash"), (2, "set"), (3, "list"), (9, "type 9")] {
+        for (code, name) in [
+            (1, "hash"),
+            (2, "set"),
+            (3, "list"),
+            (4, "zset"),
+            (9, "type 9"),
+        ] {
             value[0] = code;
             assert_eq!(
                 decode_header(&value).map(|h| h.type_name()),

@@ -14,8 +14,8 @@ pub struct ExportArgs {
 
 /// Writes one line per key, sorted by key: `{"key", "value", "expires_at_ms"}` for a
 /// string, `{"key", "type", "fields"/"members"/"values", "expires_at_ms"}` for a hash, a
-/// set or a list (see `export_line`). The expiry is absolute, so `export | import` keeps every deadline.
-/// A progress bar counts keys on a terminal.
+/// set, a list or a sorted set (see `export_line`). The expiry is absolute, so `export |
+/// import` keeps every deadline. A progress bar counts keys on a terminal.
 pub fn run(args: &ExportArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let selection = args.selection.compile(ctx)?;
     let store = ctx.open(Create::Never)?;

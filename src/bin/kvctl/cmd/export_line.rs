@@ -5,20 +5,23 @@
 //! {"key":"user:2","type":"hash","fields":[{"field":"name","value":"Grace"}]}
 //! {"key":"tags","type":"set","members":["a","b"]}
 //! {"key":"queue","type":"list","values_base64":["/w==","YQ=="]}
+//! {"key":"board","type":"zset","members":[{"member":"bob","score":-1.5},{"member":"ann","score":"inf"}]}
 //! ```
 //!
 //! A string has no `type` (so lines written before collections existed still import);
 //! `"type":"string"` is accepted too. Bytes that are not UTF-8 appear base64-encoded under
 //! a name ending in `_base64` (`key_base64`, `value_base64`, `field_base64`); a set's
 //! members and a list's values are `members` / `values` when every one is UTF-8, else
-//! `members_base64` / `values_base64`, every one encoded (so a list keeps its order).
-//! `expires_at_ms` is the absolute expiry (unix milliseconds), so a TTL
+//! `members_base64` / `values_base64`, every one encoded (so a list keeps its order). A
+//! sorted set's members are objects with a score (see `scored_members`), lowest score
+//! first. `expires_at_ms` is the absolute expiry (unix milliseconds), so a TTL
 //! survives any delay between export and import; it is left out for a key without expiry.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::cmd::contents::Contents;
+use crate::cmd::scored_members;
 use crate::json;
 
 /// A line as import reads it; unknown fields are refused so that a typo is not silently
@@ -33,7 +36,8 @@ struct Line {
     value: Option<String>,
     value_base64: Option<String>,
     fields: Option<Vec<FieldLine>>,
-    members: Option<Vec<String>>,
+    /// Strings for a set, `{"member", "score"}` objects for a sorted set.
+    members: Option<Vec<Value>>,
     members_base64: Option<Vec<String>>,
     values: Option<Vec<String>>,
     values_base64: Option<Vec<String>>,
@@ -51,7 +55,7 @@ struct FieldLine {
 }
 
 /// A decoded line.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub struct Entry {
     pub key: Vec<u8>,
     pub contents: Contents,
@@ -93,6 +97,10 @@ pub fn contents_json(key: &[u8], contents: &Contents) -> Map<String, Value> {
         Contents::List(values) => {
             object.insert("type".into(), Value::from(contents.type_name()));
             json::put_byte_list(&mut object, "values", values);
+        }
+        Contents::ZSet(members) => {
+            object.insert("type".into(), Value::from(contents.type_name()));
+            object.insert("members".into(), scored_members::to_json(members));
         }
     }
     object
@@ -140,7 +148,8 @@ pub fn parse(line: &[u8]) -> Result<Entry, String> {
         }
         "set" => {
             refuse_parts_of_other_types(type_name, "members", &given)?;
-            let members = json::take_byte_list("members", line.members, line.members_base64)?;
+            let members = line.members.map(strings_of_set).transpose()?;
+            let members = json::take_byte_list("members", members, line.members_base64)?;
             if members.is_empty() {
                 return Err("a set needs at least one member".into());
             }
@@ -154,9 +163,25 @@ pub fn parse(line: &[u8]) -> Result<Entry, String> {
             }
             Contents::List(values)
         }
+        "zset" => {
+            refuse_parts_of_other_types(type_name, "members", &given)?;
+            if line.members_base64.is_some() {
+                return Err(
+                    "a zset has no members_base64 (each member has its own member_base64)".into(),
+                );
+            }
+            let members = scored_members::parse(
+                line.members
+                    .ok_or("missing members (a zset's list of {\"member\", \"score\"})")?,
+            )?;
+            if members.is_empty() {
+                return Err("a zset needs at least one member".into());
+            }
+            Contents::ZSet(members)
+        }
         other => {
             return Err(format!(
-                "unknown type {other:?} (kvctl imports string, hash, set and list)"
+                "unknown type {other:?} (kvctl imports string, hash, set, list and zset)"
             ));
         }
     };
@@ -165,6 +190,20 @@ pub fn parse(line: &[u8]) -> Result<Entry, String> {
         contents,
         expires_at_ms: line.expires_at_ms,
     })
+}
+
+/// A set's members as strings: what `take_byte_list` reads.
+fn strings_of_set(members: Vec<Value>) -> Result<Vec<String>, String> {
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(i, member)| match member {
+            Value::String(text) => Ok(text),
+            other => Err(format!(
+                "members[{i}]: a set's member is a string, not {other}"
+            )),
+        })
+        .collect()
 }
 
 /// Refuses a line that has the parts of another type than its own (`own`): a `value` on a
@@ -301,10 +340,30 @@ mod tests {
                 "a string has no fields",
             ),
             (
-                r#"{"key":"z","type":"zset","members":["a"]}"#,
-                "unknown type \"zset\"",
+                r#"{"key":"z","type":"stream","members":["a"]}"#,
+                "unknown type \"stream\"",
             ),
-            (r#"{"key":"s","type":"set","members":[1]}"#, "invalid type"),
+            (
+                r#"{"key":"s","type":"set","members":[1]}"#,
+                "members[0]: a set's member is a string, not 1",
+            ),
+            (r#"{"key":"z","type":"zset"}"#, "missing members"),
+            (
+                r#"{"key":"z","type":"zset","members":[]}"#,
+                "at least one member",
+            ),
+            (
+                r#"{"key":"z","type":"zset","members":["a"]}"#,
+                "members[0]: invalid type",
+            ),
+            (
+                r#"{"key":"z","type":"zset","members":[{"member":"a","score":1}],"members_base64":[]}"#,
+                "a zset has no members_base64",
+            ),
+            (
+                r#"{"key":"z","type":"zset","members":[{"member":"a","score":1}],"values":[]}"#,
+                "a zset has no values",
+            ),
             (
                 r#"{"key":"s","type":"set","members":["a"],"members_base64":["YQ=="]}"#,
                 "both members and members_base64",

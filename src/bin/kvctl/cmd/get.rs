@@ -1,4 +1,4 @@
-//! `kvctl get KEY`: print a value, a hash's fields, a set's members or a list's values.
+//! `kvctl get KEY`: print a value, or a hash, set, list or sorted set whole.
 
 use std::ffi::OsString;
 
@@ -18,9 +18,9 @@ pub struct GetArgs {
 
 /// Prints a string's value (escaped, or exactly as stored under --raw, without a newline),
 /// a hash's fields as `field<TAB>value` lines, a set's members one per line (both sorted),
-/// a list's values one per line in order (escaped unless --raw). Under --json: `{"key",
-/// "value"}` for a string, `{"key", "type", "fields", "members" or "values"}` for a
-/// collection (as export writes them). A missing key prints
+/// a list's values one per line in order, a sorted set's `member<TAB>score` lines by score
+/// (escaped unless --raw). Under --json: `{"key", "value"}` for a string, `{"key", "type",
+/// "fields", "members" or "values"}` for a collection (as export writes them). A missing key prints
 /// nothing on stdout (`"value": null` under --json) and exits 1.
 pub fn run(args: &GetArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let key = ctx.arg_bytes(&args.key)?;

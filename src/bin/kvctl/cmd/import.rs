@@ -27,7 +27,7 @@ pub struct ImportArgs {
     nx: bool,
 }
 
-/// Sets every key of the input — a string, or a hash, set or list written whole in one
+/// Sets every key of the input — a string, or a collection written whole in one
 /// transaction — with its expiry; a key whose expiry has passed is skipped. With --nx an
 /// existing key of any type is kept as it is.
 /// Without --sync, writes are not fsynced one by one: the store is fsynced once at the

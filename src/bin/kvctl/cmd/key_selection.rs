@@ -37,6 +37,7 @@ pub enum TypeFilter {
     Hash,
     Set,
     List,
+    Zset,
 }
 
 impl TypeFilter {
@@ -46,6 +47,7 @@ impl TypeFilter {
             TypeFilter::Hash => ValueType::Hash,
             TypeFilter::Set => ValueType::Set,
             TypeFilter::List => ValueType::List,
+            TypeFilter::Zset => ValueType::ZSet,
         };
         ty == wanted
     }

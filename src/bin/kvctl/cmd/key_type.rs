@@ -15,8 +15,8 @@ pub struct TypeArgs {
     key: OsString,
 }
 
-/// Prints what Redis's TYPE replies: `string`, `hash`, `set`, `list`, or `none` for a
-/// missing key
+/// Prints what Redis's TYPE replies: `string`, `hash`, `set`, `list`, `zset`, or `none`
+/// for a missing key
 /// (which exits 1, as `get` does). `--json`: `{"key", "type"}`.
 pub fn run(args: &TypeArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let key = ctx.arg_bytes(&args.key)?;

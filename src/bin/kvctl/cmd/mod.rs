@@ -23,6 +23,7 @@ mod merge;
 mod persist;
 mod repair;
 mod scan;
+mod scored_members;
 mod serve;
 mod set;
 mod stats;
@@ -36,9 +37,9 @@ use crate::status::Status;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // Data.
-    /// Print a key's value, a hash's fields, a set's members or a list (exit 1 if missing).
+    /// Print a key's value, or a hash, set, list or sorted set whole (exit 1 if missing).
     Get(get::GetArgs),
-    /// Print what a key holds: string, hash, set, list, or none (exit 1 if missing).
+    /// Print what a key holds: string, hash, set, list, zset, or none (exit 1 if missing).
     Type(key_type::TypeArgs),
     /// Set a key to a value from an argument, a file or standard input.
     #[command(override_usage = "kvctl set [OPTIONS] <KEY> <VALUE|--file <PATH>>")]

@@ -10,9 +10,9 @@ use crate::status::Status;
 pub struct StatsArgs {}
 
 /// Prints a table of `keg::Stats` (every field under --json): keys, then the collections
-/// (hashes, sets, lists) among them with their members and the index memory those take. Counters of activity since
-/// open (fsyncs, merges, expired keys deleted) concern this kvctl process only, so they are
-/// left out of the table; --json has them.
+/// (hashes, sets, lists, sorted sets) among them with their elements and the index memory
+/// those take. Counters of activity since open (fsyncs, merges, expired keys deleted)
+/// concern this kvctl process only, so they are left out of the table; --json has them.
 pub fn run(_args: &StatsArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let store = ctx.open(Create::Never)?;
     let stats = store.stats();
