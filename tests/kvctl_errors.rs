@@ -9,6 +9,7 @@ use predicates::prelude::*;
 /// Every read-type command, with the arguments it needs.
 const READ_COMMANDS: &[&[&str]] = &[
     &["get", "k"],
+    &["type", "k"],
     &["exists", "k"],
     &["ttl", "k"],
     &["keys"],
@@ -50,6 +51,7 @@ fn a_locked_store_is_reported_with_the_holders_pid() {
     let pid = std::process::id();
     for args in [
         &["get", "k"][..],
+        &["type", "k"],
         &["set", "k", "v"],
         &["check"],
         &["stats"],

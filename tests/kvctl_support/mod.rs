@@ -61,3 +61,56 @@ pub fn assert_no_panic(stderr: &[u8]) {
         "{text}"
     );
 }
+
+/// What one key holds, as the library reads it (hash fields and set members sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    String(Vec<u8>),
+    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    Set(Vec<Vec<u8>>),
+    List(Vec<Vec<u8>>),
+    /// Members and the bits of their scores (so that equality is exact), by score.
+    ZSet(Vec<(Vec<u8>, u64)>),
+}
+
+/// Every key of the store in `dir`: what it holds and its expiry (unix ms).
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<Vec<u8>, (Held, Option<u64>)> {
+    let store = keg::Store::open(dir).expect("open the store");
+    let mut all = std::collections::BTreeMap::new();
+    for key in store.keys() {
+        let held = match store
+            .value_type(&key)
+            .unwrap()
+            .expect("a listed key has a type")
+        {
+            keg::ValueType::String => Held::String(store.get(&key).unwrap().unwrap()),
+            keg::ValueType::Hash => {
+                let mut fields = store.hgetall(&key).unwrap();
+                fields.sort();
+                Held::Hash(fields)
+            }
+            keg::ValueType::Set => {
+                let mut members = store.smembers(&key).unwrap();
+                members.sort();
+                Held::Set(members)
+            }
+            keg::ValueType::List => Held::List(store.lrange(&key, 0, -1).unwrap()),
+            keg::ValueType::ZSet => Held::ZSet(
+                store
+                    .zrange(&key, 0, -1, false)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(member, score)| (member, score.to_bits()))
+                    .collect(),
+            ),
+            #[allow(
+                unreachable_patterns,
+                reason = "for a type added to keg before these tests read it"
+            )]
+            other => panic!("the kvctl tests cannot read a {other:?} yet"),
+        };
+        let expiry = store.expires_at(&key).unwrap();
+        all.insert(key, (held, expiry));
+    }
+    all
+}

@@ -11,12 +11,14 @@ use crate::size::parse_size;
 const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  success
-  1  not found: get/exists/ttl/expire/persist of a missing key; a set --nx/--xx that did not write
+  1  not found: get/type/exists/ttl/expire/persist of a missing key; a set --nx/--xx that
+     did not write
   2  usage error: bad flag or argument, invalid pattern, duration or escape
   3  store error: I/O failure, missing store directory, anything not listed here
   4  store locked: another process has it open (the message names its pid)
   5  store corrupt: open refused it, or check found corruption (the message names file and offset)
-  6  input rejected, nothing written: not an integer, value over the limit, bad import line
+  6  input rejected, nothing written: not an integer, value over the limit, a string command
+     on a collection (wrong type), bad import line
   7  check found only what open takes care of: a torn tail (the remains of an interrupted
      write, cut off) or a bad hint file (ignored; the data file is scanned instead)
 

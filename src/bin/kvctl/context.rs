@@ -121,6 +121,19 @@ impl Context {
         Ok(())
     }
 
+    /// Bytes as `--raw` or escaped text, separated by tabs (which escaped text shows as
+    /// `\t` inside a part), then a newline.
+    pub fn write_tab_separated_line(&mut self, parts: &[impl AsRef<[u8]>]) -> anyhow::Result<()> {
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\t")?;
+            }
+            self.write_bytes(part.as_ref())?;
+        }
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
     /// One line of text.
     pub fn line(&mut self, text: impl std::fmt::Display) -> anyhow::Result<()> {
         writeln!(self.out, "{text}")?;

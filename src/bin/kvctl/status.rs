@@ -22,8 +22,8 @@ pub enum Status {
     Locked = 4,
     /// The store is corrupt (open refused it, or check found corruption).
     Corrupt = 5,
-    /// The store refused the input and wrote nothing: not an integer, too large, an
-    /// unreadable import line.
+    /// The store refused the input and wrote nothing: not an integer, too large, a string
+    /// command on a collection (wrong type), an unreadable import line.
     Rejected = 6,
     /// `check` found only problems that opening the store takes care of by itself: a torn
     /// tail (the remains of an interrupted write, which open cuts off) or a hint file that
@@ -88,7 +88,8 @@ fn status_of_store_error(err: &keg::Error) -> Status {
         | E::NotAnInteger
         | E::NotAFloat
         | E::Overflow
-        | E::NanOrInfinity => Status::Rejected,
+        | E::NanOrInfinity
+        | E::WrongType => Status::Rejected,
         // Options come from flags (e.g. --max-value-size over the format's limit).
         E::InvalidOptions { .. } => Status::Usage,
         _ => Status::StoreError,
@@ -146,6 +147,8 @@ mod tests {
         assert_eq!(status_of(&locked.context("opening d")), Status::Locked);
         let not_int: anyhow::Error = keg::Error::NotAnInteger.into();
         assert_eq!(status_of(&not_int), Status::Rejected);
+        let wrong_type: anyhow::Error = keg::Error::WrongType.into();
+        assert_eq!(status_of(&wrong_type), Status::Rejected);
         assert_eq!(status_of(&usage("bad")), Status::Usage);
         let other = Err::<(), _>(std::io::Error::other("x"))
             .context("y")

@@ -7,9 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use indicatif::ProgressBar;
-use keg::{SetOptions, SyncPolicy};
+use keg::SyncPolicy;
 use serde_json::json;
 
+use crate::cmd::contents::{self, Written};
 use crate::cmd::export_line;
 use crate::context::{Context, Create, shown};
 use crate::progress;
@@ -26,7 +27,9 @@ pub struct ImportArgs {
     nx: bool,
 }
 
-/// Sets every key of the input, with its expiry; a key whose expiry has passed is skipped.
+/// Sets every key of the input — a string, or a collection written whole in one
+/// transaction — with its expiry; a key whose expiry has passed is skipped. With --nx an
+/// existing key of any type is kept as it is.
 /// Without --sync, writes are not fsynced one by one: the store is fsynced once at the
 /// end, before kvctl reports success. A line that cannot be read stops the import with
 /// status 6, naming the line; the lines before it are imported.
@@ -103,30 +106,28 @@ fn import_lines(
                 counts.imported
             ))
         })?;
-        let mut options = SetOptions::new();
-        if let Some(at) = entry.expires_at_ms {
-            if at <= now_ms() {
-                counts.expired += 1;
-                continue;
-            }
-            options = options.expire_at(at);
+        if entry.expires_at_ms.is_some_and(|at| at <= now_ms()) {
+            counts.expired += 1;
+            continue;
         }
-        if only_new {
-            options = options.only_if_absent();
-        }
-        let outcome = store
-            .set_with(&entry.key, &entry.value, options)
-            .with_context(|| {
-                format!(
-                    "{source} line {number}: set {}; the {} keys before it were imported",
-                    shown(&entry.key),
-                    counts.imported
-                )
-            })?;
-        if outcome.written {
-            counts.imported += 1;
-        } else {
-            counts.existing += 1;
+        let written = contents::write(
+            store,
+            &entry.key,
+            &entry.contents,
+            entry.expires_at_ms,
+            only_new,
+        )
+        .with_context(|| {
+            format!(
+                "{source} line {number}: writing the {} {}; the {} keys before it were imported",
+                entry.contents.type_name(),
+                shown(&entry.key),
+                counts.imported
+            )
+        })?;
+        match written {
+            Written::Yes => counts.imported += 1,
+            Written::KeptExisting => counts.existing += 1,
         }
     }
 }

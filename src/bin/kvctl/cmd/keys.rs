@@ -16,7 +16,7 @@ pub struct KeysArgs {
 pub fn run(args: &KeysArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let selection = args.selection.compile(ctx)?;
     let store = ctx.open(Create::Never)?;
-    let keys = selection.keys(&store);
+    let keys = selection.keys(&store)?;
     store.close()?;
     for key in &keys {
         if ctx.wants_json() {

@@ -3,9 +3,11 @@
 mod backup;
 mod bench;
 mod check;
+mod contents;
 mod del;
 mod demo;
 mod dump;
+mod dump_collections;
 mod exists;
 mod expire;
 mod export;
@@ -15,11 +17,13 @@ mod import;
 mod incr;
 mod incrbyfloat;
 mod key_selection;
+mod key_type;
 mod keys;
 mod merge;
 mod persist;
 mod repair;
 mod scan;
+mod scored_members;
 mod serve;
 mod set;
 mod stats;
@@ -33,8 +37,10 @@ use crate::status::Status;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // Data.
-    /// Print the value of a key (exit 1 if it is missing).
+    /// Print a key's value, or a hash, set, list or sorted set whole (exit 1 if missing).
     Get(get::GetArgs),
+    /// Print what a key holds: string, hash, set, list, zset, or none (exit 1 if missing).
+    Type(key_type::TypeArgs),
     /// Set a key to a value from an argument, a file or standard input.
     #[command(override_usage = "kvctl set [OPTIONS] <KEY> <VALUE|--file <PATH>>")]
     Set(set::SetArgs),
@@ -54,9 +60,9 @@ pub enum Command {
     Expire(expire::ExpireArgs),
     /// Remove a key's expiry (exit 1 if it is missing).
     Persist(persist::PersistArgs),
-    /// List keys, sorted, optionally matching a glob pattern or prefix.
+    /// List keys, sorted, optionally matching a glob pattern, prefix or type.
     Keys(keys::KeysArgs),
-    /// List keys with their values, sorted, optionally matching a pattern or prefix.
+    /// List keys with their contents, sorted, optionally matching a pattern, prefix or type.
     Scan(scan::ScanArgs),
 
     // Operations.
@@ -72,7 +78,7 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// List every record of every segment in file order (for debugging).
     Dump(dump::DumpArgs),
-    /// Write keys, values and expiry times as JSON lines to standard output.
+    /// Write keys, their contents and expiry times as JSON lines to standard output.
     Export(export::ExportArgs),
     /// Read JSON lines written by export and set each key.
     Import(import::ImportArgs),
@@ -88,6 +94,7 @@ pub enum Command {
 pub fn run(command: Command, ctx: &mut Context) -> anyhow::Result<Status> {
     match command {
         Command::Get(args) => get::run(&args, ctx),
+        Command::Type(args) => key_type::run(&args, ctx),
         Command::Set(args) => set::run(&args, ctx),
         Command::Del(args) => del::run(&args, ctx),
         Command::Exists(args) => exists::run(&args, ctx),

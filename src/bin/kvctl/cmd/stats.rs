@@ -9,9 +9,10 @@ use crate::status::Status;
 #[derive(Debug, clap::Args)]
 pub struct StatsArgs {}
 
-/// Prints a table of `keg::Stats` (every field under --json). Counters of activity since
-/// open (fsyncs, merges, expired keys deleted) concern this kvctl process only, so they are
-/// left out of the table; --json has them.
+/// Prints a table of `keg::Stats` (every field under --json): keys, then the collections
+/// (hashes, sets, lists, sorted sets) among them with their elements and the index memory
+/// those take. Counters of activity since open (fsyncs, merges, expired keys deleted)
+/// concern this kvctl process only, so they are left out of the table; --json has them.
 pub fn run(_args: &StatsArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     let store = ctx.open(Create::Never)?;
     let stats = store.stats();
@@ -42,6 +43,16 @@ pub fn run(_args: &StatsArgs, ctx: &mut Context) -> anyhow::Result<Status> {
                 "{} ({:.1} bytes per key)",
                 human(stats.index_bytes),
                 stats.index_bytes_per_key
+            ),
+        ),
+        ("collections", stats.collections.to_string()),
+        ("elements", stats.elements.to_string()),
+        (
+            "element index memory",
+            format!(
+                "{} ({:.1} bytes per element)",
+                human(stats.element_index_bytes),
+                stats.element_bytes_per_element
             ),
         ),
         ("segments", stats.segments.len().to_string()),
@@ -109,6 +120,10 @@ fn to_json(stats: &keg::Stats) -> serde_json::Value {
         "dead_bytes": stats.dead_bytes,
         "index_bytes": stats.index_bytes,
         "index_bytes_per_key": stats.index_bytes_per_key,
+        "collections": stats.collections,
+        "elements": stats.elements,
+        "element_index_bytes": stats.element_index_bytes,
+        "element_bytes_per_element": stats.element_bytes_per_element,
         "last_seq": stats.last_seq,
         "fsyncs": stats.fsyncs,
         "torn_bytes_truncated": stats.torn_bytes_truncated,
