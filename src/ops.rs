@@ -262,7 +262,15 @@ pub(crate) struct Txn<'e, 's> {
     staged: StagedOps<'s>,
     /// Member counts of the collections this append changed: key → (generation, count).
     pub(crate) collection_lens: std::collections::HashMap<Vec<u8>, (u64, usize)>,
+    /// The element records staged so far, by collection key: the generation they belong to
+    /// and, per member, the index of its newest staged op (so that reads of a transaction's
+    /// own changes need no scan of everything it staged).
+    pub(crate) staged_elements: std::collections::HashMap<Vec<u8>, StagedElements>,
 }
+
+/// A collection's element records staged in one append: their generation and, per member,
+/// the index of its newest staged op.
+pub(crate) type StagedElements = (u64, std::collections::BTreeMap<Vec<u8>, usize>);
 
 impl<'e, 's> Txn<'e, 's> {
     pub(crate) fn new(engine: &'e Engine) -> Txn<'e, 's> {
@@ -271,6 +279,7 @@ impl<'e, 's> Txn<'e, 's> {
             now: OnceCell::new(),
             staged: StagedOps::Empty,
             collection_lens: std::collections::HashMap::new(),
+            staged_elements: std::collections::HashMap::new(),
         }
     }
 
@@ -352,6 +361,20 @@ impl<'e, 's> Txn<'e, 's> {
 
     /// Appends `op` to the staged records.
     pub(crate) fn stage(&mut self, op: Op<'s>) {
+        if let Op::ElementPut { key, .. } | Op::ElementDelete { key } = &op
+            && let Some((collection, generation, member)) = crate::datatypes::split_element_key(key)
+        {
+            let index = self.staged.len();
+            let entry = self
+                .staged_elements
+                .entry(collection.to_vec())
+                .or_insert_with(|| (generation, std::collections::BTreeMap::new()));
+            if entry.0 != generation {
+                // A newer generation of the collection: the older one's elements are dead.
+                *entry = (generation, std::collections::BTreeMap::new());
+            }
+            entry.1.insert(member.to_vec(), index);
+        }
         self.staged.push(Staged {
             op,
             ends_unit: false,

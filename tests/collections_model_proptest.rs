@@ -44,6 +44,9 @@ enum Op {
     Persist(u8),
     /// Several collection writes as one transaction.
     Transaction(Vec<(u8, u8, bool)>),
+    /// Pushes and pops (0 lpush, 1 rpush, 2 lpop, 3 rpop) as one transaction, each checked
+    /// against the model inside it (the transaction reads its own staged list).
+    ListTransaction(Vec<(u8, u8, u8)>),
     Advance(u64),
     Purge,
     Reopen,
@@ -95,6 +98,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..4).prop_map(Op::Persist),
         2 => proptest::collection::vec((0u8..4, 0u8..5, any::<bool>()), 1..6)
             .prop_map(Op::Transaction),
+        2 => proptest::collection::vec((0u8..4, 0u8..4, 0u8..5), 1..12)
+            .prop_map(Op::ListTransaction),
         2 => (0u64..1500).prop_map(Op::Advance),
         1 => Just(Op::Purge),
         1 => Just(Op::Reopen),
@@ -639,6 +644,69 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 prop_assert_eq!(result.is_ok(), ok, "transaction: {:?}", result);
                 if ok {
                     model = next;
+                }
+            }
+            Op::ListTransaction(steps) => {
+                let mut next = Model {
+                    keys: model.keys.clone(),
+                };
+                let result = store.transaction(|tx| {
+                    for &(k, kind, m) in &steps {
+                        let (k, m) = (key(k), member(m));
+                        if !next.list_or_absent(&k, now) {
+                            tx.lpush(&k, &[&m])?; // WRONGTYPE ends the transaction
+                            unreachable!("a push onto another type succeeded");
+                        }
+                        match kind {
+                            0 | 1 => {
+                                let list = next.list_mut(&k, now).unwrap();
+                                if kind == 0 {
+                                    list.insert(0, m.clone());
+                                } else {
+                                    list.push(m.clone());
+                                }
+                                let want = list.len();
+                                let got = if kind == 0 {
+                                    tx.lpush(&k, &[&m])?
+                                } else {
+                                    tx.rpush(&k, &[&m])?
+                                };
+                                assert_eq!(got, want);
+                            }
+                            _ => {
+                                let want: Vec<Vec<u8>> = if next.get(&k, now).is_some() {
+                                    let list = next.list_mut(&k, now).unwrap();
+                                    let v = if kind == 2 {
+                                        (!list.is_empty()).then(|| list.remove(0))
+                                    } else {
+                                        list.pop()
+                                    };
+                                    next.drop_if_empty(&k);
+                                    v.into_iter().collect()
+                                } else {
+                                    Vec::new()
+                                };
+                                let got = if kind == 2 {
+                                    tx.lpop(&k, 1)?
+                                } else {
+                                    tx.rpop(&k, 1)?
+                                };
+                                assert_eq!(got, want);
+                            }
+                        }
+                        let want = match next.get(&k, now) {
+                            Some((Value::List(l), _)) => l.clone(),
+                            _ => Vec::new(),
+                        };
+                        assert_eq!(tx.lrange(&k, 0, -1)?, want);
+                        assert_eq!(tx.lindex(&k, -1)?, want.last().cloned());
+                    }
+                    Ok(())
+                });
+                match result {
+                    Ok(()) => model = next,
+                    Err(Error::WrongType) => {}
+                    Err(e) => prop_assert!(false, "list transaction: {e}"),
                 }
             }
             Op::Advance(ms) => clock.advance(Duration::from_millis(ms)),

@@ -255,6 +255,14 @@ impl Members {
         }
     }
 
+    /// A list's positions, ascending.
+    pub(crate) fn list(&self) -> Option<&VecDeque<u64>> {
+        match self {
+            Members::Positions(positions) => Some(positions),
+            _ => None,
+        }
+    }
+
     /// The sorted-set index, if these are a sorted set's members.
     pub(crate) fn zset(&self) -> Option<&ZsetIndex> {
         match self {

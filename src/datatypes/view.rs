@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::members::{member_position, random_indexes, value_score};
+use super::members::{member_position, position_member, random_indexes, value_score};
 use super::write::read_element;
-use super::{Header, ValueType, split_element_key};
+use super::{Header, ValueType};
 use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -137,30 +137,54 @@ impl Staged<'_, '_, '_> {
         Committed(self.0.engine)
     }
 
-    /// The newest staged record of `member`: `Some(Some(value))` put, `Some(None)` deleted.
-    /// Whether this transaction staged any element of generation `generation` at `key`.
-    fn touched(&self, key: &[u8], generation: u64) -> bool {
-        self.0.staged().iter().any(|s| match &s.op {
-            Op::ElementPut { key: e, .. } | Op::ElementDelete { key: e } => {
-                split_element_key(e).is_some_and(|(k, g, _)| k == key && g == generation)
-            }
-            _ => false,
-        })
+    /// The members of generation `generation` at `key` this transaction staged records
+    /// for, each with the index of its newest staged op.
+    fn overlay(
+        &self,
+        key: &[u8],
+        generation: u64,
+    ) -> Option<&std::collections::BTreeMap<Vec<u8>, usize>> {
+        self.0
+            .staged_elements
+            .get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, members)| members)
     }
 
-    fn staged_element(&self, key: &[u8], generation: u64, member: &[u8]) -> Option<Option<&[u8]>> {
-        self.0.staged().iter().rev().find_map(|s| match &s.op {
-            Op::ElementPut { key: e, value } if is_element(e, key, generation, member) => {
-                Some(Some(&value[..]))
-            }
-            Op::ElementDelete { key: e } if is_element(e, key, generation, member) => Some(None),
+    /// Whether this transaction staged any element of generation `generation` at `key`.
+    fn touched(&self, key: &[u8], generation: u64) -> bool {
+        self.overlay(key, generation).is_some()
+    }
+
+    /// The staged op at `index`: `Some(value)` for a put, `None` for a delete.
+    fn staged_value(&self, index: usize) -> Option<&[u8]> {
+        match self.0.staged().get(index).map(|s| &s.op) {
+            Some(Op::ElementPut { value, .. }) => Some(value),
             _ => None,
-        })
+        }
+    }
+
+    /// The newest staged record of `member`: `Some(Some(value))` put, `Some(None)` deleted.
+    fn staged_element(&self, key: &[u8], generation: u64, member: &[u8]) -> Option<Option<&[u8]>> {
+        let index = *self.overlay(key, generation)?.get(member)?;
+        Some(self.staged_value(index))
     }
 }
 
-fn is_element(element: &[u8], key: &[u8], generation: u64, member: &[u8]) -> bool {
-    split_element_key(element) == Some((key, generation, member))
+/// Two sorted sequences merged: `first_before(a, c)` says whether `a` (from `added`)
+/// comes before `c` (from `committed`).
+fn merge_walk(
+    committed: impl Iterator<Item = u64>,
+    added: impl Iterator<Item = u64>,
+    first_before: impl Fn(u64, u64) -> bool,
+) -> impl Iterator<Item = u64> {
+    let mut committed = committed.peekable();
+    let mut added = added.peekable();
+    std::iter::from_fn(move || match (committed.peek(), added.peek()) {
+        (Some(&c), Some(&a)) if first_before(a, c) => added.next(),
+        (Some(_), _) => committed.next(),
+        (None, _) => added.next(),
+    })
 }
 
 impl CollectionView for Staged<'_, '_, '_> {
@@ -209,18 +233,10 @@ impl CollectionView for Staged<'_, '_, '_> {
             .members(key, generation)
             .into_iter()
             .collect();
-        for s in self.0.staged() {
-            let (element, present) = match &s.op {
-                Op::ElementPut { key: e, .. } => (e, true),
-                Op::ElementDelete { key: e } => (e, false),
-                _ => continue,
-            };
-            if let Some((k, g, member)) = split_element_key(element)
-                && k == key
-                && g == generation
-            {
-                if present {
-                    members.insert(member.to_vec());
+        if let Some(overlay) = self.overlay(key, generation) {
+            for (member, &index) in overlay {
+                if self.staged_value(index).is_some() {
+                    members.insert(member.clone());
                 } else {
                     members.remove(member);
                 }
@@ -269,20 +285,66 @@ impl CollectionView for Staged<'_, '_, '_> {
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
-        if !self.touched(key, generation) {
+        let Some(overlay) = self.overlay(key, generation) else {
             return self.committed().list_positions(key, generation, range);
+        };
+        // Walk the committed positions and this transaction's own changes together, from
+        // the nearer end: the pushes and pops of a pipeline touch the ends, so the walk
+        // stays short. Members are positions in big-endian bytes: byte order is list order.
+        let collections = self.0.engine.read_collections();
+        let empty = std::collections::VecDeque::new();
+        let committed = collections
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .and_then(|c| c.members.list())
+            .unwrap_or(&empty);
+        let len = match self.0.collection_lens.get(key) {
+            Some(&(g, len)) if g == generation => len,
+            _ => committed.len(),
+        };
+        let (start, end) = (range.start.min(len), range.end.min(len));
+        if start >= end {
+            return Vec::new();
         }
-        let mut positions: Vec<u64> = self
-            .members(key, generation)
-            .iter()
-            .filter_map(|m| member_position(m))
-            .collect();
-        positions.sort_unstable();
-        let len = positions.len();
-        positions
-            .get(range.start.min(len)..range.end.min(len))
-            .unwrap_or_default()
-            .to_vec()
+        let present = |index: usize| self.staged_value(index).is_some();
+        let removed = |p: u64| {
+            overlay
+                .get(&position_member(p)[..])
+                .is_some_and(|&index| !present(index))
+        };
+        let is_committed = |p: u64| committed.binary_search(&p).is_ok();
+        let added = |(m, &index): (&Vec<u8>, &usize)| {
+            member_position(m).filter(|&p| present(index) && !is_committed(p))
+        };
+        let from_front = start <= len - end;
+        let (skip, take) = if from_front {
+            (start, end - start)
+        } else {
+            (len - end, end - start)
+        };
+        let mut out: Vec<u64> = if from_front {
+            merge_walk(
+                committed.iter().copied().filter(|&p| !removed(p)),
+                overlay.iter().filter_map(added),
+                |a, c| a < c,
+            )
+            .skip(skip)
+            .take(take)
+            .collect()
+        } else {
+            merge_walk(
+                committed.iter().rev().copied().filter(|&p| !removed(p)),
+                overlay.iter().rev().filter_map(added),
+                |a, c| a > c,
+            )
+            .skip(skip)
+            .take(take)
+            .collect()
+        };
+        if !from_front {
+            out.reverse();
+        }
+        out
     }
 }
 

@@ -48,9 +48,11 @@ pub(crate) mod flag {
     pub(crate) const FAST: u16 = 1 << 8;
     /// Touches every key (FLUSHDB): WATCH marks everything.
     pub(crate) const ALL_KEYS: u16 = 1 << 9;
-    /// Runs as its own transaction, never coalesced with other commands: list and
-    /// sorted-set commands read their collection in order, which a transaction that already
-    /// changed it would have to rebuild (see `datatypes::view::Staged`).
+    /// Runs as its own transaction, never coalesced with other commands: sorted-set
+    /// commands read their set in score order, which a transaction that already changed it
+    /// would have to rebuild, and list pops and edits walk past what the transaction already
+    /// removed (see `datatypes::view::Staged`). Its writes are acknowledged after the event
+    /// loop's one durability wait per turn.
     pub(crate) const SOLO: u16 = 1 << 10;
 }
 
@@ -1040,7 +1042,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpush",
         -3,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(lists::lpush),
         "list",
@@ -1050,7 +1052,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpush",
         -3,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(lists::rpush),
         "list",
@@ -1060,7 +1062,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpushx",
         -3,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(lists::lpushx),
         "list",
@@ -1070,7 +1072,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpushx",
         -3,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(lists::rpushx),
         "list",
@@ -1100,7 +1102,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "llen",
         2,
-        READONLY | FAST | SOLO,
+        READONLY | FAST,
         KEY1,
         Data(lists::llen),
         "list",
@@ -1110,7 +1112,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lindex",
         3,
-        READONLY | SOLO,
+        READONLY,
         KEY1,
         Data(lists::lindex),
         "list",
@@ -1120,7 +1122,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lrange",
         4,
-        READONLY | SOLO,
+        READONLY,
         KEY1,
         Data(lists::lrange),
         "list",
@@ -1170,7 +1172,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpos",
         -3,
-        READONLY | SOLO,
+        READONLY,
         KEY1,
         Data(lists::lpos),
         "list",
