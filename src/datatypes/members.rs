@@ -8,10 +8,10 @@ use indexmap::IndexSet;
 
 use crate::collections::zset_index::ZsetIndex;
 
-/// Heap bytes of a boxed byte string: the allocation, rounded to the allocator's 16-byte
-/// granularity.
+/// Heap bytes of a boxed byte string: glibc's chunk for it (8 bytes of header, 16-byte
+/// granularity, 32 bytes at least).
 fn boxed_bytes(len: usize) -> usize {
-    len.div_ceil(16) * 16
+    ((len + 8).div_ceil(16) * 16).max(32)
 }
 
 /// A list element's member is its position, big-endian, so that byte order is list order.
@@ -283,7 +283,9 @@ impl Members {
     /// and a control byte, at 7/8 load) or a position.
     fn slot_bytes(&self) -> usize {
         match self {
-            Members::Names(_) => 17 * 8 / 7,
+            // An index-set entry (hash and boxed name: 24 bytes) and its index slot (8
+            // bytes, at 7/8 load).
+            Members::Names(_) => 24 + 8 * 8 / 7,
             Members::Positions(_) => 8,
             Members::Scored(_) | Members::ScoredPending(_) => 0,
         }

@@ -1,5 +1,4 @@
-//! Collections on the log: hashes and sets (sorted sets and lists build on the same
-//! records).
+//! Collections on the log: hashes, sets, lists and sorted sets (docs/collections.md).
 //!
 //! A collection is a key whose newest record is a *header* (`RecordKind::Collection`: its
 //! type and generation, with the key's expiry) and whose members are *element* records
@@ -10,7 +9,7 @@
 //! u16 LE  length of the collection's key
 //! k       the collection's key
 //! u64 BE  generation (the sequence number of the header that created the collection)
-//! m       the member (hash field, set member)
+//! m       the member (hash field, set member, sorted-set member, list position)
 //! ```
 //!
 //! So changing one member appends one record, whatever the collection's size, and deleting
@@ -20,8 +19,12 @@
 //! no-resurrection rule as key tombstones.
 //!
 //! In memory, each element has an index entry in a second keydir (`Engine::elements`) and
-//! each collection a member set in [`index::Collections`] (for HKEYS, SMEMBERS and the
-//! like); both are rebuilt at open from data or hint files.
+//! each collection its members in [`index::Collections`] (names, list positions or the
+//! sorted-set index; see `members.rs`); both are rebuilt at open from data or hint files.
+//!
+//! Every operation is an [`write::Edit`] inside a store transaction; reads go through a
+//! [`view::CollectionView`] of the committed store or of a transaction. `api.rs` makes the
+//! operations methods of `Store` and `Transaction`.
 
 pub(crate) mod api;
 pub(crate) mod hash;

@@ -1,0 +1,122 @@
+//! Memory per element and open time of the collection types (the data-types issue asks
+//! for bytes of RAM per element at 1M elements): one collection of each type with
+//! `KEG_BENCH_ELEMENTS` members (default 1,000,000; members `member:NNNNNNN`, 16 bytes;
+//! hash values and list elements 16 bytes), built in batches, then reopened.
+//!
+//! ```text
+//! cargo bench --bench collections
+//! ```
+//!
+//! Reported: `Stats::element_bytes_per_element` (the store's own estimate) and the growth
+//! of the process's anonymous resident memory per element (RssAnon, measured around a
+//! reopen, so only the rebuilt indexes count), and the time to reopen. Each type is built in
+//! one process and reopened in another (this binary again, with `KEG_BENCH_TYPE` and
+//! `KEG_BENCH_DIR`), so that memory freed by building cannot hide what the reopen takes.
+
+use std::time::{Duration, Instant};
+
+use keg::{MergePolicy, Options, Store, SyncPolicy};
+
+fn rss_anon() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(MergePolicy {
+            check_interval: Duration::ZERO,
+            ..MergePolicy::default()
+        })
+        .open(dir)
+        .unwrap()
+}
+
+fn member(i: u64) -> Vec<u8> {
+    format!("member:{i:09}").into_bytes()
+}
+
+fn main() {
+    let n: u64 = std::env::var("KEG_BENCH_ELEMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let (Ok(ty), Ok(dir)) = (
+        std::env::var("KEG_BENCH_TYPE"),
+        std::env::var("KEG_BENCH_DIR"),
+    ) else {
+        println!("| type | elements | stats() bytes/element | RssAnon bytes/element | reopen |");
+        println!("|---|---:|---:|---:|---:|");
+        for ty in ["hash", "set", "list", "zset"] {
+            let dir = tempfile::tempdir().unwrap();
+            for phase in ["build", "measure"] {
+                let status = std::process::Command::new(std::env::current_exe().unwrap())
+                    .env("KEG_BENCH_TYPE", ty)
+                    .env("KEG_BENCH_DIR", dir.path())
+                    .env("KEG_BENCH_PHASE", phase)
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "{ty} {phase}: {status}");
+            }
+        }
+        return;
+    };
+    let (ty, dir) = (ty.as_str(), std::path::Path::new(&dir));
+    if std::env::var("KEG_BENCH_PHASE").as_deref() == Ok("build") {
+        build(dir, ty, n);
+        return;
+    }
+    let before = rss_anon();
+    let started = Instant::now();
+    let store = open(dir);
+    let reopen = started.elapsed();
+    let after = rss_anon();
+    let stats = store.stats();
+    assert_eq!(stats.elements, n);
+    println!(
+        "| {ty} | {n} | {:.1} | {:.1} | {:.0} ms |",
+        stats.element_bytes_per_element,
+        after.saturating_sub(before) as f64 / n as f64,
+        reopen.as_secs_f64() * 1000.0
+    );
+}
+
+/// One collection of type `ty` with `n` members, then a merge (hint files for the reopen).
+fn build(dir: &std::path::Path, ty: &str, n: u64) {
+    let store = open(dir);
+    let batch = 1000;
+    for start in (0..n).step_by(batch) {
+        let members: Vec<Vec<u8>> = (start..(start + batch as u64).min(n)).map(member).collect();
+        let refs: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
+        match ty {
+            "hash" => {
+                let pairs: Vec<(&[u8], &[u8])> = refs.iter().map(|m| (*m, *m)).collect();
+                store.hset_many(b"h", &pairs).unwrap();
+            }
+            "set" => {
+                store.sadd(b"s", &refs).unwrap();
+            }
+            "list" => {
+                store.rpush(b"l", &refs).unwrap();
+            }
+            _ => {
+                let items: Vec<(f64, &[u8])> = refs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| ((start + i as u64) as f64, *m))
+                    .collect();
+                store.zadd(b"z", &items).unwrap();
+            }
+        }
+    }
+    store.merge().unwrap();
+    store.close().unwrap();
+}
