@@ -580,3 +580,50 @@ fn random_members_are_members_distinct_unless_asked_and_spop_removes_them() {
     );
     assert_eq!(store.hrandfield(b"h", 7, false).unwrap().len(), 7);
 }
+
+#[test]
+fn set_algebra_and_smove_follow_redis() {
+    let (_dir, _clock, store) = setup();
+    store.sadd(b"a", &[b"1", b"2", b"3"]).unwrap();
+    store.sadd(b"b", &[b"2", b"3", b"4"]).unwrap();
+    let sorted_of = |v: Vec<Vec<u8>>| sorted(v);
+    assert_eq!(
+        sorted_of(store.sinter(&[b"a", b"b"]).unwrap()),
+        [b"2", b"3"]
+    );
+    assert_eq!(
+        sorted_of(store.sunion(&[b"a", b"b"]).unwrap()),
+        [b"1", b"2", b"3", b"4"]
+    );
+    assert_eq!(store.sdiff(&[b"a", b"b"]).unwrap(), [b"1"]);
+    assert!(store.sinter(&[b"a", b"missing"]).unwrap().is_empty());
+    // STORE replaces whatever the destination held, a string included.
+    store.set(b"dst", b"string").unwrap();
+    assert_eq!(
+        store
+            .sstore(b"dst", &[b"a", b"b"], keg::SetCombine::Union)
+            .unwrap(),
+        4
+    );
+    assert_eq!(store.scard(b"dst").unwrap(), 4);
+    assert_eq!(
+        store
+            .sstore(b"dst", &[b"a", b"a"], keg::SetCombine::Difference)
+            .unwrap(),
+        0
+    );
+    assert!(!store.contains(b"dst"));
+    assert!(store.smove(b"a", b"c", b"1").unwrap());
+    assert!(!store.smove(b"a", b"c", b"1").unwrap());
+    assert_eq!(store.smembers(b"c").unwrap(), [b"1"]);
+    store.set(b"s", b"x").unwrap();
+    assert!(matches!(
+        store.smove(b"a", b"s", b"2"),
+        Err(Error::WrongType)
+    ));
+    assert!(
+        store.sismember(b"a", b"2").unwrap(),
+        "a refused move changes nothing"
+    );
+    assert!(matches!(store.sinter(&[b"a", b"s"]), Err(Error::WrongType)));
+}

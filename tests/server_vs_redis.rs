@@ -414,6 +414,38 @@ hrandfield h1 1 foo
 hrandfield noh
 hrandfield noh 2
 del h1
+sadd sa a b c
+sadd sb b c d
+sadd sc c
+sinter sa sb sc
+sinter sa nosuch
+sdiff sc sa
+sdiff sa sb sc
+sunion sc nosuch
+sinterstore dst sa sb sc
+smembers dst
+sdiffstore dst sa sb
+smembers dst
+sdiffstore dst sc sa
+exists dst
+sunionstore dst sc
+sintercard 2 sa sb
+sintercard 2 sa sb limit 1
+sintercard 0 sa
+sintercard 5 sa
+sintercard 1 sa limit -1
+sintercard 1 sa foo
+smove sa sc a
+smove sa sc nope
+smove nosuch sc a
+sismember sc a
+set str x
+smove sc str c
+sinter sa str
+sinterstore str sa
+type str
+smove sc sc c
+del sa sb sc dst str
 flushdb
 dbsize
 ";

@@ -184,6 +184,22 @@ macro_rules! collection_api {
                 self.read_collections_view(|v| hash::random(v, key, count, distinct))
             }
 
+            /// The members in every one of the sets at `keys` (SINTER); a missing key is an
+            /// empty set.
+            pub fn sinter(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
+                self.read_collections_view(|v| set::combine(v, keys, set::Combine::Intersection))
+            }
+
+            /// The members in any of the sets at `keys` (SUNION).
+            pub fn sunion(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
+                self.read_collections_view(|v| set::combine(v, keys, set::Combine::Union))
+            }
+
+            /// The members of the first set in none of the others (SDIFF).
+            pub fn sdiff(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
+                self.read_collections_view(|v| set::combine(v, keys, set::Combine::Difference))
+            }
+
             /// Pushes `values` at the head of the list at `key`, one after the other (so
             /// the last ends up first), creating the list; returns its new length (LPUSH).
             /// `Error::WrongType` if the key holds another type.
@@ -478,7 +494,62 @@ impl Store {
     }
 }
 
+impl Store {
+    /// SINTERSTORE / SUNIONSTORE / SDIFFSTORE: replaces whatever `destination` holds with
+    /// the combination of the sets at `keys` (deleted when empty), atomically; returns its
+    /// size.
+    pub fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize> {
+        self.transaction(|tx| tx.sstore(destination, keys, how))
+    }
+
+    /// Moves `member` from the set at `source` to the set at `destination`, atomically;
+    /// true if it was in `source` (SMOVE).
+    pub fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
+        self.transaction(|tx| tx.smove(source, destination, member))
+    }
+}
+
+/// How [`Store::sstore`] combines sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetCombine {
+    /// SINTERSTORE.
+    Intersection,
+    /// SUNIONSTORE.
+    Union,
+    /// SDIFFSTORE: the first set minus the others.
+    Difference,
+}
+
 impl Transaction<'_> {
+    /// [`Store::sstore`] inside this transaction.
+    pub fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize> {
+        let how = match how {
+            SetCombine::Intersection => set::Combine::Intersection,
+            SetCombine::Union => set::Combine::Union,
+            SetCombine::Difference => set::Combine::Difference,
+        };
+        let members = self.read_collections_view(|v| set::combine(v, keys, how))?;
+        self.delete(destination)?;
+        self.edit_collection(destination, ValueType::Set, |e| {
+            set::store_members(e, &members)
+        })
+    }
+
+    /// [`Store::smove`] inside this transaction.
+    pub fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
+        // Both keys must be sets (or absent) before anything changes, as in Redis.
+        for key in [source, destination] {
+            if !matches!(self.value_type(key)?, None | Some(ValueType::Set)) {
+                return Err(Error::WrongType);
+            }
+        }
+        if self.srem(source, &[member])? == 0 {
+            return Ok(false);
+        }
+        self.sadd(destination, &[member])?;
+        Ok(true)
+    }
+
     /// Replaces whatever `destination` holds with a copy of the collection at `source`
     /// (every element, same type; no expiry). Used by RENAME: element keys name their
     /// collection's key, so a collection moves element by element.
@@ -589,11 +660,19 @@ pub(crate) trait CollectionOps {
         to_left: bool,
     ) -> Result<Option<Vec<u8>>>;
     fn copy_collection(&self, source: &[u8], destination: &[u8]) -> Result<()>;
+    fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize>;
+    fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool>;
 }
 
 macro_rules! collection_ops {
     ($receiver:ty) => {
         impl CollectionOps for $receiver {
+            fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize> {
+                <$receiver>::sstore(self, destination, keys, how)
+            }
+            fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
+                <$receiver>::smove(self, source, destination, member)
+            }
             fn view_with(
                 &self,
                 f: &mut dyn FnMut(&dyn CollectionView) -> Result<()>,

@@ -63,3 +63,50 @@ pub(crate) fn random(
         v.random_members(key, found.generation, count, distinct)
     }))
 }
+
+/// The members of the set at each of `keys` (a missing key is an empty set); a key of
+/// another type is `Error::WrongType`.
+fn sets_of(v: &dyn CollectionView, keys: &[&[u8]]) -> Result<Vec<Vec<Vec<u8>>>> {
+    keys.iter().map(|k| smembers(v, k)).collect()
+}
+
+/// How SINTER, SUNION and SDIFF combine sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Combine {
+    Intersection,
+    Union,
+    /// The first set minus the others.
+    Difference,
+}
+
+/// SINTER / SUNION / SDIFF of the sets at `keys`.
+pub(crate) fn combine(
+    v: &dyn CollectionView,
+    keys: &[&[u8]],
+    how: Combine,
+) -> Result<Vec<Vec<u8>>> {
+    let sets = sets_of(v, keys)?;
+    let mut sets = sets.into_iter();
+    let Some(first) = sets.next() else {
+        return Ok(Vec::new());
+    };
+    let mut result: indexmap::IndexSet<Vec<u8>> = first.into_iter().collect();
+    for other in sets {
+        let other: std::collections::HashSet<Vec<u8>> = other.into_iter().collect();
+        match how {
+            Combine::Intersection => result.retain(|m| other.contains(m)),
+            Combine::Union => result.extend(other),
+            Combine::Difference => result.retain(|m| !other.contains(m)),
+        }
+    }
+    Ok(result.into_iter().collect())
+}
+
+/// Replaces whatever `destination` holds with a set of `members` (deleted when empty);
+/// returns its size (the STORE forms).
+pub(crate) fn store_members(edit: &mut Edit<'_, '_, '_>, members: &[Vec<u8>]) -> Result<usize> {
+    for m in members {
+        edit.put(m, Vec::new())?;
+    }
+    Ok(edit.len())
+}

@@ -1450,6 +1450,86 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "6.2.0",
         "Returns one or more random fields from a hash."
     ),
+    spec!(
+        "sinter",
+        -2,
+        READONLY,
+        ALLKEYS,
+        Data(sets::sinter),
+        "set",
+        "1.0.0",
+        "Returns the intersect of multiple sets."
+    ),
+    spec!(
+        "sunion",
+        -2,
+        READONLY,
+        ALLKEYS,
+        Data(sets::sunion),
+        "set",
+        "1.0.0",
+        "Returns the union of multiple sets."
+    ),
+    spec!(
+        "sdiff",
+        -2,
+        READONLY,
+        ALLKEYS,
+        Data(sets::sdiff),
+        "set",
+        "1.0.0",
+        "Returns the difference of multiple sets."
+    ),
+    spec!(
+        "sinterstore",
+        -3,
+        WRITE,
+        ALLKEYS,
+        Data(sets::sinterstore),
+        "set",
+        "1.0.0",
+        "Stores the intersect of multiple sets in a key."
+    ),
+    spec!(
+        "sunionstore",
+        -3,
+        WRITE,
+        ALLKEYS,
+        Data(sets::sunionstore),
+        "set",
+        "1.0.0",
+        "Stores the union of multiple sets in a key."
+    ),
+    spec!(
+        "sdiffstore",
+        -3,
+        WRITE,
+        ALLKEYS,
+        Data(sets::sdiffstore),
+        "set",
+        "1.0.0",
+        "Stores the difference of multiple sets in a key."
+    ),
+    spec!(
+        "sintercard",
+        -3,
+        READONLY,
+        NOKEYS,
+        Data(sets::sintercard),
+        "set",
+        "7.0.0",
+        "Returns the number of members of the intersect of multiple sets."
+    ),
+    spec!(
+        "smove",
+        4,
+        WRITE | FAST,
+        (1, 2, 1),
+        Data(sets::smove),
+        "set",
+        "1.0.0",
+        "Moves a member from one set to another."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
@@ -1461,14 +1541,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "lmpop",
     "blmpop",
     "hscan",
-    "smove",
-    "sinter",
-    "sintercard",
-    "sinterstore",
-    "sunion",
-    "sunionstore",
-    "sdiff",
-    "sdiffstore",
     "sscan",
     "zscan",
     "bzpopmin",

@@ -114,3 +114,130 @@ pub(crate) fn srandmember(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Rep
     }
     Ok(())
 }
+
+fn reply_members(out: &mut Reply, members: &[Vec<u8>]) {
+    out.set(members.len());
+    for m in members {
+        out.bulk(m);
+    }
+}
+
+fn combine(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: crate::SetCombine) -> CmdResult {
+    let keys: Vec<&[u8]> = a.iter().skip(1).collect();
+    let c = ks.collections();
+    let members = match how {
+        crate::SetCombine::Intersection => sinter_of(c, &keys)?,
+        crate::SetCombine::Union => union_of(c, &keys)?,
+        crate::SetCombine::Difference => diff_of(c, &keys)?,
+    };
+    reply_members(out, &members);
+    Ok(())
+}
+
+fn sinter_of(
+    c: &dyn crate::datatypes::api::CollectionOps,
+    keys: &[&[u8]],
+) -> crate::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    c.view_with(&mut |v| {
+        out =
+            crate::datatypes::set::combine(v, keys, crate::datatypes::set::Combine::Intersection)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn union_of(
+    c: &dyn crate::datatypes::api::CollectionOps,
+    keys: &[&[u8]],
+) -> crate::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    c.view_with(&mut |v| {
+        out = crate::datatypes::set::combine(v, keys, crate::datatypes::set::Combine::Union)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn diff_of(
+    c: &dyn crate::datatypes::api::CollectionOps,
+    keys: &[&[u8]],
+) -> crate::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    c.view_with(&mut |v| {
+        out = crate::datatypes::set::combine(v, keys, crate::datatypes::set::Combine::Difference)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+pub(crate) fn sinter(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    combine(ks, a, out, crate::SetCombine::Intersection)
+}
+
+pub(crate) fn sunion(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    combine(ks, a, out, crate::SetCombine::Union)
+}
+
+pub(crate) fn sdiff(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    combine(ks, a, out, crate::SetCombine::Difference)
+}
+
+fn store(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: crate::SetCombine) -> CmdResult {
+    let keys: Vec<&[u8]> = a.iter().skip(2).collect();
+    out.count(ks.collections().sstore(a.get(1), &keys, how)?);
+    Ok(())
+}
+
+pub(crate) fn sinterstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    store(ks, a, out, crate::SetCombine::Intersection)
+}
+
+pub(crate) fn sunionstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    store(ks, a, out, crate::SetCombine::Union)
+}
+
+pub(crate) fn sdiffstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    store(ks, a, out, crate::SetCombine::Difference)
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+pub(crate) fn sintercard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    use crate::server::error::CmdError;
+    let numkeys = crate::server::args::int(a.get(1))?;
+    if numkeys <= 0 {
+        return Err(CmdError::fixed("ERR numkeys should be greater than 0"));
+    }
+    let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
+    if numkeys > a.len() - 2 {
+        return Err(CmdError::fixed(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let keys: Vec<&[u8]> = a.iter().skip(2).take(numkeys).collect();
+    let mut limit = 0usize;
+    let mut i = 2 + numkeys;
+    while i < a.len() {
+        if crate::server::args::is(a.get(i), "limit") && i + 1 < a.len() {
+            let n = crate::server::args::int(a.get(i + 1))?;
+            limit =
+                usize::try_from(n).map_err(|_| CmdError::fixed("ERR LIMIT can't be negative"))?;
+            i += 2;
+        } else {
+            return Err(crate::server::error::SYNTAX);
+        }
+    }
+    let members = sinter_of(ks.collections(), &keys)?;
+    out.count(if limit == 0 {
+        members.len()
+    } else {
+        members.len().min(limit)
+    });
+    Ok(())
+}
+
+pub(crate) fn smove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let moved = ks.collections().smove(a.get(1), a.get(2), a.get(3))?;
+    out.count(usize::from(moved));
+    Ok(())
+}
