@@ -446,6 +446,20 @@ sinterstore str sa
 type str
 smove sc sc c
 del sa sb sc dst str
+hset hs f1 v1 f2 v2 x3 v3
+hscan hs 0
+hscan hs 0 match f* count 10
+hscan hs 0 count 0
+hscan hs abc
+hscan nohash 0
+sadd ss only
+sscan ss 0 match o*
+sscan ss 0 match z*
+zadd zs 2 b 1 a 3 c
+zscan zs 0
+zscan zs 0 match [ab]
+zscan zs 0 foo bar
+del hs ss zs
 flushdb
 dbsize
 ";

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    client, command_docs, config_cmd, connection, expire, hashes, keys, lists, multi, pubsub_cmds,
-    scan, server_cmds, sets, strings, zsets,
+    client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys, lists,
+    multi, pubsub_cmds, scan, server_cmds, sets, strings, zsets,
 };
 use super::error::CmdResult;
 use super::frame::Args;
@@ -1530,6 +1530,36 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "1.0.0",
         "Moves a member from one set to another."
     ),
+    spec!(
+        "hscan",
+        -3,
+        READONLY,
+        KEY1,
+        Data(collection_scan::hscan),
+        "hash",
+        "2.8.0",
+        "Iterates over fields and values of a hash."
+    ),
+    spec!(
+        "sscan",
+        -3,
+        READONLY,
+        KEY1,
+        Data(collection_scan::sscan),
+        "set",
+        "2.8.0",
+        "Iterates over members of a set."
+    ),
+    spec!(
+        "zscan",
+        -3,
+        READONLY,
+        KEY1,
+        Data(collection_scan::zscan),
+        "sorted_set",
+        "2.8.0",
+        "Iterates over members and scores of a sorted set."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
@@ -1540,9 +1570,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "brpop",
     "lmpop",
     "blmpop",
-    "hscan",
-    "sscan",
-    "zscan",
     "bzpopmin",
     "bzpopmax",
     "zunionstore",

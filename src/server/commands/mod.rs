@@ -1,6 +1,7 @@
 //! Command implementations, one file per family; `table.rs` maps names to them.
 
 pub(crate) mod client;
+pub(crate) mod collection_scan;
 pub(crate) mod command_docs;
 pub(crate) mod config_cmd;
 pub(crate) mod connection;
