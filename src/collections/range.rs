@@ -74,6 +74,7 @@ impl ScoreRange {
     }
 
     /// Whether `score` is in the range.
+    #[cfg(test)]
     pub(crate) fn contains(&self, score: f64) -> bool {
         self.above_min(score) && self.below_max(score)
     }
@@ -149,6 +150,7 @@ impl<'a> LexRange<'a> {
     }
 
     /// Whether `member` is in the range.
+    #[cfg(test)]
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
         self.above_min(member) && self.below_max(member)
     }

@@ -45,6 +45,10 @@ pub(crate) fn increment_score(current: f64, by: f64) -> Result<f64, ArgError> {
 /// `1.2345123456789e+4`: past 4 or 7 digit places the exponent form, unpadded).
 ///
 /// Redis 7.0 and older write `%.17g` instead: see [`format_score_printf`].
+#[allow(
+    dead_code,
+    reason = "Redis 7.2's form; the server writes 7.0's (see mod.rs)"
+)]
 pub(crate) fn format_score(score: f64) -> ScoreText {
     let mut out = ScoreText::default();
     if let Some(text) = special_text(score) {

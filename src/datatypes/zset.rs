@@ -9,6 +9,7 @@ use super::write::Edit;
 use std::ops::Bound;
 
 use crate::collections::range::{LexBound, LexRange, Limit, ScoreBound, ScoreRange};
+use crate::collections::score::increment_score;
 use crate::collections::zset_index::ZsetIndex;
 use crate::error::{Error, Result};
 
@@ -107,11 +108,12 @@ fn add_one(
         Some(_) if options.only_new => Ok((false, false, None)),
         None if options.only_existing => Ok((false, false, None)),
         Some(old) => {
-            let new = if increment { old + score } else { score };
+            let new = if increment {
+                increment_score(old, score).map_err(|_| not_a_number())?
+            } else {
+                score
+            };
             let new = if new == 0.0 { 0.0 } else { new };
-            if new.is_nan() {
-                return Err(not_a_number());
-            }
             if (options.only_greater && new <= old) || (options.only_less && new >= old) {
                 return Ok((false, false, None));
             }
