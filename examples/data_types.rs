@@ -79,7 +79,7 @@ fn work_queue(store: &Store) -> keg::Result<()> {
                         if finished.load(Ordering::Acquire) && store.llen(b"jobs")? == 0 {
                             return Ok(());
                         }
-                        // No blocking pop yet (BRPOP is not built): poll.
+                        // The embedded API has no blocking pop (the server's BRPOP waits): poll.
                         std::thread::sleep(Duration::from_micros(200));
                     }
                     done.fetch_add(batch.len() as u64, Ordering::Relaxed);

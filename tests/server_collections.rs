@@ -207,3 +207,94 @@ fn a_list_push_whose_fsync_fails_is_never_acknowledged() {
     );
     let _ = server.shutdown();
 }
+
+/// BLPOP waits for a push from another connection; waiters are served in the order they
+/// started waiting; a timeout ends the wait with a null reply.
+#[test]
+fn blocking_pops_wait_for_pushes_oldest_waiter_first() -> RedisResult<()> {
+    let server = TestServer::start();
+    let spawn_waiter = |name: &'static str| {
+        let mut con = server.redis();
+        std::thread::spawn(move || -> RedisResult<(String, String)> {
+            let (key, value): (String, String) =
+                redis::cmd("BLPOP").arg("jobs").arg(10).query(&mut con)?;
+            assert_eq!(key, "jobs");
+            Ok((name.to_owned(), value))
+        })
+    };
+    let mut admin = server.redis();
+    let first = spawn_waiter("first");
+    // Wait (bounded) until the first waiter is blocked, then start the second.
+    let blocked = |admin: &mut redis::Connection, n: usize| -> RedisResult<bool> {
+        let info: String = redis::cmd("INFO").arg("clients").query(admin)?;
+        Ok(info.contains(&format!("blocked_clients:{n}")))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !blocked(&mut admin, 1)? {
+        assert!(std::time::Instant::now() < deadline, "no client blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = spawn_waiter("second");
+    while !blocked(&mut admin, 2)? {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "second client not blocked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _: i64 = admin.rpush("jobs", "job-1")?;
+    assert_eq!(
+        first.join().expect("first")?,
+        ("first".into(), "job-1".into())
+    );
+    let _: i64 = admin.rpush("jobs", "job-2")?;
+    assert_eq!(
+        second.join().expect("second")?,
+        ("second".into(), "job-2".into())
+    );
+    // Nothing comes: the wait ends with a null reply after the timeout.
+    let started = std::time::Instant::now();
+    let none: Option<(String, String)> =
+        redis::cmd("BLPOP").arg("jobs").arg(0.2).query(&mut admin)?;
+    assert_eq!(none, None);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    // The connection goes on serving requests afterwards.
+    assert_eq!(admin.llen::<_, i64>("jobs")?, 0);
+    Ok(())
+}
+
+/// A waiter that disconnects leaves the queue: the next waiter is not held behind it.
+#[test]
+fn a_waiter_that_disconnects_does_not_hold_up_the_next() -> RedisResult<()> {
+    let server = TestServer::start();
+    let mut gone = server.raw();
+    gone.command(&["BLPOP", "q", "0"]);
+    let mut admin = server.redis();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut admin)?;
+        if info.contains("blocked_clients:1") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no client blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(gone);
+    // The server notices the disconnection (a push before that would go to the dead
+    // waiter and be lost with its reply, in Redis too).
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut admin)?;
+        if info.contains("blocked_clients:0") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gone client stays blocked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _: i64 = admin.rpush("q", "x")?;
+    let got: Option<(String, String)> = redis::cmd("BLPOP").arg("q").arg(5).query(&mut admin)?;
+    assert_eq!(got, Some(("q".into(), "x".into())));
+    Ok(())
+}

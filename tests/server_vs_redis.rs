@@ -460,6 +460,31 @@ zscan zs 0
 zscan zs 0 match [ab]
 zscan zs 0 foo bar
 del hs ss zs
+rpush bl a b
+blpop nolist bl 0
+brpop bl 0
+blpop bl 0.01
+brpop nolist 0.01
+blpop bl x
+blpop bl -1
+rpush bl c
+blmove bl bl2 left right 0
+blmove bl bl2 up right 0
+blmove nolist bl2 left right 0.01
+brpoplpush bl2 bl 0
+brpoplpush nolist bl 0.01
+zadd bz 1 a 2 b
+bzpopmin bz 0
+bzpopmax bz 0
+bzpopmin bz 0.01
+set str x
+blpop str 0
+bzpopmin str 0
+multi
+blpop nolist 0
+brpop nolist 10
+exec
+del bl bl2 str
 flushdb
 dbsize
 ";

@@ -34,6 +34,8 @@ const READ_BUDGET: usize = 256 << 10;
 /// Output waiting beyond this pauses reading from the connection until it drains.
 const OUTPUT_HIGH_WATER: usize = 1 << 20;
 /// How often idle connections are looked for.
+/// How often blocked pops are attempted again when nothing else happens.
+const BLOCKED_RETRY: Duration = Duration::from_millis(5);
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// A new connection handed to a loop by the acceptor.
@@ -245,10 +247,14 @@ impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = if self.again.is_empty() {
-                Some(IDLE_CHECK)
-            } else {
+            let timeout = if !self.again.is_empty() {
                 Some(Duration::ZERO)
+            } else if self.conns.values().any(|c| c.session.blocked.is_some()) {
+                // Blocked pops are attempted again every turn: a push on another event
+                // loop wakes them within this interval.
+                Some(BLOCKED_RETRY.min(IDLE_CHECK))
+            } else {
+                Some(IDLE_CHECK)
             };
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != ErrorKind::Interrupted
@@ -358,6 +364,9 @@ impl EventLoop {
                 conn.run();
             }
         }
+        let woken = self.retry_blocked();
+
+        active.extend_from_slice(&woken);
         self.make_solo_writes_durable(&active);
         // Write: connections that ran something, and those the socket can take more from.
         let mut to_flush: Vec<usize> = active;
@@ -378,6 +387,31 @@ impl EventLoop {
                 self.close(token);
             }
         }
+    }
+
+    /// Attempts every waiting blocking pop again, oldest first; a pop that is over lets its
+    /// connection run the requests it received meanwhile. Returns those connections.
+    fn retry_blocked(&mut self) -> Vec<usize> {
+        let mut waiting: Vec<(std::time::Instant, usize)> = self
+            .conns
+            .iter()
+            .filter_map(|(&t, c)| c.session.blocked.as_ref().map(|b| (b.since, t)))
+            .collect();
+        if waiting.is_empty() {
+            return Vec::new();
+        }
+        waiting.sort_unstable();
+        let now = std::time::Instant::now();
+        let mut woken = Vec::new();
+        for (_, token) in waiting {
+            if let Some(conn) = self.conns.get_mut(&token)
+                && conn.session.retry_blocked(&mut conn.out, now)
+            {
+                conn.run();
+                woken.push(token);
+            }
+        }
+        woken
     }
 
     /// Waits once for the durability of every solo write this turn committed, before their
@@ -467,7 +501,11 @@ impl EventLoop {
         let idle: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| !c.session.is_subscribed() && c.last_active.elapsed() >= timeout)
+            .filter(|(_, c)| {
+                !c.session.is_subscribed()
+                    && c.session.blocked.is_none()
+                    && c.last_active.elapsed() >= timeout
+            })
             .map(|(t, _)| *t)
             .collect();
         for token in idle {

@@ -72,7 +72,14 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
         "clients" => vec![
             ("connected_clients", shared.clients.len().to_string()),
             ("maxclients", shared.settings().maxclients.to_string()),
-            ("blocked_clients", "0".into()),
+            (
+                "blocked_clients",
+                shared
+                    .counters
+                    .blocked_clients
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .to_string(),
+            ),
             ("pubsub_clients", shared.clients.subscribers().to_string()),
         ],
         "memory" => {

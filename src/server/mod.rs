@@ -48,6 +48,7 @@ mod reply;
 mod session;
 mod shared;
 mod table;
+mod waiters;
 mod watch;
 
 pub use config::{DEFAULT_MAXCLIENTS, ServerConfig};

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::clients::ClientEntry;
+use super::commands::blocking;
 use super::error::{self, CmdError};
 use super::frame::{self, Args};
 use super::keyspace::KeySpace;
@@ -77,6 +78,20 @@ pub(crate) struct Session {
     /// The newest record a solo write committed without waiting for durability: its reply
     /// must not leave before `Store::wait_durable` of it (the event loop waits once a turn).
     pub(crate) undurable_seq: Option<u64>,
+    /// A blocking pop waiting for data: no later request of this connection runs meanwhile.
+    pub(crate) blocked: Option<Blocked>,
+}
+
+/// A blocking pop that found nothing yet.
+pub(crate) struct Blocked {
+    spec: &'static Spec,
+    args: Args,
+    /// When it gives up (`None`: never).
+    deadline: Option<std::time::Instant>,
+    /// When it started waiting: the oldest waiter is served first.
+    pub(crate) since: std::time::Instant,
+    /// Its place in the queue of waiters across all event loops.
+    ticket: u64,
 }
 
 impl Session {
@@ -100,6 +115,7 @@ impl Session {
             pending_bytes: 0,
             spare: Vec::new(),
             undurable_seq: None,
+            blocked: None,
         }
     }
 
@@ -156,13 +172,17 @@ impl Session {
 
     /// Whether requests wait in the inbox.
     pub(crate) fn has_requests(&self) -> bool {
-        !self.inbox.is_empty() || self.protocol_error.is_some()
+        self.blocked.is_none() && (!self.inbox.is_empty() || self.protocol_error.is_some())
     }
 
     /// The leading requests that can join a transaction shared with other connections:
     /// how many, and whether any of them writes.
     pub(crate) fn leading_data(&self) -> (usize, bool) {
-        if self.multi.is_some() || self.is_subscribed() || !self.is_authenticated() {
+        if self.blocked.is_some()
+            || self.multi.is_some()
+            || self.is_subscribed()
+            || !self.is_authenticated()
+        {
             return (0, false);
         }
         let mut count = 0;
@@ -203,7 +223,9 @@ impl Session {
 
     /// Runs the requests in the inbox, in order, then answers a pending protocol error.
     pub(crate) fn run_inbox(&mut self, out: &mut Reply) {
-        while let Some(mut args) = self.inbox.pop_front() {
+        while self.blocked.is_none()
+            && let Some(mut args) = self.inbox.pop_front()
+        {
             if self.closing {
                 self.recycle(args);
                 continue;
@@ -313,7 +335,95 @@ impl Session {
             out.simple("QUEUED");
             return;
         }
+        if spec.has(flag::BLOCKING) {
+            self.block_or_pop(spec, args, out);
+            return;
+        }
         self.run(spec, args, out);
+    }
+
+    /// A blocking pop outside MULTI: pops now if it can, else waits (the event loop calls
+    /// `retry_blocked`).
+    fn block_or_pop(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        if let Err(e) = blocking::check(spec.name, args) {
+            self.reject(e, out);
+            return;
+        }
+        let keys = blocking::source_keys(spec.name, args);
+        // Waiters that started earlier are served first, even if data is there now.
+        if !self.shared.waiters.anyone_waiting_on(&keys) && self.attempt_pop(spec, args, out) {
+            return;
+        }
+        let ticket = self.shared.waiters.enqueue(&keys);
+        let timeout = blocking::timeout_arg(spec.name, args.len());
+        let secs = blocking::parse_timeout(args.get(timeout)).unwrap_or(0.0);
+        let now = std::time::Instant::now();
+        Counters::add(&self.shared.counters.blocked_clients, 1);
+        self.blocked = Some(Blocked {
+            spec,
+            args: args.clone(),
+            deadline: (secs > 0.0).then(|| now + std::time::Duration::from_secs_f64(secs)),
+            since: now,
+            ticket,
+        });
+    }
+
+    /// One attempt of a blocking pop, committed like a solo write; true if it replied (a
+    /// value or an error).
+    fn attempt_pop(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) -> bool {
+        let shared = Arc::clone(&self.shared);
+        let mark = out.len();
+        let attempt = shared.store.transaction_without_wait(|tx| {
+            Ok(blocking::attempt(spec.name, tx as &dyn KeySpace, args, out))
+        });
+        match attempt {
+            Ok((Ok(false), _)) => false,
+            Ok((Ok(true), seq)) => {
+                self.touch_watched(spec, args);
+                if let Some(seq) = seq {
+                    self.undurable_seq = Some(self.undurable_seq.map_or(seq, |s| s.max(seq)));
+                }
+                true
+            }
+            Ok((Err(e), _)) => {
+                out.truncate(mark);
+                out.error(&e.0);
+                true
+            }
+            Err(e) => {
+                out.truncate(mark);
+                out.error(&CmdError::from(e).0);
+                true
+            }
+        }
+    }
+
+    /// Counts this connection out of the blocked ones.
+    fn unblocked(&self) {
+        self.shared
+            .counters
+            .blocked_clients
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Attempts the waiting pop again; true if it is over (popped, failed or timed out).
+    pub(crate) fn retry_blocked(&mut self, out: &mut Reply, now: std::time::Instant) -> bool {
+        let Some(blocked) = self.blocked.take() else {
+            return false;
+        };
+        let over = (self.shared.waiters.may_take(blocked.ticket)
+            && self.attempt_pop(blocked.spec, &blocked.args, out))
+            || blocked.deadline.is_some_and(|d| now >= d) && {
+                blocking::timed_out(out);
+                true
+            };
+        if over {
+            self.shared.waiters.remove(blocked.ticket);
+            self.unblocked();
+        } else {
+            self.blocked = Some(blocked);
+        }
+        over
     }
 
     /// Runs a command that passed every check, outside any transaction.
@@ -426,6 +536,10 @@ impl Session {
 
     /// Ends the connection's state: subscriptions, watches, registry entry.
     pub(crate) fn end(&mut self) {
+        if let Some(blocked) = self.blocked.take() {
+            self.shared.waiters.remove(blocked.ticket);
+            self.unblocked();
+        }
         let id = self.client.id;
         for channel in self.channels.drain() {
             self.shared

@@ -33,6 +33,8 @@ pub(crate) struct Counters {
     pub(crate) keyspace_misses: AtomicU64,
     pub(crate) net_input_bytes: AtomicU64,
     pub(crate) net_output_bytes: AtomicU64,
+    /// Connections waiting in a blocking pop (INFO's blocked_clients).
+    pub(crate) blocked_clients: AtomicU64,
 }
 
 impl Counters {
@@ -76,6 +78,8 @@ impl Stop {
 
 pub(crate) struct Shared {
     pub(crate) store: Store,
+    /// Blocking pops waiting, in the order they started (all event loops).
+    pub(crate) waiters: super::waiters::Waiters,
     pub(crate) settings: RwLock<Settings>,
     pub(crate) drain_timeout: Duration,
     pub(crate) local_addr: SocketAddr,
@@ -95,6 +99,7 @@ impl Shared {
     pub(crate) fn new(store: Store, config: &ServerConfig, local_addr: SocketAddr) -> Shared {
         Shared {
             store,
+            waiters: super::waiters::Waiters::default(),
             settings: RwLock::new(Settings {
                 requirepass: config.requirepass.clone(),
                 maxclients: config.maxclients,

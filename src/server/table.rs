@@ -54,6 +54,8 @@ pub(crate) mod flag {
     /// removed (see `datatypes::view::Staged`). Its writes are acknowledged after the event
     /// loop's one durability wait per turn.
     pub(crate) const SOLO: u16 = 1 << 10;
+    /// A blocking pop: outside MULTI the session waits for data (`Session::block_or_pop`).
+    pub(crate) const BLOCKING: u16 = 1 << 11;
 }
 
 /// One command.
@@ -1560,18 +1562,72 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "2.8.0",
         "Iterates over members and scores of a sorted set."
     ),
+    spec!(
+        "blpop",
+        -3,
+        WRITE | SOLO | BLOCKING,
+        (1, -2, 1),
+        Data(lists::blpop),
+        "list",
+        "2.0.0",
+        "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."
+    ),
+    spec!(
+        "brpop",
+        -3,
+        WRITE | SOLO | BLOCKING,
+        (1, -2, 1),
+        Data(lists::brpop),
+        "list",
+        "2.0.0",
+        "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."
+    ),
+    spec!(
+        "blmove",
+        6,
+        WRITE | SOLO | BLOCKING,
+        (1, 2, 1),
+        Data(lists::blmove),
+        "list",
+        "6.2.0",
+        "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."
+    ),
+    spec!(
+        "brpoplpush",
+        4,
+        WRITE | SOLO | BLOCKING,
+        (1, 2, 1),
+        Data(lists::brpoplpush),
+        "list",
+        "2.2.0",
+        "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."
+    ),
+    spec!(
+        "bzpopmin",
+        -3,
+        WRITE | SOLO | BLOCKING,
+        (1, -2, 1),
+        Data(zsets::bzpopmin),
+        "sorted_set",
+        "5.0.0",
+        "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."
+    ),
+    spec!(
+        "bzpopmax",
+        -3,
+        WRITE | SOLO | BLOCKING,
+        (1, -2, 1),
+        Data(zsets::bzpopmax),
+        "sorted_set",
+        "5.0.0",
+        "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."
+    ),
 ];
 
 /// Commands of the types keg does not store: answered with a clear error.
 pub(crate) static UNSUPPORTED: &[&str] = &[
-    "blmove",
-    "brpoplpush",
-    "blpop",
-    "brpop",
     "lmpop",
     "blmpop",
-    "bzpopmin",
-    "bzpopmax",
     "zunionstore",
     "zinterstore",
     "zrandmember",

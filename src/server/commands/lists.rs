@@ -226,3 +226,39 @@ pub(crate) fn rpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply
     out.bulk_or_null(moved.as_deref());
     Ok(())
 }
+
+/// BLPOP inside MULTI (or run by EXEC): never waits, as in Redis.
+pub(crate) fn blpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::check("blpop", a)?;
+    if !super::blocking::attempt("blpop", ks, a, out)? {
+        super::blocking::nothing_now("blpop", out);
+    }
+    Ok(())
+}
+
+/// BRPOP inside MULTI (or run by EXEC): never waits, as in Redis.
+pub(crate) fn brpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::check("brpop", a)?;
+    if !super::blocking::attempt("brpop", ks, a, out)? {
+        super::blocking::nothing_now("brpop", out);
+    }
+    Ok(())
+}
+
+/// BLMOVE inside MULTI (or run by EXEC): never waits, as in Redis.
+pub(crate) fn blmove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::check("blmove", a)?;
+    if !super::blocking::attempt("blmove", ks, a, out)? {
+        super::blocking::nothing_now("blmove", out);
+    }
+    Ok(())
+}
+
+/// BRPOPLPUSH inside MULTI (or run by EXEC): never waits, as in Redis.
+pub(crate) fn brpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::check("brpoplpush", a)?;
+    if !super::blocking::attempt("brpoplpush", ks, a, out)? {
+        super::blocking::nothing_now("brpoplpush", out);
+    }
+    Ok(())
+}

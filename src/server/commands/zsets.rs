@@ -501,3 +501,21 @@ pub(crate) fn zremrangebylex(
     let range = LexRange::parse(a.get(2), a.get(3))?;
     remove_range(ks, a, out, &|e| Ok(zset::remove_by_lex(e, &range)))
 }
+
+/// BZPOPMIN inside MULTI (or run by EXEC): never waits, as in Redis.
+pub(crate) fn bzpopmin(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::check("bzpopmin", a)?;
+    if !super::blocking::attempt("bzpopmin", ks, a, out)? {
+        super::blocking::nothing_now("bzpopmin", out);
+    }
+    Ok(())
+}
+
+/// BZPOPMAX inside MULTI (or run by EXEC): never waits, as in Redis.
+pub(crate) fn bzpopmax(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::check("bzpopmax", a)?;
+    if !super::blocking::attempt("bzpopmax", ks, a, out)? {
+        super::blocking::nothing_now("bzpopmax", out);
+    }
+    Ok(())
+}
