@@ -92,6 +92,9 @@ pub(crate) struct Blocked {
     pub(crate) since: std::time::Instant,
     /// Its place in the queue of waiters across all event loops.
     ticket: u64,
+    /// The store's last sequence number at its last attempt: nothing to try again until a
+    /// write has happened since.
+    seen_seq: u64,
 }
 
 impl Session {
@@ -351,9 +354,13 @@ impl Session {
         }
         let keys = blocking::source_keys(spec.name, args);
         // Waiters that started earlier are served first, even if data is there now.
-        if !self.shared.waiters.anyone_waiting_on(&keys) && self.attempt_pop(spec, args, out) {
+        let seq = self.shared.store.last_written_seq();
+        let attempted = !self.shared.waiters.anyone_waiting_on(&keys);
+        if attempted && self.attempt_pop(spec, args, out) {
             return;
         }
+        // Until a write comes there is nothing new to try, unless it never tried yet.
+        let seen_seq = if attempted { seq } else { u64::MAX };
         let ticket = self.shared.waiters.enqueue(&keys);
         let timeout = blocking::timeout_arg(spec.name, args.len());
         let secs = blocking::parse_timeout(args.get(timeout)).unwrap_or(0.0);
@@ -365,6 +372,7 @@ impl Session {
             deadline: (secs > 0.0).then(|| now + std::time::Duration::from_secs_f64(secs)),
             since: now,
             ticket,
+            seen_seq,
         });
     }
 
@@ -408,11 +416,15 @@ impl Session {
 
     /// Attempts the waiting pop again; true if it is over (popped, failed or timed out).
     pub(crate) fn retry_blocked(&mut self, out: &mut Reply, now: std::time::Instant) -> bool {
-        let Some(blocked) = self.blocked.take() else {
+        let Some(mut blocked) = self.blocked.take() else {
             return false;
         };
-        let over = (self.shared.waiters.may_take(blocked.ticket)
-            && self.attempt_pop(blocked.spec, &blocked.args, out))
+        let seq = self.shared.store.last_written_seq();
+        let attempted = seq != blocked.seen_seq && self.shared.waiters.may_take(blocked.ticket);
+        if attempted {
+            blocked.seen_seq = seq;
+        }
+        let over = (attempted && self.attempt_pop(blocked.spec, &blocked.args, out))
             || blocked.deadline.is_some_and(|d| now >= d) && {
                 blocking::timed_out(out);
                 true

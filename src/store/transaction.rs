@@ -138,6 +138,13 @@ impl Store {
         Ok((value, last_seq))
     }
 
+    /// Sequence number of the last record written (changes with every write).
+    pub(crate) fn last_written_seq(&self) -> u64 {
+        self.engine()
+            .written_seq
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Waits until every record up to `seq` is durable under the store's policy.
     pub(crate) fn wait_durable(&self, seq: u64) -> Result<()> {
         self.engine().wait_durable(seq)
