@@ -467,6 +467,7 @@ blpop bl 0.01
 brpop nolist 0.01
 blpop bl x
 blpop bl -1
+blpop bl 1e300
 rpush bl c
 blmove bl bl2 left right 0
 blmove bl bl2 up right 0

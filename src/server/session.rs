@@ -369,7 +369,10 @@ impl Session {
         self.blocked = Some(Blocked {
             spec,
             args: args.clone(),
-            deadline: (secs > 0.0).then(|| now + std::time::Duration::from_secs_f64(secs)),
+            deadline: std::time::Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .and_then(|d| now.checked_add(d)),
             since: now,
             ticket,
             seen_seq,

@@ -31,6 +31,11 @@ pub(crate) fn parse_timeout(arg: &[u8]) -> Result<f64, CmdError> {
     if secs < 0.0 {
         return Err(CmdError::fixed("ERR timeout is negative"));
     }
+    // Redis keeps timeouts in milliseconds in a signed 64-bit integer; one too large for it
+    // overflows to a negative number there, and Redis 7.0 says so.
+    if secs * 1000.0 > i64::MAX as f64 {
+        return Err(CmdError::fixed("ERR timeout is negative"));
+    }
     Ok(secs)
 }
 
