@@ -64,6 +64,7 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     let mut state = Rebuild {
         keydir: Keydir::default(),
         elements: Keydir::default(),
+        collections: false,
         usage: BTreeMap::new(),
         max_seq: 0,
         tombstones: false,
@@ -161,12 +162,17 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     if (state.keydir.len() as u64) < hinted_entries / 2 {
         state.keydir.shrink_to_fit();
     }
-    let collections = crate::datatypes::open::rebuild(
-        &state.keydir,
-        &state.elements,
-        &segments,
-        &mut state.usage,
-    )?;
+    // Stores without collections (the common case) skip the pass over every key.
+    let collections = if state.collections {
+        crate::datatypes::open::rebuild(
+            &state.keydir,
+            &state.elements,
+            &segments,
+            &mut state.usage,
+        )?
+    } else {
+        Collections::default()
+    };
     Ok(Recovered {
         keydir: state.keydir,
         elements: state.elements,
@@ -288,6 +294,8 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
 struct Rebuild {
     keydir: Keydir,
     elements: Keydir,
+    /// A collection header or element record was read (else there is nothing to rebuild).
+    collections: bool,
     usage: BTreeMap<u32, SegmentUsage>,
     max_seq: u64,
     /// A tombstone went into the index (and must be taken out at the end).
@@ -452,6 +460,7 @@ fn apply_batch<'a>(
 /// Puts one record into the index if it is the newest of its key so far, and accounts it.
 fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> Result<()> {
     let put = !r.kind.is_tombstone();
+    state.collections |= r.kind == RecordKind::Collection || r.kind.is_element();
     state
         .usage
         .entry(id)

@@ -187,17 +187,17 @@ macro_rules! collection_api {
             /// The members in every one of the sets at `keys` (SINTER); a missing key is an
             /// empty set.
             pub fn sinter(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
-                self.read_collections_view(|v| set::combine(v, keys, set::Combine::Intersection))
+                self.read_collections_view(|v| set::combine(v, keys, SetCombine::Intersection))
             }
 
             /// The members in any of the sets at `keys` (SUNION).
             pub fn sunion(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
-                self.read_collections_view(|v| set::combine(v, keys, set::Combine::Union))
+                self.read_collections_view(|v| set::combine(v, keys, SetCombine::Union))
             }
 
             /// The members of the first set in none of the others (SDIFF).
             pub fn sdiff(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
-                self.read_collections_view(|v| set::combine(v, keys, set::Combine::Difference))
+                self.read_collections_view(|v| set::combine(v, keys, SetCombine::Difference))
             }
 
             /// Pushes `values` at the head of the list at `key`, one after the other (so
@@ -523,11 +523,6 @@ pub enum SetCombine {
 impl Transaction<'_> {
     /// [`Store::sstore`] inside this transaction.
     pub fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize> {
-        let how = match how {
-            SetCombine::Intersection => set::Combine::Intersection,
-            SetCombine::Union => set::Combine::Union,
-            SetCombine::Difference => set::Combine::Difference,
-        };
         let members = self.read_collections_view(|v| set::combine(v, keys, how))?;
         self.delete(destination)?;
         self.edit_collection(destination, ValueType::Set, |e| {

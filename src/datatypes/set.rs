@@ -70,14 +70,7 @@ fn sets_of(v: &dyn CollectionView, keys: &[&[u8]]) -> Result<Vec<Vec<Vec<u8>>>> 
     keys.iter().map(|k| smembers(v, k)).collect()
 }
 
-/// How SINTER, SUNION and SDIFF combine sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Combine {
-    Intersection,
-    Union,
-    /// The first set minus the others.
-    Difference,
-}
+pub(crate) use super::api::SetCombine as Combine;
 
 /// SINTER / SUNION / SDIFF of the sets at `keys`.
 pub(crate) fn combine(

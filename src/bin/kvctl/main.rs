@@ -17,6 +17,7 @@ mod glob;
 mod histogram;
 mod json;
 mod progress;
+mod scratch;
 mod size;
 mod status;
 mod value_input;

@@ -145,13 +145,7 @@ pub(crate) fn hrandfield(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
         2 => None,
         _ => Some(args::int(a.get(2))?),
     };
-    let (n, distinct) = match count {
-        None => (1, true),
-        Some(c) => (
-            usize::try_from(c.unsigned_abs()).unwrap_or(usize::MAX),
-            c >= 0,
-        ),
-    };
+    let (n, distinct) = super::sets::random_count(count);
     let mut picked = Vec::new();
     ks.collections().view_with(&mut |v| {
         picked = crate::datatypes::hash::random(v, a.get(1), n, distinct)?;

@@ -1,5 +1,6 @@
 //! Set commands: SADD, SREM, SISMEMBER, SMEMBERS and the rest, over the store's sets.
 
+use crate::datatypes::set::Combine;
 use crate::server::error::CmdResult;
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
@@ -91,13 +92,7 @@ pub(crate) fn srandmember(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Rep
         3 => Some(crate::server::args::int(a.get(2))?),
         _ => None,
     };
-    let (n, distinct) = match count {
-        None => (1, true),
-        Some(c) => (
-            usize::try_from(c.unsigned_abs()).unwrap_or(usize::MAX),
-            c >= 0,
-        ),
-    };
+    let (n, distinct) = random_count(count);
     let mut picked = Vec::new();
     ks.collections().view_with(&mut |v| {
         picked = crate::datatypes::set::random(v, a.get(1), n, distinct)?;
@@ -122,65 +117,36 @@ fn reply_members(out: &mut Reply, members: &[Vec<u8>]) {
     }
 }
 
-fn combine(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: crate::SetCombine) -> CmdResult {
+fn combine(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Combine) -> CmdResult {
     let keys: Vec<&[u8]> = a.iter().skip(1).collect();
-    let c = ks.collections();
-    let members = match how {
-        crate::SetCombine::Intersection => sinter_of(c, &keys)?,
-        crate::SetCombine::Union => union_of(c, &keys)?,
-        crate::SetCombine::Difference => diff_of(c, &keys)?,
-    };
-    reply_members(out, &members);
+    reply_members(out, &combined(ks.collections(), &keys, how)?);
     Ok(())
 }
 
-fn sinter_of(
+/// The sets at `keys` combined (SINTER, SUNION, SDIFF).
+fn combined(
     c: &dyn crate::datatypes::api::CollectionOps,
     keys: &[&[u8]],
+    how: Combine,
 ) -> crate::Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     c.view_with(&mut |v| {
-        out =
-            crate::datatypes::set::combine(v, keys, crate::datatypes::set::Combine::Intersection)?;
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-fn union_of(
-    c: &dyn crate::datatypes::api::CollectionOps,
-    keys: &[&[u8]],
-) -> crate::Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    c.view_with(&mut |v| {
-        out = crate::datatypes::set::combine(v, keys, crate::datatypes::set::Combine::Union)?;
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-fn diff_of(
-    c: &dyn crate::datatypes::api::CollectionOps,
-    keys: &[&[u8]],
-) -> crate::Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    c.view_with(&mut |v| {
-        out = crate::datatypes::set::combine(v, keys, crate::datatypes::set::Combine::Difference)?;
+        out = crate::datatypes::set::combine(v, keys, how)?;
         Ok(())
     })?;
     Ok(out)
 }
 
 pub(crate) fn sinter(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    combine(ks, a, out, crate::SetCombine::Intersection)
+    combine(ks, a, out, Combine::Intersection)
 }
 
 pub(crate) fn sunion(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    combine(ks, a, out, crate::SetCombine::Union)
+    combine(ks, a, out, Combine::Union)
 }
 
 pub(crate) fn sdiff(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    combine(ks, a, out, crate::SetCombine::Difference)
+    combine(ks, a, out, Combine::Difference)
 }
 
 fn store(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: crate::SetCombine) -> CmdResult {
@@ -227,7 +193,7 @@ pub(crate) fn sintercard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
             return Err(crate::server::error::SYNTAX);
         }
     }
-    let members = sinter_of(ks.collections(), &keys)?;
+    let members = combined(ks.collections(), &keys, Combine::Intersection)?;
     out.count(if limit == 0 {
         members.len()
     } else {
@@ -240,4 +206,16 @@ pub(crate) fn smove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     let moved = ks.collections().smove(a.get(1), a.get(2), a.get(3))?;
     out.count(usize::from(moved));
     Ok(())
+}
+
+/// How many random picks a count argument asks for (one when absent), and whether they are
+/// distinct: a negative count allows repeats (SRANDMEMBER, HRANDFIELD).
+pub(crate) fn random_count(count: Option<i64>) -> (usize, bool) {
+    match count {
+        None => (1, true),
+        Some(c) => (
+            usize::try_from(c.unsigned_abs()).unwrap_or(usize::MAX),
+            c >= 0,
+        ),
+    }
 }

@@ -6,7 +6,6 @@
 
 mod mix;
 mod report;
-mod scratch;
 mod worker;
 
 use std::path::PathBuf;
@@ -18,11 +17,11 @@ use keg::{Options, Store, SyncPolicy};
 
 use self::mix::Mix;
 use self::report::Report;
-use self::scratch::ScratchDir;
 use crate::context::Context;
 use crate::duration;
 use crate::histogram::Histogram;
 use crate::progress;
+use crate::scratch::ScratchDir;
 use crate::size::parse_size;
 use crate::status::{Status, usage};
 
@@ -73,7 +72,7 @@ impl BenchArgs {
 pub fn run(args: &BenchArgs, ctx: &mut Context) -> anyhow::Result<Status> {
     args.validate()?;
     let sync = ctx.global.sync.unwrap_or(SyncPolicy::Always);
-    let scratch = ScratchDir::create(&args.scratch_dir)?;
+    let scratch = ScratchDir::create(&args.scratch_dir, "bench")?;
     let value = vec![b'v'; args.value_size];
     // The library's defaults (background expiry and merge included), as an application
     // gets them.

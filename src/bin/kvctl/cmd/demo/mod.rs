@@ -17,7 +17,6 @@ mod rate_limits;
 mod report;
 mod resp_backend;
 mod rng;
-mod scratch;
 mod strategy;
 mod workload;
 
@@ -32,12 +31,12 @@ use keg::{Options, SyncPolicy};
 use self::database::Size;
 use self::report::Report;
 use self::resp_backend::RespBackend;
-use self::scratch::ScratchDir;
 use self::strategy::Strategy;
 use self::workload::{Phase, Plan};
 use crate::context::Context;
 use crate::duration;
 use crate::progress;
+use crate::scratch::ScratchDir;
 use crate::status::{Status, usage};
 
 #[derive(Debug, clap::Args)]
@@ -151,7 +150,7 @@ pub fn run(args: &DemoArgs, ctx: &mut Context) -> anyhow::Result<Status> {
         None => None,
     };
     let parent = args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let scratch = ScratchDir::create(&parent)?;
+    let scratch = ScratchDir::create(&parent, "demo")?;
     let (server, redis_url, local_server) = if args.over_resp {
         let local = LocalServer::start(&scratch.path().join("server"), sync)?;
         let url = local.url();

@@ -1,5 +1,5 @@
-//! The demo's own directory (database and stores), removed when the demo ends however
-//! it ends.
+//! A command's own scratch directory (`bench`'s store, `demo`'s database and stores),
+//! removed when the command ends however it ends.
 
 use std::path::{Path, PathBuf};
 
@@ -10,9 +10,10 @@ pub struct ScratchDir {
 }
 
 impl ScratchDir {
-    /// Creates `parent/kvctl-demo-<pid>`; fails rather than reuse an existing directory.
-    pub fn create(parent: &Path) -> anyhow::Result<ScratchDir> {
-        let path = parent.join(format!("kvctl-demo-{}", std::process::id()));
+    /// Creates `parent/kvctl-<command>-<pid>`; fails rather than reuse an existing
+    /// directory.
+    pub fn create(parent: &Path, command: &str) -> anyhow::Result<ScratchDir> {
+        let path = parent.join(format!("kvctl-{command}-{}", std::process::id()));
         std::fs::create_dir(&path)
             .with_context(|| format!("cannot create the scratch directory {}", path.display()))?;
         Ok(ScratchDir { path })
