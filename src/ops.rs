@@ -4,9 +4,10 @@
 //! with respect to every other writer. Each job's records form one atomic unit in the log.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::time::Duration;
 
+use crate::datatypes::FastMap;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::format::RecordKind;
@@ -197,6 +198,14 @@ pub(crate) enum Outcome {
     Set(SetOutcome),
 }
 
+/// The key an op writes in the key space (not an element record's).
+fn key_op<'a>(op: &'a Op<'_>) -> Option<&'a [u8]> {
+    match op {
+        Op::Put { key, .. } | Op::Collection { key, .. } | Op::Delete { key } => Some(key),
+        Op::ElementPut { .. } | Op::ElementDelete { .. } => None,
+    }
+}
+
 /// A key's visible state: present with a value and expiry, or absent.
 struct Current {
     value: Vec<u8>,
@@ -261,12 +270,30 @@ pub(crate) struct Txn<'e, 's> {
     now: OnceCell<u64>,
     staged: StagedOps<'s>,
     /// Member counts of the collections this append changed: key → (generation, count).
-    pub(crate) collection_lens: std::collections::HashMap<Vec<u8>, (u64, usize)>,
+    pub(crate) collection_lens: FastMap<Vec<u8>, (u64, usize)>,
     /// The element records staged so far, by collection key: the generation they belong to
     /// and, per member, the index of its newest staged op (so that reads of a transaction's
     /// own changes need no scan of everything it staged).
-    pub(crate) staged_elements: std::collections::HashMap<Vec<u8>, StagedElements>,
+    pub(crate) staged_elements: FastMap<Vec<u8>, StagedElements>,
+    /// The positions of lists this append only pushed to and popped from at their ends
+    /// (see [`ListShape`](crate::datatypes::ListShape)).
+    pub(crate) list_shapes: FastMap<Vec<u8>, crate::datatypes::ListShape>,
+    /// Index of the newest staged key record per key, built on demand once an append
+    /// stages more than a few records (so that a long pipeline's reads do not rescan
+    /// everything staged before them).
+    key_index: RefCell<KeyIndex>,
 }
+
+/// Key → index of its newest staged key record (put, header or delete), covering the
+/// staged ops `..covered`.
+#[derive(Default)]
+struct KeyIndex {
+    covered: usize,
+    newest: FastMap<Vec<u8>, usize>,
+}
+
+/// Below this many staged ops a backward scan is cheaper than keeping an index.
+const SCAN_LIMIT: usize = 16;
 
 /// A collection's element records staged in one append: their generation and, per member,
 /// the index of its newest staged op.
@@ -278,8 +305,10 @@ impl<'e, 's> Txn<'e, 's> {
             engine,
             now: OnceCell::new(),
             staged: StagedOps::Empty,
-            collection_lens: std::collections::HashMap::new(),
-            staged_elements: std::collections::HashMap::new(),
+            collection_lens: FastMap::default(),
+            staged_elements: FastMap::default(),
+            list_shapes: FastMap::default(),
+            key_index: RefCell::new(KeyIndex::default()),
         }
     }
 
@@ -296,24 +325,33 @@ impl<'e, 's> Txn<'e, 's> {
     /// The last staged op on `key`, if any: `Some(Some((value, expiry, collection)))` for a
     /// put or a collection header.
     fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64, bool)>> {
-        self.staged
-            .as_slice()
-            .iter()
-            .rev()
-            .find_map(|s| match &s.op {
-                Op::Put {
-                    key: k,
-                    value,
-                    expiry_ms,
-                } if k[..] == *key => Some(Some((&value[..], *expiry_ms, false))),
-                Op::Collection {
-                    key: k,
-                    value,
-                    expiry_ms,
-                } if k[..] == *key => Some(Some((&value[..], *expiry_ms, true))),
-                Op::Delete { key: k } if k[..] == *key => Some(None),
-                _ => None,
-            })
+        let staged = self.staged.as_slice();
+        let index = if staged.len() <= SCAN_LIMIT {
+            staged.iter().rposition(|s| key_op(&s.op) == Some(key))?
+        } else {
+            let mut index = self.key_index.borrow_mut();
+            for (i, s) in staged.iter().enumerate().skip(index.covered) {
+                if let Some(k) = key_op(&s.op) {
+                    index.newest.insert(k.to_vec(), i);
+                }
+            }
+            index.covered = staged.len();
+            *index.newest.get(key)?
+        };
+        match &staged.get(index)?.op {
+            Op::Put {
+                value, expiry_ms, ..
+            } => Some(Some((&value[..], *expiry_ms, false))),
+            Op::Collection {
+                value, expiry_ms, ..
+            } => Some(Some((&value[..], *expiry_ms, true))),
+            _ => Some(None),
+        }
+    }
+
+    /// Whether this append staged a key record (put, header or delete) for `key`.
+    pub(crate) fn stages_key(&self, key: &[u8]) -> bool {
+        self.staged_state(key).is_some()
     }
 
     /// The expiry of `key` if it is present and unexpired (0 = never expires).
@@ -334,6 +372,10 @@ impl<'e, 's> Txn<'e, 's> {
     /// Drops the ops staged after the first `len` (a job refused after it was applied).
     pub(crate) fn undo_to(&mut self, len: usize) {
         self.staged.truncate(len);
+        let index = self.key_index.get_mut();
+        if index.covered > len {
+            *index = KeyIndex::default();
+        }
     }
 
     /// Makes every staged op one atomic unit (a transaction commits all or nothing).
@@ -365,15 +407,22 @@ impl<'e, 's> Txn<'e, 's> {
             && let Some((collection, generation, member)) = crate::datatypes::split_element_key(key)
         {
             let index = self.staged.len();
-            let entry = self
-                .staged_elements
-                .entry(collection.to_vec())
-                .or_insert_with(|| (generation, std::collections::BTreeMap::new()));
-            if entry.0 != generation {
-                // A newer generation of the collection: the older one's elements are dead.
-                *entry = (generation, std::collections::BTreeMap::new());
+            if !self.staged_elements.contains_key(collection) {
+                self.staged_elements.insert(
+                    collection.to_vec(),
+                    (generation, std::collections::BTreeMap::new()),
+                );
             }
-            entry.1.insert(member.to_vec(), index);
+            if let Some(entry) = self.staged_elements.get_mut(collection) {
+                if entry.0 != generation {
+                    // A newer generation of the collection: the older one's elements are
+                    // dead.
+                    *entry = (generation, std::collections::BTreeMap::new());
+                }
+                entry.1.insert(member.to_vec(), index);
+            }
+            // The edit staging this decides the list's shape again after it.
+            self.list_shapes.remove(collection);
         }
         self.staged.push(Staged {
             op,

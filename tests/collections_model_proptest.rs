@@ -44,8 +44,11 @@ enum Op {
     Persist(u8),
     /// Several collection writes as one transaction.
     Transaction(Vec<(u8, u8, bool)>),
-    /// Pushes and pops (0 lpush, 1 rpush, 2 lpop, 3 rpop) as one transaction, each checked
-    /// against the model inside it (the transaction reads its own staged list).
+    /// List writes as one transaction (0 lpush, 1 rpush, 2 lpop, 3 rpop, 4 lset at the
+    /// head, 5 linsert after the first equal element, 6 lrem of the first equal element, 7
+    /// lmove from the tail to the head of the same list), each checked against the model
+    /// inside it: the transaction reads its own staged list, kept as a shape while it
+    /// changes only the ends and walked otherwise.
     ListTransaction(Vec<(u8, u8, u8)>),
     Advance(u64),
     Purge,
@@ -98,7 +101,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..4).prop_map(Op::Persist),
         2 => proptest::collection::vec((0u8..4, 0u8..5, any::<bool>()), 1..6)
             .prop_map(Op::Transaction),
-        2 => proptest::collection::vec((0u8..4, 0u8..4, 0u8..5), 1..12)
+        2 => proptest::collection::vec((0u8..4, 0u8..8, 0u8..5), 1..12)
             .prop_map(Op::ListTransaction),
         2 => (0u64..1500).prop_map(Op::Advance),
         1 => Just(Op::Purge),
@@ -672,6 +675,53 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                                     tx.rpush(&k, &[&m])?
                                 };
                                 assert_eq!(got, want);
+                            }
+                            4..=7 => {
+                                let present = next.get(&k, now).is_some();
+                                let got = match kind {
+                                    4 => tx.lset(&k, 0, &m).map(|()| 0).or_else(|e| match e {
+                                        Error::NoSuchKey => Ok(-1),
+                                        e => Err(e),
+                                    })?,
+                                    5 => tx.linsert(&k, false, &m, b"ins")?,
+                                    6 => i64::try_from(tx.lrem(&k, 1, &m)?).unwrap(),
+                                    _ => i64::from(tx.lmove(&k, &k, false, true)?.is_some()),
+                                };
+                                let want = if !present {
+                                    match kind {
+                                        4 => -1,
+                                        _ => 0,
+                                    }
+                                } else {
+                                    let list = next.list_mut(&k, now).unwrap();
+                                    match kind {
+                                        4 => {
+                                            list[0] = m.clone();
+                                            0
+                                        }
+                                        5 => match list.iter().position(|v| *v == m) {
+                                            Some(at) => {
+                                                list.insert(at + 1, b"ins".to_vec());
+                                                i64::try_from(list.len()).unwrap()
+                                            }
+                                            None => -1,
+                                        },
+                                        6 => match list.iter().position(|v| *v == m) {
+                                            Some(at) => {
+                                                list.remove(at);
+                                                1
+                                            }
+                                            None => 0,
+                                        },
+                                        _ => {
+                                            let last = list.pop().unwrap();
+                                            list.insert(0, last);
+                                            1
+                                        }
+                                    }
+                                };
+                                next.drop_if_empty(&k);
+                                assert_eq!(got, want, "list step {kind}");
                             }
                             _ => {
                                 let want: Vec<Vec<u8>> = if next.get(&k, now).is_some() {

@@ -1,7 +1,7 @@
 //! The collections' member sets in memory, and how the write path keeps them in step with
 //! the records it appends (`Engine::publish` calls in here under the writer lock).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
 use super::members::{Members, Names};
@@ -23,7 +23,7 @@ pub(crate) struct Collection {
 /// Every live collection, by key.
 #[derive(Debug, Default)]
 pub(crate) struct Collections {
-    map: HashMap<Box<[u8]>, Collection>,
+    map: super::FastMap<Box<[u8]>, Collection>,
     /// Members of every collection, for `stats()`.
     elements: usize,
     /// Heap bytes of member names, for the memory estimate.

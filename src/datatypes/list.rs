@@ -66,11 +66,9 @@ pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize, left: bool) -> Resu
     }
     let mut values = Vec::with_capacity(positions.len());
     for p in positions {
-        let member = position_member(p);
-        if let Some(value) = edit.get(&member)? {
+        if let Some(value) = edit.take(&position_member(p))? {
             values.push(value);
         }
-        edit.remove(&member);
     }
     Ok(values)
 }

@@ -30,12 +30,19 @@ pub(crate) mod api;
 pub(crate) mod hash;
 pub(crate) mod index;
 pub(crate) mod list;
+pub(crate) mod list_shape;
 pub(crate) mod members;
 pub(crate) mod open;
 pub(crate) mod set;
 pub(crate) mod view;
 pub(crate) mod write;
 pub(crate) mod zset;
+
+pub(crate) use list_shape::ListShape;
+
+/// A hash map with the keydir's hasher: the per-transaction and per-edit indexes are on
+/// every collection command's path, where SipHash showed up in profiles.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::quality::RandomState>;
 
 use byteorder::{BigEndian, ByteOrder, LittleEndian};
 

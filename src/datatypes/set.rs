@@ -11,7 +11,9 @@ const SET: ValueType = ValueType::Set;
 pub(crate) fn sadd(edit: &mut Edit<'_, '_, '_>, members: &[&[u8]]) -> Result<usize> {
     let mut added = 0;
     for member in members {
-        if edit.put(member, Vec::new())? {
+        // A member already there writes nothing (as Redis propagates nothing for it).
+        if !edit.contains(member) {
+            edit.put(member, Vec::new())?;
             added += 1;
         }
     }

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use super::index::Collections;
 use super::members::{member_position, position_member, random_indexes, value_score};
 use super::write::read_element;
 use super::{Header, ValueType};
@@ -152,7 +153,7 @@ impl Staged<'_, '_, '_> {
     }
 
     /// Whether this transaction staged any element of generation `generation` at `key`.
-    fn touched(&self, key: &[u8], generation: u64) -> bool {
+    pub(crate) fn touched(&self, key: &[u8], generation: u64) -> bool {
         self.overlay(key, generation).is_some()
     }
 
@@ -169,6 +170,18 @@ impl Staged<'_, '_, '_> {
         let index = *self.overlay(key, generation)?.get(member)?;
         Some(self.staged_value(index))
     }
+}
+
+/// The committed positions of generation `generation` of the list at `key`.
+pub(crate) fn committed_positions<'c>(
+    collections: &'c Collections,
+    key: &[u8],
+    generation: u64,
+) -> Option<&'c std::collections::VecDeque<u64>> {
+    collections
+        .get(key)
+        .filter(|c| c.generation == generation)
+        .and_then(|c| c.members.list())
 }
 
 /// Two sorted sequences merged: `first_before(a, c)` says whether `a` (from `added`)
@@ -189,17 +202,32 @@ fn merge_walk(
 
 impl CollectionView for Staged<'_, '_, '_> {
     fn collection(&self, key: &[u8], ty: ValueType) -> Result<Option<Found>> {
-        let Some((value, _, is_collection)) = self.0.current_state(key)? else {
-            return Ok(None);
+        let generation = if self.0.stages_key(key) {
+            let Some((value, _, is_collection)) = self.0.current_state(key)? else {
+                return Ok(None);
+            };
+            if !is_collection {
+                return Err(Error::WrongType);
+            }
+            let header = Header::decode(&value).ok_or(Error::WrongType)?;
+            if header.ty != ty {
+                return Err(Error::WrongType);
+            }
+            header.generation
+        } else {
+            // As committed: the in-memory index knows the type and generation, so the
+            // header need not be read (the clock is the transaction's).
+            let engine = self.0.engine;
+            match engine.live_entry(key, Some(self.0.now_ms())) {
+                None => return Ok(None),
+                Some(entry) if !entry.collection => return Err(Error::WrongType),
+                Some(_) => match engine.read_collections().get(key) {
+                    None => return Ok(None),
+                    Some(c) if c.ty != ty => return Err(Error::WrongType),
+                    Some(c) => c.generation,
+                },
+            }
         };
-        if !is_collection {
-            return Err(Error::WrongType);
-        }
-        let header = Header::decode(&value).ok_or(Error::WrongType)?;
-        if header.ty != ty {
-            return Err(Error::WrongType);
-        }
-        let generation = header.generation;
         let len = match self.0.collection_lens.get(key) {
             Some(&(g, len)) if g == generation => len,
             _ => self
@@ -288,16 +316,20 @@ impl CollectionView for Staged<'_, '_, '_> {
         let Some(overlay) = self.overlay(key, generation) else {
             return self.committed().list_positions(key, generation, range);
         };
-        // Walk the committed positions and this transaction's own changes together, from
-        // the nearer end: the pushes and pops of a pipeline touch the ends, so the walk
-        // stays short. Members are positions in big-endian bytes: byte order is list order.
         let collections = self.0.engine.read_collections();
         let empty = std::collections::VecDeque::new();
-        let committed = collections
+        let committed = committed_positions(&collections, key, generation).unwrap_or(&empty);
+        if let Some(shape) = self
+            .0
+            .list_shapes
             .get(key)
-            .filter(|c| c.generation == generation)
-            .and_then(|c| c.members.list())
-            .unwrap_or(&empty);
+            .filter(|s| s.generation == generation)
+        {
+            return shape.positions(committed, range);
+        }
+        // Changed other than at its ends: walk the committed positions and this
+        // transaction's own changes together, from the nearer end. Members are positions
+        // in big-endian bytes: byte order is list order.
         let len = match self.0.collection_lens.get(key) {
             Some(&(g, len)) if g == generation => len,
             _ => committed.len(),

@@ -6,10 +6,10 @@
 //! `SyncPolicy` like any write.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
-use super::view::{CollectionView, Staged};
-use super::{ELEMENT_KEY_OVERHEAD, Header, ValueType, element_key};
+use super::list_shape::{ListShape, PositionChange};
+use super::view::{CollectionView, Staged, committed_positions};
+use super::{ELEMENT_KEY_OVERHEAD, FastMap, Header, ValueType, element_key};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::format::RecordKind;
@@ -37,7 +37,7 @@ pub(crate) struct Edit<'a, 'e, 's> {
     existed: bool,
     len_before: usize,
     changes: Vec<Change>,
-    by_member: HashMap<Vec<u8>, usize>,
+    by_member: FastMap<Vec<u8>, usize>,
 }
 
 impl<'a, 'e, 's> Edit<'a, 'e, 's> {
@@ -63,7 +63,7 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             existed,
             len_before,
             changes: Vec::new(),
-            by_member: HashMap::new(),
+            by_member: FastMap::default(),
         })
     }
 
@@ -166,7 +166,7 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             });
         }
         let was = self.contains(member);
-        self.change(member, Some(value));
+        self.change(member, Some(value), was);
         Ok(!was)
     }
 
@@ -174,12 +174,24 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
     pub(crate) fn remove(&mut self, member: &[u8]) -> bool {
         let was = self.contains(member);
         if was {
-            self.change(member, None);
+            self.change(member, None, true);
         }
         was
     }
 
-    fn change(&mut self, member: &[u8], value: Option<Vec<u8>>) {
+    /// Removes `member` and returns its value, if it was there.
+    pub(crate) fn take(&mut self, member: &[u8]) -> Result<Option<Vec<u8>>> {
+        let value = self.get(member)?;
+        if value.is_some() {
+            self.change(member, None, true);
+        }
+        Ok(value)
+    }
+
+    /// Records `member`'s new state; `was` says whether it is there now (before this
+    /// change), which for a member the edit has not changed yet is whether it existed
+    /// before the edit.
+    fn change(&mut self, member: &[u8], value: Option<Vec<u8>>, was: bool) {
         match self.by_member.get(member) {
             Some(&i) => {
                 if let Some(c) = self.changes.get_mut(i) {
@@ -187,7 +199,7 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
                 }
             }
             None => {
-                let existed = self.existed_before(member);
+                let existed = was;
                 self.by_member.insert(member.to_vec(), self.changes.len());
                 self.changes.push(Change {
                     member: member.to_vec(),
@@ -198,10 +210,39 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         }
     }
 
+    /// The list's shape after this edit, if the transaction so far and this edit changed
+    /// it only at its ends (see `list_shape.rs`).
+    fn list_shape_after(&mut self) -> Option<ListShape> {
+        let collections = self.txn.engine.read_collections();
+        let empty = std::collections::VecDeque::new();
+        let committed =
+            committed_positions(&collections, &self.key, self.generation).unwrap_or(&empty);
+        let mut shape = if Staged(self.txn).touched(&self.key, self.generation) {
+            self.txn
+                .list_shapes
+                .remove(&self.key)
+                .filter(|s| s.generation == self.generation)?
+        } else {
+            ListShape::untouched(self.generation, committed.len())
+        };
+        let changes = self
+            .changes
+            .iter()
+            .map(|c| PositionChange::new(&c.member, c.value.is_some(), c.existed))
+            .collect::<Option<Vec<_>>>()?;
+        shape.apply(committed, changes).then_some(shape)
+    }
+
     /// Stages the records that make the edit durable and returns their bytes; refuses
     /// (staging nothing) if they are more than `room` bytes.
-    pub(crate) fn finish(self, room: u64) -> Result<u64> {
+    pub(crate) fn finish(mut self, room: u64) -> Result<u64> {
         let len = self.len();
+        // Decided before the changes are staged (staging drops the list's old shape).
+        let shape = if self.ty == ValueType::List && len > 0 {
+            self.list_shape_after()
+        } else {
+            None
+        };
         let mut ops: Vec<Op<'s>> = Vec::new();
         if len == 0 {
             // A collection never exists empty, as in Redis: the key goes.
@@ -246,6 +287,9 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         }
         for op in ops {
             self.txn.stage(op);
+        }
+        if let Some(shape) = shape {
+            self.txn.list_shapes.insert(self.key.clone(), shape);
         }
         if len == 0 {
             self.txn.collection_lens.remove(&self.key);

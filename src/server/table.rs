@@ -49,10 +49,11 @@ pub(crate) mod flag {
     /// Touches every key (FLUSHDB): WATCH marks everything.
     pub(crate) const ALL_KEYS: u16 = 1 << 9;
     /// Runs as its own transaction, never coalesced with other commands: sorted-set
-    /// commands read their set in score order, which a transaction that already changed it
-    /// would have to rebuild, and list pops and edits walk past what the transaction already
-    /// removed (see `datatypes::view::Staged`). Its writes are acknowledged after the event
-    /// loop's one durability wait per turn.
+    /// commands that read their set in score order (a transaction that already changed it
+    /// would have to rebuild that order), and list edits inside a list (LREM, LTRIM,
+    /// LINSERT: after them a transaction's view of the list walks its staged changes; see
+    /// `datatypes::list_shape`). Its writes are acknowledged after the event loop's one
+    /// durability wait per turn.
     pub(crate) const SOLO: u16 = 1 << 10;
     /// A blocking pop: outside MULTI the session waits for data (`Session::block_or_pop`).
     pub(crate) const BLOCKING: u16 = 1 << 11;
@@ -1084,7 +1085,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lpop",
         -2,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(lists::lpop),
         "list",
@@ -1094,7 +1095,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpop",
         -2,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(lists::rpop),
         "list",
@@ -1134,7 +1135,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lset",
         4,
-        WRITE | SOLO,
+        WRITE,
         KEY1,
         Data(lists::lset),
         "list",
@@ -1184,7 +1185,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lmove",
         5,
-        WRITE | SOLO,
+        WRITE,
         (1, 2, 1),
         Data(lists::lmove),
         "list",
@@ -1194,7 +1195,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpoplpush",
         3,
-        WRITE | SOLO,
+        WRITE,
         (1, 2, 1),
         Data(lists::rpoplpush),
         "list",
@@ -1205,7 +1206,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zadd",
         -4,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(zsets::zadd),
         "sorted_set",
@@ -1215,7 +1216,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zincrby",
         4,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(zsets::zincrby),
         "sorted_set",
@@ -1225,7 +1226,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrem",
         -3,
-        WRITE | FAST | SOLO,
+        WRITE | FAST,
         KEY1,
         Data(zsets::zrem),
         "sorted_set",
@@ -1255,7 +1256,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zcard",
         2,
-        READONLY | FAST | SOLO,
+        READONLY | FAST,
         KEY1,
         Data(zsets::zcard),
         "sorted_set",
