@@ -53,10 +53,14 @@ fn the_quick_demo_runs_and_its_figures_agree() {
         let writes = u64_of(s, "writes");
         let hit_ratio = s["hit_ratio"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&hit_ratio), "{name}: {hit_ratio}");
-        assert!(
-            u64_of(s, "p50_ns") < uncached_p50,
-            "{name}: cached p50 not below uncached"
-        );
+        // The median read is a hit only when most reads are: below that it is a miss,
+        // which costs what an uncached read does, and scheduling noise decides.
+        if hit_ratio > 0.75 {
+            assert!(
+                u64_of(s, "p50_ns") < uncached_p50,
+                "{name}: cached p50 not below uncached at hit ratio {hit_ratio}"
+            );
+        }
         assert!(u64_of(s, "p50_ns") <= u64_of(s, "p99_ns"), "{name}");
         assert_eq!(
             s["queries_saved"].as_i64().unwrap(),

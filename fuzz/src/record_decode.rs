@@ -1,9 +1,14 @@
 //! `record_decode`: the record decoder.
 
-use keg::format::{DecodeError, decode_record, encode_record, record::checked_record_len};
+use keg::format::{
+    DecodeError, decode_exact_record, decode_record, encode_record, record::checked_record_len,
+};
 
 /// `decode_record` never panics; what it accepts re-encodes to exactly the bytes it read.
+/// `decode_exact_record` (the read path's decode of a record the index knows the length
+/// of) never panics and agrees with it on a whole record.
 pub fn check_record_decode(data: &[u8]) {
+    check_exact_decode(data);
     match decode_record(data) {
         Ok((record, len)) => {
             assert!(
@@ -42,5 +47,17 @@ pub fn check_record_decode(data: &[u8]) {
                 assert_eq!(e, DecodeError::Incomplete);
             }
         }
+    }
+}
+
+/// The exact decode accepts what the full decode accepts as one whole record, and nothing
+/// else but a record whose header checksum alone is wrong (the whole-record checksum it
+/// checks covers the header).
+fn check_exact_decode(data: &[u8]) {
+    let exact = decode_exact_record(data);
+    match decode_record(data) {
+        Ok((record, len)) if len == data.len() => assert_eq!(exact, Ok(record)),
+        Err(DecodeError::HeaderChecksum) => {}
+        _ => assert!(exact.is_err(), "exact decode accepted {data:?}"),
     }
 }

@@ -216,13 +216,8 @@ pub(crate) fn range(
     let Some((a, b)) = normalize_range(start, stop, found.len) else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::with_capacity(b - a + 1);
-    for p in v.list_positions(key, found.generation, a..b + 1) {
-        if let Some(value) = v.value(key, found.generation, &position_member(p))? {
-            out.push(value);
-        }
-    }
-    Ok(out)
+    let positions = v.list_positions(key, found.generation, a..b + 1);
+    v.list_values(key, found.generation, &positions)
 }
 
 /// Indexes of elements equal to `value` (LPOS): starting at the `rank`-th match (negative

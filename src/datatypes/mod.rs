@@ -130,12 +130,18 @@ impl Header {
 /// The element key of `member` in generation `generation` of the collection at `key`.
 pub(crate) fn element_key(key: &[u8], generation: u64, member: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + key.len() + 8 + member.len());
+    element_key_into(&mut out, key, generation, member);
+    out
+}
+
+/// Writes the element key into `out` (cleared first): a range read reuses one buffer.
+pub(crate) fn element_key_into(out: &mut Vec<u8>, key: &[u8], generation: u64, member: &[u8]) {
+    out.clear();
     let len = u16::try_from(key.len()).unwrap_or(u16::MAX);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(key);
     out.extend_from_slice(&generation.to_be_bytes());
     out.extend_from_slice(member);
-    out
 }
 
 /// The parts of an element key: the collection's key, its generation, the member. `None`

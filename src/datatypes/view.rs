@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::index::Collections;
 use super::members::{member_position, position_member, random_indexes, value_score};
-use super::write::read_element;
+use super::write::{read_element, read_element_with};
 use super::{Header, ValueType};
 use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
@@ -35,6 +35,14 @@ pub(crate) trait CollectionView {
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>>;
     /// The positions of list elements `range` (by index), ascending.
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64>;
+    /// The values of the list elements at `positions`, in order (LRANGE).
+    fn list_values(&self, key: &[u8], generation: u64, positions: &[u64]) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::with_capacity(positions.len());
+        for &p in positions {
+            out.extend(self.value(key, generation, &position_member(p))?);
+        }
+        Ok(out)
+    }
     /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
     /// `count` random hash fields or set members: distinct ones, or with repetition.
@@ -78,6 +86,21 @@ impl CollectionView for Committed<'_> {
 
     fn value(&self, key: &[u8], generation: u64, member: &[u8]) -> Result<Option<Vec<u8>>> {
         read_element(self.0, key, generation, member)
+    }
+
+    fn list_values(&self, key: &[u8], generation: u64, positions: &[u64]) -> Result<Vec<Vec<u8>>> {
+        let mut buf = Vec::new();
+        let mut out = Vec::with_capacity(positions.len());
+        for &p in positions {
+            out.extend(read_element_with(
+                self.0,
+                &mut buf,
+                key,
+                generation,
+                &position_member(p),
+            )?);
+        }
+        Ok(out)
     }
 
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {

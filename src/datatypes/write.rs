@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use super::list_shape::{ListShape, PositionChange};
 use super::view::{CollectionView, Staged, committed_positions};
-use super::{ELEMENT_KEY_OVERHEAD, FastMap, Header, ValueType, element_key};
+use super::{ELEMENT_KEY_OVERHEAD, FastMap, Header, ValueType, element_key, element_key_into};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::format::RecordKind;
@@ -309,12 +309,24 @@ pub(crate) fn read_element(
     generation: u64,
     member: &[u8],
 ) -> Result<Option<Vec<u8>>> {
-    let element = element_key(key, generation, member);
-    let Some(entry) = engine.elements.get(&element) else {
+    read_element_with(engine, &mut Vec::new(), key, generation, member)
+}
+
+/// `read_element` building the element key in `buf` (reused across a range read).
+pub(crate) fn read_element_with(
+    engine: &Engine,
+    buf: &mut Vec<u8>,
+    key: &[u8],
+    generation: u64,
+    member: &[u8],
+) -> Result<Option<Vec<u8>>> {
+    element_key_into(buf, key, generation, member);
+    let element = &buf[..];
+    let Some(entry) = engine.elements.get(element) else {
         return Ok(None);
     };
-    engine.read_at(&element, entry, RecordKind::ElementPut, || {
-        engine.elements.get(&element)
+    engine.read_at(element, entry, RecordKind::ElementPut, || {
+        engine.elements.get(element)
     })
 }
 

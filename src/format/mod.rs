@@ -14,5 +14,5 @@ pub use hint::{
 };
 pub use record::{
     COLLECTION_HEADER_LEN, DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN,
-    Record, RecordKind, decode_record, encode_record, record_len,
+    Record, RecordKind, decode_exact_record, decode_record, encode_record, record_len,
 };

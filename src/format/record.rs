@@ -280,11 +280,45 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
     let header = bytes
         .get(..RECORD_HEADER_LEN)
         .ok_or(DecodeError::Incomplete)?;
-    let (crc_field, after_crc) = header.split_at(CRC_LEN);
+    let (_, after_crc) = header.split_at(CRC_LEN);
     let (header_crc_field, fields) = after_crc.split_at(HEADER_CRC_LEN);
     if LittleEndian::read_u32(header_crc_field) != crc32fast::hash(fields) {
         return Err(DecodeError::HeaderChecksum);
     }
+    let fields = decode_fields(header)?;
+    let record_bytes = bytes.get(..fields.total).ok_or(DecodeError::Incomplete)?;
+    finish_decode(record_bytes, &fields)
+}
+
+/// Decodes a record that fills `bytes` exactly, as a read through the index finds it (the
+/// index knows its length). The whole-record checksum covers the header too, so the
+/// header's own checksum — there so that recovery can trust a length before the body is
+/// read — is not computed again. Never panics.
+pub fn decode_exact_record(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
+    let header = bytes
+        .get(..RECORD_HEADER_LEN)
+        .ok_or(DecodeError::Incomplete)?;
+    let fields = decode_fields(header)?;
+    if fields.total != bytes.len() {
+        return Err(DecodeError::LengthOutOfRange);
+    }
+    finish_decode(bytes, &fields).map(|(record, _)| record)
+}
+
+/// A record header's fields, checked for range (not for their checksum).
+struct Fields {
+    seq: u64,
+    expiry_ms: u64,
+    kind: RecordKind,
+    kind_byte: u8,
+    key_len: usize,
+    total: usize,
+}
+
+fn decode_fields(header: &[u8]) -> Result<Fields, DecodeError> {
+    let fields = header
+        .get(HEADER_CHECKED_START..RECORD_HEADER_LEN)
+        .ok_or(DecodeError::Incomplete)?;
     let (seq, rest) = fields.split_at(SEQ_LEN);
     let (expiry, rest) = rest.split_at(EXPIRY_LEN);
     let (kind, rest) = rest.split_at(KIND_LEN);
@@ -305,27 +339,41 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Record<'_>, usize), DecodeError> {
     if seq > MAX_SEQ {
         return Err(DecodeError::SeqOutOfRange);
     }
-    let total = record_len(key_len, value_len);
-    let body = bytes
-        .get(RECORD_HEADER_LEN..total)
+    Ok(Fields {
+        seq,
+        expiry_ms: LittleEndian::read_u64(expiry),
+        kind: record_kind,
+        kind_byte,
+        key_len,
+        total: record_len(key_len, value_len),
+    })
+}
+
+/// Checks the whole-record checksum of `bytes` (exactly one record) and splits its body.
+fn finish_decode<'a>(bytes: &'a [u8], fields: &Fields) -> Result<(Record<'a>, usize), DecodeError> {
+    let (crc_field, checked) = bytes
+        .split_at_checked(CRC_LEN)
         .ok_or(DecodeError::Incomplete)?;
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(after_crc);
-    hasher.update(body);
-    if LittleEndian::read_u32(crc_field) != hasher.finalize() {
+    // The header after the checksum field and the body are contiguous: one pass.
+    if LittleEndian::read_u32(crc_field) != crc32fast::hash(checked) {
         return Err(DecodeError::Checksum);
     }
-    let (key, value) = body.split_at(key_len);
+    let body = bytes
+        .get(RECORD_HEADER_LEN..)
+        .ok_or(DecodeError::Incomplete)?;
+    let (key, value) = body
+        .split_at_checked(fields.key_len)
+        .ok_or(DecodeError::Incomplete)?;
     Ok((
         Record {
-            seq,
-            expiry_ms: LittleEndian::read_u64(expiry),
-            kind: record_kind,
-            batch_continues: kind_byte & KIND_BATCH_CONTINUES != 0,
+            seq: fields.seq,
+            expiry_ms: fields.expiry_ms,
+            kind: fields.kind,
+            batch_continues: fields.kind_byte & KIND_BATCH_CONTINUES != 0,
             key,
             value,
         },
-        total,
+        fields.total,
     ))
 }
 
@@ -405,6 +453,30 @@ mod tests {
             let mut b = bytes.clone();
             b[bit / 8] ^= 1 << (bit % 8);
             assert!(decode_record(&b).is_err(), "flip of bit {bit} accepted");
+            assert!(
+                decode_exact_record(&b).is_err(),
+                "flip of bit {bit} accepted by the exact decode"
+            );
+        }
+    }
+
+    #[test]
+    fn the_exact_decode_agrees_with_the_decode_and_wants_the_whole_record() {
+        for record in [
+            put(b"some key", b"some value"),
+            put(b"", b""),
+            put(b"k", &[7u8; 300]),
+        ] {
+            let bytes = encode(&record);
+            let (decoded, len) = decode_record(&bytes).unwrap();
+            assert_eq!(len, bytes.len());
+            assert_eq!(decode_exact_record(&bytes), Ok(decoded));
+            for cut in 0..bytes.len() {
+                assert!(decode_exact_record(&bytes[..cut]).is_err(), "cut at {cut}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(decode_exact_record(&longer).is_err());
         }
     }
 

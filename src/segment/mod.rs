@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::format::{FILE_HEADER_LEN, FileHeader, FileKind, RecordKind, decode_record, record_len};
+use crate::format::{
+    FILE_HEADER_LEN, FileHeader, FileKind, RecordKind, decode_exact_record, record_len,
+};
 use crate::fs::{self, Io};
 use crate::options::Options;
 pub(crate) use mmap::MappedFile;
@@ -271,9 +273,9 @@ impl Segment {
         key: &[u8],
         kind: RecordKind,
     ) -> Result<&'a [u8]> {
-        let (record, len) = decode_record(bytes)
+        let record = decode_exact_record(bytes)
             .map_err(|e| Error::corrupted(&self.path, u64::from(offset), e.to_string()))?;
-        if len != bytes.len() || record.key != key || record.kind != kind {
+        if record.key != key || record.kind != kind {
             return Err(Error::corrupted(
                 &self.path,
                 u64::from(offset),
