@@ -645,3 +645,42 @@ fn a_big_collection_does_not_inflate_the_key_index_at_open() {
     let index = store.stats().index_bytes;
     assert!(index < 256 * 1024, "key index of one key: {index} bytes");
 }
+
+/// Inside one transaction (a pipeline of SPOPs on the server), random picks come from the
+/// set as the transaction left it: never a member it removed or already popped, and the
+/// members it added can come out.
+#[test]
+fn random_picks_in_a_transaction_see_its_own_changes() {
+    let (_dir, _clock, store) = setup();
+    let initial: Vec<Vec<u8>> = (0..200).map(|i| format!("m{i}").into_bytes()).collect();
+    let refs: Vec<&[u8]> = initial.iter().map(Vec::as_slice).collect();
+    store.sadd(b"s", &refs).unwrap();
+    let mut model: BTreeSet<Vec<u8>> = initial.iter().cloned().collect();
+    store
+        .transaction(|tx| {
+            for i in 0..40 {
+                let m = format!("m{i}").into_bytes();
+                tx.srem(b"s", &[&m])?;
+                model.remove(&m);
+                let n = format!("n{i}").into_bytes();
+                tx.sadd(b"s", &[&n])?;
+                model.insert(n);
+            }
+            for _ in 0..150 {
+                let popped = tx.spop(b"s", 1)?;
+                assert_eq!(popped.len(), 1);
+                assert!(model.remove(&popped[0]), "popped {:?}", popped[0]);
+                for m in tx.srandmember(b"s", 3, false)? {
+                    assert!(model.contains(&m), "picked {m:?} not in the set");
+                }
+                let distinct = tx.srandmember(b"s", 4, true)?;
+                let unique: BTreeSet<&Vec<u8>> = distinct.iter().collect();
+                assert_eq!(unique.len(), distinct.len().min(model.len()));
+                assert!(distinct.iter().all(|m| model.contains(m)));
+            }
+            Ok(())
+        })
+        .unwrap();
+    let members: BTreeSet<Vec<u8>> = store.smembers(b"s").unwrap().into_iter().collect();
+    assert_eq!(members, model);
+}

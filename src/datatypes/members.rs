@@ -58,7 +58,7 @@ pub(crate) fn random_u64() -> u64 {
 }
 
 /// A random index below `len` (which is not 0).
-fn random_below(len: usize) -> usize {
+pub(crate) fn random_below(len: usize) -> usize {
     (random_u64() % len as u64) as usize
 }
 
@@ -252,6 +252,14 @@ impl Members {
                 .filter_map(|i| names.get_index(i).map(|m| m.to_vec()))
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// A hash's fields or a set's members, in their index order.
+    pub(crate) fn names(&self) -> Option<&Names> {
+        match self {
+            Members::Names(names) => Some(names),
+            _ => None,
         }
     }
 

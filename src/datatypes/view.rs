@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::index::Collections;
-use super::members::{member_position, position_member, random_indexes, value_score};
+use super::members::{member_position, position_member, random_below, random_indexes, value_score};
 use super::write::{read_element, read_element_with};
 use super::{Header, ValueType};
 use crate::collections::zset_index::ZsetIndex;
@@ -188,6 +188,67 @@ impl Staged<'_, '_, '_> {
         }
     }
 
+    /// Random members of a hash or set this transaction changed, drawn from the committed
+    /// members (rejecting those it removed) and the ones it added, so that an SPOP in a
+    /// pipeline of SPOPs costs O(count) draws instead of listing the whole set. `None`
+    /// when rejection would be slow (it removed over half the committed members) or
+    /// when a distinct sample takes over half of the set: the caller lists the members.
+    fn sample_over_committed(
+        &self,
+        overlay: &std::collections::BTreeMap<Vec<u8>, usize>,
+        names: &super::members::Names,
+        count: usize,
+        distinct: bool,
+    ) -> Option<Vec<Vec<u8>>> {
+        let mut added: Vec<&[u8]> = Vec::new();
+        let mut removed = 0usize;
+        for (member, &index) in overlay {
+            match (
+                self.staged_value(index).is_some(),
+                names.contains(&member[..]),
+            ) {
+                (true, false) => added.push(member),
+                (false, true) => removed += 1,
+                _ => {}
+            }
+        }
+        let committed = names.len();
+        let total = committed - removed + added.len();
+        if total == 0 {
+            return Some(Vec::new());
+        }
+        if removed * 2 > committed || (distinct && count * 2 >= total) {
+            return None;
+        }
+        let is_removed = |m: &[u8]| {
+            overlay
+                .get(m)
+                .is_some_and(|&index| self.staged_value(index).is_none())
+        };
+        // Index `i` over committed members then added ones; a removed member is a miss.
+        let draw = || {
+            let i = random_below(committed + added.len());
+            match names.get_index(i) {
+                Some(m) if is_removed(m) => None,
+                Some(m) => Some((i, &m[..])),
+                None => i
+                    .checked_sub(committed)
+                    .and_then(|j| added.get(j))
+                    .map(|m| (i, *m)),
+            }
+        };
+        let mut out = Vec::with_capacity(count);
+        let mut chosen = HashSet::new();
+        while out.len() < count {
+            if let Some((i, m)) = draw()
+                && (!distinct || chosen.insert(i))
+            {
+                out.push(m.to_vec());
+            }
+        }
+        Some(out)
+    }
+
     /// The newest staged record of `member`: `Some(Some(value))` put, `Some(None)` deleted.
     fn staged_element(&self, key: &[u8], generation: u64, member: &[u8]) -> Option<Option<&[u8]>> {
         let index = *self.overlay(key, generation)?.get(member)?;
@@ -303,11 +364,22 @@ impl CollectionView for Staged<'_, '_, '_> {
         count: usize,
         distinct: bool,
     ) -> Vec<Vec<u8>> {
-        if !self.touched(key, generation) {
+        let Some(overlay) = self.overlay(key, generation) else {
             return self
                 .committed()
                 .random_members(key, generation, count, distinct);
+        };
+        let collections = self.0.engine.read_collections();
+        let names = collections
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .and_then(|c| c.members.names());
+        if let Some(picked) =
+            names.and_then(|names| self.sample_over_committed(overlay, names, count, distinct))
+        {
+            return picked;
         }
+        drop(collections);
         let members = self.members(key, generation);
         random_indexes(members.len(), count, distinct)
             .into_iter()
