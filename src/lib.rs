@@ -73,6 +73,7 @@ pub use batch::WriteBatch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use datatypes::ValueType;
 pub use datatypes::api::SetCombine;
+pub use datatypes::scan::CollectionPage;
 pub use datatypes::zset::{ScoredMember, ZAddOptions};
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};

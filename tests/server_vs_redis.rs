@@ -451,15 +451,21 @@ hscan hs 0
 hscan hs 0 match f* count 10
 hscan hs 0 count 0
 hscan hs abc
+hscan hs 7
+hscan hs 18446744073709551615 count 1
+hscan hs 18446744073709551616
 hscan nohash 0
 sadd ss only
 sscan ss 0 match o*
 sscan ss 0 match z*
+sadd si 1 2 3
+sscan si 9 count 1
 zadd zs 2 b 1 a 3 c
 zscan zs 0
 zscan zs 0 match [ab]
+zscan zs 5 count 1
 zscan zs 0 foo bar
-del hs ss zs
+del hs ss si zs
 rpush bl a b
 blpop nolist bl 0
 brpop bl 0

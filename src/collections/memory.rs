@@ -34,6 +34,17 @@ pub(super) fn hash_table_bytes(capacity: usize, slot: usize) -> usize {
     heap_block(buckets.saturating_mul(slot + 1).saturating_add(16))
 }
 
+/// The heap bytes of an `IndexMap` reporting `capacity`, with `entry` bytes of key and
+/// value: a hash table of 8-byte indexes, and a vector of entries, each with its key's
+/// 8-byte hash, whose capacity follows the table's (indexmap reserves entries up to the
+/// table's capacity).
+pub(super) fn index_map_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    hash_table_bytes(capacity, 8) + heap_block(capacity.saturating_mul(8 + entry))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +66,11 @@ mod tests {
         assert_eq!(hash_table_bytes(14, 24), heap_block(16 * 25 + 16));
         assert_eq!(hash_table_bytes(896, 24), heap_block(1024 * 25 + 16));
         assert_eq!(hash_table_bytes(890, 24), heap_block(1024 * 25 + 16));
+        // indexmap: 896 entries of 24 bytes in 1024 buckets of indexes.
+        assert_eq!(index_map_bytes(0, 24), 0);
+        assert_eq!(
+            index_map_bytes(896, 24),
+            heap_block(1024 * 9 + 16) + heap_block(896 * 32)
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! - [`range`]: score bounds, lex bounds, `LIMIT`, and rank ranges with negative indexes.
 //! - [`score`]: reading a score as ZADD does, increments, and writing one as Redis replies.
 //! - [`zset_index`]: [`zset_index::ZsetIndex`], members and scores in Redis's order.
+//! - [`scan_cursor`]: the pages and cursors of HSCAN, SSCAN and ZSCAN.
 //!
 //! Every error text is Redis's own ([`arg_error::ArgError::message`]).
 
@@ -16,6 +17,7 @@ mod fenwick;
 mod grisu;
 mod memory;
 pub(crate) mod range;
+pub(crate) mod scan_cursor;
 // The index's whole API (pops, range removals) is tested against a model; the store
 // removes members one element record at a time (`datatypes::zset`), so it calls the
 // queries only.

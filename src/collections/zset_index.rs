@@ -2,21 +2,27 @@
 //! them (by score, then by member bytes), with ZSCORE in O(1) and ranks, rank ranges and
 //! score or lex ranges in O(log n).
 //!
-//! Two structures share each member: a hash map from member to score (ZSCORE, ZMSCORE,
+//! Two structures share each member: a member table from member to score (ZSCORE, ZMSCORE,
 //! ZADD's lookups) and a [`RankedList`] of `(score, member)` in order. Members are
 //! `Arc<[u8]>` so that both hold the same allocation: a `Box<[u8]>` would store every
 //! member's bytes twice, which costs more than the `Arc`'s 16 bytes of counts once members
 //! are longer than 16 bytes, and cloning an `Arc` lets a caller keep popped or removed
 //! members without copying them.
+//!
+//! The member table is an `IndexMap` with `swap_remove`, not a `HashMap`, because ZSCAN's
+//! cursor walks its slots (see `scan_cursor`): slots stay put under ZADD, ZINCRBY and
+//! ZREM but for the one member a removal moves, where ranks shift under every insert. It
+//! costs an index slot and a stored hash per member: about 42 bytes per member at full
+//! load instead of the `HashMap`'s 29 (see [`ZsetIndex::memory_bytes`]).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
 use foldhash::quality::RandomState;
+use indexmap::IndexMap;
 
-use super::memory::{hash_table_bytes, shared_bytes_block};
+use super::memory::{index_map_bytes, shared_bytes_block};
 use super::range::{LexRange, Limit, ScoreRange, normalize_range};
 use super::ranked_list::{DEFAULT_MAX_CHUNK, Entry, RankedList, compare};
 pub(crate) use super::ranked_list::{Entries, Member};
@@ -36,8 +42,9 @@ impl std::error::Error for NanScore {}
 /// Members (byte strings) with `f64` scores, in Redis's order.
 pub(crate) struct ZsetIndex {
     /// Keyed per set with a random seed: members come from clients, so the table must
-    /// resist chosen collisions.
-    scores: HashMap<Member, f64, RandomState>,
+    /// resist chosen collisions. Removals are `swap_remove`s only: ZSCAN's cursor relies
+    /// on it.
+    scores: IndexMap<Member, f64, RandomState>,
     order: RankedList,
     /// Heap bytes of the members' allocations, kept as they come and go.
     member_bytes: usize,
@@ -67,7 +74,7 @@ impl ZsetIndex {
     /// small chunks to exercise splits and merges with few members).
     pub(crate) fn with_chunk_size(max_chunk: usize) -> ZsetIndex {
         ZsetIndex {
-            scores: HashMap::default(),
+            scores: IndexMap::default(),
             order: RankedList::new(max_chunk),
             member_bytes: 0,
         }
@@ -141,9 +148,12 @@ impl ZsetIndex {
             self.order.remove(old, member);
             self.order.insert(Entry {
                 score,
-                member: Arc::clone(&shared),
+                member: shared,
             });
-            self.scores.insert(shared, score);
+            // In place: the member keeps its slot (ZSCAN's cursor relies on it).
+            if let Some(stored) = self.scores.get_mut(member) {
+                *stored = score;
+            }
             return Ok(Some(old));
         }
         let shared: Member = Arc::from(member);
@@ -158,7 +168,7 @@ impl ZsetIndex {
 
     /// Removes `member` (ZREM); returns its score.
     pub(crate) fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let (shared, score) = self.scores.remove_entry(member)?;
+        let (shared, score) = self.scores.swap_remove_entry(member)?;
         self.order.remove(score, &shared);
         self.member_bytes -= shared_bytes_block(shared.len());
         Some(score)
@@ -186,6 +196,15 @@ impl ZsetIndex {
     /// Every member in order.
     pub(crate) fn iter(&self) -> Entries<'_> {
         self.order.entries(0..self.len(), false)
+    }
+
+    /// The member in slot `slot` of the member table, with its score. Slots `0..len()` run
+    /// in insertion order, and a removal moves the last member into the freed slot: what
+    /// ZSCAN's cursor walks (`scan_cursor`).
+    pub(crate) fn in_slot(&self, slot: usize) -> Option<(&[u8], f64)> {
+        self.scores
+            .get_index(slot)
+            .map(|(member, &score)| (&**member, score))
     }
 
     /// ZRANGE by rank: `start..=stop` with Redis's negative indexes (see
@@ -267,10 +286,10 @@ impl ZsetIndex {
         self.remove_ranks(ranks)
     }
 
-    /// An estimate of the heap bytes this set holds: the hash table, the ordered chunks and
-    /// the members' allocations (see `memory.rs` for the allocator model). O(n / 512).
+    /// An estimate of the heap bytes this set holds: the member table, the ordered chunks
+    /// and the members' allocations (see `memory.rs` for the allocator model). O(n / 512).
     pub(crate) fn memory_bytes(&self) -> usize {
-        hash_table_bytes(self.scores.capacity(), std::mem::size_of::<(Member, f64)>())
+        index_map_bytes(self.scores.capacity(), std::mem::size_of::<(Member, f64)>())
             + self.order.memory_bytes()
             + self.member_bytes
     }
@@ -302,7 +321,7 @@ impl ZsetIndex {
     fn remove_ranks(&mut self, ranks: Range<usize>) -> Vec<(Member, f64)> {
         let removed = self.order.drain(ranks);
         for entry in &removed {
-            if self.scores.remove(&*entry.member).is_some() {
+            if self.scores.swap_remove(&*entry.member).is_some() {
                 self.member_bytes -= shared_bytes_block(entry.member.len());
             }
         }

@@ -7,6 +7,7 @@ use super::view::{CollectionView, Committed};
 use super::write::Edit;
 use std::ops::Bound;
 
+use super::scan::{self, CollectionPage};
 use super::zset::{self, ScoredMember, ZAddOptions};
 use super::{ValueType, hash, list, set};
 use crate::collections::range::Limit;
@@ -124,6 +125,20 @@ macro_rules! collection_api {
                 self.read_collections_view(|v| hash::hgetall(v, key))
             }
 
+            /// One page of a scan over the hash's fields and values (HSCAN): start with
+            /// cursor 0 and pass each page's `cursor` back until it is 0. Every field present
+            /// for the whole scan is returned at least once; fields added or removed meanwhile
+            /// may or may not be. At most `count` fields a page, except that a hash of up to
+            /// 128 fields comes whole; see [`CollectionPage`].
+            pub fn hscan(
+                &self,
+                key: &[u8],
+                cursor: u64,
+                count: usize,
+            ) -> Result<CollectionPage<(Vec<u8>, Vec<u8>)>> {
+                self.read_collections_view(|v| scan::hscan(v, key, cursor, count))
+            }
+
             /// Adds `members` to the set at `key`, creating it (one atomic write); returns
             /// how many were new (SADD). `Error::WrongType` if the key holds another type.
             pub fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
@@ -154,6 +169,17 @@ macro_rules! collection_api {
             /// The set's members, in no particular order (SMEMBERS).
             pub fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
                 self.read_collections_view(|v| set::smembers(v, key))
+            }
+
+            /// One page of a scan over the set's members (SSCAN), with the cursor and the
+            /// guarantee of [`Store::hscan`] (see [`CollectionPage`]).
+            pub fn sscan(
+                &self,
+                key: &[u8],
+                cursor: u64,
+                count: usize,
+            ) -> Result<CollectionPage<Vec<u8>>> {
+                self.read_collections_view(|v| scan::sscan(v, key, cursor, count))
             }
 
             /// Removes and returns up to `count` random members (SPOP).
@@ -431,6 +457,19 @@ macro_rules! collection_api {
                 self.read_collections_view(|v| zset::range_by_lex(v, key, &range, reverse, limit))
             }
 
+            /// One page of a scan over the sorted set's members and scores (ZSCAN), with the
+            /// cursor and the guarantee of [`Store::hscan`] (see [`CollectionPage`]): a
+            /// member whose score changes during the scan is still returned, with one of
+            /// its scores. A set of up to 128 members comes whole, in score order.
+            pub fn zscan(
+                &self,
+                key: &[u8],
+                cursor: u64,
+                count: usize,
+            ) -> Result<CollectionPage<ScoredMember>> {
+                self.read_collections_view(|v| scan::zscan(v, key, cursor, count))
+            }
+
             /// Removes and returns up to `count` members with the lowest scores (ZPOPMIN).
             pub fn zpop_min(&self, key: &[u8], count: usize) -> Result<Vec<ScoredMember>> {
                 self.edit_collection(key, ValueType::ZSet, |e| Ok(zset::pop(e, count, false)))
@@ -630,6 +669,14 @@ pub(crate) trait CollectionOps {
     fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>>;
     fn scard(&self, key: &[u8]) -> Result<usize>;
     fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>>;
+    fn hscan(
+        &self,
+        key: &[u8],
+        cursor: u64,
+        count: usize,
+    ) -> Result<CollectionPage<(Vec<u8>, Vec<u8>)>>;
+    fn sscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<CollectionPage<Vec<u8>>>;
+    fn zscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<CollectionPage<ScoredMember>>;
     fn push(&self, key: &[u8], values: &[&[u8]], left: bool, only_existing: bool) -> Result<usize>;
     fn pop(&self, key: &[u8], count: usize, left: bool) -> Result<Vec<Vec<u8>>>;
     fn llen(&self, key: &[u8]) -> Result<usize>;
@@ -729,6 +776,30 @@ macro_rules! collection_ops {
             }
             fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>> {
                 <$receiver>::smembers(self, key)
+            }
+            fn hscan(
+                &self,
+                key: &[u8],
+                cursor: u64,
+                count: usize,
+            ) -> Result<CollectionPage<(Vec<u8>, Vec<u8>)>> {
+                <$receiver>::hscan(self, key, cursor, count)
+            }
+            fn sscan(
+                &self,
+                key: &[u8],
+                cursor: u64,
+                count: usize,
+            ) -> Result<CollectionPage<Vec<u8>>> {
+                <$receiver>::sscan(self, key, cursor, count)
+            }
+            fn zscan(
+                &self,
+                key: &[u8],
+                cursor: u64,
+                count: usize,
+            ) -> Result<CollectionPage<ScoredMember>> {
+                <$receiver>::zscan(self, key, cursor, count)
             }
             fn push(
                 &self,

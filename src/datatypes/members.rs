@@ -35,7 +35,8 @@ pub(crate) fn member_position(member: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(member.try_into().ok()?))
 }
 
-/// Hash fields or set members: an index set, for O(1) random picks and removals.
+/// Hash fields or set members: an index set, for O(1) random picks and removals. Removals
+/// are `swap_remove`s only: HSCAN's and SSCAN's cursor relies on it (`scan_cursor`).
 pub(crate) type Names = IndexSet<Box<[u8]>, foldhash::fast::RandomState>;
 
 /// A random number (SplitMix64 over a per-thread state seeded from std's random keys).

@@ -33,6 +33,7 @@ pub(crate) mod list;
 pub(crate) mod list_shape;
 pub(crate) mod members;
 pub(crate) mod open;
+pub(crate) mod scan;
 pub(crate) mod set;
 pub(crate) mod view;
 pub(crate) mod write;

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::index::Collections;
-use super::members::{member_position, position_member, random_below, random_indexes, value_score};
+use super::members::{
+    Names, member_position, position_member, random_below, random_indexes, value_score,
+};
 use super::write::{read_element, read_element_with};
 use super::{Header, ValueType};
 use crate::collections::zset_index::ZsetIndex;
@@ -45,6 +47,13 @@ pub(crate) trait CollectionView {
     }
     /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
+    /// Runs `f` on the committed names of a hash or set (an empty set if there are none),
+    /// even where this view sees other members (see
+    /// [`CollectionView::changed_by_transaction`]): the table a scan cursor walks.
+    fn with_committed_names(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&Names));
+    /// Whether this view sees the members of generation `generation` at `key` other than
+    /// as committed (a transaction changed them).
+    fn changed_by_transaction(&self, key: &[u8], generation: u64) -> bool;
     /// `count` random hash fields or set members: distinct ones, or with repetition.
     fn random_members(
         &self,
@@ -137,6 +146,22 @@ impl CollectionView for Committed<'_> {
             Some(index) => f(index),
             None => f(&ZsetIndex::new()),
         }
+    }
+
+    fn with_committed_names(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&Names)) {
+        let collections = self.0.read_collections();
+        match collections
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .and_then(|c| c.members.names())
+        {
+            Some(names) => f(names),
+            None => f(&Names::default()),
+        }
+    }
+
+    fn changed_by_transaction(&self, _: &[u8], _: u64) -> bool {
+        false
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
@@ -405,6 +430,14 @@ impl CollectionView for Staged<'_, '_, '_> {
             }
         }
         f(&ZsetIndex::from_members(scored));
+    }
+
+    fn with_committed_names(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&Names)) {
+        self.committed().with_committed_names(key, generation, f);
+    }
+
+    fn changed_by_transaction(&self, key: &[u8], generation: u64) -> bool {
+        self.touched(key, generation)
     }
 
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {

@@ -1,7 +1,12 @@
-//! HSCAN, SSCAN and ZSCAN. A collection is returned whole in the first call, with cursor 0:
-//! SCAN's guarantee (every element present for the whole iteration is returned at least
-//! once) holds, COUNT being only a hint, as Redis does for its small encodings.
+//! HSCAN, SSCAN and ZSCAN: a page of about COUNT members (default 10, as Redis) and the
+//! cursor of the next one, with SCAN's guarantee: every member present for the whole
+//! iteration is returned at least once (`Store::hscan` and `collections::scan_cursor` say
+//! why). As in Redis, a collection of up to 128 members comes whole with cursor 0, whatever
+//! the cursor, and MATCH filters a page after it is taken, so a page may come back empty
+//! with a cursor that is not 0. A collection the current transaction (MULTI, or a
+//! coalesced pipeline) has changed comes whole too.
 
+use crate::CollectionPage;
 use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
@@ -10,13 +15,26 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-/// Parses `cursor [MATCH pattern] [COUNT count]`; returns the cursor and the pattern.
-fn options(a: &Args) -> Result<(u64, Option<&[u8]>), CmdError> {
+/// Redis's COUNT when none is given.
+const DEFAULT_COUNT: usize = 10;
+
+/// `cursor [MATCH pattern] [COUNT count]`.
+struct ScanArgs<'a> {
+    cursor: u64,
+    pattern: Option<&'a [u8]>,
+    count: usize,
+}
+
+fn options(a: &Args) -> Result<ScanArgs<'_>, CmdError> {
     let cursor: u64 = std::str::from_utf8(a.get(2))
         .ok()
         .and_then(|s| s.parse().ok())
         .ok_or(CmdError::fixed("ERR invalid cursor"))?;
-    let mut pattern = None;
+    let mut parsed = ScanArgs {
+        cursor,
+        pattern: None,
+        count: DEFAULT_COUNT,
+    };
     let mut i = 3;
     while i < a.len() {
         if i + 1 >= a.len() {
@@ -24,36 +42,34 @@ fn options(a: &Args) -> Result<(u64, Option<&[u8]>), CmdError> {
         }
         let (opt, value) = (a.get(i), a.get(i + 1));
         if is(opt, "count") {
-            if args::int(value)? < 1 {
+            let count = args::int(value)?;
+            if count < 1 {
                 return Err(SYNTAX);
             }
+            parsed.count = usize::try_from(count).unwrap_or(usize::MAX);
         } else if is(opt, "match") {
-            pattern = Some(value);
+            parsed.pattern = Some(value);
         } else {
             return Err(SYNTAX);
         }
         i += 2;
     }
-    Ok((cursor, pattern))
+    Ok(parsed)
 }
 
-/// Replies `[0, items]`, each item a run of `per_item` bulk strings whose first is the
-/// member the pattern applies to. A cursor other than 0 (never handed out) ends at once.
-fn reply(out: &mut Reply, cursor: u64, pattern: Option<&[u8]>, items: Vec<Vec<Vec<u8>>>) {
-    let items: Vec<Vec<Vec<u8>>> = if cursor != 0 {
-        Vec::new()
-    } else {
-        items
-            .into_iter()
-            .filter(|parts| {
-                parts
-                    .first()
-                    .is_some_and(|m| pattern.is_none_or(|p| glob::matches(p, m)))
-            })
-            .collect()
-    };
+/// Replies `[cursor, items]`, each item a run of bulk strings whose first is the member
+/// the pattern applies to.
+fn reply(out: &mut Reply, pattern: Option<&[u8]>, cursor: u64, items: Vec<Vec<Vec<u8>>>) {
+    let items: Vec<Vec<Vec<u8>>> = items
+        .into_iter()
+        .filter(|parts| {
+            parts
+                .first()
+                .is_some_and(|m| pattern.is_none_or(|p| glob::matches(p, m)))
+        })
+        .collect();
     out.array(2);
-    out.bulk(b"0");
+    out.bulk(cursor.to_string().as_bytes());
     out.array(items.iter().map(Vec::len).sum());
     for parts in &items {
         for part in parts {
@@ -62,45 +78,37 @@ fn reply(out: &mut Reply, cursor: u64, pattern: Option<&[u8]>, items: Vec<Vec<Ve
     }
 }
 
+/// Replies a page whose items `parts` turns into bulk strings.
+fn reply_page<T>(
+    out: &mut Reply,
+    pattern: Option<&[u8]>,
+    page: CollectionPage<T>,
+    parts: impl Fn(T) -> Vec<Vec<u8>>,
+) {
+    let items = page.items.into_iter().map(parts).collect();
+    reply(out, pattern, page.cursor, items);
+}
+
 pub(crate) fn hscan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let (cursor, pattern) = options(a)?;
-    let pairs = ks.collections().hgetall(a.get(1))?;
-    reply(
-        out,
-        cursor,
-        pattern,
-        pairs.into_iter().map(|(f, v)| vec![f, v]).collect(),
-    );
+    let o = options(a)?;
+    let page = ks.collections().hscan(a.get(1), o.cursor, o.count)?;
+    reply_page(out, o.pattern, page, |(field, value)| vec![field, value]);
     Ok(())
 }
 
 pub(crate) fn sscan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let (cursor, pattern) = options(a)?;
-    let members = ks.collections().smembers(a.get(1))?;
-    reply(
-        out,
-        cursor,
-        pattern,
-        members.into_iter().map(|m| vec![m]).collect(),
-    );
+    let o = options(a)?;
+    let page = ks.collections().sscan(a.get(1), o.cursor, o.count)?;
+    reply_page(out, o.pattern, page, |member| vec![member]);
     Ok(())
 }
 
 pub(crate) fn zscan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let (cursor, pattern) = options(a)?;
-    let mut scored = Vec::new();
-    let key = a.get(1);
-    ks.collections().view_with(&mut |v| {
-        scored = crate::datatypes::zset::range_by_rank(v, key, 0, -1, false)?;
-        Ok(())
-    })?;
-    let items = scored
-        .into_iter()
-        .map(|(m, s)| {
-            let score = crate::collections::score::format_score_printf(s);
-            vec![m, score.as_bytes().to_vec()]
-        })
-        .collect();
-    reply(out, cursor, pattern, items);
+    let o = options(a)?;
+    let page = ks.collections().zscan(a.get(1), o.cursor, o.count)?;
+    reply_page(out, o.pattern, page, |(member, score)| {
+        let score = crate::collections::score::format_score_printf(score);
+        vec![member, score.as_bytes().to_vec()]
+    });
     Ok(())
 }
