@@ -454,6 +454,9 @@ hscan hs abc
 hscan hs 7
 hscan hs 18446744073709551615 count 1
 hscan hs 18446744073709551616
+hscan hs -1
+hscan hs -
+hscan hs +3 count 1
 hscan nohash 0
 sadd ss only
 sscan ss 0 match o*

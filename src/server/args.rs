@@ -18,6 +18,34 @@ pub(crate) fn int_or(arg: &[u8], error: CmdError) -> Result<i64, CmdError> {
     parse_i64(arg).ok_or(error)
 }
 
+/// A SCAN-family cursor as Redis reads it (`strtoul`, refusing a leading space and trailing
+/// bytes): an optional sign, then digits; a negative number wraps around (`-1` is the
+/// largest cursor), and the empty string is 0. Out of range is `ERR invalid cursor`.
+pub(crate) fn cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    let invalid = CmdError::fixed("ERR invalid cursor");
+    let (negative, digits) = match arg.split_first() {
+        None => return Ok(0),
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        Some(_) => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid);
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or_else(|| invalid.clone())?;
+    }
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
 /// Text for messages: the argument as UTF-8, invalid bytes replaced.
 pub(crate) fn text(arg: &[u8]) -> String {
     String::from_utf8_lossy(arg).into_owned()
@@ -28,4 +56,29 @@ pub(crate) fn unix_now() -> std::time::Duration {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_as_strtoul_reads_them() {
+        assert_eq!(cursor(b"0").ok(), Some(0));
+        assert_eq!(cursor(b"").ok(), Some(0));
+        assert_eq!(cursor(b"+7").ok(), Some(7));
+        assert_eq!(cursor(b"-1").ok(), Some(u64::MAX));
+        assert_eq!(cursor(b"18446744073709551615").ok(), Some(u64::MAX));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b" 1",
+            b"1 ",
+            b"-",
+            b"+",
+            b"1x",
+            b"0x10",
+        ] {
+            assert!(cursor(bad).is_err(), "{bad:?}");
+        }
+    }
 }

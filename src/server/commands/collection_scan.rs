@@ -26,10 +26,7 @@ struct ScanArgs<'a> {
 }
 
 fn options(a: &Args) -> Result<ScanArgs<'_>, CmdError> {
-    let cursor: u64 = std::str::from_utf8(a.get(2))
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(CmdError::fixed("ERR invalid cursor"))?;
+    let cursor = args::cursor(a.get(2))?;
     let mut parsed = ScanArgs {
         cursor,
         pattern: None,

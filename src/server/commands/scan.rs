@@ -5,7 +5,7 @@
 //! do not see the transaction's own earlier writes.
 
 use crate::server::args::{self, is};
-use crate::server::error::{CmdError, CmdResult, SYNTAX};
+use crate::server::error::{CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::glob;
 use crate::server::keyspace::KeySpace;
@@ -30,10 +30,7 @@ pub(crate) fn keys(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let cursor: u64 = std::str::from_utf8(a.get(1))
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(CmdError::fixed("ERR invalid cursor"))?;
+    let cursor = args::cursor(a.get(1))?;
     let mut count = 10usize;
     let mut pattern: Option<&[u8]> = None;
     let mut type_filter: Option<&[u8]> = None;
