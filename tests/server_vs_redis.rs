@@ -458,6 +458,13 @@ hscan hs -1
 hscan hs -
 hscan hs +3 count 1
 hscan nohash 0
+hscan nohash 0 count 0
+hscan nohash x
+set scanstr x
+hscan scanstr 0 count 0
+sscan scanstr 0 match
+zscan scanstr 0
+del scanstr
 sadd ss only
 sscan ss 0 match o*
 sscan ss 0 match z*

@@ -6,7 +6,6 @@
 //! with a cursor that is not 0. A collection the current transaction (MULTI, or a
 //! coalesced pipeline) has changed comes whole too.
 
-use crate::CollectionPage;
 use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
@@ -14,6 +13,7 @@ use crate::server::glob;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
+use crate::{CollectionPage, ValueType};
 
 /// Redis's COUNT when none is given.
 const DEFAULT_COUNT: usize = 10;
@@ -25,8 +25,22 @@ struct ScanArgs<'a> {
     count: usize,
 }
 
-fn options(a: &Args) -> Result<ScanArgs<'_>, CmdError> {
+/// Reads the arguments in Redis's order: the cursor, then the key — missing, it is an empty
+/// page whatever the options (`None`); of another type, WRONGTYPE — then the options.
+fn prepare<'a>(
+    ks: &dyn KeySpace,
+    a: &'a Args,
+    ty: ValueType,
+) -> Result<Option<ScanArgs<'a>>, CmdError> {
     let cursor = args::cursor(a.get(2))?;
+    match ks.collections().value_type(a.get(1))? {
+        None => Ok(None),
+        Some(found) if found != ty => Err(crate::Error::WrongType.into()),
+        Some(_) => options(a, cursor).map(Some),
+    }
+}
+
+fn options(a: &Args, cursor: u64) -> Result<ScanArgs<'_>, CmdError> {
     let mut parsed = ScanArgs {
         cursor,
         pattern: None,
@@ -87,21 +101,30 @@ fn reply_page<T>(
 }
 
 pub(crate) fn hscan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let o = options(a)?;
+    let Some(o) = prepare(ks, a, ValueType::Hash)? else {
+        reply(out, None, 0, Vec::new());
+        return Ok(());
+    };
     let page = ks.collections().hscan(a.get(1), o.cursor, o.count)?;
     reply_page(out, o.pattern, page, |(field, value)| vec![field, value]);
     Ok(())
 }
 
 pub(crate) fn sscan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let o = options(a)?;
+    let Some(o) = prepare(ks, a, ValueType::Set)? else {
+        reply(out, None, 0, Vec::new());
+        return Ok(());
+    };
     let page = ks.collections().sscan(a.get(1), o.cursor, o.count)?;
     reply_page(out, o.pattern, page, |member| vec![member]);
     Ok(())
 }
 
 pub(crate) fn zscan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let o = options(a)?;
+    let Some(o) = prepare(ks, a, ValueType::ZSet)? else {
+        reply(out, None, 0, Vec::new());
+        return Ok(());
+    };
     let page = ks.collections().zscan(a.get(1), o.cursor, o.count)?;
     reply_page(out, o.pattern, page, |(member, score)| {
         let score = crate::collections::score::format_score_printf(score);
