@@ -5,6 +5,10 @@
 //! ```text
 //! cargo run --release --example data_types
 //! ```
+//!
+//! `kvctl demo types` runs the same four jobs with each result checked against the truth,
+//! also over the Redis protocol, where the queue's consumers block in BRPOP instead of
+//! polling as they do here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

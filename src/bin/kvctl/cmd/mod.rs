@@ -86,7 +86,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Serve the store over the Redis protocol (redis-cli and Redis clients work with it).
     Serve(serve::ServeArgs),
-    /// Keg as a cache in front of a slow SQL query: every strategy measured (no setup).
+    /// Keg as a cache in front of a slow SQL query: every strategy measured (no setup);
+    /// `demo types`: the data types at work (leaderboard, visitors, queue, sessions).
     Demo(demo::DemoArgs),
 }
 

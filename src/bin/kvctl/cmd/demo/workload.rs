@@ -119,14 +119,16 @@ where
     Ok(phase)
 }
 
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<T>>) -> anyhow::Result<T> {
+pub(super) fn join<T>(
+    handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<T>>,
+) -> anyhow::Result<T> {
     handle
         .join()
         .unwrap_or_else(|_| Err(anyhow::anyhow!("a demo thread panicked")))
 }
 
 /// Runs `work`; an error stops the other threads.
-fn stop_on_error<T>(
+pub(super) fn stop_on_error<T>(
     stop: &AtomicBool,
     work: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
