@@ -298,3 +298,53 @@ fn a_waiter_that_disconnects_does_not_hold_up_the_next() -> RedisResult<()> {
     assert_eq!(got, Some(("q".into(), "x".into())));
     Ok(())
 }
+
+/// A push on one event loop wakes a waiter on another at once, not at the waiter's next
+/// retry: with the retry interval set to two minutes, both waiters — one of them on the
+/// other event loop from the pusher, as connections go round-robin — get their job well
+/// before it.
+#[test]
+fn a_push_wakes_a_waiter_on_another_event_loop_at_once() -> RedisResult<()> {
+    let config = ServerConfig::default()
+        .event_loops(2)
+        .blocked_retry(std::time::Duration::from_secs(120));
+    let server = TestServer::with(config, SyncPolicy::Never);
+    let (sender, received) = std::sync::mpsc::channel();
+    for key in ["wake-a", "wake-b"] {
+        let mut con = server.redis();
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let popped: RedisResult<(String, String)> =
+                redis::cmd("BLPOP").arg(key).arg(0).query(&mut con);
+            let _ = sender.send(popped);
+        });
+    }
+    let mut admin = server.redis();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut admin)?;
+        if info.contains("blocked_clients:2") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "waiters not blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _: i64 = admin.rpush("wake-a", "job-a")?;
+    let _: i64 = admin.rpush("wake-b", "job-b")?;
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let popped = received
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a waiter on the other event loop was not woken by the push")?;
+        got.push(popped);
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("wake-a".to_owned(), "job-a".to_owned()),
+            ("wake-b".to_owned(), "job-b".to_owned())
+        ]
+    );
+    Ok(())
+}

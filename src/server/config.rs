@@ -23,10 +23,15 @@ pub struct ServerConfig {
     pub(crate) limits: Limits,
     pub(crate) drain_timeout: Duration,
     pub(crate) event_loops: usize,
+    pub(crate) blocked_retry: Duration,
 }
 
 /// Default connection limit (Redis's `maxclients`).
 pub const DEFAULT_MAXCLIENTS: usize = 10_000;
+
+/// How often waiting blocking pops are tried again when nothing wakes them (the default
+/// of [`ServerConfig::blocked_retry`]).
+pub const DEFAULT_BLOCKED_RETRY: Duration = Duration::from_millis(5);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -37,6 +42,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             drain_timeout: Duration::from_secs(10),
             event_loops: 0,
+            blocked_retry: DEFAULT_BLOCKED_RETRY,
         }
     }
 }
@@ -70,10 +76,19 @@ impl ServerConfig {
         self
     }
 
-    /// Event-loop threads serving connections; 0 picks one per two cores, at most four.
+    /// Event-loop threads serving connections; 0 picks one per core, at most four.
     /// Default: 0.
     pub fn event_loops(mut self, loops: usize) -> Self {
         self.event_loops = loops;
+        self
+    }
+
+    /// How often a waiting blocking pop (BLPOP, BRPOP, ...) is tried again when nothing
+    /// wakes it. A write on any event loop wakes the waiters at once; this is the backstop
+    /// (a waiter ahead of it that went away, a write from outside the server). Default:
+    /// [`DEFAULT_BLOCKED_RETRY`], 5 ms.
+    pub fn blocked_retry(mut self, interval: Duration) -> Self {
+        self.blocked_retry = interval;
         self
     }
 

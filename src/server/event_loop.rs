@@ -34,8 +34,6 @@ const READ_BUDGET: usize = 256 << 10;
 /// Output waiting beyond this pauses reading from the connection until it drains.
 const OUTPUT_HIGH_WATER: usize = 1 << 20;
 /// How often idle connections are looked for.
-/// How often blocked pops are attempted again when nothing else happens.
-const BLOCKED_RETRY: Duration = Duration::from_millis(5);
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// A new connection handed to a loop by the acceptor.
@@ -72,7 +70,7 @@ pub(crate) fn spawn(shared: Arc<Shared>, index: usize) -> io::Result<LoopHandle>
     let loop_notifier = Arc::clone(&notifier);
     let thread = std::thread::Builder::new()
         .name(format!("keg-loop-{index}"))
-        .spawn(move || EventLoop::new(shared, poll, receiver, loop_notifier).run())?;
+        .spawn(move || EventLoop::new(shared, poll, receiver, loop_notifier, index).run())?;
     Ok(LoopHandle {
         sender,
         notifier,
@@ -223,6 +221,10 @@ struct EventLoop {
     /// output drained below the high-water mark).
     again: Vec<usize>,
     last_idle_check: Instant,
+    /// This loop's number (among the server's event loops).
+    index: usize,
+    /// Whether `shared.waiters` knows this loop has a waiting pop.
+    parked: bool,
 }
 
 impl EventLoop {
@@ -231,8 +233,11 @@ impl EventLoop {
         poll: Poll,
         receiver: Receiver<NewConnection>,
         notifier: Arc<Notifier>,
+        index: usize,
     ) -> EventLoop {
         EventLoop {
+            index,
+            parked: false,
             shared,
             poll,
             receiver,
@@ -247,12 +252,20 @@ impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
+            let blocked = self.conns.values().any(|c| c.session.blocked.is_some());
+            if blocked != self.parked {
+                self.shared
+                    .waiters
+                    .set_parked(self.index, &self.notifier, blocked);
+                self.parked = blocked;
+            }
             let timeout = if !self.again.is_empty() {
                 Some(Duration::ZERO)
-            } else if self.conns.values().any(|c| c.session.blocked.is_some()) {
-                // Blocked pops are attempted again every turn: a push on another event
-                // loop wakes them within this interval.
-                Some(BLOCKED_RETRY.min(IDLE_CHECK))
+            } else if blocked {
+                // Blocked pops are attempted again every turn; a write on another event
+                // loop wakes this one. The retry interval is the backstop (a waiter ahead
+                // that went away); the nearest deadline ends its wait on time.
+                Some(self.blocked_wait())
             } else {
                 Some(IDLE_CHECK)
             };
@@ -279,7 +292,11 @@ impl EventLoop {
             ready.sort_unstable();
             ready.dedup();
             let stopping = self.shared.stop.is_requested();
+            let seq_before = self.shared.store.last_written_seq();
             self.turn(&ready, &writable);
+            if self.shared.store.last_written_seq() != seq_before {
+                self.shared.waiters.wake_others(self.index);
+            }
             if stopping {
                 self.drain();
                 return;
@@ -290,6 +307,17 @@ impl EventLoop {
             }
         }
         self.drain();
+    }
+
+    /// How long to wait for events while pops are blocked: the retry interval, or less
+    /// if a blocked pop's timeout comes sooner.
+    fn blocked_wait(&self) -> Duration {
+        let now = Instant::now();
+        self.conns
+            .values()
+            .filter_map(|c| c.session.blocked_deadline())
+            .map(|deadline| deadline.saturating_duration_since(now))
+            .fold(self.shared.blocked_retry, Duration::min)
     }
 
     /// Registers connections handed over by the acceptor.
@@ -516,6 +544,12 @@ impl EventLoop {
     /// The shutdown: requests already received have run (the last turn); send what is
     /// owed, within the drain timeout, then close everything.
     fn drain(&mut self) {
+        if self.parked {
+            self.shared
+                .waiters
+                .set_parked(self.index, &self.notifier, false);
+            self.parked = false;
+        }
         let deadline = Instant::now() + self.shared.drain_timeout;
         let mut events = Events::with_capacity(1024);
         loop {

@@ -51,7 +51,7 @@ mod table;
 mod waiters;
 mod watch;
 
-pub use config::{DEFAULT_MAXCLIENTS, ServerConfig};
+pub use config::{DEFAULT_BLOCKED_RETRY, DEFAULT_MAXCLIENTS, ServerConfig};
 pub use frame::Limits;
 
 use std::io::{self, Write};

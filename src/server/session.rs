@@ -173,6 +173,11 @@ impl Session {
         }
     }
 
+    /// When the blocking pop this connection waits on times out, if it does.
+    pub(crate) fn blocked_deadline(&self) -> Option<std::time::Instant> {
+        self.blocked.as_ref().and_then(|b| b.deadline)
+    }
+
     /// Whether requests wait in the inbox.
     pub(crate) fn has_requests(&self) -> bool {
         self.blocked.is_none() && (!self.inbox.is_empty() || self.protocol_error.is_some())

@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     pub(crate) waiters: super::waiters::Waiters,
     pub(crate) settings: RwLock<Settings>,
     pub(crate) drain_timeout: Duration,
+    /// See [`ServerConfig::blocked_retry`].
+    pub(crate) blocked_retry: Duration,
     pub(crate) local_addr: SocketAddr,
     pub(crate) clients: Clients,
     pub(crate) pubsub: Broker,
@@ -107,6 +109,7 @@ impl Shared {
                 limits: config.limits,
             }),
             drain_timeout: config.drain_timeout,
+            blocked_retry: config.blocked_retry,
             local_addr,
             clients: Clients::default(),
             pubsub: Broker::default(),

@@ -1,11 +1,13 @@
 //! The queue of blocking pops across every event loop: a waiter may take data from a key
 //! only when no waiter that started earlier waits on that key, so waiters are served in
-//! the order they started, whichever event loop each runs on.
+//! the order they started, whichever event loop each runs on. It also knows which event
+//! loops have a waiter, so that a write on one loop wakes the others at once.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use super::pubsub::Notifier;
 use crate::engine::lock;
 
 /// Waiting blocking pops, by ticket (ascending = oldest first), with their keys.
@@ -13,6 +15,10 @@ use crate::engine::lock;
 pub(crate) struct Waiters {
     next: AtomicU64,
     waiting: Mutex<BTreeMap<u64, Vec<Vec<u8>>>>,
+    /// Event loops (by index) with a waiting pop, and how to wake each.
+    parked: Mutex<Vec<(usize, Arc<Notifier>)>>,
+    /// `parked.len()`, read without the lock on every turn of every loop.
+    parked_loops: AtomicUsize,
 }
 
 impl Waiters {
@@ -43,5 +49,29 @@ impl Waiters {
 
     pub(crate) fn remove(&self, ticket: u64) {
         lock(&self.waiting).remove(&ticket);
+    }
+
+    /// Records whether event loop `index` has a waiting pop (`notifier` wakes it).
+    pub(crate) fn set_parked(&self, index: usize, notifier: &Arc<Notifier>, parked: bool) {
+        let mut loops = lock(&self.parked);
+        loops.retain(|(i, _)| *i != index);
+        if parked {
+            loops.push((index, Arc::clone(notifier)));
+        }
+        self.parked_loops.store(loops.len(), Ordering::Release);
+    }
+
+    /// Wakes every event loop but `index` that has a waiting pop: a write on `index` may
+    /// be what they wait for. Without this they would try again only at their next poll
+    /// timeout.
+    pub(crate) fn wake_others(&self, index: usize) {
+        if self.parked_loops.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        for (i, notifier) in lock(&self.parked).iter() {
+            if *i != index {
+                let _ = notifier.waker.wake();
+            }
+        }
     }
 }
