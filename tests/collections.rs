@@ -684,3 +684,48 @@ fn random_picks_in_a_transaction_see_its_own_changes() {
     let members: BTreeSet<Vec<u8>> = store.smembers(b"s").unwrap().into_iter().collect();
     assert_eq!(members, model);
 }
+
+/// Found by the `collection_model` fuzz target: SMOVE, LMOVE and RPOPLPUSH from a missing
+/// source move nothing whatever the destination holds (Redis 7.0 answers 0 or nil there,
+/// not WRONGTYPE), and a move onto the same key leaves a one-element collection as it was,
+/// TTL included (it was deleted by the pop and created again, without its TTL).
+#[test]
+fn moves_from_a_missing_source_or_onto_their_own_key_follow_redis() {
+    let (_dir, _clock, store) = setup();
+    store.set(b"str", b"x").unwrap();
+    assert!(!store.smove(b"missing", b"str", b"m").unwrap());
+    assert_eq!(store.lmove(b"missing", b"str", false, true).unwrap(), None);
+    assert_eq!(store.value_type(b"str").unwrap(), Some(ValueType::String));
+    // A source that exists still needs a destination of its type, and its own type.
+    store.sadd(b"s", &[b"m"]).unwrap();
+    store.rpush(b"l", &[b"v"]).unwrap();
+    assert!(matches!(
+        store.smove(b"s", b"str", b"m"),
+        Err(Error::WrongType)
+    ));
+    assert!(matches!(
+        store.lmove(b"l", b"str", true, true),
+        Err(Error::WrongType)
+    ));
+    assert!(matches!(
+        store.smove(b"str", b"s", b"m"),
+        Err(Error::WrongType)
+    ));
+    assert!(matches!(
+        store.lmove(b"str", b"l", true, true),
+        Err(Error::WrongType)
+    ));
+    let ttl = Duration::from_secs(100);
+    store.expire(b"s", ttl).unwrap();
+    store.expire(b"l", ttl).unwrap();
+    assert!(store.smove(b"s", b"s", b"m").unwrap());
+    assert!(!store.smove(b"s", b"s", b"nope").unwrap());
+    assert_eq!(
+        store.lmove(b"l", b"l", true, false).unwrap(),
+        Some(b"v".to_vec())
+    );
+    assert_eq!(store.smembers(b"s").unwrap(), [b"m"]);
+    assert_eq!(store.lrange(b"l", 0, -1).unwrap(), [b"v"]);
+    assert_eq!(store.ttl(b"s").unwrap(), Ttl::ExpiresIn(ttl));
+    assert_eq!(store.ttl(b"l").unwrap(), Ttl::ExpiresIn(ttl));
+}

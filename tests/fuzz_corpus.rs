@@ -87,9 +87,14 @@ fn store_model_corpus() {
 }
 
 #[test]
+fn collection_model_corpus() {
+    replay("collection_model", fuzz_checks::check_collection_model);
+}
+
+#[test]
 #[ignore = "rewrites the seed-* files of fuzz/corpus; run by hand"]
 fn generate_seed_corpus() {
-    let targets: [(&str, Seeds); 7] = [
+    let targets: [(&str, Seeds); 8] = [
         ("record_decode", seeds::record_decode_seeds()),
         ("file_header_decode", seeds::file_header_decode_seeds()),
         ("open_segment_image", seeds::open_segment_image_seeds()),
@@ -97,6 +102,7 @@ fn generate_seed_corpus() {
         ("batch_decode", model_seeds::batch_decode_seeds()),
         ("open_dir_image", model_seeds::open_dir_image_seeds()),
         ("store_model", model_seeds::store_model_seeds()),
+        ("collection_model", model_seeds::collection_model_seeds()),
     ];
     for (target, seeds) in targets {
         let dir = corpus_dir(target);

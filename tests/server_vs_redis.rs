@@ -304,6 +304,13 @@ lmove nolist l2 left left
 set str x
 lpush str a
 lmove l2 str left left
+lmove nolist str left left
+rpoplpush nolist str
+rpush rot v
+expire rot 100
+lmove rot rot left right
+persist rot
+del rot
 rpush l3 one
 rpop l3
 exists l3
@@ -441,6 +448,12 @@ smove nosuch sc a
 sismember sc a
 set str x
 smove sc str c
+smove nosuch str c
+sadd rots m
+expire rots 100
+smove rots rots m
+persist rots
+del rots
 sinter sa str
 sinterstore str sa
 type str

@@ -7,6 +7,9 @@
 //! has passed.
 
 mod batch_decode;
+mod collection_model;
+mod collection_ops;
+mod collection_state;
 mod dir_image;
 mod file_header_decode;
 mod hint_decode;
@@ -18,6 +21,8 @@ mod segment_program;
 mod store_model;
 
 pub use batch_decode::check_batch_decode;
+pub use collection_model::check_collection_model;
+pub use collection_ops::code as collection_code;
 pub use dir_image::check_open_dir_image;
 pub use file_header_decode::check_file_header_decode;
 pub use hint_decode::check_hint_decode;

@@ -521,7 +521,9 @@ impl Store {
 
     /// Pops a value from one end of the list at `source` and pushes it at one end of the
     /// list at `destination`, atomically (LMOVE; RPOPLPUSH is `lmove(s, d, false, true)`).
-    /// `None` if `source` is missing.
+    /// `None` if `source` is missing, whatever `destination` holds (as in Redis);
+    /// otherwise `Error::WrongType` if either key holds another type. With `source` as
+    /// `destination` the list rotates (a one-element list, TTL included, stays as it is).
     pub fn lmove(
         &self,
         source: &[u8],
@@ -542,7 +544,9 @@ impl Store {
     }
 
     /// Moves `member` from the set at `source` to the set at `destination`, atomically;
-    /// true if it was in `source` (SMOVE).
+    /// true if it was in `source` (SMOVE). False if `source` is missing, whatever
+    /// `destination` holds (as in Redis); otherwise `Error::WrongType` if either key holds
+    /// another type. A move onto `source` itself changes nothing.
     pub fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
         self.transaction(|tx| tx.smove(source, destination, member))
     }
@@ -571,11 +575,15 @@ impl Transaction<'_> {
 
     /// [`Store::smove`] inside this transaction.
     pub fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
-        // Both keys must be sets (or absent) before anything changes, as in Redis.
-        for key in [source, destination] {
-            if !matches!(self.value_type(key)?, None | Some(ValueType::Set)) {
-                return Err(Error::WrongType);
-            }
+        // Redis's order: a missing source moves nothing, whatever the destination holds;
+        // then both keys must be sets before anything changes.
+        if !self.both_of_type(source, destination, ValueType::Set)? {
+            return Ok(false);
+        }
+        if source == destination {
+            // Nothing moves. Removing and adding again would delete a one-member set,
+            // and its TTL with it, before creating it anew.
+            return self.sismember(source, member);
         }
         if self.srem(source, &[member])? == 0 {
             return Ok(false);
@@ -620,9 +628,15 @@ impl Transaction<'_> {
         from_left: bool,
         to_left: bool,
     ) -> Result<Option<Vec<u8>>> {
-        // Refuse a destination of another type before popping, as Redis does.
-        if !matches!(self.value_type(destination)?, None | Some(ValueType::List)) {
-            return Err(Error::WrongType);
+        // Redis's order: a missing source is nil, whatever the destination holds; then
+        // both keys must be lists before anything is popped.
+        if !self.both_of_type(source, destination, ValueType::List)? {
+            return Ok(None);
+        }
+        if source == destination && self.llen(source)? == 1 {
+            // Rotating one element changes nothing. Popping it would delete the list, and
+            // its TTL with it, before the push created it anew.
+            return self.lindex(source, 0);
         }
         let Some(value) = self
             .edit_collection(source, ValueType::List, |e| list::pop(e, 1, from_left))?
@@ -634,6 +648,20 @@ impl Transaction<'_> {
             list::push(e, &[&value], to_left)
         })?;
         Ok(Some(value))
+    }
+
+    /// The check SMOVE and LMOVE make first: false if `source` is missing; WRONGTYPE if
+    /// `source`, or `destination` when present, is not of type `ty`.
+    fn both_of_type(&self, source: &[u8], destination: &[u8], ty: ValueType) -> Result<bool> {
+        match self.value_type(source)? {
+            None => return Ok(false),
+            Some(t) if t != ty => return Err(Error::WrongType),
+            Some(_) => {}
+        }
+        match self.value_type(destination)? {
+            Some(t) if t != ty => Err(Error::WrongType),
+            _ => Ok(true),
+        }
     }
 }
 

@@ -179,3 +179,201 @@ pub fn store_model_seeds() -> Seeds {
         ),
     ]
 }
+
+#[rustfmt::skip]
+pub fn collection_model_seeds() -> Seeds {
+    use super::fuzz_checks::collection_code as c;
+    // Arguments (see fuzz/src/collection_ops.rs): keys 0-3; members 0 (empty), 1-6 ("a" to
+    // "f"), 7 (long); values 0-2 ("a", "b", "c"), 4-8 ("0", "1", "-2", "15", "007"), 9 and
+    // 10 ("1.5", "-0.5"), 12 and 13 (i64::MAX and MIN), 15 (300 bytes); scores 16 + 2s for
+    // s; "n × x" counts are 0, 1 or 2 for one, two or three. The first byte is the flags.
+    let hash: &[u8] = &[
+        c::HSET, 0, 2, 1, 5, 2, 9, 3, 0,
+        c::HSETNX, 0, 1, 1,
+        c::HSETNX, 0, 4, 8,
+        c::HINCRBY, 0, 1, 3,
+        c::HINCRBY, 0, 3, 1,
+        c::HINCRBY, 0, 4, 0x7f,
+        c::HINCRBYFLOAT, 0, 2, 17,
+        c::HINCRBYFLOAT, 0, 4, 15,
+        c::HINCRBYFLOAT, 0, 5, 0xff,
+        c::HREAD, 0, 1, 5,
+        c::HRANDFIELD, 0, 3, 0,
+        c::HRANDFIELD, 0, 5, 1,
+        c::HDEL, 0, 1, 3, 6,
+        c::HDEL, 0, 2, 1, 2, 4,
+        c::INSPECT, 0,
+    ];
+    let set: &[u8] = &[
+        c::SADD, 1, 2, 1, 2, 0,
+        c::SADD, 2, 1, 2, 3,
+        c::SREM, 1, 1, 0, 6,
+        c::SREAD, 1, 2, 1, 2, 3,
+        c::SRANDMEMBER, 1, 4, 0,
+        c::SRANDMEMBER, 1, 4, 1,
+        c::SCOMBINE, 0, 1, 1, 2,
+        c::SCOMBINE, 1, 2, 1, 2, 3,
+        c::SCOMBINE, 2, 1, 2, 1,
+        c::SSTORE, 3, 1, 1, 1, 2,
+        c::SMOVE, 1, 2, 1,
+        c::SMOVE, 1, 1, 2,
+        c::SMOVE, 0, 2, 3,
+        c::SPOP, 2, 2,
+        c::SPOP, 3, 4,
+        c::SSTORE, 0, 0, 1, 1, 3,
+    ];
+    let list: &[u8] = &[
+        c::PUSH, 2, 0, 2, 0, 1, 2,
+        c::PUSH, 2, 1, 1, 4, 0,
+        c::PUSH, 3, 2, 0, 1,
+        c::PUSH, 3, 3, 0, 1,
+        c::LREAD, 2, 4, 3, 0,
+        c::LSET, 2, 5, 9,
+        c::LSET, 2, 8, 9,
+        c::LINSERT, 2, 1, 0, 11,
+        c::LINSERT, 2, 0, 1, 12,
+        c::LINSERT, 2, 0, 7, 12,
+        c::LPOS, 2, 0, 4, 0, 0,
+        c::LPOS, 2, 0, 1, 1, 3,
+        c::LPOS, 2, 0, 3, 0, 0,
+        c::LREM, 2, 5, 0,
+        c::LMOVE, 2, 3, 1,
+        c::LMOVE, 2, 2, 2,
+        c::LTRIM, 2, 5, 3,
+        c::POP, 2, 2, 1,
+        c::POP, 2, 4, 0,
+        c::LREAD, 2, 0, 0xff, 0xfe,
+    ];
+    let zset: &[u8] = &[
+        c::ZADD, 3, 0, 2, 18, 1, 20, 2, 16, 3,
+        c::ZADD, 3, 1, 0, 22, 1,
+        c::ZADD, 3, 2, 1, 24, 1, 24, 5,
+        c::ZADD, 3, 4 | 16, 1, 10, 2, 30, 3,
+        c::ZADD, 3, 8, 0, 26, 3,
+        c::ZADD, 3, 3, 0, 18, 1,
+        c::ZINCRBY, 3, 0, 1, 17,
+        c::ZINCRBY, 3, 1, 4, 17,
+        c::ZINCRBY, 3, 4, 2, 14,
+        c::ZREAD, 3, 1, 1, 2, 6, 80,
+        c::ZRANGE, 3, 0, 1, 4, 8,
+        c::ZRANGE, 3, 1, 0, 0, 0, 1, 2,
+        c::ZRANGE, 3, 1, 1, 6, 120, 0, 4,
+        c::ZREMRANGE, 3, 1, 70, 75,
+        c::ZPOP, 3, 1, 1,
+        c::ZREM, 3, 0, 3,
+        c::ZADD, 3, 0, 2, 16, 1, 16, 2, 16, 4,
+        c::ZRANGE, 3, 2, 0, 5, 14, 0, 4,
+        c::ZRANGE, 3, 2, 1, 0, 0, 1, 1,
+        c::ZREMRANGE, 3, 2, 5, 8,
+        c::ZREMRANGE, 3, 0, 0, 8,
+    ];
+    let wrongtype: &[u8] = &[
+        c::SET, 0, 5,
+        c::HSET, 0, 0, 1, 1,
+        c::SADD, 0, 0, 1,
+        c::PUSH, 0, 0, 0, 1,
+        c::ZADD, 0, 0, 0, 16, 1,
+        c::ZADD, 0, 3, 0, 16, 1,
+        c::LMOVE, 0, 1, 0,
+        c::SMOVE, 0, 1, 1,
+        c::SCOMBINE, 1, 1, 1, 0,
+        c::SSTORE, 2, 0, 1, 1, 0,
+        c::HINCRBYFLOAT, 0, 1, 0xff,
+        c::LPOS, 0, 0, 3, 0, 0,
+        c::SADD, 1, 0, 1,
+        c::GET, 1,
+        c::INCRBY, 1, 1,
+        c::APPEND, 1, 0,
+        c::INCRBY, 0, 0x7f,
+        c::INCRBY, 0, 3,
+        c::APPEND, 0, 9,
+        c::INCRBY, 0, 1,
+        c::SET, 1, 2,
+        c::GET, 1,
+        c::INSPECT, 1,
+    ];
+    let expiry: &[u8] = &[
+        c::HSET, 0, 0, 1, 1,
+        c::SADD, 1, 0, 1,
+        c::PUSH, 2, 0, 0, 1,
+        c::ZADD, 3, 0, 0, 16, 1,
+        c::EXPIRE, 0, 50,
+        c::EXPIRE, 1, 20,
+        c::EXPIRE, 2, 100,
+        c::EXPIRE, 3, 0,
+        c::INSPECT, 0,
+        c::PERSIST, 2,
+        c::ADVANCE, 30,
+        c::INSPECT, 1,
+        c::SADD, 1, 0, 2,
+        c::INSPECT, 1,
+        c::HSET, 0, 0, 2, 2,
+        c::ADVANCE, 30,
+        c::HREAD, 0, 1, 2,
+        c::HSET, 0, 0, 3, 3,
+        c::INSPECT, 0,
+        c::PURGE,
+        c::REOPEN,
+        c::CHECK,
+    ];
+    let transactions: &[u8] = &[
+        c::SET, 0, 0,
+        // Going on past errors, then checked inside: a WRONGTYPE, a NOSUCHKEY, writes.
+        c::TRANSACTION, 16 | 5,
+        c::HSET, 1, 0, 1, 1,
+        c::SADD, 0, 0, 1,
+        c::LSET, 2, 4, 0,
+        c::PUSH, 2, 0, 0, 1,
+        c::HDEL, 1, 0, 1,
+        c::ZADD, 3, 0, 0, 16, 1,
+        // Aborted at the WRONGTYPE: nothing of it stays.
+        c::TRANSACTION, 8 | 16 | 2,
+        c::PUSH, 2, 1, 0, 2,
+        c::HSET, 2, 0, 1, 1,
+        c::ZREM, 3, 0, 1,
+        c::CHECK,
+        // Created, emptied and created again in one transaction.
+        c::TRANSACTION, 16 | 4,
+        c::SADD, 1, 1, 1, 2,
+        c::SREM, 1, 1, 1, 2,
+        c::SADD, 1, 0, 3,
+        c::SET, 1, 1,
+        c::SMOVE, 1, 3, 3,
+        c::REOPEN,
+    ];
+    // Long values and rewrites of one list and one hash: several segments, then merges.
+    let fill: Vec<u8> = (0..24u8)
+        .flat_map(|i| match i % 4 {
+            0 => vec![c::PUSH, 0, 0, 0, 15],
+            1 => vec![c::HSET, 1, 0, i % 7, 15],
+            2 => vec![c::POP, 0, 1, 1],
+            _ => vec![c::ZADD, 2, 0, 0, i, 7],
+        })
+        .collect();
+    vec![
+        ("hash", cat(&[&[0], hash])),
+        ("set", cat(&[&[0], set])),
+        ("list", cat(&[&[0], list])),
+        ("zset", cat(&[&[0], zset])),
+        ("wrongtype-every-step", cat(&[&[2], wrongtype])),
+        ("expiry", cat(&[&[0], expiry])),
+        ("transactions", cat(&[&[0], transactions])),
+        (
+            "fill-merge-reopen",
+            cat(&[&[0], &fill, &[c::MERGE, c::DEL, 1], &fill, &[c::MERGE, c::REOPEN]]),
+        ),
+        (
+            "fill-partial-merges-pread",
+            cat(&[&[1 | 4 | 8], &fill, &[c::HDEL, 1, 2, 0, 1, 2], &fill, &[c::MERGE, c::MERGE]]),
+        ),
+        (
+            "fill-crash-in-merge",
+            cat(&[&[0], &fill, &fill, &[c::CRASH_IN_MERGE, 3], &fill, &[c::CRASH_IN_MERGE, 40]]),
+        ),
+        (
+            "torn-tail",
+            cat(&[&[0], &fill, &[c::TORN_TAIL, 5, 1, 2, 3, 4, 5], set, &[c::TORN_TAIL, 0]]),
+        ),
+        ("all-every-step-pread", cat(&[&[1 | 2], hash, set, list, zset, transactions])),
+    ]
+}
