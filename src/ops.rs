@@ -533,7 +533,7 @@ impl<'e, 's> Txn<'e, 's> {
         let mark = self.staged.len();
         let outcome = self.apply_inner(job);
         if outcome.is_err() {
-            self.staged.truncate(mark);
+            self.undo_to(mark);
         } else if self.staged.len() > mark
             && let Some(last) = self.staged.last_mut()
         {

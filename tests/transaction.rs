@@ -272,3 +272,42 @@ fn durable_under_always_when_it_returns() {
     store.transaction(|tx| tx.get(b"k")).unwrap();
     assert_eq!(store.stats().fsyncs, fsyncs);
 }
+
+/// A job that fails after staging records leaves nothing behind, also once the transaction
+/// indexes its staged keys (beyond 16 records): later reads in the same transaction see
+/// neither the failed job's keys nor another key's value in their place.
+#[test]
+fn a_failed_batch_inside_a_long_transaction_leaves_no_trace_in_its_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = keg::Store::open(dir.path()).unwrap();
+    store
+        .transaction(|tx| {
+            for i in 0..20 {
+                tx.set(format!("pre{i}").as_bytes(), b"p")?;
+            }
+            let mut batch = keg::WriteBatch::new();
+            for i in 0..20 {
+                batch.set(format!("k{i}").as_bytes(), b"batch");
+            }
+            // Reads the staged state, so the index now covers the batch's records...
+            batch.delete(b"pre0");
+            // ...and then the batch fails: its TTL cannot be represented.
+            batch.set_with_ttl(b"late", b"x", std::time::Duration::MAX);
+            assert!(tx.write(&batch).is_err());
+            for i in 0..20 {
+                tx.set(format!("y{i}").as_bytes(), format!("y{i}").as_bytes())?;
+            }
+            for i in 0..20 {
+                assert_eq!(tx.get(format!("k{i}").as_bytes())?, None, "k{i}");
+                assert_eq!(
+                    tx.get(format!("y{i}").as_bytes())?,
+                    Some(format!("y{i}").into_bytes())
+                );
+            }
+            assert_eq!(tx.get(b"pre0")?, Some(b"p".to_vec()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.get(b"k0").unwrap(), None);
+    assert_eq!(store.get(b"pre0").unwrap().as_deref(), Some(&b"p"[..]));
+}
