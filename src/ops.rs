@@ -371,6 +371,15 @@ impl<'e, 's> Txn<'e, 's> {
 
     /// Drops the ops staged after the first `len` (a job refused after it was applied).
     pub(crate) fn undo_to(&mut self, len: usize) {
+        // Only string jobs are undone: collection edits stage their element records after
+        // every check passed, so none of them is cut here (the element index, list shapes
+        // and member counts of the transaction stay true).
+        debug_assert!(
+            self.staged_elements
+                .values()
+                .all(|(_, members)| members.values().all(|&i| i < len)),
+            "an undo would cut staged element records"
+        );
         self.staged.truncate(len);
         let index = self.key_index.get_mut();
         if index.covered > len {
