@@ -1,4 +1,4 @@
-//! A Redis-protocol server for a [`Store`](crate::Store) (feature `server`): redis-cli,
+//! A Redis-protocol server for a [`Store`] (feature `server`): redis-cli,
 //! redis-benchmark and Redis client libraries work against durable keg storage unchanged.
 //!
 //! ```no_run
