@@ -500,6 +500,25 @@ zrange z1 0 -1 withscores
 zunionstore z2 2 z2 z2
 zrange z2 0 -1 withscores
 del z1 z2 s1 zi zj zk d str
+zadd wz 1 a
+watch wd
+zunionstore wd 1 wz
+multi
+ping
+exec
+watch wz
+zunionstore wd 1 wz
+multi
+ping
+exec
+multi
+zunionstore wd 1 wz weights 2
+zinter 2 wd wz withscores
+zintercard x wd
+zdiffstore wd 2 wz wd
+exec
+exists wd
+del wz wd
 sadd one only
 srandmember one
 srandmember one 5
