@@ -369,13 +369,24 @@ fn sorted_set_algebra_commands() {
     );
     let mut other = server.raw();
     assert_eq!(raw.call(&["watch", "dst", "z"]), "+OK\r\n");
-    assert_eq!(other.call(&["zunionstore", "elsewhere", "1", "z"]), ":2\r\n");
+    assert_eq!(
+        other.call(&["zunionstore", "elsewhere", "1", "z"]),
+        ":2\r\n"
+    );
     assert_eq!(raw.call(&["multi"]), "+OK\r\n");
     assert_eq!(raw.call(&["ping"]), "+QUEUED\r\n");
-    assert_eq!(raw.call(&["exec"]), "*1\r\n+PONG\r\n", "reading z touches nothing");
+    assert_eq!(
+        raw.call(&["exec"]),
+        "*1\r\n+PONG\r\n",
+        "reading z touches nothing"
+    );
     assert_eq!(raw.call(&["watch", "dst"]), "+OK\r\n");
     assert_eq!(other.call(&["zdiffstore", "dst", "2", "z", "s"]), ":1\r\n");
     assert_eq!(raw.call(&["multi"]), "+OK\r\n");
     assert_eq!(raw.call(&["ping"]), "+QUEUED\r\n");
-    assert_eq!(raw.call(&["exec"]), "_\r\n", "writing dst aborts its watcher");
+    assert_eq!(
+        raw.call(&["exec"]),
+        "_\r\n",
+        "writing dst aborts its watcher"
+    );
 }

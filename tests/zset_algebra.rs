@@ -107,14 +107,22 @@ fn infinities_and_zero_weights_follow_redis() {
     let (_dir, store) = setup();
     let inf = f64::INFINITY;
     store
-        .zadd(b"zi", &[(1.0, b"a"), (inf, b"b"), (-inf, b"c"), (0.0, b"d")])
+        .zadd(
+            b"zi",
+            &[(1.0, b"a"), (inf, b"b"), (-inf, b"c"), (0.0, b"d")],
+        )
         .unwrap();
     store
-        .zadd(b"zj", &[(1.0, b"a"), (-inf, b"b"), (inf, b"c"), (2.0, b"d")])
+        .zadd(
+            b"zj",
+            &[(1.0, b"a"), (-inf, b"b"), (inf, b"c"), (2.0, b"d")],
+        )
         .unwrap();
     let keys: [&[u8]; 2] = [b"zi", b"zj"];
     assert_eq!(
-        store.zunion(&[b"zi"], Some(&[0.0]), ZAggregate::Sum).unwrap(),
+        store
+            .zunion(&[b"zi"], Some(&[0.0]), ZAggregate::Sum)
+            .unwrap(),
         scored(&[("a", 0.0), ("b", 0.0), ("c", 0.0), ("d", 0.0)])
     );
     assert_eq!(
@@ -156,16 +164,15 @@ fn sets_score_one_and_missing_keys_are_empty() {
             .unwrap(),
         scored(&[("a", 11.0)])
     );
-    assert_eq!(
-        store.zdiff(&[b"s", b"z1"]).unwrap(),
-        scored(&[("x", 1.0)])
-    );
+    assert_eq!(store.zdiff(&[b"s", b"z1"]).unwrap(), scored(&[("x", 1.0)]));
     assert_eq!(
         store.zdiff(&[b"z1", b"s"]).unwrap(),
         scored(&[("b", 2.0), ("c", 3.0)])
     );
     assert_eq!(
-        store.zunion(&[b"nokey", b"z1"], None, ZAggregate::Sum).unwrap(),
+        store
+            .zunion(&[b"nokey", b"z1"], None, ZAggregate::Sum)
+            .unwrap(),
         all(&store, b"z1")
     );
     assert!(
@@ -184,10 +191,7 @@ fn sets_score_one_and_missing_keys_are_empty() {
 fn difference_takes_the_first_inputs_scores() {
     let (_dir, store) = setup();
     two_sets(&store);
-    assert_eq!(
-        store.zdiff(&[b"z1", b"z2"]).unwrap(),
-        scored(&[("c", 3.0)])
-    );
+    assert_eq!(store.zdiff(&[b"z1", b"z2"]).unwrap(), scored(&[("c", 3.0)]));
     assert!(store.zdiff(&[b"z1", b"z1"]).unwrap().is_empty());
 }
 

@@ -661,12 +661,24 @@ impl Transaction<'_> {
         weights: Option<&[f64]>,
         aggregate: ZAggregate,
     ) -> Result<usize> {
-        self.zstore(destination, keys, SetCombine::Intersection, weights, aggregate)
+        self.zstore(
+            destination,
+            keys,
+            SetCombine::Intersection,
+            weights,
+            aggregate,
+        )
     }
 
     /// [`Store::zdiff_store`] inside this transaction.
     pub fn zdiff_store(&self, destination: &[u8], keys: &[&[u8]]) -> Result<usize> {
-        self.zstore(destination, keys, SetCombine::Difference, None, ZAggregate::Sum)
+        self.zstore(
+            destination,
+            keys,
+            SetCombine::Difference,
+            None,
+            ZAggregate::Sum,
+        )
     }
 
     /// The STORE forms: the result is read in full before `destination` is replaced, so
@@ -679,9 +691,8 @@ impl Transaction<'_> {
         weights: Option<&[f64]>,
         aggregate: ZAggregate,
     ) -> Result<usize> {
-        let members = self.read_collections_view(|v| {
-            zset_algebra::combine(v, keys, how, weights, aggregate)
-        })?;
+        let members = self
+            .read_collections_view(|v| zset_algebra::combine(v, keys, how, weights, aggregate))?;
         self.delete(destination)?;
         self.edit_collection(destination, ValueType::ZSet, |e| {
             zset_algebra::store(e, &members)

@@ -16,8 +16,8 @@ use super::members::score_value;
 use super::view::{CollectionView, Found};
 use super::write::Edit;
 use super::zset::ScoredMember;
-use crate::error::{Error, Result};
 use crate::SetCombine;
+use crate::error::{Error, Result};
 
 /// How [`Store::zunion`](crate::Store::zunion) and
 /// [`Store::zinter`](crate::Store::zinter) combine the weighted scores a member has in

@@ -37,7 +37,7 @@ struct Call<'a> {
 }
 
 /// numkeys and the keys it names.
-fn read_keys<'a>(form: Form, a: &'a Args) -> Result<Vec<&'a [u8]>, CmdError> {
+fn read_keys(form: Form, a: &Args) -> Result<Vec<&[u8]>, CmdError> {
     let numkeys = args::int(a.get(form.numkeys_at))?;
     if numkeys < 1 {
         return Err(CmdError::new(format!(
