@@ -75,6 +75,7 @@ pub use datatypes::ValueType;
 pub use datatypes::api::SetCombine;
 pub use datatypes::scan::CollectionPage;
 pub use datatypes::zset::{ScoredMember, ZAddOptions};
+pub use datatypes::zset_algebra::ZAggregate;
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
 pub use inspect::{CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentCheck, check, dump};

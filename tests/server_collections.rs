@@ -348,3 +348,45 @@ fn a_push_wakes_a_waiter_on_another_event_loop_at_once() -> RedisResult<()> {
     );
     Ok(())
 }
+
+/// ZUNION and the rest over the wire: COMMAND INFO marks their keys movable, WITHSCORES
+/// gives pairs in RESP3, and WATCH sees a STORE form's destination, not its sources (as
+/// Redis: the sources are only read). The replies themselves are compared with a real
+/// redis-server in `server_vs_redis.rs`.
+#[test]
+fn sorted_set_algebra_commands() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let info = raw.call(&["command", "info", "zunionstore", "zintercard", "sintercard"]);
+    assert_eq!(info.matches("movablekeys").count(), 3, "{info}");
+    assert!(info.contains("zunionstore\r\n:-4\r\n"), "{info}");
+    assert_eq!(raw.call(&["zadd", "z", "1", "a", "2", "b"]), ":2\r\n");
+    assert_eq!(raw.call(&["sadd", "s", "a"]), ":1\r\n");
+    assert!(raw.call(&["hello", "3"]).starts_with('%'));
+    assert_eq!(
+        raw.call(&["zinter", "2", "z", "s", "weights", "1", "0.5", "withscores"]),
+        "*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n"
+    );
+    let mut other = server.raw();
+    assert_eq!(raw.call(&["watch", "dst", "z"]), "+OK\r\n");
+    assert_eq!(
+        other.call(&["zunionstore", "elsewhere", "1", "z"]),
+        ":2\r\n"
+    );
+    assert_eq!(raw.call(&["multi"]), "+OK\r\n");
+    assert_eq!(raw.call(&["ping"]), "+QUEUED\r\n");
+    assert_eq!(
+        raw.call(&["exec"]),
+        "*1\r\n+PONG\r\n",
+        "reading z touches nothing"
+    );
+    assert_eq!(raw.call(&["watch", "dst"]), "+OK\r\n");
+    assert_eq!(other.call(&["zdiffstore", "dst", "2", "z", "s"]), ":1\r\n");
+    assert_eq!(raw.call(&["multi"]), "+OK\r\n");
+    assert_eq!(raw.call(&["ping"]), "+QUEUED\r\n");
+    assert_eq!(
+        raw.call(&["exec"]),
+        "_\r\n",
+        "writing dst aborts its watcher"
+    );
+}

@@ -397,6 +397,128 @@ zscore str a
 rename z z2
 zrange z2 0 -1 withscores
 del z2 lex dst str
+zadd z1 1 a 2 b 3 c
+zadd z2 0 a 5 b inf d
+sadd s1 a x
+zadd zi 1 a inf b -inf c 0 d
+zadd zj 1 a -inf b inf c 2 d
+zadd zk 5 b 5 a
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 WITHSCORES withscores
+zunion 1 z1 weights -1 withscores
+zunion 1 z1 weights -0 withscores
+zunion 1 zi weights 0 withscores
+zunion 2 zi zj withscores
+zunion 2 zi zj aggregate min withscores
+zunion 2 zi zj aggregate MAX withscores
+zunion 2 z1 z2 weights 2 0.5 aggregate sum withscores
+zunion 2 z1 s1 withscores
+zunion 2 s1 s1 withscores
+zunion 3 z1 nokey s1 weights 1 2 3 withscores
+zunion 1 zk withscores
+zunion 1 nokey withscores
+zunion 1 z1 weights inf withscores
+zunion 1 z1 weights 0x10 withscores
+zinter 2 z1 z2 withscores
+zinter 2 zi zj weights 0 1 aggregate min withscores
+zinter 2 zi zj weights 0 1 aggregate max withscores
+zinter 2 zi zj weights 0 1 withscores
+zinter 2 zi zj weights 1 0 withscores
+zinter 2 z1 s1 withscores
+zinter 2 z1 nokey
+zinter 1 z1 aggregate sum aggregate max withscores
+zinter 1 z1 weights 2 weights 3 withscores
+zdiff 2 z1 z2 withscores
+zdiff 2 z1 s1 withscores
+zdiff 2 s1 z1 withscores
+zdiff 2 z1 z1
+zdiff 1 nokey
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 nokey
+zunion 0 z1
+zunion -1 z1
+zunion x z1
+zunion 3 z1 z2
+zunion 1 z1 weights
+zunion 2 z1 z2 weights 1
+zunion 1 z1 weights x
+zunion 1 z1 weights nan
+zunion 1 z1 weights 1e400
+zunion 1 z1 weights <sp>1
+zunion 1 z1 aggregate
+zunion 1 z1 aggregate foo
+zunion 1 z1 foo
+zinter 0 z1
+zdiff 0 z1
+zdiff 1 z1 weights 1
+zdiff 1 z1 aggregate min
+zintercard 0 z1
+zintercard 3 z1
+zintercard x z1
+zintercard 2 z1 z2 limit -1
+zintercard 2 z1 z2 limit x
+zintercard 2 z1 z2 limit
+zintercard 1 z1 withscores
+zunionstore d 0 z1
+zinterstore d 0 z1
+zdiffstore d 0 z1
+zunionstore d 3 z1
+zunionstore d 1 z1 withscores
+zunionstore d 2 z1 z2 weights 1 2 aggregate max
+zrange d 0 -1 withscores
+zunionstore d 1 z1 weights -0
+zrange d 0 -1 withscores
+zinterstore d 2 z1 s1
+zrange d 0 -1 withscores
+zdiffstore d 2 z1 z2
+zrange d 0 -1 withscores
+zdiffstore d 2 z1 z1
+exists d
+zunionstore d 1 z1
+zinterstore d 2 z1 nokey
+exists d
+set str x
+zunion 1 str weights x
+zunion 2 z1 str
+zunion 3 z1 str
+zinter 2 nokey str
+zdiff 2 z1 str
+zintercard 2 z1 str
+zunionstore d 2 z1 str
+zunionstore str 1 z1
+type str
+zrange str 0 -1 withscores
+rpush lst a
+zunion 1 lst
+del lst
+zinterstore z1 2 z1 z2
+zrange z1 0 -1 withscores
+zunionstore z2 2 z2 z2
+zrange z2 0 -1 withscores
+del z1 z2 s1 zi zj zk d str
+zadd wz 1 a
+watch wd
+zunionstore wd 1 wz
+multi
+ping
+exec
+watch wz
+zunionstore wd 1 wz
+multi
+ping
+exec
+multi
+zunionstore wd 1 wz weights 2
+zinter 2 wd wz withscores
+zintercard x wd
+zdiffstore wd 2 wz wd
+exec
+exists wd
+del wz wd
 sadd one only
 srandmember one
 srandmember one 5

@@ -9,6 +9,7 @@ use std::ops::Bound;
 
 use super::scan::{self, CollectionPage};
 use super::zset::{self, ScoredMember, ZAddOptions};
+use super::zset_algebra::{self, ZAggregate};
 use super::{ValueType, hash, list, set};
 use crate::collections::range::Limit;
 use crate::error::{Error, Result};
@@ -500,6 +501,52 @@ macro_rules! collection_api {
                 })
             }
 
+            /// The union of the sorted sets at `keys` (ZUNION): every member of any of them,
+            /// its score in each multiplied by that key's weight (`weights`, one per key;
+            /// all 1 when `None`) and combined by `aggregate`; ordered by score, then member.
+            /// A plain set counts as a sorted set whose members score 1, a missing key as
+            /// empty; any other type is `Error::WrongType`. A weighted score that is NaN
+            /// (`inf` times 0) counts as 0, and a SUM of `inf` and `-inf` is 0, as in Redis.
+            /// `Error::InvalidArgument` if `weights` has another length than `keys` or holds
+            /// a NaN.
+            pub fn zunion(
+                &self,
+                keys: &[&[u8]],
+                weights: Option<&[f64]>,
+                aggregate: ZAggregate,
+            ) -> Result<Vec<ScoredMember>> {
+                self.read_collections_view(|v| {
+                    zset_algebra::combine(v, keys, SetCombine::Union, weights, aggregate)
+                })
+            }
+
+            /// The intersection of the sorted sets at `keys` (ZINTER): the members in all of
+            /// them, scored as by [`Store::zunion`]. A missing key makes it empty.
+            pub fn zinter(
+                &self,
+                keys: &[&[u8]],
+                weights: Option<&[f64]>,
+                aggregate: ZAggregate,
+            ) -> Result<Vec<ScoredMember>> {
+                self.read_collections_view(|v| {
+                    zset_algebra::combine(v, keys, SetCombine::Intersection, weights, aggregate)
+                })
+            }
+
+            /// The members of the first sorted set at `keys` in none of the others, with
+            /// their scores in the first (ZDIFF); inputs as for [`Store::zunion`].
+            pub fn zdiff(&self, keys: &[&[u8]]) -> Result<Vec<ScoredMember>> {
+                self.read_collections_view(|v| {
+                    zset_algebra::combine(v, keys, SetCombine::Difference, None, ZAggregate::Sum)
+                })
+            }
+
+            /// The size of [`Store::zinter`]'s result, counting no further than `limit`
+            /// (ZINTERCARD; Redis's LIMIT 0 is `None`).
+            pub fn zintercard(&self, keys: &[&[u8]], limit: Option<usize>) -> Result<usize> {
+                self.read_collections_view(|v| zset_algebra::intersection_len(v, keys, limit))
+            }
+
             /// Removes the members between `min` and `max` by their bytes (ZREMRANGEBYLEX).
             pub fn zrem_range_by_lex(
                 &self,
@@ -549,6 +596,107 @@ impl Store {
     /// another type. A move onto `source` itself changes nothing.
     pub fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
         self.transaction(|tx| tx.smove(source, destination, member))
+    }
+}
+
+impl Store {
+    /// ZUNIONSTORE: replaces whatever `destination` holds with [`Store::zunion`]'s result
+    /// (deleting it when empty), atomically; returns its size. `destination` may be one of
+    /// `keys`.
+    pub fn zunion_store(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize> {
+        self.transaction(|tx| tx.zunion_store(destination, keys, weights, aggregate))
+    }
+
+    /// ZINTERSTORE: as [`Store::zunion_store`], with [`Store::zinter`]'s result.
+    pub fn zinter_store(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize> {
+        self.transaction(|tx| tx.zinter_store(destination, keys, weights, aggregate))
+    }
+
+    /// ZDIFFSTORE: as [`Store::zunion_store`], with [`Store::zdiff`]'s result.
+    pub fn zdiff_store(&self, destination: &[u8], keys: &[&[u8]]) -> Result<usize> {
+        self.transaction(|tx| tx.zdiff_store(destination, keys))
+    }
+
+    pub(crate) fn zstore(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        how: SetCombine,
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize> {
+        self.transaction(|tx| tx.zstore(destination, keys, how, weights, aggregate))
+    }
+}
+
+impl Transaction<'_> {
+    /// [`Store::zunion_store`] inside this transaction.
+    pub fn zunion_store(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize> {
+        self.zstore(destination, keys, SetCombine::Union, weights, aggregate)
+    }
+
+    /// [`Store::zinter_store`] inside this transaction.
+    pub fn zinter_store(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize> {
+        self.zstore(
+            destination,
+            keys,
+            SetCombine::Intersection,
+            weights,
+            aggregate,
+        )
+    }
+
+    /// [`Store::zdiff_store`] inside this transaction.
+    pub fn zdiff_store(&self, destination: &[u8], keys: &[&[u8]]) -> Result<usize> {
+        self.zstore(
+            destination,
+            keys,
+            SetCombine::Difference,
+            None,
+            ZAggregate::Sum,
+        )
+    }
+
+    /// The STORE forms: the result is read in full before `destination` is replaced, so
+    /// `destination` may be among `keys`.
+    pub(crate) fn zstore(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        how: SetCombine,
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize> {
+        let members = self
+            .read_collections_view(|v| zset_algebra::combine(v, keys, how, weights, aggregate))?;
+        self.delete(destination)?;
+        self.edit_collection(destination, ValueType::ZSet, |e| {
+            zset_algebra::store(e, &members)
+        })
     }
 }
 
@@ -731,6 +879,15 @@ pub(crate) trait CollectionOps {
     ) -> Result<Option<Vec<u8>>>;
     fn copy_collection(&self, source: &[u8], destination: &[u8]) -> Result<()>;
     fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize>;
+    /// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (see `Transaction::zstore`).
+    fn zstore(
+        &self,
+        destination: &[u8],
+        keys: &[&[u8]],
+        how: SetCombine,
+        weights: Option<&[f64]>,
+        aggregate: ZAggregate,
+    ) -> Result<usize>;
     fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool>;
 }
 
@@ -739,6 +896,16 @@ macro_rules! collection_ops {
         impl CollectionOps for $receiver {
             fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize> {
                 <$receiver>::sstore(self, destination, keys, how)
+            }
+            fn zstore(
+                &self,
+                destination: &[u8],
+                keys: &[&[u8]],
+                how: SetCombine,
+                weights: Option<&[f64]>,
+                aggregate: ZAggregate,
+            ) -> Result<usize> {
+                <$receiver>::zstore(self, destination, keys, how, weights, aggregate)
             }
             fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
                 <$receiver>::smove(self, source, destination, member)

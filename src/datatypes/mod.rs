@@ -38,6 +38,7 @@ pub(crate) mod set;
 pub(crate) mod view;
 pub(crate) mod write;
 pub(crate) mod zset;
+pub(crate) mod zset_algebra;
 
 pub(crate) use list_shape::ListShape;
 

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::commands::{
     client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys, lists,
-    multi, pubsub_cmds, scan, server_cmds, sets, strings, zsets,
+    multi, pubsub_cmds, scan, server_cmds, sets, strings, zset_algebra, zsets,
 };
 use super::error::CmdResult;
 use super::frame::Args;
@@ -67,7 +67,12 @@ pub(crate) struct Spec {
     pub(crate) arity: i32,
     pub(crate) flags: u16,
     /// Key positions: first, last (negative counts from the end), step; 0,0,0 for none.
+    /// For a command that also names keys by a count (see `numkeys_at`), the keys it
+    /// writes, as Redis's COMMAND INFO gives them.
     pub(crate) keys: (i32, i32, i32),
+    /// Where a `numkeys` argument is, followed by that many keys (ZUNION, SINTERCARD, ...):
+    /// Redis's `movablekeys`. 0 for none.
+    pub(crate) numkeys_at: usize,
     pub(crate) handler: Handler,
     pub(crate) group: &'static str,
     pub(crate) summary: &'static str,
@@ -77,6 +82,20 @@ pub(crate) struct Spec {
 impl Spec {
     pub(crate) fn has(&self, f: u16) -> bool {
         self.flags & f != 0
+    }
+
+    /// This command, with keys also named by a `numkeys` argument at position `at`.
+    const fn numkeys_at(self, at: usize) -> Spec {
+        Spec {
+            numkeys_at: at,
+            ..self
+        }
+    }
+
+    /// Whether some of its keys are found by reading the arguments (Redis's
+    /// `movablekeys`), not at fixed positions.
+    pub(crate) fn movable_keys(&self) -> bool {
+        self.numkeys_at != 0
     }
 
     /// Whether `argc` arguments (name included) fit the arity.
@@ -120,6 +139,7 @@ macro_rules! spec {
             arity: $arity,
             flags: $flags,
             keys: $keys,
+            numkeys_at: 0,
             handler: $handler,
             group: $group,
             summary: $summary,
@@ -1374,6 +1394,83 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Stores a range of members from sorted set in a key."
     ),
     spec!(
+        "zunion",
+        -3,
+        READONLY | SOLO,
+        NOKEYS,
+        Data(zset_algebra::zunion),
+        "sorted_set",
+        "6.2.0",
+        "Returns the union of multiple sorted sets."
+    )
+    .numkeys_at(1),
+    spec!(
+        "zinter",
+        -3,
+        READONLY | SOLO,
+        NOKEYS,
+        Data(zset_algebra::zinter),
+        "sorted_set",
+        "6.2.0",
+        "Returns the intersect of multiple sorted sets."
+    )
+    .numkeys_at(1),
+    spec!(
+        "zdiff",
+        -3,
+        READONLY | SOLO,
+        NOKEYS,
+        Data(zset_algebra::zdiff),
+        "sorted_set",
+        "6.2.0",
+        "Returns the difference between multiple sorted sets."
+    )
+    .numkeys_at(1),
+    spec!(
+        "zintercard",
+        -3,
+        READONLY | SOLO,
+        NOKEYS,
+        Data(zset_algebra::zintercard),
+        "sorted_set",
+        "7.0.0",
+        "Returns the number of members of the intersect of multiple sorted sets."
+    )
+    .numkeys_at(1),
+    spec!(
+        "zunionstore",
+        -4,
+        WRITE | SOLO,
+        KEY1,
+        Data(zset_algebra::zunionstore),
+        "sorted_set",
+        "2.0.0",
+        "Stores the union of multiple sorted sets in a key."
+    )
+    .numkeys_at(2),
+    spec!(
+        "zinterstore",
+        -4,
+        WRITE | SOLO,
+        KEY1,
+        Data(zset_algebra::zinterstore),
+        "sorted_set",
+        "2.0.0",
+        "Stores the intersect of multiple sorted sets in a key."
+    )
+    .numkeys_at(2),
+    spec!(
+        "zdiffstore",
+        -4,
+        WRITE | SOLO,
+        KEY1,
+        Data(zset_algebra::zdiffstore),
+        "sorted_set",
+        "6.2.0",
+        "Stores the difference of multiple sorted sets in a key."
+    )
+    .numkeys_at(2),
+    spec!(
         "zpopmin",
         -2,
         WRITE | FAST | SOLO,
@@ -1522,7 +1619,8 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "set",
         "7.0.0",
         "Returns the number of members of the intersect of multiple sets."
-    ),
+    )
+    .numkeys_at(1),
     spec!(
         "smove",
         4,
@@ -1629,8 +1727,6 @@ pub(crate) static COMMANDS: &[Spec] = &[
 pub(crate) static UNSUPPORTED: &[&str] = &[
     "lmpop",
     "blmpop",
-    "zunionstore",
-    "zinterstore",
     "zrandmember",
     "xadd",
     "xrange",

@@ -23,6 +23,9 @@ fn flag_names(spec: &Spec) -> Vec<&'static str> {
             names.push(name);
         }
     }
+    if spec.movable_keys() {
+        names.push("movablekeys");
+    }
     names
 }
 

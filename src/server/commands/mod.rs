@@ -17,4 +17,5 @@ pub(crate) mod scan;
 pub(crate) mod server_cmds;
 pub(crate) mod sets;
 pub(crate) mod strings;
+pub(crate) mod zset_algebra;
 pub(crate) mod zsets;

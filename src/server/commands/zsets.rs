@@ -33,7 +33,7 @@ fn store_error(e: crate::Error) -> CmdError {
 }
 
 /// Members and scores: flat in RESP2 (`member score ...`), pairs in RESP3.
-fn reply_scored(out: &mut Reply, items: &[ScoredMember], with_scores: bool) {
+pub(crate) fn reply_scored(out: &mut Reply, items: &[ScoredMember], with_scores: bool) {
     if !with_scores {
         out.array(items.len());
         for (m, _) in items {
