@@ -511,6 +511,34 @@ zunionstore wd 1 wz
 multi
 ping
 exec
+sadd wsa a b
+sadd wsb b c
+watch wsa
+sinterstore wsd wsa wsb
+multi
+ping
+exec
+watch wsb
+sunionstore wsd wsa wsb
+multi
+ping
+exec
+watch wsa
+sdiffstore wsd wsa wsb
+multi
+ping
+exec
+watch wz
+zrangestore wzd wz 0 -1
+multi
+ping
+exec
+watch wsd
+sinterstore wsd wsa wsb
+multi
+ping
+exec
+del wsa wsb wsd wzd
 multi
 zunionstore wd 1 wz weights 2
 zinter 2 wd wz withscores

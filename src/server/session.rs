@@ -501,6 +501,10 @@ impl Session {
     pub(crate) fn touch_watched(&self, spec: &Spec, args: &Args) {
         if spec.has(flag::ALL_KEYS) {
             self.shared.watches.touch_all();
+        } else if spec.has(flag::WRITES_FIRST_KEY) {
+            if let Some(i) = spec.key_positions(args.len()).next() {
+                self.shared.watches.touch(args.get(i));
+            }
         } else if spec.has(flag::WRITE) {
             for i in spec.key_positions(args.len()) {
                 self.shared.watches.touch(args.get(i));

@@ -57,6 +57,9 @@ pub(crate) mod flag {
     pub(crate) const SOLO: u16 = 1 << 10;
     /// A blocking pop: outside MULTI the session waits for data (`Session::block_or_pop`).
     pub(crate) const BLOCKING: u16 = 1 << 11;
+    /// Of its keys it writes only the first, the destination (SINTERSTORE, ZRANGESTORE):
+    /// a WATCH on a source it only reads stays valid, as in Redis.
+    pub(crate) const WRITES_FIRST_KEY: u16 = 1 << 12;
 }
 
 /// One command.
@@ -1386,7 +1389,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrangestore",
         -5,
-        WRITE | SOLO,
+        WRITE | WRITES_FIRST_KEY | SOLO,
         (1, 2, 1),
         Data(zsets::zrangestore),
         "sorted_set",
@@ -1583,7 +1586,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sinterstore",
         -3,
-        WRITE,
+        WRITE | WRITES_FIRST_KEY,
         ALLKEYS,
         Data(sets::sinterstore),
         "set",
@@ -1593,7 +1596,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sunionstore",
         -3,
-        WRITE,
+        WRITE | WRITES_FIRST_KEY,
         ALLKEYS,
         Data(sets::sunionstore),
         "set",
@@ -1603,7 +1606,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sdiffstore",
         -3,
-        WRITE,
+        WRITE | WRITES_FIRST_KEY,
         ALLKEYS,
         Data(sets::sdiffstore),
         "set",
