@@ -233,9 +233,13 @@ impl Engine {
                 reason: "sequence numbers are exhausted".into(),
             });
         }
-        if w.active_len + total > self.options.max_segment_size
-            && w.active_len > FILE_HEADER_LEN as u64
-        {
+        let past_size = w.active_len + total > self.options.max_segment_size
+            && w.active_len > FILE_HEADER_LEN as u64;
+        // A record larger than a whole segment goes into an empty one, but only if that
+        // one's read mapping reaches its end: a segment made at open (or before the limit
+        // was raised) is mapped only as far as max_segment_size, and a record past the
+        // mapping could not be read back. Rotation makes one mapped for it.
+        if past_size || !w.active.reaches(w.active_len + total) {
             self.rotate(w, total)?;
         }
 

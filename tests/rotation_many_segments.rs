@@ -93,3 +93,32 @@ fn a_smaller_segment_size_on_reopen_rotates_on_the_next_write() {
     assert_eq!(common::segment_files(dir.path()).len(), 2);
     assert_eq!(store.len(), 101);
 }
+
+/// Found by the `collection_model` fuzz target: a value larger than a whole segment,
+/// written first into an empty segment whose read mapping was sized by
+/// `max_segment_size` (a new store's first segment, or one made at open), could not be
+/// read back ("record outside mapping"). Such a write now goes to a segment mapped for it.
+#[test]
+fn a_value_larger_than_a_segment_written_into_an_empty_one_reads_back() {
+    for use_mmap in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = || {
+            keg::Options::new()
+                .max_segment_size(keg::MIN_SEGMENT_SIZE)
+                .use_mmap(use_mmap)
+        };
+        let big = vec![b'z'; 3 * keg::MIN_SEGMENT_SIZE as usize];
+        let store = options().open(dir.path()).unwrap();
+        store.set(b"first", &big).unwrap();
+        assert_eq!(store.get(b"first").unwrap().as_deref(), Some(&big[..]));
+        store.close().unwrap();
+        let store = options().open(dir.path()).unwrap();
+        assert_eq!(store.get(b"first").unwrap().as_deref(), Some(&big[..]));
+        store.append(b"first", b"tail").unwrap();
+        store.set(b"second", &big).unwrap();
+        let mut longer = big.clone();
+        longer.extend_from_slice(b"tail");
+        assert_eq!(store.get(b"first").unwrap().as_deref(), Some(&longer[..]));
+        assert_eq!(store.get(b"second").unwrap().as_deref(), Some(&big[..]));
+    }
+}

@@ -233,6 +233,14 @@ impl Segment {
         }
     }
 
+    /// Whether reads can reach byte `end` of the file: always through positioned reads,
+    /// through the mapping only as far as it was made.
+    pub(crate) fn reaches(&self, end: u64) -> bool {
+        self.map
+            .as_ref()
+            .is_none_or(|map| usize::try_from(end).is_ok_and(|end| end <= map.bytes().len()))
+    }
+
     /// The readable bytes of the segment (a snapshot: appends after this call are not
     /// included), through the mapping or positioned reads.
     pub(crate) fn readable_len(&self) -> u64 {
