@@ -324,7 +324,7 @@ impl<'e, 's> Txn<'e, 's> {
 
     /// The last staged op on `key`, if any: `Some(Some((value, expiry, collection)))` for a
     /// put or a collection header.
-    fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64, bool)>> {
+    pub(crate) fn staged_state(&self, key: &[u8]) -> Option<Option<(&[u8], u64, bool)>> {
         let staged = self.staged.as_slice();
         let index = if staged.len() <= SCAN_LIMIT {
             staged.iter().rposition(|s| key_op(&s.op) == Some(key))?
@@ -347,11 +347,6 @@ impl<'e, 's> Txn<'e, 's> {
             } => Some(Some((&value[..], *expiry_ms, true))),
             _ => Some(None),
         }
-    }
-
-    /// Whether this append staged a key record (put, header or delete) for `key`.
-    pub(crate) fn stages_key(&self, key: &[u8]) -> bool {
-        self.staged_state(key).is_some()
     }
 
     /// The expiry of `key` if it is present and unexpired (0 = never expires).

@@ -729,3 +729,20 @@ fn moves_from_a_missing_source_or_onto_their_own_key_follow_redis() {
     assert_eq!(store.ttl(b"s").unwrap(), Ttl::ExpiresIn(ttl));
     assert_eq!(store.ttl(b"l").unwrap(), Ttl::ExpiresIn(ttl));
 }
+
+/// SADD of members already there writes no record (Redis propagates nothing for it), and
+/// SADD of a new one still does.
+#[test]
+fn sadd_of_a_member_already_there_writes_nothing() {
+    let (_dir, _clock, store) = setup();
+    store.sadd(b"s", &[b"a", b"b"]).unwrap();
+    let before = store.stats().last_seq;
+    assert_eq!(store.sadd(b"s", &[b"a", b"b"]).unwrap(), 0);
+    assert_eq!(
+        store.stats().last_seq,
+        before,
+        "a no-op SADD wrote a record"
+    );
+    assert_eq!(store.sadd(b"s", &[b"a", b"c"]).unwrap(), 1);
+    assert_eq!(store.stats().last_seq, before + 1);
+}

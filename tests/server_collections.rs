@@ -346,6 +346,20 @@ fn a_push_wakes_a_waiter_on_another_event_loop_at_once() -> RedisResult<()> {
             ("wake-b".to_owned(), "job-b".to_owned())
         ]
     );
+    // A timeout ends the wait on time, not at the next two-minute retry: the event loop
+    // sleeps until the nearest pop timeout.
+    let started = std::time::Instant::now();
+    let none: Option<(String, String)> = redis::cmd("BLPOP")
+        .arg("wake-a")
+        .arg(0.3)
+        .query(&mut admin)?;
+    assert_eq!(none, None);
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(300),
+        "{waited:?}"
+    );
+    assert!(waited < std::time::Duration::from_secs(60), "{waited:?}");
     Ok(())
 }
 

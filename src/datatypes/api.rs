@@ -541,7 +541,7 @@ macro_rules! collection_api {
                 })
             }
 
-            /// The size of [`Store::zinter`]'s result, counting no further than `limit`
+            /// The size of [`Store::zinter`]'s result, capped at `limit`
             /// (ZINTERCARD; Redis's LIMIT 0 is `None`).
             pub fn zintercard(&self, keys: &[&[u8]], limit: Option<usize>) -> Result<usize> {
                 self.read_collections_view(|v| zset_algebra::intersection_len(v, keys, limit))

@@ -31,6 +31,12 @@ pub(crate) struct Collections {
 }
 
 impl Collections {
+    /// The collection at `key` if it is of generation `generation` (an older generation's
+    /// elements are dead: a view asking for them finds nothing).
+    pub(crate) fn of_generation(&self, key: &[u8], generation: u64) -> Option<&Collection> {
+        self.get(key).filter(|c| c.generation == generation)
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Collection> {
         self.map.get(key)
     }

@@ -50,9 +50,7 @@ pub(crate) fn rebuild(
     let mut failure = None;
     elements.for_each(|element, entry| {
         let live = split_element_key(element).and_then(|(key, generation, member)| {
-            let c = collections
-                .get(key)
-                .filter(|c| c.generation == generation)?;
+            let c = collections.of_generation(key, generation)?;
             Some((key, generation, member, c.ty))
         });
         let Some((key, generation, member, ty)) = live else {

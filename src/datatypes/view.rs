@@ -15,6 +15,7 @@ use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ops::Txn;
+use crate::ttl::is_expired;
 use crate::write::Op;
 
 /// A live collection as a view sees it.
@@ -89,8 +90,8 @@ impl CollectionView for Committed<'_> {
     fn contains(&self, key: &[u8], generation: u64, member: &[u8]) -> bool {
         self.0
             .read_collections()
-            .get(key)
-            .is_some_and(|c| c.generation == generation && c.members.contains(member))
+            .of_generation(key, generation)
+            .is_some_and(|c| c.members.contains(member))
     }
 
     fn value(&self, key: &[u8], generation: u64, member: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -115,8 +116,7 @@ impl CollectionView for Committed<'_> {
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {
         self.0
             .read_collections()
-            .get(key)
-            .filter(|c| c.generation == generation)
+            .of_generation(key, generation)
             .map(|c| c.members.to_vec())
             .unwrap_or_default()
     }
@@ -130,8 +130,7 @@ impl CollectionView for Committed<'_> {
     ) -> Vec<Vec<u8>> {
         self.0
             .read_collections()
-            .get(key)
-            .filter(|c| c.generation == generation)
+            .of_generation(key, generation)
             .map(|c| c.members.random(count, distinct))
             .unwrap_or_default()
     }
@@ -139,8 +138,7 @@ impl CollectionView for Committed<'_> {
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {
         let collections = self.0.read_collections();
         match collections
-            .get(key)
-            .filter(|c| c.generation == generation)
+            .of_generation(key, generation)
             .and_then(|c| c.members.zset())
         {
             Some(index) => f(index),
@@ -151,8 +149,7 @@ impl CollectionView for Committed<'_> {
     fn with_committed_names(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&Names)) {
         let collections = self.0.read_collections();
         match collections
-            .get(key)
-            .filter(|c| c.generation == generation)
+            .of_generation(key, generation)
             .and_then(|c| c.members.names())
         {
             Some(names) => f(names),
@@ -167,8 +164,7 @@ impl CollectionView for Committed<'_> {
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64> {
         self.0
             .read_collections()
-            .get(key)
-            .filter(|c| c.generation == generation)
+            .of_generation(key, generation)
             .map(|c| {
                 let len = c.members.len();
                 c.members
@@ -288,8 +284,7 @@ pub(crate) fn committed_positions<'c>(
     generation: u64,
 ) -> Option<&'c std::collections::VecDeque<u64>> {
     collections
-        .get(key)
-        .filter(|c| c.generation == generation)
+        .of_generation(key, generation)
         .and_then(|c| c.members.list())
 }
 
@@ -311,14 +306,16 @@ fn merge_walk(
 
 impl CollectionView for Staged<'_, '_, '_> {
     fn collection(&self, key: &[u8], ty: ValueType) -> Result<Option<Found>> {
-        let generation = if self.0.stages_key(key) {
-            let Some((value, _, is_collection)) = self.0.current_state(key)? else {
+        let generation = if let Some(staged) = self.0.staged_state(key) {
+            let now = self.0.now_ms();
+            let Some((value, _, is_collection)) = staged.filter(|&(_, e, _)| !is_expired(e, now))
+            else {
                 return Ok(None);
             };
             if !is_collection {
                 return Err(Error::WrongType);
             }
-            let header = Header::decode(&value).ok_or(Error::WrongType)?;
+            let header = Header::decode(value).ok_or(Error::WrongType)?;
             if header.ty != ty {
                 return Err(Error::WrongType);
             }
@@ -343,8 +340,7 @@ impl CollectionView for Staged<'_, '_, '_> {
                 .0
                 .engine
                 .read_collections()
-                .get(key)
-                .filter(|c| c.generation == generation)
+                .of_generation(key, generation)
                 .map_or(0, |c| c.members.len()),
         };
         Ok(Some(Found { generation, len }))
@@ -396,8 +392,7 @@ impl CollectionView for Staged<'_, '_, '_> {
         };
         let collections = self.0.engine.read_collections();
         let names = collections
-            .get(key)
-            .filter(|c| c.generation == generation)
+            .of_generation(key, generation)
             .and_then(|c| c.members.names());
         if let Some(picked) =
             names.and_then(|names| self.sample_over_committed(overlay, names, count, distinct))

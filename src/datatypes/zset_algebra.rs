@@ -197,8 +197,8 @@ pub(crate) fn combine(
     Ok(result)
 }
 
-/// How many members the intersection of the inputs at `keys` has, counting no further
-/// than `limit` (ZINTERCARD).
+/// How many members the intersection of the inputs at `keys` has, capped at `limit`
+/// (ZINTERCARD; the whole intersection is computed first, where Redis stops early).
 pub(crate) fn intersection_len(
     v: &dyn CollectionView,
     keys: &[&[u8]],
