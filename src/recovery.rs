@@ -254,11 +254,17 @@ fn hinted_sizes(dir: &Path, hints: &HashSet<u32>) -> (u64, u64) {
 /// changed nothing) when the hint is damaged or describes a data file of another length.
 fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuild) -> Result<bool> {
     let path = hint_path(dir, id);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(_) => return Ok(false),
+    // Mapped, not read into a buffer: a copy of a big hint would cost a page fault per 4 KiB
+    // of fresh memory, more than parsing it.
+    let Some(map) = std::fs::File::open(&path).ok().and_then(|file| {
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        (len > 0)
+            .then(|| MappedFile::map(&file, len).ok())
+            .flatten()
+    }) else {
+        return Ok(false);
     };
-    let Ok(hint) = Hint::parse(&bytes, id) else {
+    let Ok(hint) = Hint::parse(map.bytes(), id) else {
         return Ok(false);
     };
     if hint.data_len != data_len {

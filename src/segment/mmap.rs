@@ -12,9 +12,12 @@
 //! 2. A segment is truncated in only two places: recovery, before the file is mapped for
 //!    reading, and the rollback of a failed append, which cuts only bytes beyond the readable
 //!    length.
-//! 3. A file is deleted only after the last handle to its segment is dropped (and on Linux an
+//! 3. A segment file is deleted only after the last handle to its segment is dropped (and on Linux an
 //!    unlinked file's pages stay valid while mapped anyway).
-//! 4. The directory lock (`LOCK`, flock) keeps every other keg process out of the directory.
+//! 4. Hint files, mapped by recovery while it reads them, are never written in place: each
+//!    is written under a temporary name and renamed over (or deleted), which leaves the
+//!    mapped file's pages as they were.
+//! 5. The directory lock (`LOCK`, flock) keeps every other keg process out of the directory.
 //!
 //! What the store cannot prevent: another program truncating or rewriting segment files
 //! behind its back. That can crash the process (SIGBUS), as with every mmap-based store;
