@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::datatypes::index::Collections;
 use crate::error::{Error, Result};
 use crate::format::{
-    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, HINT_ENTRY_HEADER_LEN,
-    HINT_TRAILER_LEN, Hint, RecordKind, claimed_entries, record_len,
+    FILE_HEADER_LEN, FileHeader, FileHeaderError, FileKind, HINT_ENTRY_MIN_LEN, HINT_TRAILER_LEN,
+    Hint, RecordKind, claimed_entries, record_len,
 };
 use crate::fs;
 use crate::keydir::{Entry, Keydir, Upsert};
@@ -238,7 +238,7 @@ fn hinted_sizes(dir: &Path, hints: &HashSet<u32>) -> (u64, u64) {
         }
         let count = claimed_entries(&trailer);
         let fixed = count
-            .saturating_mul(HINT_ENTRY_HEADER_LEN as u64)
+            .saturating_mul(HINT_ENTRY_MIN_LEN as u64)
             .saturating_add((FILE_HEADER_LEN + HINT_TRAILER_LEN) as u64);
         // A count the file cannot hold is a damaged hint: no estimate from it.
         if fixed > len {

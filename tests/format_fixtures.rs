@@ -41,37 +41,57 @@ fn put(seq: u64, key: &'static [u8], value: &'static [u8], cont: bool) -> Record
 
 #[test]
 fn hint_bytes_are_exactly_as_documented() {
-    // CRCs cross-checked with Python's zlib.crc32 (the same IEEE CRC32).
+    // CRCs and varints cross-checked with Python's zlib.crc32 (the same IEEE CRC32).
     use keg::format::{Hint, HintEntry, HintWriter};
+    let entries = [
+        HintEntry {
+            seq: 1,
+            expiry_ms: 0,
+            kind: RecordKind::Put,
+            offset: 16,
+            value_len: 2,
+            key: b"k1",
+        },
+        HintEntry {
+            seq: 3,
+            expiry_ms: 1_700_000_000_000,
+            kind: RecordKind::Delete,
+            offset: 53,
+            value_len: 0,
+            key: b"k2",
+        },
+    ];
     let mut writer = HintWriter::new(1);
-    assert!(writer.push(&HintEntry {
-        seq: 1,
-        expiry_ms: 0,
-        kind: RecordKind::Put,
-        offset: 16,
-        value_len: 2,
-        key: b"k1",
-    }));
-    let out = writer.finish(53);
+    for entry in &entries {
+        assert!(writer.push(entry));
+    }
+    let out = writer.finish(88);
     #[rustfmt::skip]
-    let expected: [u8; 67] = [
-        0x89, 0x4b, 0x45, 0x47, 0x01, 0x00, 0x02, 0x00,  // magic, version 1, kind 2 = hint
-        0x01, 0x00, 0x00, 0x00, 0x6f, 0x69, 0x6c, 0x88,  // segment 1, header CRC
-        0x01, 0, 0, 0, 0, 0, 0, 0,                       // seq 1
-        0, 0, 0, 0, 0, 0, 0, 0,                          // no expiry
-        0x01,                                            // put
-        0x10, 0, 0, 0,                                   // record at offset 16
-        0x02, 0, 0, 0,                                   // key length 2
-        0x02, 0, 0, 0,                                   // value length 2
+    let expected: [u8; 56] = [
+        0x89, 0x4b, 0x45, 0x47, 0x01, 0x00, 0x03, 0x00,  // magic, version 1, kind 3 = hint
+        0x01, 0x00, 0x00, 0x00, 0xca, 0xba, 0x30, 0x43,  // segment 1, header CRC
+        0x01,                                            // put, no expiry
+        0x02,                                            // key length 2
+        0x02,                                            // value length 2
+        0x02,                                            // seq 1 = 0 + 1 (zigzag 2)
+        0x00,                                            // offset 16 = right after the header
         b'k', b'1',
-        53, 0, 0, 0, 0, 0, 0, 0,                         // data file of 53 bytes
-        0x01, 0, 0, 0, 0, 0, 0, 0,                       // 1 entry
-        0x5a, 0x4b, 0xd9, 0xe7,                          // CRC of everything before
+        0x82,                                            // tombstone, an expiry follows
+        0x02,                                            // key length 2
+        0x00,                                            // value length 0
+        0x04,                                            // seq 3 = 1 + 2 (zigzag 4)
+        0x00,                                            // offset 53 = 16 + the first record's 37
+        0x80, 0xd0, 0x95, 0xff, 0xbc, 0x31,              // expiry 1,700,000,000,000
+        b'k', b'2',
+        88, 0, 0, 0, 0, 0, 0, 0,                         // data file of 88 bytes
+        0x02, 0, 0, 0, 0, 0, 0, 0,                       // 2 entries
+        0xdc, 0x4b, 0x7c, 0xc8,                          // CRC of everything before
     ];
     assert_eq!(out, expected, "{out:02x?}");
     let hint = Hint::parse(&out, 1).unwrap();
-    assert_eq!(hint.data_len, 53);
-    assert_eq!(hint.entries().count(), 1);
+    assert_eq!(hint.data_len, 88);
+    let read: Vec<HintEntry<'_>> = hint.entries().map(Result::unwrap).collect();
+    assert_eq!(read, entries);
 }
 
 #[test]

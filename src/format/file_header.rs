@@ -4,7 +4,8 @@
 //! offset size field
 //!      0    4 magic        0x89 'K' 'E' 'G'
 //!      4    2 version      u16 LE, = FORMAT_VERSION
-//!      6    1 file kind    1 = data segment, 2 = hint file
+//!      6    1 file kind    1 = data segment, 3 = hint file (2 was an earlier, wider
+//!                          hint layout: rejected, so such a hint is not used)
 //!      7    1 reserved     0
 //!      8    4 segment id   u32 LE, the id in the file name
 //!     12    4 header CRC   CRC32 of bytes 0..12, u32 LE
@@ -43,14 +44,14 @@ impl FileKind {
     fn to_byte(self) -> u8 {
         match self {
             FileKind::Data => 1,
-            FileKind::Hint => 2,
+            FileKind::Hint => 3,
         }
     }
 
     fn from_byte(byte: u8) -> Option<Self> {
         match byte {
             1 => Some(FileKind::Data),
-            2 => Some(FileKind::Hint),
+            3 => Some(FileKind::Hint),
             _ => None,
         }
     }
@@ -198,6 +199,21 @@ mod tests {
                 "flip of bit {bit} accepted"
             );
         }
+    }
+
+    /// Hint files of the earlier, wider entry layout had kind 2: they must not pass for
+    /// hints of the current layout (open then scans their data files instead).
+    #[test]
+    fn a_hint_of_the_earlier_layout_is_an_unknown_kind() {
+        let mut b = FileHeader {
+            kind: FileKind::Hint,
+            segment_id: 3,
+        }
+        .encode();
+        b[6] = 2;
+        let crc = crc32fast::hash(&b[..CHECKED_LEN]);
+        b[CHECKED_LEN..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(FileHeader::decode(&b), Err(FileHeaderError::UnknownKind(2)));
     }
 
     /// Found by the `file_header_decode` fuzz target: a non-zero reserved byte under a
