@@ -13,7 +13,7 @@ use crate::format::{
     Hint, RecordKind, claimed_entries, record_len,
 };
 use crate::fs;
-use crate::keydir::{Entry, Keydir, Upsert};
+use crate::keydir::{Entry, KeyHash, Keydir, Upsert};
 use crate::options::{Options, RecoveryMode};
 use crate::segment::scan::{ScanEnd, ScannedRecord, is_torn_tail, scan};
 use crate::segment::{FileRole, MappedFile, Segment, data_path, hint_path, list_files};
@@ -267,14 +267,9 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
     let Ok(hint) = Hint::parse(map.bytes(), id) else {
         return Ok(false);
     };
+    // `parse` checked every entry, and that each lies inside the data length the hint
+    // describes: with that length the data file's, every entry lies inside the file.
     if hint.data_len != data_len {
-        return Ok(false);
-    }
-    // Every entry must lie inside the data file before any is applied.
-    let inside = |e: &crate::format::HintEntry<'_>| {
-        u64::from(e.offset) + record_len(e.key.len(), e.value_len as usize) as u64 <= data_len
-    };
-    if !hint.entries().all(|e| e.is_ok_and(|e| inside(&e))) {
         return Ok(false);
     }
     let mut pending = Pending::default();
@@ -306,6 +301,17 @@ struct Rebuild {
     max_seq: u64,
     /// A tombstone went into the index (and must be taken out at the end).
     tombstones: bool,
+}
+
+impl Rebuild {
+    /// The index a record of `kind` goes into.
+    fn index_for(&self, kind: RecordKind) -> &Keydir {
+        if kind.is_element() {
+            &self.elements
+        } else {
+            &self.keydir
+        }
+    }
 }
 
 enum SegmentScan {
@@ -408,7 +414,7 @@ struct Located<'a> {
 /// any of them overlaps those misses instead of paying for them one after another.
 #[derive(Default)]
 struct Pending<'a> {
-    records: Vec<Located<'a>>,
+    records: Vec<(Located<'a>, KeyHash)>,
 }
 
 /// Keys whose table lines are fetched ahead of their inserts.
@@ -416,10 +422,8 @@ const PREFETCH_AHEAD: usize = 16;
 
 impl<'a> Pending<'a> {
     fn push(&mut self, state: &mut Rebuild, path: &Path, id: u32, r: Located<'a>) -> Result<()> {
-        if !r.kind.is_element() {
-            state.keydir.prefetch(r.key);
-        }
-        self.records.push(r);
+        let hash = state.index_for(r.kind).prefetch_hashed(r.key);
+        self.records.push((r, hash));
         if self.records.len() >= PREFETCH_AHEAD {
             self.flush(state, path, id)?;
         }
@@ -427,8 +431,8 @@ impl<'a> Pending<'a> {
     }
 
     fn flush(&mut self, state: &mut Rebuild, path: &Path, id: u32) -> Result<()> {
-        for r in self.records.drain(..) {
-            apply_record(state, path, id, &r)?;
+        for (r, hash) in self.records.drain(..) {
+            apply_record(state, path, id, &r, hash)?;
         }
         Ok(())
     }
@@ -464,7 +468,13 @@ fn apply_batch<'a>(
 }
 
 /// Puts one record into the index if it is the newest of its key so far, and accounts it.
-fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> Result<()> {
+fn apply_record(
+    state: &mut Rebuild,
+    path: &Path,
+    id: u32,
+    r: &Located<'_>,
+    hash: KeyHash,
+) -> Result<()> {
     let put = !r.kind.is_tombstone();
     state.collections |= r.kind == RecordKind::Collection || r.kind.is_element();
     state
@@ -482,13 +492,9 @@ fn apply_record(state: &mut Rebuild, path: &Path, id: u32, r: &Located<'_>) -> R
         collection: r.kind == RecordKind::Collection,
     };
     state.max_seq = state.max_seq.max(r.seq);
-    let keydir = if r.kind.is_element() {
-        &state.elements
-    } else {
-        &state.keydir
-    };
-    let outcome = keydir
-        .upsert_if_newer(r.key, entry)
+    let outcome = state
+        .index_for(r.kind)
+        .upsert_hashed_if_newer(r.key, hash, entry)
         .map_err(|_| Error::corrupted(path, u64::from(r.offset), "index is full"))?;
     let replaced = match outcome {
         Upsert::Kept(_) => return Ok(()),

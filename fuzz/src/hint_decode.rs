@@ -3,12 +3,12 @@
 //! The first input byte chooses the mode. Even: the rest is a hint file, taken as it is.
 //! Odd: the rest describes entries (one count byte, then per entry a kind/key byte, a
 //! sequence-number byte, a u16 offset, a value-length byte and an expiry byte), which are
-//! written with `HintWriter`; the bytes after the entries are (u16 position, XOR mask)
-//! pairs that damage the written file.
+//! written with `HintWriter` (for a data length at least as long as they reach); the bytes
+//! after the entries are (u16 position, XOR mask) pairs that damage the written file.
 
 use keg::format::{
     FILE_HEADER_LEN, HINT_TRAILER_LEN, Hint, HintEntry, HintError, HintWriter, RecordKind,
-    claimed_entries,
+    claimed_entries, record_len,
 };
 
 use super::reader::Reader;
@@ -57,7 +57,13 @@ pub fn check_hint_decode(data: &[u8]) {
             },
         )
         .collect();
-    let data_len = u64::from(r.u16_or_zero());
+    // At least as long as the entries reach: a hint's entries lie inside its data length.
+    let reach = entries
+        .iter()
+        .map(|e| u64::from(e.offset) + record_len(e.key.len(), e.value_len as usize) as u64)
+        .max()
+        .unwrap_or(0);
+    let data_len = u64::from(r.u16_or_zero()).max(reach);
     let mut writer = HintWriter::new(SEGMENT);
     for entry in &entries {
         assert!(
@@ -115,6 +121,14 @@ fn check_parse(bytes: &[u8]) {
                 bytes,
                 "a parsed hint does not re-encode to its bytes"
             );
+            for e in &entries {
+                let end =
+                    u64::from(e.offset) + record_len(e.key.len(), e.value_len as usize) as u64;
+                assert!(
+                    end <= hint.data_len,
+                    "an accepted entry reaches past the data: {e:?}"
+                );
+            }
             let mut trailer = [0u8; HINT_TRAILER_LEN];
             trailer.copy_from_slice(&bytes[bytes.len() - HINT_TRAILER_LEN..]);
             assert_eq!(claimed_entries(&trailer), entries.len() as u64);

@@ -91,7 +91,16 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 
 /// Reads a varint in its shortest form from the front of `bytes`: the value and its
 /// length. `None` for a truncated, overlong or overflowing one.
+#[inline]
 fn get_varint(bytes: &[u8]) -> Option<(u64, usize)> {
+    // Most lengths and steps fit in one byte.
+    match bytes.first() {
+        Some(&byte) if byte < 0x80 => Some((u64::from(byte), 1)),
+        _ => get_long_varint(bytes),
+    }
+}
+
+fn get_long_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut n = 0u64;
     for (i, &byte) in bytes.iter().take(MAX_VARINT_LEN).enumerate() {
         let bits = u64::from(byte & 0x7f);
@@ -196,7 +205,8 @@ pub enum HintError {
     BadHeader,
     /// The trailer's checksum does not match.
     Checksum,
-    /// The entries do not parse exactly up to the trailer, or disagree with its count.
+    /// The entries do not parse exactly up to the trailer, disagree with its count, or
+    /// reach past the data length it describes.
     BadEntries,
 }
 
@@ -222,7 +232,7 @@ pub struct Hint<'a> {
 
 impl<'a> Hint<'a> {
     /// Checks `bytes` as the hint of segment `segment_id`: header, checksum, and that the
-    /// entries parse exactly. Never panics.
+    /// entries parse exactly and lie inside the data length it describes. Never panics.
     pub fn parse(bytes: &'a [u8], segment_id: u32) -> Result<Hint<'a>, HintError> {
         if bytes.len() < FILE_HEADER_LEN + HINT_TRAILER_LEN {
             return Err(HintError::TooShort);
@@ -245,9 +255,16 @@ impl<'a> Hint<'a> {
             entries: rest.get(FILE_HEADER_LEN..).unwrap_or(&[]),
             count: LittleEndian::read_u64(count),
         };
+        // Every entry must parse and lie inside the data length the hint describes (so a
+        // hint that matches its data file's length points only inside it).
         let mut parsed = 0u64;
         for entry in hint.entries() {
-            entry?;
+            let entry = entry?;
+            let end = u64::from(entry.offset)
+                + record_len(entry.key.len(), entry.value_len as usize) as u64;
+            if end > hint.data_len {
+                return Err(HintError::BadEntries);
+            }
             parsed += 1;
         }
         if parsed != hint.count {
@@ -286,12 +303,11 @@ fn decode_entry<'a>(
     previous: Option<&HintEntry<'_>>,
 ) -> Result<(HintEntry<'a>, usize), HintError> {
     let bad = HintError::BadEntries;
-    let (&kind_byte, _) = bytes.split_first().ok_or(bad)?;
+    let (&kind_byte, mut rest) = bytes.split_first().ok_or(bad)?;
     let kind = RecordKind::from_code(kind_byte & !HAS_EXPIRY).ok_or(bad)?;
-    let mut at = 1;
     let mut varint = || -> Result<u64, HintError> {
-        let (n, len) = get_varint(bytes.get(at..).unwrap_or(&[])).ok_or(bad)?;
-        at += len;
+        let (n, len) = get_varint(rest).ok_or(bad)?;
+        rest = rest.get(len..).unwrap_or_default();
         Ok(n)
     };
     let key_len = usize::try_from(varint()?).map_err(|_| bad)?;
@@ -304,6 +320,7 @@ fn decode_entry<'a>(
     } else {
         0
     };
+    let at = bytes.len() - rest.len();
     let previous_seq = previous.map_or(0, |p| p.seq);
     let seq = u64::try_from(i128::from(previous_seq) + i128::from(seq_step)).map_err(|_| bad)?;
     let offset = u32::try_from(i128::from(expected_offset(previous)) + i128::from(offset_step))
@@ -424,7 +441,7 @@ mod tests {
         for e in &written {
             assert!(w.push(e));
         }
-        let bytes = w.finish(9);
+        let bytes = w.finish(u64::from(u32::MAX) + (1 << 31));
         let hint = Hint::parse(&bytes, 2).unwrap();
         let read: Vec<_> = hint.entries().map(Result::unwrap).collect();
         assert_eq!(read, written);
@@ -447,6 +464,25 @@ mod tests {
             None
         );
         assert_eq!(get_varint(&[0x80; 11]), None);
+    }
+
+    #[test]
+    fn an_entry_past_the_data_length_it_describes_is_rejected() {
+        let entry = HintEntry {
+            seq: 1,
+            expiry_ms: 0,
+            kind: RecordKind::Put,
+            offset: 16,
+            value_len: 5,
+            key: b"alpha",
+        };
+        let end = 16 + record_len(5, 5) as u64;
+        for (data_len, ok) in [(end, true), (end - 1, false)] {
+            let mut w = HintWriter::new(4);
+            w.push(&entry);
+            let bytes = w.finish(data_len);
+            assert_eq!(Hint::parse(&bytes, 4).is_ok(), ok, "data length {data_len}");
+        }
     }
 
     #[test]

@@ -50,6 +50,10 @@ impl Entry {
     }
 }
 
+/// A key's hash in one index, from `Keydir::prefetch_hashed`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyHash(u64);
+
 pub(crate) struct Keydir {
     shards: Box<[RwLock<Shard>]>,
     /// Per shard, where its table lines are (for lock-free prefetching).
@@ -122,10 +126,34 @@ impl Keydir {
         })
     }
 
-    pub(crate) fn upsert_if_newer(&self, key: &[u8], entry: Entry) -> Result<Upsert, ArenaFull> {
-        self.modify(key, |shard, hash| {
-            shard.upsert_if_newer(&self.build, hash, key, entry)
-        })
+    /// `prefetch`, returning the key's hash in this index for `upsert_hashed_if_newer` (so
+    /// a key prefetched ahead of its insert is hashed once).
+    pub(crate) fn prefetch_hashed(&self, key: &[u8]) -> KeyHash {
+        let (hash, index) = self.index_of(key);
+        if let Some(hint) = self.hints.get(index) {
+            hint.prefetch(hash);
+        }
+        KeyHash(hash)
+    }
+
+    /// Inserts or replaces `key`'s entry unless the present one has a sequence number at
+    /// least as high. `hash` must come from `prefetch_hashed` of the same key on this index.
+    pub(crate) fn upsert_hashed_if_newer(
+        &self,
+        key: &[u8],
+        KeyHash(hash): KeyHash,
+        entry: Entry,
+    ) -> Result<Upsert, ArenaFull> {
+        let index = (hash >> SHARD_SHIFT) as usize & (SHARDS - 1);
+        debug_assert_eq!(self.index_of(key), (hash, index));
+        let (Some(shard), Some(hint)) = (self.shards.get(index), self.hints.get(index)) else {
+            return Err(ArenaFull);
+        };
+        let mut shard = Self::write(shard);
+        let result = shard.upsert_if_newer(&self.build, hash, key, entry);
+        let (base, mask) = shard.line_hint();
+        hint.publish(base, mask);
+        result
     }
 
     /// Moves `key`'s entry from `expected` to `new` if it is still `expected`.
