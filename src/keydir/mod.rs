@@ -80,13 +80,22 @@ impl Keydir {
 
     fn index_of(&self, key: &[u8]) -> (u64, usize) {
         let hash = self.build.hash_one(key);
-        (hash, (hash >> SHARD_SHIFT) as usize & (SHARDS - 1))
+        (hash, Self::shard_of(hash))
+    }
+
+    fn shard_of(hash: u64) -> usize {
+        (hash >> SHARD_SHIFT) as usize & (SHARDS - 1)
     }
 
     /// Runs `f` on the shard of `key` under its write lock, then republishes the shard's
     /// line hint (the table may have been reallocated).
     fn modify<R>(&self, key: &[u8], f: impl FnOnce(&mut Shard, u64) -> R) -> R {
-        let (hash, index) = self.index_of(key);
+        self.modify_hashed(self.build.hash_one(key), f)
+    }
+
+    /// `modify` for a key whose hash is known.
+    fn modify_hashed<R>(&self, hash: u64, f: impl FnOnce(&mut Shard, u64) -> R) -> R {
+        let index = Self::shard_of(hash);
         #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]
         let (shard, hint) = (&self.shards[index], &self.hints[index]);
         let mut shard = Self::write(shard);
@@ -114,10 +123,7 @@ impl Keydir {
     /// Hints that `key` is about to be updated: its table line is fetched into cache while
     /// the caller does other work (the writer's `write(2)`).
     pub(crate) fn prefetch(&self, key: &[u8]) {
-        let (hash, index) = self.index_of(key);
-        if let Some(hint) = self.hints.get(index) {
-            hint.prefetch(hash);
-        }
+        let _ = self.prefetch_hashed(key);
     }
 
     pub(crate) fn upsert(&self, key: &[u8], entry: Entry) -> Result<Option<Entry>, ArenaFull> {
@@ -128,6 +134,7 @@ impl Keydir {
 
     /// `prefetch`, returning the key's hash in this index for `upsert_hashed_if_newer` (so
     /// a key prefetched ahead of its insert is hashed once).
+    #[must_use = "use `prefetch` when the hash is not needed"]
     pub(crate) fn prefetch_hashed(&self, key: &[u8]) -> KeyHash {
         let (hash, index) = self.index_of(key);
         if let Some(hint) = self.hints.get(index) {
@@ -144,16 +151,10 @@ impl Keydir {
         KeyHash(hash): KeyHash,
         entry: Entry,
     ) -> Result<Upsert, ArenaFull> {
-        let index = (hash >> SHARD_SHIFT) as usize & (SHARDS - 1);
-        debug_assert_eq!(self.index_of(key), (hash, index));
-        let (Some(shard), Some(hint)) = (self.shards.get(index), self.hints.get(index)) else {
-            return Err(ArenaFull);
-        };
-        let mut shard = Self::write(shard);
-        let result = shard.upsert_if_newer(&self.build, hash, key, entry);
-        let (base, mask) = shard.line_hint();
-        hint.publish(base, mask);
-        result
+        debug_assert_eq!(self.build.hash_one(key), hash);
+        self.modify_hashed(hash, |shard, hash| {
+            shard.upsert_if_newer(&self.build, hash, key, entry)
+        })
     }
 
     /// Moves `key`'s entry from `expected` to `new` if it is still `expected`.
