@@ -76,7 +76,8 @@ impl ServerConfig {
         self
     }
 
-    /// Event-loop threads serving connections; 0 picks one per core, at most four.
+    /// Event-loop threads serving connections; 0 picks one per two cores (at least one, at
+    /// most four).
     /// Default: 0.
     pub fn event_loops(mut self, loops: usize) -> Self {
         self.event_loops = loops;

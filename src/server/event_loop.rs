@@ -581,9 +581,25 @@ impl EventLoop {
     }
 }
 
-/// How many event loops to run by default: one per core, at most four.
+/// How many event loops to run by default: one per two cores, at least one, at most four.
+/// The other cores are left to the network stack, the store's merge and fsync threads and,
+/// on a shared machine, the clients (on two cores, one loop serves redis-benchmark more
+/// than two do: see the README's server section).
 pub(crate) fn default_loops() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4)
+    loops_for_cores(std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+fn loops_for_cores(cores: usize) -> usize {
+    (cores / 2).clamp(1, 4)
+}
+
+#[cfg(test)]
+mod default_loops_tests {
+    use super::loops_for_cores;
+
+    #[test]
+    fn one_loop_per_two_cores_at_least_one_at_most_four() {
+        let loops: Vec<usize> = [1, 2, 3, 4, 6, 8, 9, 64].map(loops_for_cores).to_vec();
+        assert_eq!(loops, [1, 1, 1, 2, 3, 4, 4, 4]);
+    }
 }
