@@ -65,6 +65,7 @@ mod segment;
 pub mod server;
 mod stats;
 mod store;
+mod superseded;
 mod ttl;
 mod usage;
 mod write;

@@ -225,8 +225,18 @@ impl Engine {
         if staged.is_empty() {
             return Ok(w.last_seq());
         }
-        let total: u64 = staged.iter().map(|s| s.op.encoded_len()).sum();
-        let count = staged.len() as u64;
+        // Records a later one of the same key in their unit replaces are not written.
+        let superseded = crate::superseded::superseded_in_units(staged);
+        let written = |i: usize| {
+            superseded
+                .as_ref()
+                .is_none_or(|s| !s.get(i).copied().unwrap_or(false))
+        };
+        let total: u64 = (staged.iter().enumerate())
+            .filter(|&(i, _)| written(i))
+            .map(|(_, s)| s.op.encoded_len())
+            .sum();
+        let count = (0..staged.len()).filter(|&i| written(i)).count() as u64;
         if w.next_seq.saturating_add(count - 1) > MAX_SEQ {
             // Unreachable in practice (2^63 writes); refuse rather than wrap.
             return Err(Error::Poisoned {
@@ -245,13 +255,17 @@ impl Engine {
 
         let first_seq = w.next_seq;
         w.buf.clear();
-        for (i, s) in staged.iter().enumerate() {
+        // The last record of a unit is never superseded, so batch framing is unchanged.
+        for (n, (i, s)) in (staged.iter().enumerate())
+            .filter(|&(i, _)| written(i))
+            .enumerate()
+        {
             let op = &s.op;
             let (kind, value, expiry_ms) = op.record_parts();
             encode_record(
                 &mut w.buf,
                 &Record {
-                    seq: first_seq + i as u64,
+                    seq: first_seq + n as u64,
                     expiry_ms,
                     kind,
                     batch_continues: !s.ends_unit && i + 1 < staged.len(),
@@ -289,13 +303,16 @@ impl Engine {
 
         let file_id = w.active.id();
         let mut record_offset = offset;
-        for (i, s) in staged.iter().enumerate() {
+        for (n, (_, s)) in (staged.iter().enumerate())
+            .filter(|&(i, _)| written(i))
+            .enumerate()
+        {
             let op = &s.op;
             let len = op.encoded_len();
             // Offsets fit in u32: segments hold at most 2 GiB plus one record of at most
             // 1 GiB + 64 KiB.
             let offset32 = u32::try_from(record_offset).unwrap_or(u32::MAX);
-            self.publish(w, op, file_id, offset32, first_seq + i as u64, len)?;
+            self.publish(w, op, file_id, offset32, first_seq + n as u64, len)?;
             record_offset += len;
         }
         Ok(w.last_seq())

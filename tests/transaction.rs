@@ -311,3 +311,37 @@ fn a_failed_batch_inside_a_long_transaction_leaves_no_trace_in_its_reads() {
     assert_eq!(store.get(b"k0").unwrap(), None);
     assert_eq!(store.get(b"pre0").unwrap().as_deref(), Some(&b"p"[..]));
 }
+
+/// A key written many times in one transaction (a pipeline of SETs or INCRs on one key, as
+/// the server runs it) is appended once, with its last value: the states in between are
+/// never visible, to readers or after a crash.
+#[test]
+fn a_key_written_many_times_in_one_transaction_is_appended_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.set(b"other", b"x").unwrap();
+    let before = store.stats().disk_bytes;
+    store
+        .transaction(|tx| {
+            for i in 0..100u32 {
+                tx.set(b"k", &i.to_le_bytes())?;
+            }
+            tx.incr_by(b"n", 1)?;
+            tx.incr_by(b"n", 2)?;
+            tx.delete(b"other")?;
+            tx.set(b"other", b"y")?;
+            tx.delete(b"k")?;
+            tx.set(b"k", b"last")?;
+            Ok(())
+        })
+        .unwrap();
+    let appended = store.stats().disk_bytes - before;
+    let record = |key: usize, value: usize| keg::format::record_len(key, value) as u64;
+    assert_eq!(appended, record(1, 4) + record(1, 1) + record(5, 1));
+    assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"last"[..]));
+    drop(store);
+    let store = common::open_fast(dir.path());
+    assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"last"[..]));
+    assert_eq!(store.get(b"n").unwrap().as_deref(), Some(&b"3"[..]));
+    assert_eq!(store.get(b"other").unwrap().as_deref(), Some(&b"y"[..]));
+}
