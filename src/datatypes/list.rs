@@ -70,6 +70,17 @@ pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize, left: bool) -> Resu
             values.push(value);
         }
     }
+    // The next pop at this end reads the element after these: fetch its index line now,
+    // while the reply is written (a pipeline pops the same end many times in a row, and
+    // the far end of a long list is rarely in cache).
+    let next = if left {
+        edit.positions_before(count..count + 1)
+    } else {
+        edit.positions_before(len.saturating_sub(count + 1)..len - count)
+    };
+    if let Some(&p) = next.first() {
+        edit.prefetch_before(&position_member(p));
+    }
     Ok(values)
 }
 

@@ -89,6 +89,17 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             .list_positions(&self.key, self.generation, range)
     }
 
+    /// Hints that the committed value of `member` will be read soon (its element index line
+    /// is fetched into cache meanwhile).
+    pub(crate) fn prefetch_before(&self, member: &[u8]) {
+        if self.existed {
+            let mut element =
+                Vec::with_capacity(ELEMENT_KEY_OVERHEAD + self.key.len() + member.len());
+            element_key_into(&mut element, &self.key, self.generation, member);
+            self.txn.engine.elements.prefetch(&element);
+        }
+    }
+
     /// `count` distinct random members as they were before the edit began.
     pub(crate) fn random_before(&self, count: usize) -> Vec<Vec<u8>> {
         if !self.existed {
