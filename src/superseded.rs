@@ -1,19 +1,17 @@
-//! Records a commit need not write: a string put or delete that a later put or delete of
-//! the same key, in the same atomic unit, replaces.
+//! Records a commit need not write: a put or delete that a later put or delete of the same
+//! key, in the same atomic unit, replaces — string keys and collection elements alike.
 //!
 //! A unit is applied whole — by recovery (a crash keeps all of its records or none) and by
 //! readers (a commit publishes to the index under the writer lock, and the state between two
-//! records of one unit is never a committed state) — so only the last string record of each
-//! key in a unit matters. A transaction that writes one key many times (the server runs the
-//! commands of one event-loop turn as one transaction: a pipeline of SETs or INCRs on one
-//! key; an MSET naming a key twice) then appends it once.
+//! records of one unit is never a committed state) — so only the last record of each key in
+//! a unit matters. A transaction that writes one key or one field many times (the server
+//! runs the commands of one event-loop turn as one transaction: a pipeline of SETs, INCRs or
+//! HSETs on one key; an MSET naming a key twice) then appends it once.
 //!
-//! Collection headers and elements are always written: their records depend on each other
-//! (an element belongs to its header's generation), and a transaction rewrites them rarely.
-//! A commit that writes a collection header drops nothing at all: a new collection's
-//! generation is the sequence number its header was predicted to get from its place in the
-//! transaction (`datatypes::write::Edit::begin`), which dropping an earlier record would
-//! change — and generations must never repeat.
+//! Collection headers are always written, and a commit that writes one drops nothing at
+//! all: a new collection's generation is the sequence number its header was predicted to
+//! get from its place in the transaction (`datatypes::write::Edit::begin`), which dropping
+//! an earlier record would change — and generations must never repeat.
 
 use std::collections::HashSet;
 
@@ -40,24 +38,27 @@ pub(crate) fn superseded_in_units(staged: &[Staged<'_>]) -> Option<Vec<bool>> {
     superseded
 }
 
-/// The key of a string record (a put or a delete).
-fn string_key<'s>(op: &'s Op<'_>) -> Option<&'s [u8]> {
+/// The key of a record that a later one of the same key replaces whole, and whether it is
+/// an element key (element keys and string keys are separate spaces: the same bytes may
+/// name one of each).
+fn replaceable_key<'s>(op: &'s Op<'_>) -> Option<(bool, &'s [u8])> {
     match op {
-        Op::Put { key, .. } | Op::Delete { key } => Some(key),
-        Op::Collection { .. } | Op::ElementPut { .. } | Op::ElementDelete { .. } => None,
+        Op::Put { key, .. } | Op::Delete { key } => Some((false, key)),
+        Op::ElementPut { key, .. } | Op::ElementDelete { key } => Some((true, key)),
+        Op::Collection { .. } => None,
     }
 }
 
-/// Marks the string records of `unit` (starting at index `start` of `total` records) that a
-/// later string record of the same key in the unit replaces.
+/// Marks the records of `unit` (starting at index `start` of `total` records) that a later
+/// record of the same key in the unit replaces.
 fn mark_unit(unit: &[Staged<'_>], start: usize, total: usize, marks: &mut Option<Vec<bool>>) {
     if unit.len() < 2 {
         return;
     }
-    let mut later: HashSet<&[u8], foldhash::quality::RandomState> =
+    let mut later: HashSet<(bool, &[u8]), foldhash::quality::RandomState> =
         HashSet::with_capacity_and_hasher(unit.len(), foldhash::quality::RandomState::default());
     for (i, s) in unit.iter().enumerate().rev() {
-        if let Some(key) = string_key(&s.op)
+        if let Some(key) = replaceable_key(&s.op)
             && !later.insert(key)
             && let Some(mark) = marks
                 .get_or_insert_with(|| vec![false; total])
@@ -140,6 +141,33 @@ mod tests {
     fn the_last_record_ends_its_unit_even_unmarked() {
         let staged = [put("a", true), put("b", false), put("b", false)];
         assert_eq!(superseded_in_units(&staged), Some(vec![false, true, false]));
+    }
+
+    fn element(key: &'static str, put: bool, ends_unit: bool) -> Staged<'static> {
+        let key = Cow::Borrowed(key.as_bytes());
+        let op = if put {
+            Op::ElementPut {
+                key,
+                value: Cow::Borrowed(b"1"),
+            }
+        } else {
+            Op::ElementDelete { key }
+        };
+        Staged { op, ends_unit }
+    }
+
+    #[test]
+    fn elements_are_replaced_like_keys_but_never_by_a_key_of_the_same_bytes() {
+        let staged = [
+            element("e", true, false),
+            put("e", false),
+            element("e", false, false),
+            element("e", true, true),
+        ];
+        assert_eq!(
+            superseded_in_units(&staged),
+            Some(vec![true, false, true, false])
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Transactions that write the same few string keys over and over (what a pipeline of SETs,
-//! INCRs and DELs is on the server) against a `BTreeMap` model. A commit appends only the
-//! last record of each key of a transaction; the store must agree with the model after
-//! every commit, after a reopen, and after a crash that cuts the last transaction anywhere
-//! (then it must be as before that transaction: all of it or none).
+//! Transactions that write the same few string keys and hash fields over and over (what a
+//! pipeline of SETs, INCRs, DELs, HSETs and HDELs is on the server) against a `BTreeMap`
+//! model. A commit appends only the last record of each key or element of a transaction;
+//! the store must agree with the model after every commit, after a reopen, and after a crash
+//! that cuts the last transaction anywhere (then it must be as before that transaction: all
+//! of it or none).
 
 mod common;
 
@@ -24,10 +25,16 @@ enum Step {
         key: u8,
         by: i8,
     },
-    /// A collection write in the same transaction (a commit that writes a collection
-    /// header keeps every record).
+    /// Hash writes: a new hash's header makes its commit keep every record; the fields of
+    /// an existing hash are elements, replaced like string keys.
     Hset {
         key: u8,
+        field: u8,
+        value: u8,
+    },
+    Hdel {
+        key: u8,
+        field: u8,
     },
 }
 
@@ -36,17 +43,36 @@ fn step() -> impl Strategy<Value = Step> {
         6 => (0u8..3, 0u8..4).prop_map(|(key, value)| Step::Set { key, value }),
         2 => (0u8..3).prop_map(|key| Step::Delete { key }),
         4 => (0u8..3, -3i8..4).prop_map(|(key, by)| Step::Incr { key, by }),
-        1 => (0u8..2).prop_map(|key| Step::Hset { key }),
+        3 => (0u8..2, 0u8..3, 0u8..4)
+            .prop_map(|(key, field, value)| Step::Hset { key, field, value }),
+        1 => (0u8..2, 0u8..3).prop_map(|(key, field)| Step::Hdel { key, field }),
     ]
 }
 
 /// String keys `s0..s2` take sets and deletes, `n0..n2` increments and deletes (so an
-/// increment never meets a non-number), `h0..h1` are hashes.
+/// increment never meets a non-number), `h0..h1` are hashes of fields `f0..f2`.
 fn key(prefix: u8, k: u8) -> Vec<u8> {
     vec![prefix, b'0' + k]
 }
 
+/// Every key's value; a hash's is its fields and values, a byte each, in field order.
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn hash_of(model: &Model, k: u8) -> BTreeMap<u8, u8> {
+    model
+        .get(&key(b'h', k))
+        .map(|v| v.chunks(2).map(|p| (p[0], p[1])).collect())
+        .unwrap_or_default()
+}
+
+fn set_hash(model: &mut Model, k: u8, fields: &BTreeMap<u8, u8>) {
+    if fields.is_empty() {
+        model.remove(&key(b'h', k));
+    } else {
+        let value = fields.iter().flat_map(|(&f, &v)| [f, v]).collect();
+        model.insert(key(b'h', k), value);
+    }
+}
 
 fn apply_model(model: &mut Model, steps: &[Step]) {
     for s in steps {
@@ -65,22 +91,28 @@ fn apply_model(model: &mut Model, steps: &[Step]) {
                     .map_or(0, |v| std::str::from_utf8(v).unwrap().parse().unwrap());
                 model.insert(n, (now + i64::from(by)).to_string().into_bytes());
             }
-            Step::Hset { key: k } => {
-                // Hashes are checked by HLEN below; the model keeps a marker per field.
-                let h = key(b'h', k);
-                let len = model.get(&h).map_or(0, |v| v.len());
-                model.insert(h, vec![b'f'; len + 1]);
+            Step::Hset {
+                key: k,
+                field,
+                value,
+            } => {
+                let mut fields = hash_of(model, k);
+                fields.insert(field, value);
+                set_hash(model, k, &fields);
+            }
+            Step::Hdel { key: k, field } => {
+                let mut fields = hash_of(model, k);
+                fields.remove(&field);
+                set_hash(model, k, &fields);
             }
         }
     }
 }
 
-/// Runs `steps` as transaction number `t` (hash fields are named by both, so each `Hset`
-/// adds a field).
-fn apply_store(store: &Store, t: usize, steps: &[Step]) {
+fn apply_store(store: &Store, steps: &[Step]) {
     store
         .transaction(|tx| {
-            for (i, s) in steps.iter().enumerate() {
+            for s in steps {
                 match *s {
                     Step::Set { key: k, value } => tx.set(&key(b's', k), &[b'v', b'0' + value])?,
                     Step::Delete { key: k } => {
@@ -90,8 +122,15 @@ fn apply_store(store: &Store, t: usize, steps: &[Step]) {
                     Step::Incr { key: k, by } => {
                         tx.incr_by(&key(b'n', k), i64::from(by))?;
                     }
-                    Step::Hset { key: k } => {
-                        tx.hset(&key(b'h', k), format!("field{t}-{i}").as_bytes(), b"x")?;
+                    Step::Hset {
+                        key: k,
+                        field,
+                        value,
+                    } => {
+                        tx.hset(&key(b'h', k), &[field], &[value])?;
+                    }
+                    Step::Hdel { key: k, field } => {
+                        tx.hdel(&key(b'h', k), &[&[field][..]])?;
                     }
                 }
             }
@@ -100,7 +139,7 @@ fn apply_store(store: &Store, t: usize, steps: &[Step]) {
         .unwrap();
 }
 
-/// The store's contents in the model's shape (a hash as one marker byte per field).
+/// The store's contents in the model's shape.
 fn contents(store: &Store) -> Model {
     let mut out = Model::new();
     for k in 0..3 {
@@ -111,10 +150,10 @@ fn contents(store: &Store) -> Model {
         }
     }
     for k in 0..2 {
-        let len = store.hlen(&key(b'h', k)).unwrap();
-        if len > 0 {
-            out.insert(key(b'h', k), vec![b'f'; len]);
-        }
+        let fields: BTreeMap<u8, u8> = (store.hgetall(&key(b'h', k)).unwrap().into_iter())
+            .map(|(f, v)| (f[0], v[0]))
+            .collect();
+        set_hash(&mut out, k, &fields);
     }
     out
 }
@@ -133,11 +172,11 @@ proptest! {
         let mut last_start = 0;
         {
             let store = common::open_fast(dir.path());
-            for (t, steps) in transactions.iter().enumerate() {
+            for steps in &transactions {
                 before_last = model.clone();
                 last_start = std::fs::metadata(common::newest_segment(dir.path())).unwrap().len();
                 apply_model(&mut model, steps);
-                apply_store(&store, t, steps);
+                apply_store(&store, steps);
                 prop_assert_eq!(contents(&store), model.clone());
             }
         }
