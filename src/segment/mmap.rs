@@ -12,8 +12,8 @@
 //! 2. A segment is truncated in only two places: recovery, before the file is mapped for
 //!    reading, and the rollback of a failed append, which cuts only bytes beyond the readable
 //!    length.
-//! 3. A segment file is deleted only after the last handle to its segment is dropped (and on Linux an
-//!    unlinked file's pages stay valid while mapped anyway).
+//! 3. A segment file is deleted only after the last handle to its segment is dropped (and
+//!    on Linux an unlinked file's pages stay valid while mapped anyway).
 //! 4. Hint files, mapped by recovery while it reads them, are never written in place: each
 //!    is written under a temporary name and renamed over (or deleted), which leaves the
 //!    mapped file's pages as they were.
