@@ -346,16 +346,21 @@ fn decode_entry<'a>(
 mod tests {
     use super::*;
 
-    fn sample() -> Vec<u8> {
-        let mut w = HintWriter::new(7);
-        w.push(&HintEntry {
+    /// A put of `alpha` (5-byte value), the first record of its segment.
+    fn alpha() -> HintEntry<'static> {
+        HintEntry {
             seq: 1,
             expiry_ms: 0,
             kind: RecordKind::Put,
             offset: 16,
             value_len: 5,
             key: b"alpha",
-        });
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut w = HintWriter::new(7);
+        w.push(&alpha());
         w.push(&HintEntry {
             seq: 9,
             expiry_ms: 1_700_000_000_000,
@@ -468,14 +473,7 @@ mod tests {
 
     #[test]
     fn an_entry_past_the_data_length_it_describes_is_rejected() {
-        let entry = HintEntry {
-            seq: 1,
-            expiry_ms: 0,
-            kind: RecordKind::Put,
-            offset: 16,
-            value_len: 5,
-            key: b"alpha",
-        };
+        let entry = alpha();
         let end = 16 + record_len(5, 5) as u64;
         for (data_len, ok) in [(end, true), (end - 1, false)] {
             let mut w = HintWriter::new(4);
