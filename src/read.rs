@@ -62,15 +62,27 @@ impl Engine {
     pub(crate) fn read_at(
         &self,
         key: &[u8],
-        mut entry: Entry,
+        entry: Entry,
         kind: RecordKind,
         lookup: impl Fn() -> Option<Entry>,
     ) -> Result<Option<Vec<u8>>> {
+        self.with_value_at(key, entry, kind, lookup, <[u8]>::to_vec)
+    }
+
+    /// `read_at`, lending the verified value to `f` instead of copying it out.
+    pub(crate) fn with_value_at<R>(
+        &self,
+        key: &[u8],
+        mut entry: Entry,
+        kind: RecordKind,
+        lookup: impl Fn() -> Option<Entry>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
         for _ in 0..MAX_READ_ATTEMPTS {
             let segments = self.segments.load();
             if let Some(segment) = segments.get(entry.file_id) {
                 return segment
-                    .read_value(entry.offset, key, entry.value_len, kind)
+                    .with_value(entry.offset, key, entry.value_len, kind, f)
                     .map(Some);
             }
             match lookup() {

@@ -288,6 +288,18 @@ macro_rules! collection_api {
                 self.read_collections_view(|v| list::range(v, key, start, stop))
             }
 
+            /// `lrange` lending each value to `f` instead of collecting them (the server
+            /// writes them straight into its reply): see [`list::range_each`].
+            pub(crate) fn lrange_each(
+                &self,
+                key: &[u8],
+                start: i64,
+                stop: i64,
+                f: &mut dyn FnMut(list::RangeItem<'_>),
+            ) -> Result<(usize, usize)> {
+                self.read_collections_view(|v| list::range_each(v, key, start, stop, f))
+            }
+
             /// Sets the element at `index` (LSET): `Error::NoSuchKey` for a missing list,
             /// `Error::IndexOutOfRange` outside it.
             pub fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()> {
@@ -858,6 +870,13 @@ pub(crate) trait CollectionOps {
     fn llen(&self, key: &[u8]) -> Result<usize>;
     fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Vec<u8>>>;
     fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>>;
+    fn lrange_each(
+        &self,
+        key: &[u8],
+        start: i64,
+        stop: i64,
+        f: &mut dyn FnMut(list::RangeItem<'_>),
+    ) -> Result<(usize, usize)>;
     fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()>;
     fn lrem(&self, key: &[u8], count: i64, value: &[u8]) -> Result<usize>;
     fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()>;
@@ -1025,6 +1044,15 @@ macro_rules! collection_ops {
             }
             fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>> {
                 <$receiver>::lrange(self, key, start, stop)
+            }
+            fn lrange_each(
+                &self,
+                key: &[u8],
+                start: i64,
+                stop: i64,
+                f: &mut dyn FnMut(list::RangeItem<'_>),
+            ) -> Result<(usize, usize)> {
+                <$receiver>::lrange_each(self, key, start, stop, f)
             }
             fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()> {
                 <$receiver>::lset(self, key, index, value)

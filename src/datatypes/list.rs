@@ -221,14 +221,45 @@ pub(crate) fn range(
     start: i64,
     stop: i64,
 ) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    range_each(v, key, start, stop, &mut |item| match item {
+        RangeItem::Len(n) => out.reserve_exact(n),
+        RangeItem::Value(value) => out.push(value.to_vec()),
+    })?;
+    Ok(out)
+}
+
+/// What [`range_each`] lends its caller: first how many elements the range holds, then each
+/// value in order.
+pub(crate) enum RangeItem<'a> {
+    Len(usize),
+    Value(&'a [u8]),
+}
+
+/// The elements `start..=stop` (LRANGE) lent to `f` one by one, without collecting them.
+/// Returns the length it announced and how many values it lent: fewer only if elements were
+/// popped by another writer meanwhile (the caller then reads the range again).
+pub(crate) fn range_each(
+    v: &dyn CollectionView,
+    key: &[u8],
+    start: i64,
+    stop: i64,
+    f: &mut dyn FnMut(RangeItem<'_>),
+) -> Result<(usize, usize)> {
     let Some(found) = v.collection(key, LIST)? else {
-        return Ok(Vec::new());
+        f(RangeItem::Len(0));
+        return Ok((0, 0));
     };
     let Some((a, b)) = normalize_range(start, stop, found.len) else {
-        return Ok(Vec::new());
+        f(RangeItem::Len(0));
+        return Ok((0, 0));
     };
     let positions = v.list_positions(key, found.generation, a..b + 1);
-    v.list_values(key, found.generation, &positions)
+    f(RangeItem::Len(positions.len()));
+    let lent = v.list_values_each(key, found.generation, &positions, &mut |value| {
+        f(RangeItem::Value(value));
+    })?;
+    Ok((positions.len(), lent))
 }
 
 /// Indexes of elements equal to `value` (LPOS): starting at the `rank`-th match (negative
@@ -277,4 +308,60 @@ pub(crate) fn positions_of(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Options, SyncPolicy};
+
+    fn item_text(item: RangeItem<'_>) -> String {
+        match item {
+            RangeItem::Len(n) => format!("len {n}"),
+            RangeItem::Value(v) => String::from_utf8_lossy(v).into_owned(),
+        }
+    }
+
+    #[test]
+    fn a_range_lends_fewer_values_than_it_announced_when_an_element_vanishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .open(dir.path())
+            .unwrap();
+        store.rpush(b"l", &[b"a", b"b", b"c"]).unwrap();
+        crate::datatypes::forget_list_element(&store, b"l", 1);
+        let mut items = Vec::new();
+        let counts = store
+            .lrange_each(b"l", 0, -1, &mut |item| items.push(item_text(item)))
+            .unwrap();
+        assert_eq!(counts, (3, 2));
+        assert_eq!(items, ["len 3", "a", "c"]);
+        assert_eq!(store.lrange(b"l", 0, -1).unwrap(), [b"a", b"c"]);
+    }
+
+    #[test]
+    fn a_range_in_a_transaction_lends_staged_and_committed_values_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .open(dir.path())
+            .unwrap();
+        store.rpush(b"l", &[b"b", b"c"]).unwrap();
+        store
+            .transaction(|tx| {
+                tx.lpush(b"l", &[b"a"])?;
+                tx.lset(b"l", 2, b"C")?;
+                let mut items = Vec::new();
+                let counts =
+                    tx.lrange_each(b"l", 0, -1, &mut |item| items.push(item_text(item)))?;
+                assert_eq!(counts, (3, 3));
+                assert_eq!(items, ["len 3", "a", "b", "C"]);
+                let mut items = Vec::new();
+                tx.lrange_each(b"missing", 0, -1, &mut |item| items.push(item_text(item)))?;
+                assert_eq!(items, ["len 0"]);
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -159,6 +159,20 @@ pub(crate) fn split_element_key(bytes: &[u8]) -> Option<(&[u8], u64, &[u8])> {
 /// Bytes an element key adds to its collection's key and member.
 pub(crate) const ELEMENT_KEY_OVERHEAD: usize = 10;
 
+/// Removes the index entry of element `index` of the list at `key` while its position stays
+/// listed: what a reader sees when another writer pops that element between the reader's
+/// look at the positions and at the values.
+#[cfg(test)]
+pub(crate) fn forget_list_element(store: &crate::Store, key: &[u8], index: usize) {
+    let engine = store.engine();
+    let collections = engine.read_collections();
+    let generation = collections.get(key).expect("a list").generation;
+    let positions = view::committed_positions(&collections, key, generation).expect("a list");
+    let position = positions.get(index).copied().expect("an element");
+    let element = element_key(key, generation, &members::position_member(position));
+    assert!(engine.elements.remove(&element).is_some());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

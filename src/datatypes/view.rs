@@ -9,7 +9,7 @@ use super::index::Collections;
 use super::members::{
     Names, member_position, position_member, random_below, random_indexes, value_score,
 };
-use super::write::{read_element, read_element_with};
+use super::write::{read_element, with_element_with};
 use super::{Header, ValueType};
 use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
@@ -38,14 +38,15 @@ pub(crate) trait CollectionView {
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>>;
     /// The positions of list elements `range` (by index), ascending.
     fn list_positions(&self, key: &[u8], generation: u64, range: Range<usize>) -> Vec<u64>;
-    /// The values of the list elements at `positions`, in order (LRANGE).
-    fn list_values(&self, key: &[u8], generation: u64, positions: &[u64]) -> Result<Vec<Vec<u8>>> {
-        let mut out = Vec::with_capacity(positions.len());
-        for &p in positions {
-            out.extend(self.value(key, generation, &position_member(p))?);
-        }
-        Ok(out)
-    }
+    /// Lends `f` the value of each list element at `positions`, in order (LRANGE), skipping
+    /// any that is gone; returns how many it lent.
+    fn list_values_each(
+        &self,
+        key: &[u8],
+        generation: u64,
+        positions: &[u64],
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize>;
     /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
     /// Runs `f` on the committed names of a hash or set (an empty set if there are none),
@@ -98,19 +99,22 @@ impl CollectionView for Committed<'_> {
         read_element(self.0, key, generation, member)
     }
 
-    fn list_values(&self, key: &[u8], generation: u64, positions: &[u64]) -> Result<Vec<Vec<u8>>> {
+    fn list_values_each(
+        &self,
+        key: &[u8],
+        generation: u64,
+        positions: &[u64],
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize> {
         let mut buf = Vec::new();
-        let mut out = Vec::with_capacity(positions.len());
+        let mut lent = 0;
         for &p in positions {
-            out.extend(read_element_with(
-                self.0,
-                &mut buf,
-                key,
-                generation,
-                &position_member(p),
-            )?);
+            let member = position_member(p);
+            if with_element_with(self.0, &mut buf, key, generation, &member, &mut *f)?.is_some() {
+                lent += 1;
+            }
         }
-        Ok(out)
+        Ok(lent)
     }
 
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {
@@ -358,6 +362,35 @@ impl CollectionView for Staged<'_, '_, '_> {
             Some(state) => Ok(state.map(<[u8]>::to_vec)),
             None => self.committed().value(key, generation, member),
         }
+    }
+
+    fn list_values_each(
+        &self,
+        key: &[u8],
+        generation: u64,
+        positions: &[u64],
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize> {
+        if !self.changed_by_transaction(key, generation) {
+            return self
+                .committed()
+                .list_values_each(key, generation, positions, f);
+        }
+        let mut buf = Vec::new();
+        let mut lent = 0;
+        for &p in positions {
+            let member = position_member(p);
+            let found = match self.staged_element(key, generation, &member) {
+                Some(state) => state.map(&mut *f),
+                None => {
+                    with_element_with(self.0.engine, &mut buf, key, generation, &member, &mut *f)?
+                }
+            };
+            if found.is_some() {
+                lent += 1;
+            }
+        }
+        Ok(lent)
     }
 
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {

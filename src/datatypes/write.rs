@@ -320,25 +320,39 @@ pub(crate) fn read_element(
     generation: u64,
     member: &[u8],
 ) -> Result<Option<Vec<u8>>> {
-    read_element_with(engine, &mut Vec::new(), key, generation, member)
+    with_element_with(
+        engine,
+        &mut Vec::new(),
+        key,
+        generation,
+        member,
+        <[u8]>::to_vec,
+    )
 }
 
-/// `read_element` building the element key in `buf` (reused across a range read).
-pub(crate) fn read_element_with(
+/// Lends `f` the value of `member` in generation `generation` of the collection at `key`,
+/// building the element key in `buf` (reused across a range read) and reading the value in
+/// place where its segment is mapped.
+pub(crate) fn with_element_with<R>(
     engine: &Engine,
     buf: &mut Vec<u8>,
     key: &[u8],
     generation: u64,
     member: &[u8],
-) -> Result<Option<Vec<u8>>> {
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>> {
     element_key_into(buf, key, generation, member);
     let element = &buf[..];
     let Some(entry) = engine.elements.get(element) else {
         return Ok(None);
     };
-    engine.read_at(element, entry, RecordKind::ElementPut, || {
-        engine.elements.get(element)
-    })
+    engine.with_value_at(
+        element,
+        entry,
+        RecordKind::ElementPut,
+        || engine.elements.get(element),
+        f,
+    )
 }
 
 impl Engine {

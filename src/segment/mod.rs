@@ -206,6 +206,20 @@ impl Segment {
         value_len: u32,
         kind: RecordKind,
     ) -> Result<Vec<u8>> {
+        self.with_value(offset, key, value_len, kind, <[u8]>::to_vec)
+    }
+
+    /// `read_value`, lending the verified value to `f` instead of copying it out: a mapped
+    /// segment's value is read in place (a range read copies each value once, into its
+    /// reply, and allocates nothing per element).
+    pub(crate) fn with_value<R>(
+        &self,
+        offset: u32,
+        key: &[u8],
+        value_len: u32,
+        kind: RecordKind,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
         let start = offset as usize;
         let len = record_len(key.len(), value_len as usize);
         let end = start.saturating_add(len);
@@ -222,13 +236,13 @@ impl Segment {
                 let bytes = map.get(start, end).ok_or_else(|| {
                     Error::corrupted(&self.path, u64::from(offset), "record outside mapping")
                 })?;
-                self.verify(bytes, offset, key, kind).map(<[u8]>::to_vec)
+                self.verify(bytes, offset, key, kind).map(f)
             }
             None => {
                 let mut buf = vec![0u8; len];
                 self.io
                     .read_exact_at(self.file()?, &self.path, &mut buf, u64::from(offset))?;
-                self.verify(&buf, offset, key, kind).map(<[u8]>::to_vec)
+                self.verify(&buf, offset, key, kind).map(f)
             }
         }
     }

@@ -2,6 +2,7 @@
 //! (The blocking forms, BLPOP and friends, are not served yet.)
 
 use crate::Error;
+use crate::datatypes::list::RangeItem;
 use crate::server::args::{self, is};
 use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
@@ -102,6 +103,24 @@ pub(crate) fn lindex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
 
 pub(crate) fn lrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let (start, stop) = (args::int(a.get(2))?, args::int(a.get(3))?);
+    // Each value goes from the store straight into the reply. Should another connection
+    // pop elements of the range meanwhile, the reply announced more than it got: it is
+    // taken back and the range read again as a whole.
+    let mark = out.len();
+    let lent = ks
+        .collections()
+        .lrange_each(a.get(1), start, stop, &mut |item| match item {
+            RangeItem::Len(n) => out.array(n),
+            RangeItem::Value(v) => out.bulk(v),
+        });
+    match lent {
+        Ok((announced, lent)) if announced == lent => return Ok(()),
+        Ok(_) => out.truncate(mark),
+        Err(e) => {
+            out.truncate(mark);
+            return Err(e.into());
+        }
+    }
     let values = ks.collections().lrange(a.get(1), start, stop)?;
     out.array(values.len());
     for v in &values {
@@ -261,4 +280,44 @@ pub(crate) fn brpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
         super::blocking::nothing_now("brpoplpush", out);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::reply::Protocol;
+    use crate::server::{ServerConfig, shared::Shared};
+    use crate::{Options, SyncPolicy};
+
+    #[test]
+    fn lrange_reads_the_range_again_when_an_element_vanishes_under_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .open(dir.path())
+            .unwrap();
+        store.rpush(b"l", &[b"a", b"b", b"c"]).unwrap();
+        store.rpush(b"other", &[b"x"]).unwrap();
+        let shared = Shared::new(
+            store.clone(),
+            &ServerConfig::default(),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        let mut out = Reply::new(Protocol::Resp2);
+        out.simple("before");
+        let whole = Args::from_slices(&["LRANGE", "l", "0", "-1"]);
+        lrange(&store, &shared, &whole, &mut out).unwrap();
+        assert_eq!(
+            out.bytes(),
+            b"+before\r\n*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
+
+        // b goes from the index while its position is still listed, as when another
+        // writer pops it between the two reads: the reply announced 3 values, got 2.
+        crate::datatypes::forget_list_element(&store, b"l", 1);
+        out.clear();
+        out.simple("before");
+        lrange(&store, &shared, &whole, &mut out).unwrap();
+        assert_eq!(out.bytes(), b"+before\r\n*2\r\n$1\r\na\r\n$1\r\nc\r\n");
+    }
 }
