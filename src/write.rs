@@ -111,6 +111,9 @@ pub(crate) struct Writer {
 /// How many keys of one commit get their keydir lines prefetched before the write.
 const PREFETCH_KEYS: usize = 16;
 
+/// How many records ahead of the one it publishes the keydir update loop prefetches.
+const PUBLISH_AHEAD: usize = 8;
+
 /// Encode buffers above this size are released after use rather than kept.
 const KEEP_BUF_CAPACITY: usize = 1 << 20;
 
@@ -303,10 +306,26 @@ impl Engine {
 
         let file_id = w.active.id();
         let mut record_offset = offset;
+        // Keys past the first `PREFETCH_KEYS` (and elements) are prefetched as the loop
+        // goes, `PUBLISH_AHEAD` records before their turn: a pipelined turn publishes
+        // hundreds, each a table line far from the last.
+        let mut ahead = staged
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| written(i))
+            .skip(PUBLISH_AHEAD);
         for (n, (_, s)) in (staged.iter().enumerate())
             .filter(|&(i, _)| written(i))
             .enumerate()
         {
+            if let Some((_, next)) = ahead.next() {
+                let next = &next.op;
+                if next.record_parts().0.is_element() {
+                    self.elements.prefetch(next.key());
+                } else {
+                    self.keydir.prefetch(next.key());
+                }
+            }
             let op = &s.op;
             let len = op.encoded_len();
             // Offsets fit in u32: segments hold at most 2 GiB plus one record of at most

@@ -117,9 +117,13 @@ impl Members {
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
         match self {
             Members::Names(names) => names.contains(member),
-            Members::Positions(positions) => {
-                member_position(member).is_some_and(|p| positions.binary_search(&p).is_ok())
-            }
+            // A push asks about a position past an end: answered without a search (a long
+            // list's middle is rarely in cache).
+            Members::Positions(positions) => member_position(member).is_some_and(|p| {
+                positions.front().is_some_and(|&first| first <= p)
+                    && positions.back().is_some_and(|&last| p <= last)
+                    && positions.binary_search(&p).is_ok()
+            }),
             Members::Scored(index) => index.contains(member),
             Members::ScoredPending(pending) => pending.iter().any(|(m, _)| &m[..] == member),
         }
