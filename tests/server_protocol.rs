@@ -86,6 +86,47 @@ fn a_pipelined_batch_is_answered_in_order() {
     }
 }
 
+#[test]
+fn replies_keep_their_order_while_the_client_reads_late() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let big = "x".repeat(1 << 20);
+    raw.command(&["SET", "big", &big]);
+    assert_eq!(raw.reply(), b"+OK\r\n");
+    // More replies than the kernel's socket buffers hold (but fewer than the 32 MiB that
+    // gets a client disconnected), which the client does not read yet, so that they wait
+    // in the server; then more requests, whose replies must queue behind them.
+    let mut first = Vec::new();
+    for i in 0..24 {
+        first.extend(encode(&["GET", "big"]));
+        first.extend(encode(&["ECHO", &format!("first {i}")]));
+    }
+    raw.send(&first);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut second = Vec::new();
+    for i in 0..40 {
+        second.extend(encode(&["ECHO", &format!("second {i}")]));
+    }
+    raw.send(&second);
+    std::thread::sleep(Duration::from_millis(300));
+    let big_reply = format!("${}\r\n{big}\r\n", big.len()).into_bytes();
+    for i in 0..24 {
+        assert!(raw.reply() == big_reply, "GET {i}");
+        let echo = format!("first {i}");
+        assert_eq!(
+            raw.reply(),
+            format!("${}\r\n{echo}\r\n", echo.len()).into_bytes()
+        );
+    }
+    for i in 0..40 {
+        let echo = format!("second {i}");
+        assert_eq!(
+            raw.reply(),
+            format!("${}\r\n{echo}\r\n", echo.len()).into_bytes()
+        );
+    }
+}
+
 fn small_limits_server() -> TestServer {
     let limits = Limits {
         max_bulk_len: 1024,

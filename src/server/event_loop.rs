@@ -162,6 +162,11 @@ impl Conn {
                 self.broken = true;
             }
             sub.outbox.drain_into(&mut self.output);
+        } else if self.unsent() == 0 {
+            // Nothing is waiting: the replies become the output as they are (a range
+            // reply is kilobytes; copying it cost as much as building it).
+            self.out.move_into(&mut self.output);
+            self.sent = 0;
         } else if !self.out.is_empty() {
             self.output.extend_from_slice(self.out.bytes());
             self.out.clear();

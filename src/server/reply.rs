@@ -70,6 +70,13 @@ impl Reply {
         self.buf.truncate(len);
     }
 
+    /// Hands the bytes written so far to `empty` without copying them (whatever `empty`
+    /// held is dropped), and goes on writing into `empty`'s old allocation.
+    pub fn move_into(&mut self, empty: &mut Vec<u8>) {
+        empty.clear();
+        std::mem::swap(&mut self.buf, empty);
+    }
+
     /// Takes the bytes written so far, leaving the buffer empty.
     pub fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
