@@ -341,6 +341,27 @@ mod tests {
     }
 
     #[test]
+    fn a_range_of_several_batches_lends_every_value_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .open(dir.path())
+            .unwrap();
+        let values: Vec<String> = (0..150).map(|i| format!("v{i}")).collect();
+        let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+        store.rpush(b"l", &refs).unwrap();
+        crate::datatypes::forget_list_element(&store, b"l", 70);
+        let mut items = Vec::new();
+        let counts = store
+            .lrange_each(b"l", 1, -2, &mut |item| items.push(item_text(item)))
+            .unwrap();
+        assert_eq!(counts, (148, 147));
+        let mut expected = vec!["len 148".to_string()];
+        expected.extend((1..149).filter(|&i| i != 70).map(|i| format!("v{i}")));
+        assert_eq!(items, expected);
+    }
+
+    #[test]
     fn a_range_in_a_transaction_lends_staged_and_committed_values_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let store = Options::new()

@@ -15,6 +15,7 @@ use foldhash::quality::RandomState;
 
 use crate::format::record_len;
 use prefetch::LineHint;
+pub(crate) use prefetch::prefetch_address;
 use shard::Shard;
 pub(crate) use shard::{ArenaFull, Upsert};
 
@@ -117,6 +118,15 @@ impl Keydir {
 
     pub(crate) fn get(&self, key: &[u8]) -> Option<Entry> {
         let (hash, shard) = self.locate(key);
+        Self::read(shard).get(hash, key)
+    }
+
+    /// `get` for a key whose hash came from `prefetch_hashed` of the same key on this index
+    /// (a range read prefetches every key's line first, then looks them up).
+    pub(crate) fn get_hashed(&self, key: &[u8], KeyHash(hash): KeyHash) -> Option<Entry> {
+        debug_assert_eq!(self.build.hash_one(key), hash);
+        #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]
+        let shard = &self.shards[Self::shard_of(hash)];
         Self::read(shard).get(hash, key)
     }
 

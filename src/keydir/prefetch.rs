@@ -40,7 +40,7 @@ impl LineHint {
 
 /// Hints that the memory at `address` will be read soon.
 #[inline]
-fn prefetch_address(address: usize) {
+pub(crate) fn prefetch_address(address: usize) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: see the module documentation; x86-64 always has SSE.
     unsafe {

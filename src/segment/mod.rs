@@ -247,6 +247,24 @@ impl Segment {
         }
     }
 
+    /// Hints that the record at `offset`, `len` bytes long, will be read soon: its first
+    /// cache lines are fetched meanwhile where the segment is mapped.
+    pub(crate) fn prefetch_record(&self, offset: u32, len: usize) {
+        const LINE: usize = 64;
+        if let Some(map) = &self.map {
+            let start = (map.bytes().as_ptr() as usize).wrapping_add(offset as usize);
+            // The lines the record spans, at most four (a short key and a 100-byte value
+            // span three): the rest of a long value streams in behind them.
+            let first = start & !(LINE - 1);
+            let end = start
+                .saturating_add(len)
+                .min(first.saturating_add(4 * LINE));
+            for line in (first..end).step_by(LINE) {
+                crate::keydir::prefetch_address(line);
+            }
+        }
+    }
+
     /// Whether reads can reach byte `end` of the file: always through positioned reads,
     /// through the mapping only as far as it was made.
     pub(crate) fn reaches(&self, end: u64) -> bool {
