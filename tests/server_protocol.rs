@@ -224,6 +224,32 @@ fn garbage_never_takes_the_server_down() {
     assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
 }
 
+/// The server stops reading a socket after a read that did not fill its buffer (the rest
+/// raises a new event), but the end of the stream raises no event of its own once taken:
+/// a client that half-closes must still get its replies and then the close, whether the
+/// end arrives with its requests or after them.
+#[test]
+fn a_client_that_half_closes_gets_its_replies_then_the_close() {
+    let server = TestServer::start();
+    for pause_ms in [0, 50] {
+        let mut raw = server.raw();
+        raw.send(b"PING\r\nECHO x\r\n");
+        std::thread::sleep(Duration::from_millis(pause_ms));
+        raw.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let start = std::time::Instant::now();
+        assert_eq!(
+            raw.until_closed(),
+            b"+PONG\r\n$1\r\nx\r\n",
+            "pause {pause_ms} ms"
+        );
+        // `until_closed` gives up after the 10 s read timeout: the close must come first.
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "pause {pause_ms} ms"
+        );
+    }
+}
+
 #[test]
 fn inline_commands_follow_redis_quoting() {
     let server = TestServer::start();

@@ -91,6 +91,9 @@ struct Conn {
     last_active: Instant,
     /// The peer will send nothing more (or the socket failed).
     finished_input: bool,
+    /// An event said the peer closed its side or the socket failed: reads go on to the end
+    /// of the stream, even after a read that did not fill the buffer (see `read`).
+    read_to_end: bool,
     /// Writing failed: the connection is dead.
     broken: bool,
     /// The session's outbox is bound to this loop.
@@ -106,7 +109,9 @@ impl Conn {
     fn read(&mut self, shared: &Shared) -> bool {
         let mut total = 0;
         while total < READ_BUDGET {
-            match self.stream.read(self.input.space()) {
+            let space = self.input.space();
+            let asked = space.len();
+            match self.stream.read(space) {
                 Ok(0) => {
                     self.finished_input = true;
                     return false;
@@ -119,6 +124,14 @@ impl Conn {
                     // Frame as we go, so the buffer holds at most one partial request.
                     let consumed = self.session.take_requests(self.input.pending());
                     self.input.consume(consumed);
+                    // A read that did not fill the buffer emptied the socket: bytes that
+                    // arrive later raise a new (edge-triggered) event, so asking again
+                    // would only return WouldBlock, one system call per request. The end
+                    // of the stream raises no new event once its event was taken: after
+                    // one that reported it, reads go on until they reach it.
+                    if n < asked && !self.read_to_end {
+                        return false;
+                    }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -289,6 +302,11 @@ impl EventLoop {
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
                         ready.push(event.token().0);
                     }
+                    if (event.is_read_closed() || event.is_error())
+                        && let Some(conn) = self.conns.get_mut(&event.token().0)
+                    {
+                        conn.read_to_end = true;
+                    }
                     if event.is_writable() {
                         writable.push(event.token().0);
                     }
@@ -368,6 +386,7 @@ impl EventLoop {
                     sent: 0,
                     last_active: Instant::now(),
                     finished_input: false,
+                    read_to_end: false,
                     broken: false,
                     outbox_bound: false,
                 },
