@@ -7,7 +7,9 @@
 #
 # Environment: N (requests per test, default 500000), CLIENTS (default 50), TESTS
 # (default set,get,incr,mset), PIPELINES (default "1 16"), POLICIES (default
-# "everysec always"). Needs redis-server and redis-benchmark (apt-get install
+# "everysec always"), ROUNDS (default 1): with more, keg and Redis take turns that many
+# times and the table shows each test's median round (this machine's figures move by up
+# to +-30 % from one run to the next). Needs redis-server and redis-benchmark (apt-get install
 # redis-server redis-tools) and python3 (to pick free ports). Listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-set,get,incr,mset}
 PIPELINES=${PIPELINES:-"1 16"}
 POLICIES=${POLICIES:-"everysec always"}
+ROUNDS=${ROUNDS:-1}
 
 for tool in redis-server redis-benchmark redis-cli python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install redis-server redis-tools python3)" >&2; exit 1; }
@@ -79,18 +82,25 @@ for policy in $POLICIES; do
     wait_ready "$KEG_PORT"
     wait_ready "$REDIS_PORT"
     for pipeline in $PIPELINES; do
-        echo "appendfsync $policy, -P $pipeline: keg" >&2
-        bench "$KEG_PORT" "$pipeline" > "$WORK/keg.csv"
-        echo "appendfsync $policy, -P $pipeline: Redis" >&2
-        bench "$REDIS_PORT" "$pipeline" > "$WORK/redis.csv"
-        python3 - "$policy" "$pipeline" "$WORK/keg.csv" "$WORK/redis.csv" >> "$WORK/table.md" <<'PY'
+        for round in $(seq 1 "$ROUNDS"); do
+            echo "appendfsync $policy, -P $pipeline, round $round of $ROUNDS: keg" >&2
+            bench "$KEG_PORT" "$pipeline" > "$WORK/keg.$round.csv"
+            echo "appendfsync $policy, -P $pipeline, round $round of $ROUNDS: Redis" >&2
+            bench "$REDIS_PORT" "$pipeline" > "$WORK/redis.$round.csv"
+        done
+        python3 - "$policy" "$pipeline" "$ROUNDS" "$WORK" >> "$WORK/table.md" <<'PY'
 import sys
-policy, pipeline, keg_file, redis_file = sys.argv[1:5]
+policy, pipeline, rounds, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 def load(path):
     return {r.split(",")[0]: r.strip().split(",")[1:] for r in open(path) if r.strip()}
-keg, redis = load(keg_file), load(redis_file)
-for test in keg:
-    k, r = keg[test], redis.get(test, ["0", "0", "0"])
+def median_round(name, test):
+    """The round whose ops/s is the median of the rounds' (rps, p50, p99)."""
+    rows = [load("%s/%s.%d.csv" % (work, name, i)).get(test, ["0", "0", "0"])
+            for i in range(1, rounds + 1)]
+    rows.sort(key=lambda r: float(r[0]))
+    return rows[(len(rows) - 1) // 2]
+for test in load("%s/keg.1.csv" % work):
+    k, r = median_round("keg", test), median_round("redis", test)
     ratio = float(k[0]) / float(r[0]) if float(r[0]) else 0.0
     print("| %s | %s | %s | %.0f | %.0f | %.2fx | %s / %s | %s / %s |"
           % (policy, pipeline, test, float(k[0]), float(r[0]), ratio, k[1], k[2], r[1], r[2]))
@@ -101,7 +111,7 @@ PY
 done
 
 {
-    echo "redis-benchmark -t $TESTS -c $CLIENTS -n $N -d 100, -P as shown; $(nproc) cores,"
+    echo "redis-benchmark -t $TESTS -c $CLIENTS -n $N -d 100, -P as shown; median of $ROUNDS alternating round(s); $(nproc) cores,"
     echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr);"
     echo "$(redis-server --version | cut -d' ' -f1-3), keg $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d)."
     echo
