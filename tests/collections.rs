@@ -144,6 +144,45 @@ fn set_commands_follow_redis() {
     assert!(store.smembers(b"missing").unwrap().is_empty());
 }
 
+/// One command that changes a member, many other members and then the first member again
+/// (an edit looks its changes up one by one while they are few and through an index once
+/// they are many).
+#[test]
+fn a_command_repeating_a_member_after_many_others_counts_it_once() {
+    let (_dir, _clock, store) = setup();
+    for n in [2usize, 8, 9, 10, 30] {
+        let hash = format!("h{n}");
+        let names: Vec<String> = (0..n).map(|i| format!("f{i}")).collect();
+        let mut pairs: Vec<(&[u8], &[u8])> =
+            names.iter().map(|f| (f.as_bytes(), &b"old"[..])).collect();
+        pairs.push((b"f0", b"new"));
+        pairs.push((names[n - 1].as_bytes(), b"last"));
+        assert_eq!(
+            store.hset_many(hash.as_bytes(), &pairs).unwrap(),
+            n,
+            "{n} fields"
+        );
+        assert_eq!(store.hlen(hash.as_bytes()).unwrap(), n);
+        assert_eq!(
+            store.hget(hash.as_bytes(), b"f0").unwrap().as_deref(),
+            Some(&b"new"[..])
+        );
+        let last = names[n - 1].as_bytes();
+        let value = store.hget(hash.as_bytes(), last).unwrap();
+        assert_eq!(value.as_deref(), Some(&b"last"[..]), "{n} fields");
+
+        let set = format!("s{n}");
+        let mut members: Vec<&[u8]> = names.iter().map(|m| m.as_bytes()).collect();
+        members.push(b"f0");
+        assert_eq!(
+            store.sadd(set.as_bytes(), &members).unwrap(),
+            n,
+            "{n} members"
+        );
+        assert_eq!(store.scard(set.as_bytes()).unwrap(), n);
+    }
+}
+
 #[test]
 fn a_type_mismatch_is_wrongtype_and_changes_nothing() {
     let (_dir, _clock, store) = setup();

@@ -37,8 +37,14 @@ pub(crate) struct Edit<'a, 'e, 's> {
     existed: bool,
     len_before: usize,
     changes: Vec<Change>,
+    /// Index of each member's change, built only once the edit has more than
+    /// `SCAN_CHANGES` changes (most commands change one or two members: a scan is cheaper
+    /// than a map and allocates nothing).
     by_member: FastMap<Vec<u8>, usize>,
 }
+
+/// Changes an edit looks through one by one before it indexes them.
+const SCAN_CHANGES: usize = 8;
 
 impl<'a, 'e, 's> Edit<'a, 'e, 's> {
     /// Starts an edit of the collection of type `ty` at `key` (empty if absent);
@@ -121,12 +127,19 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         }
     }
 
+    /// The change of `member`, if the edit made one.
+    fn change_of(&self, member: &[u8]) -> Option<&Change> {
+        if self.changes.len() <= SCAN_CHANGES {
+            self.changes.iter().find(|c| c.member == member)
+        } else {
+            self.by_member
+                .get(member)
+                .and_then(|&i| self.changes.get(i))
+        }
+    }
+
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
-        match self
-            .by_member
-            .get(member)
-            .and_then(|&i| self.changes.get(i))
-        {
+        match self.change_of(member) {
             Some(change) => change.value.is_some(),
             None => self.existed_before(member),
         }
@@ -134,11 +147,7 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
 
     /// The member's value (hash field value; empty for a set member).
     pub(crate) fn get(&self, member: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(change) = self
-            .by_member
-            .get(member)
-            .and_then(|&i| self.changes.get(i))
-        {
+        if let Some(change) = self.change_of(member) {
             return Ok(change.value.clone());
         }
         if !self.existed {
@@ -203,21 +212,28 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
     /// change), which for a member the edit has not changed yet is whether it existed
     /// before the edit.
     fn change(&mut self, member: &[u8], value: Option<Vec<u8>>, was: bool) {
-        match self.by_member.get(member) {
-            Some(&i) => {
-                if let Some(c) = self.changes.get_mut(i) {
-                    c.value = value;
-                }
+        let found = if self.changes.len() <= SCAN_CHANGES {
+            self.changes.iter().position(|c| c.member == member)
+        } else {
+            self.by_member.get(member).copied()
+        };
+        if let Some(c) = found.and_then(|i| self.changes.get_mut(i)) {
+            c.value = value;
+            return;
+        }
+        self.changes.push(Change {
+            member: member.to_vec(),
+            value,
+            existed: was,
+        });
+        if self.changes.len() == SCAN_CHANGES + 1 {
+            // Past the scan limit: index every change so far.
+            for (i, c) in self.changes.iter().enumerate() {
+                self.by_member.insert(c.member.clone(), i);
             }
-            None => {
-                let existed = was;
-                self.by_member.insert(member.to_vec(), self.changes.len());
-                self.changes.push(Change {
-                    member: member.to_vec(),
-                    value,
-                    existed,
-                });
-            }
+        } else if self.changes.len() > SCAN_CHANGES + 1 {
+            self.by_member
+                .insert(member.to_vec(), self.changes.len() - 1);
         }
     }
 
@@ -236,12 +252,15 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         } else {
             ListShape::untouched(self.generation, committed.len())
         };
-        let changes = self
-            .changes
-            .iter()
-            .map(|c| PositionChange::new(&c.member, c.value.is_some(), c.existed))
-            .collect::<Option<Vec<_>>>()?;
-        shape.apply(committed, changes).then_some(shape)
+        let changes = || {
+            self.changes
+                .iter()
+                .map(|c| PositionChange::new(&c.member, c.value.is_some(), c.existed))
+        };
+        if changes().any(|c| c.is_none()) {
+            return None;
+        }
+        shape.apply(committed, changes().flatten()).then_some(shape)
     }
 
     /// Stages the records that make the edit durable and returns their bytes; refuses
