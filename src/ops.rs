@@ -282,6 +282,9 @@ pub(crate) struct Txn<'e, 's> {
     /// stages more than a few records (so that a long pipeline's reads do not rescan
     /// everything staged before them).
     key_index: RefCell<KeyIndex>,
+    /// An empty list whose allocation collection edits reuse to gather their records
+    /// before staging them (one edit per command: no allocation per command).
+    pub(crate) op_scratch: Vec<Op<'s>>,
 }
 
 /// Key → index of its newest staged key record (put, header or delete), covering the
@@ -309,6 +312,7 @@ impl<'e, 's> Txn<'e, 's> {
             staged_elements: FastMap::default(),
             list_shapes: FastMap::default(),
             key_index: RefCell::new(KeyIndex::default()),
+            op_scratch: Vec::new(),
         }
     }
 

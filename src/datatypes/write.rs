@@ -273,7 +273,8 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         } else {
             None
         };
-        let mut ops: Vec<Op<'s>> = Vec::new();
+        let mut ops = std::mem::take(&mut self.txn.op_scratch);
+        ops.clear();
         if len == 0 {
             // A collection never exists empty, as in Redis: the key goes.
             if self.existed {
@@ -309,15 +310,18 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
         }
         let bytes: u64 = ops.iter().map(Op::encoded_len).sum();
         if bytes > room {
+            ops.clear();
+            self.txn.op_scratch = ops;
             return Err(Error::InvalidArgument {
                 reason: format!(
                     "the transaction would carry {bytes} more bytes; {room} are left of its limit"
                 ),
             });
         }
-        for op in ops {
+        for op in ops.drain(..) {
             self.txn.stage(op);
         }
+        self.txn.op_scratch = ops;
         if let Some(shape) = shape {
             self.txn.list_shapes.insert(self.key.clone(), shape);
         }
@@ -339,14 +343,18 @@ pub(crate) fn read_element(
     generation: u64,
     member: &[u8],
 ) -> Result<Option<Vec<u8>>> {
-    with_element_with(
-        engine,
-        &mut Vec::new(),
-        key,
-        generation,
-        member,
-        <[u8]>::to_vec,
-    )
+    // The element key is built in a buffer each thread keeps: a pop reads one element per
+    // command, and its key needs no allocation of its own.
+    thread_local! {
+        static ELEMENT_KEY: std::cell::RefCell<Vec<u8>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let read =
+        |buf: &mut Vec<u8>| with_element_with(engine, buf, key, generation, member, <[u8]>::to_vec);
+    ELEMENT_KEY.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => read(&mut buf),
+        Err(_) => read(&mut Vec::new()),
+    })
 }
 
 /// Lends `f` the value of `member` in generation `generation` of the collection at `key`,
