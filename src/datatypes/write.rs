@@ -266,6 +266,12 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
     /// Stages the records that make the edit durable and returns their bytes; refuses
     /// (staging nothing) if they are more than `room` bytes.
     pub(crate) fn finish(mut self, room: u64) -> Result<u64> {
+        if self.changes.is_empty() {
+            // Nothing to write, and the transaction's view of the collection (its member
+            // count, a list's shape) is what it was: an SADD of a member already there, a
+            // pop from a missing key.
+            return Ok(0);
+        }
         let len = self.len();
         // Decided before the changes are staged (staging drops the list's old shape).
         let shape = if self.ty == ValueType::List && len > 0 {
