@@ -121,17 +121,12 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Options, SyncPolicy};
 
     /// A range read loads the segment set once; a record in a segment that set does not
     /// hold (published after the load, by a rotation or a merge) is still read.
     #[test]
     fn a_read_through_an_older_segment_set_falls_back_to_a_fresh_load() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .open(dir.path())
-            .unwrap();
+        let (_dir, store) = crate::datatypes::scratch_store();
         store.set(b"k", b"value").unwrap();
         let engine = store.engine();
         let entry = engine.keydir.get(b"k").unwrap();

@@ -313,7 +313,6 @@ pub(crate) fn positions_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Options, SyncPolicy};
 
     fn item_text(item: RangeItem<'_>) -> String {
         match item {
@@ -324,11 +323,7 @@ mod tests {
 
     #[test]
     fn a_range_lends_fewer_values_than_it_announced_when_an_element_vanishes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .open(dir.path())
-            .unwrap();
+        let (_dir, store) = crate::datatypes::scratch_store();
         store.rpush(b"l", &[b"a", b"b", b"c"]).unwrap();
         crate::datatypes::forget_list_element(&store, b"l", 1);
         let mut items = Vec::new();
@@ -342,11 +337,7 @@ mod tests {
 
     #[test]
     fn a_range_of_several_batches_lends_every_value_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .open(dir.path())
-            .unwrap();
+        let (_dir, store) = crate::datatypes::scratch_store();
         let values: Vec<String> = (0..150).map(|i| format!("v{i}")).collect();
         let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
         store.rpush(b"l", &refs).unwrap();
@@ -363,11 +354,7 @@ mod tests {
 
     #[test]
     fn a_range_in_a_transaction_lends_staged_and_committed_values_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .open(dir.path())
-            .unwrap();
+        let (_dir, store) = crate::datatypes::scratch_store();
         store.rpush(b"l", &[b"b", b"c"]).unwrap();
         store
             .transaction(|tx| {

@@ -159,6 +159,17 @@ pub(crate) fn split_element_key(bytes: &[u8]) -> Option<(&[u8], u64, &[u8])> {
 /// Bytes an element key adds to its collection's key and member.
 pub(crate) const ELEMENT_KEY_OVERHEAD: usize = 10;
 
+/// A store in a fresh temporary directory, without fsyncs (for unit tests).
+#[cfg(test)]
+pub(crate) fn scratch_store() -> (tempfile::TempDir, crate::Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::Options::new()
+        .sync_policy(crate::SyncPolicy::Never)
+        .open(dir.path())
+        .unwrap();
+    (dir, store)
+}
+
 /// Removes the index entry of element `index` of the list at `key` while its position stays
 /// listed: what a reader sees when another writer pops that element between the reader's
 /// look at the positions and at the values.

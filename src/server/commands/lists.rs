@@ -287,15 +287,10 @@ mod tests {
     use super::*;
     use crate::server::reply::Protocol;
     use crate::server::{ServerConfig, shared::Shared};
-    use crate::{Options, SyncPolicy};
 
     #[test]
     fn lrange_reads_the_range_again_when_an_element_vanishes_under_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .open(dir.path())
-            .unwrap();
+        let (_dir, store) = crate::datatypes::scratch_store();
         store.rpush(b"l", &[b"a", b"b", b"c"]).unwrap();
         store.rpush(b"other", &[b"x"]).unwrap();
         let shared = Shared::new(
