@@ -1,5 +1,6 @@
 //! A cache prefetch hint, so the writer can overlap the keydir's memory access with its
-//! `write(2)` call.
+//! `write(2)` call, and a range read the memory misses of its elements (index lines and,
+//! through `prefetch_address`, mapped records).
 //!
 //! The only `unsafe` outside the mmap module, for one instruction: `PREFETCHT0` is a hint. It
 //! never faults, whatever the address (valid, freed or null), and changes no memory or
