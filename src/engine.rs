@@ -63,6 +63,15 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Engine {
+    /// The index records of `kind` live in: the element index or the key index.
+    pub(crate) fn index_for(&self, kind: crate::format::RecordKind) -> &Keydir {
+        if kind.is_element() {
+            &self.elements
+        } else {
+            &self.keydir
+        }
+    }
+
     #[allow(clippy::too_many_arguments, reason = "assembled once, by open")]
     pub(crate) fn new(
         dir: PathBuf,
