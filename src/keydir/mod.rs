@@ -130,6 +130,16 @@ impl Keydir {
         Self::read(shard).get(hash, key)
     }
 
+    /// Second step of a lookup ahead of time, after `prefetch_hashed` had time to bring the
+    /// key's table line in: prefetches the entries whose keys the lookup will compare.
+    /// Lookups in a loop are bound by these two dependent misses each; fetching both for
+    /// many keys before looking any of them up overlaps them.
+    pub(crate) fn prefetch_entries(&self, KeyHash(hash): KeyHash) {
+        #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]
+        let shard = &self.shards[Self::shard_of(hash)];
+        Self::read(shard).prefetch_entries(hash);
+    }
+
     /// Hints that `key` is about to be updated: its table line is fetched into cache while
     /// the caller does other work (the writer's `write(2)`).
     pub(crate) fn prefetch(&self, key: &[u8]) {

@@ -345,6 +345,15 @@ impl Shard {
             .map(|pos| decode_entry(entry_bytes(arena, self.table.slot(pos))))
     }
 
+    /// Prefetches the arena entries a lookup of `hash` will compare its key with (its
+    /// table line should be in cache already: see `Keydir::prefetch_entries`).
+    pub(crate) fn prefetch_entries(&self, hash: u64) {
+        let base = self.arena.as_ptr().addr();
+        for slot in self.table.home_candidates(hash) {
+            super::prefetch::prefetch_address(base.wrapping_add(slot as usize * ALIGN));
+        }
+    }
+
     /// Where the table's lines are; see `prefetch::LineHint`.
     pub(crate) fn line_hint(&self) -> (usize, usize) {
         self.table.line_hint()

@@ -174,6 +174,15 @@ impl Table {
         None
     }
 
+    /// The slots of `hash`'s home group whose tag matches it: where a lookup of the key
+    /// most likely compares keys (for prefetching their entries; a key pushed past its
+    /// home group is not among them).
+    pub(crate) fn home_candidates(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let group = self.group(self.home(hash));
+        let matching = group.map_or(0, |g| g.matching(tag_of(hash)));
+        flagged(matching).filter_map(move |index| group.and_then(|g| g.slots.get(index).copied()))
+    }
+
     /// Finds the slot for which `eq` holds, or reserves the position a new slot for this
     /// hash goes to. If the table is full it grows first, refilled by `live`, which must
     /// call its argument once with every slot in the table and that slot's hash. A reserved
@@ -413,6 +422,15 @@ mod tests {
             }
             for key in 0..300 {
                 prop_assert_eq!(t.find(h(key), |s| s == key).is_some(), model.contains_key(&key));
+                // The candidates a prefetch reads: the key itself when it sits in its home
+                // group, and only slots of the same tag.
+                let candidates: Vec<u32> = t.home_candidates(h(key)).collect();
+                if let Some(pos) = t.find(h(key), |s| s == key) {
+                    prop_assert_eq!(pos.group == t.home(h(key)), candidates.contains(&key));
+                }
+                for s in candidates {
+                    prop_assert_eq!(tag_of(h(s)), tag_of(h(key)));
+                }
             }
             let mut all: Vec<u32> = t.slots().collect();
             all.sort_unstable();

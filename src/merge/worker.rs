@@ -410,10 +410,11 @@ impl Engine {
                 Ok(())
             };
             input.with_bytes(|bytes| {
-                // Each record's index line is asked for LOOKUP_AHEAD records before it is
-                // looked up: the lookups' cache misses overlap instead of following one
-                // another (they were half of a merge's time). Records are still judged, and
-                // copied, in file order.
+                // Records are looked up LOOKUP_AHEAD at a time: first every index line is
+                // asked for, then every entry those lines point at, then the lookups run.
+                // Their cache misses overlap instead of following one another (they were
+                // half of a merge's time). Records are still judged, and copied, in file
+                // order.
                 let mut ahead: Vec<(ScannedRecord<'_>, KeyHash)> = Vec::with_capacity(LOOKUP_AHEAD);
                 scan(bytes, FILE_HEADER_LEN, |batch| {
                     if let Some(first) = batch.first() {
@@ -428,6 +429,9 @@ impl Engine {
                             .index_for(scanned.record.kind)
                             .prefetch_hashed(scanned.record.key);
                         if ahead.len() == LOOKUP_AHEAD {
+                            for (scanned, hash) in &ahead {
+                                self.index_for(scanned.record.kind).prefetch_entries(*hash);
+                            }
                             for (scanned, hash) in ahead.drain(..) {
                                 judge(&scanned, hash)?;
                             }
