@@ -41,7 +41,6 @@ pub(crate) struct Recovered {
 }
 
 pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
-    let io = &options.io;
     let files = list_files(dir)?;
     let mut ids: Vec<u32> = files
         .iter()
@@ -61,6 +60,93 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         .map_or(1, |max| max.saturating_add(1));
     remove_leftovers(dir, options, &files)?;
 
+    // A hint whose entries turn out bad only while it is being loaded (its checksum held:
+    // a bug that wrote it, or damage the checksum missed) has already changed the index:
+    // start again without it.
+    let mut trusted = hints.clone();
+    let Read {
+        mut state,
+        mut segments,
+        torn_bytes_truncated,
+        active_len,
+        active_hint_len,
+        hinted_entries,
+    } = loop {
+        match read_segments(dir, options, &ids, &hints, &trusted)? {
+            Ok(read) => break read,
+            Err(DamagedHint(id)) => {
+                trusted.remove(&id);
+            }
+        }
+    };
+    let mut next_segment_id = next_segment_id;
+    if segments.is_empty() {
+        let id = next_segment_id;
+        next_segment_id += 1;
+        let segment = Segment::create(dir, id, options.max_segment_size, options)?;
+        state.usage.insert(id, SegmentUsage::default());
+        segments.push(Arc::new(segment));
+    }
+
+    // Tombstones were kept only to shadow older puts found later in the scan.
+    if state.tombstones {
+        state.keydir.retain(|_, e| !e.tombstone);
+        state.elements.retain(|_, e| !e.tombstone);
+    }
+    // Hint files count collection elements too, which went into the element index: give
+    // back what the key index reserved for them.
+    if (state.keydir.len() as u64) < hinted_entries / 2 {
+        state.keydir.shrink_to_fit();
+    }
+    // Stores without collections (the common case) skip the pass over every key.
+    let collections = if state.collections {
+        crate::datatypes::open::rebuild(
+            &state.keydir,
+            &state.elements,
+            &segments,
+            &mut state.usage,
+        )?
+    } else {
+        Collections::default()
+    };
+    Ok(Recovered {
+        keydir: state.keydir,
+        elements: state.elements,
+        collections,
+        segments,
+        active_len,
+        active_hint_len,
+        max_seq: state.max_seq,
+        usage: state.usage,
+        torn_bytes_truncated,
+        next_segment_id,
+    })
+}
+
+/// What reading every segment produced.
+struct Read {
+    state: Rebuild,
+    segments: Vec<Arc<Segment>>,
+    torn_bytes_truncated: u64,
+    active_len: u64,
+    active_hint_len: Option<u64>,
+    /// Entries the trusted hint files claim (what the key index was sized for).
+    hinted_entries: u64,
+}
+
+/// The hint of this segment went bad while it was being loaded.
+struct DamagedHint(u32);
+
+/// Reads segments `ids` (ascending) into a fresh index, each from its hint when the hint
+/// is in `trusted` and usable, else by a scan. `hints` are all the hint files there are.
+fn read_segments(
+    dir: &Path,
+    options: &Options,
+    ids: &[u32],
+    hints: &HashSet<u32>,
+    trusted: &HashSet<u32>,
+) -> Result<std::result::Result<Read, DamagedHint>> {
+    let io = &options.io;
     let mut state = Rebuild {
         keydir: Keydir::default(),
         elements: Keydir::default(),
@@ -71,7 +157,7 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
     };
     // Hint files say how many keys are coming: size the index for them once, instead of
     // growing it step by step (each step rehashes every key).
-    let (hinted_entries, hinted_key_bytes) = hinted_sizes(dir, &hints);
+    let (hinted_entries, hinted_key_bytes) = hinted_sizes(dir, trusted);
     state.keydir.reserve(hinted_entries, hinted_key_bytes);
     let mut segments = Vec::with_capacity(ids.len() + 1);
     let mut torn_bytes_truncated = 0;
@@ -91,7 +177,12 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         // of exactly this length. For the newest segment that is a hint written at a clean
         // close: if anything was appended since, the lengths differ and the segment is
         // scanned (a torn tail included), and the stale hint is deleted.
-        let from_hint = hints.contains(&id) && load_hint(dir, id, file_len, &path, &mut state)?;
+        let from_hint = trusted.contains(&id)
+            && match load_hint(dir, id, file_len, &path, &mut state)? {
+                HintLoad::Loaded => true,
+                HintLoad::Unusable => false,
+                HintLoad::Damaged => return Ok(Err(DamagedHint(id))),
+            };
         if newest && hints.contains(&id) && !from_hint {
             // Best effort: a stale hint left behind is ignored the same way next time.
             let _ = io.remove_file(&hint_path(dir, id));
@@ -143,48 +234,14 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         segments.push(Arc::new(segment));
     }
 
-    let mut next_segment_id = next_segment_id;
-    if segments.is_empty() {
-        let id = next_segment_id;
-        next_segment_id += 1;
-        let segment = Segment::create(dir, id, options.max_segment_size, options)?;
-        state.usage.insert(id, SegmentUsage::default());
-        segments.push(Arc::new(segment));
-    }
-
-    // Tombstones were kept only to shadow older puts found later in the scan.
-    if state.tombstones {
-        state.keydir.retain(|_, e| !e.tombstone);
-        state.elements.retain(|_, e| !e.tombstone);
-    }
-    // Hint files count collection elements too, which went into the element index: give
-    // back what the key index reserved for them.
-    if (state.keydir.len() as u64) < hinted_entries / 2 {
-        state.keydir.shrink_to_fit();
-    }
-    // Stores without collections (the common case) skip the pass over every key.
-    let collections = if state.collections {
-        crate::datatypes::open::rebuild(
-            &state.keydir,
-            &state.elements,
-            &segments,
-            &mut state.usage,
-        )?
-    } else {
-        Collections::default()
-    };
-    Ok(Recovered {
-        keydir: state.keydir,
-        elements: state.elements,
-        collections,
+    Ok(Ok(Read {
+        state,
         segments,
+        torn_bytes_truncated,
         active_len,
         active_hint_len,
-        max_seq: state.max_seq,
-        usage: state.usage,
-        torn_bytes_truncated,
-        next_segment_id,
-    })
+        hinted_entries,
+    }))
 }
 
 /// Deletes temporary files (an interrupted merge or hint write) and hint files whose data
@@ -250,9 +307,23 @@ fn hinted_sizes(dir: &Path, hints: &HashSet<u32>) -> (u64, u64) {
     (entries, key_bytes)
 }
 
-/// Rebuilds segment `id`'s part of the index from its hint file. Returns false (having
-/// changed nothing) when the hint is damaged or describes a data file of another length.
-fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuild) -> Result<bool> {
+/// What became of reading a segment's part of the index from its hint file.
+enum HintLoad {
+    Loaded,
+    /// Missing, damaged or describing another data length: nothing was changed.
+    Unusable,
+    /// An entry turned out bad after others had gone into the index.
+    Damaged,
+}
+
+/// Rebuilds segment `id`'s part of the index from its hint file.
+fn load_hint(
+    dir: &Path,
+    id: u32,
+    data_len: u64,
+    data: &Path,
+    state: &mut Rebuild,
+) -> Result<HintLoad> {
     let path = hint_path(dir, id);
     // Mapped, not read into a buffer: a copy of a big hint would cost a page fault per 4 KiB
     // of fresh memory, more than parsing it.
@@ -262,18 +333,22 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
             .then(|| MappedFile::map(&file, len).ok())
             .flatten()
     }) else {
-        return Ok(false);
+        return Ok(HintLoad::Unusable);
     };
-    let Ok(hint) = Hint::parse(map.bytes(), id) else {
-        return Ok(false);
+    // The entries are checked as they are loaded (checking them all first would decode
+    // them twice): every one lies inside the data length the hint describes, and with that
+    // length the data file's, inside the file.
+    let Ok(hint) = Hint::parse_frame(map.bytes(), id) else {
+        return Ok(HintLoad::Unusable);
     };
-    // `parse` checked every entry, and that each lies inside the data length the hint
-    // describes: with that length the data file's, every entry lies inside the file.
     if hint.data_len != data_len {
-        return Ok(false);
+        return Ok(HintLoad::Unusable);
     }
-    let mut pending = Pending::default();
-    for entry in hint.entries().flatten() {
+    let mut pending = Pending::new(state, id);
+    for entry in hint.checked_entries() {
+        let Ok(entry) = entry else {
+            return Ok(HintLoad::Damaged);
+        };
         pending.push(
             state,
             data,
@@ -288,8 +363,8 @@ fn load_hint(dir: &Path, id: u32, data_len: u64, data: &Path, state: &mut Rebuil
             },
         )?;
     }
-    pending.flush(state, data, id)?;
-    Ok(true)
+    pending.finish(state, data, id)?;
+    Ok(HintLoad::Loaded)
 }
 
 struct Rebuild {
@@ -310,6 +385,14 @@ impl Rebuild {
             &self.elements
         } else {
             &self.keydir
+        }
+    }
+
+    fn index_for_mut(&mut self, kind: RecordKind) -> &mut Keydir {
+        if kind.is_element() {
+            &mut self.elements
+        } else {
+            &mut self.keydir
         }
     }
 }
@@ -374,11 +457,11 @@ fn scan_segment(
         }
     }
 
-    let mut pending = Pending::default();
+    let mut pending = Pending::new(state, id);
     let end = scan(bytes, FILE_HEADER_LEN, |batch| {
         apply_batch(state, &mut pending, path, id, batch)
     })?;
-    pending.flush(state, path, id)?;
+    pending.finish(state, path, id)?;
     match end {
         ScanEnd::Clean => Ok(SegmentScan::Valid(file_len)),
         ScanEnd::Stopped {
@@ -409,18 +492,35 @@ struct Located<'a> {
     value_len: u32,
 }
 
-/// Records waiting to go into the index. Inserting is bound by cache misses on the index's
-/// table (one per key, at random); asking for the lines of several keys before inserting
-/// any of them overlaps those misses instead of paying for them one after another.
-#[derive(Default)]
+/// Records of one segment waiting to go into the index. Inserting is bound by cache misses
+/// on the index's table (one per key, at random); asking for the lines of several keys
+/// before inserting any of them overlaps those misses instead of paying for them one after
+/// another.
 struct Pending<'a> {
     records: Vec<(Located<'a>, KeyHash)>,
+    /// The segment's usage, kept here while it is read rather than looked up in the map
+    /// for every record.
+    usage: SegmentUsage,
 }
 
 /// Keys whose table lines are fetched ahead of their inserts.
 const PREFETCH_AHEAD: usize = 16;
 
 impl<'a> Pending<'a> {
+    fn new(state: &mut Rebuild, id: u32) -> Pending<'a> {
+        Pending {
+            records: Vec::with_capacity(PREFETCH_AHEAD),
+            usage: state.usage.remove(&id).unwrap_or_default(),
+        }
+    }
+
+    /// Inserts what is left and hands the segment's usage back.
+    fn finish(mut self, state: &mut Rebuild, path: &Path, id: u32) -> Result<()> {
+        self.flush(state, path, id)?;
+        state.usage.insert(id, self.usage);
+        Ok(())
+    }
+
     fn push(&mut self, state: &mut Rebuild, path: &Path, id: u32, r: Located<'a>) -> Result<()> {
         let hash = state.index_for(r.kind).prefetch_hashed(r.key);
         self.records.push((r, hash));
@@ -432,7 +532,7 @@ impl<'a> Pending<'a> {
 
     fn flush(&mut self, state: &mut Rebuild, path: &Path, id: u32) -> Result<()> {
         for (r, hash) in self.records.drain(..) {
-            apply_record(state, path, id, &r, hash)?;
+            apply_record(state, &mut self.usage, path, id, &r, hash)?;
         }
         Ok(())
     }
@@ -467,9 +567,11 @@ fn apply_batch<'a>(
     Ok(())
 }
 
-/// Puts one record into the index if it is the newest of its key so far, and accounts it.
+/// Puts one record into the index if it is the newest of its key so far, and accounts it
+/// (in `here` for segment `id`, the one being read).
 fn apply_record(
     state: &mut Rebuild,
+    here: &mut SegmentUsage,
     path: &Path,
     id: u32,
     r: &Located<'_>,
@@ -477,11 +579,7 @@ fn apply_record(
 ) -> Result<()> {
     let put = !r.kind.is_tombstone();
     state.collections |= r.kind == RecordKind::Collection || r.kind.is_element();
-    state
-        .usage
-        .entry(id)
-        .or_default()
-        .record(r.seq, r.kind, r.expiry_ms);
+    here.record(r.seq, r.kind, r.expiry_ms);
     let entry = Entry {
         file_id: id,
         offset: r.offset,
@@ -493,8 +591,8 @@ fn apply_record(
     };
     state.max_seq = state.max_seq.max(r.seq);
     let outcome = state
-        .index_for(r.kind)
-        .upsert_hashed_if_newer(r.key, hash, entry)
+        .index_for_mut(r.kind)
+        .upsert_owned_if_newer(r.key, hash, entry)
         .map_err(|_| Error::corrupted(path, u64::from(r.offset), "index is full"))?;
     let replaced = match outcome {
         Upsert::Kept(_) => return Ok(()),
@@ -502,18 +600,15 @@ fn apply_record(
         Upsert::Replaced(old) => Some(old),
     };
     if let Some(old) = replaced.filter(|old| !old.tombstone) {
-        state
-            .usage
-            .entry(old.file_id)
-            .or_default()
-            .remove_live(old.record_len(r.key.len()));
+        let len = old.record_len(r.key.len());
+        if old.file_id == id {
+            here.remove_live(len);
+        } else {
+            state.usage.entry(old.file_id).or_default().remove_live(len);
+        }
     }
     if put {
-        state
-            .usage
-            .entry(id)
-            .or_default()
-            .add_live(record_len(r.key.len(), r.value_len as usize) as u64);
+        here.add_live(record_len(r.key.len(), r.value_len as usize) as u64);
     } else {
         state.tombstones = true;
     }

@@ -234,6 +234,18 @@ impl<'a> Hint<'a> {
     /// Checks `bytes` as the hint of segment `segment_id`: header, checksum, and that the
     /// entries parse exactly and lie inside the data length it describes. Never panics.
     pub fn parse(bytes: &'a [u8], segment_id: u32) -> Result<Hint<'a>, HintError> {
+        let hint = Hint::parse_frame(bytes, segment_id)?;
+        for entry in hint.checked_entries() {
+            entry?;
+        }
+        Ok(hint)
+    }
+
+    /// Checks the header, checksum and trailer of `bytes` as the hint of segment
+    /// `segment_id`, but not the entries: [`Hint::checked_entries`] checks each as it reads
+    /// it (one pass over the entries instead of two, for a reader that can undo what it
+    /// did with the entries before a bad one). Never panics.
+    pub fn parse_frame(bytes: &'a [u8], segment_id: u32) -> Result<Hint<'a>, HintError> {
         if bytes.len() < FILE_HEADER_LEN + HINT_TRAILER_LEN {
             return Err(HintError::TooShort);
         }
@@ -250,27 +262,45 @@ impl<'a> Hint<'a> {
         }
         let (rest, trailer) = body.split_at(body.len() - DATA_LEN_LEN - COUNT_LEN);
         let (data_len, count) = trailer.split_at(DATA_LEN_LEN);
-        let hint = Hint {
+        Ok(Hint {
             data_len: LittleEndian::read_u64(data_len),
             entries: rest.get(FILE_HEADER_LEN..).unwrap_or(&[]),
             count: LittleEndian::read_u64(count),
-        };
-        // Every entry must parse and lie inside the data length the hint describes (so a
-        // hint that matches its data file's length points only inside it).
+        })
+    }
+
+    /// The entries, each checked: it parses exactly and lies inside the data length the
+    /// hint describes (so a hint that matches its data file's length points only inside
+    /// it); after the last, an error if the trailer counted another number of entries. The
+    /// iteration ends after the first error.
+    pub fn checked_entries(&self) -> impl Iterator<Item = Result<HintEntry<'a>, HintError>> + 'a {
+        let data_len = self.data_len;
+        let count = self.count;
+        let mut entries = self.entries();
         let mut parsed = 0u64;
-        for entry in hint.entries() {
-            let entry = entry?;
-            let end = u64::from(entry.offset)
-                + record_len(entry.key.len(), entry.value_len as usize) as u64;
-            if end > hint.data_len {
-                return Err(HintError::BadEntries);
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
             }
-            parsed += 1;
-        }
-        if parsed != hint.count {
-            return Err(HintError::BadEntries);
-        }
-        Ok(hint)
+            let checked = match entries.next() {
+                Some(Ok(entry)) => {
+                    let end = u64::from(entry.offset)
+                        + record_len(entry.key.len(), entry.value_len as usize) as u64;
+                    parsed += 1;
+                    if end > data_len {
+                        Err(HintError::BadEntries)
+                    } else {
+                        Ok(entry)
+                    }
+                }
+                Some(Err(e)) => Err(e),
+                None if parsed != count => Err(HintError::BadEntries),
+                None => return None,
+            };
+            done = checked.is_err();
+            Some(checked)
+        })
     }
 
     /// The entries, in the order they were written.

@@ -152,7 +152,7 @@ impl Keydir {
         })
     }
 
-    /// `prefetch`, returning the key's hash in this index for `upsert_hashed_if_newer` (so
+    /// `prefetch`, returning the key's hash in this index for `upsert_owned_if_newer` (so
     /// a key prefetched ahead of its insert is hashed once).
     #[must_use = "use `prefetch` when the hash is not needed"]
     pub(crate) fn prefetch_hashed(&self, key: &[u8]) -> KeyHash {
@@ -165,16 +165,25 @@ impl Keydir {
 
     /// Inserts or replaces `key`'s entry unless the present one has a sequence number at
     /// least as high. `hash` must come from `prefetch_hashed` of the same key on this index.
-    pub(crate) fn upsert_hashed_if_newer(
-        &self,
+    /// For the index's only owner (recovery, before the store is shared): it takes no lock
+    /// (index building at open is one insert per record, and an uncontended lock still
+    /// costs two atomic operations).
+    pub(crate) fn upsert_owned_if_newer(
+        &mut self,
         key: &[u8],
         KeyHash(hash): KeyHash,
         entry: Entry,
     ) -> Result<Upsert, ArenaFull> {
         debug_assert_eq!(self.build.hash_one(key), hash);
-        self.modify_hashed(hash, |shard, hash| {
-            shard.upsert_if_newer(&self.build, hash, key, entry)
-        })
+        let index = Self::shard_of(hash);
+        let (Some(shard), Some(hint)) = (self.shards.get_mut(index), self.hints.get(index)) else {
+            return Err(ArenaFull);
+        };
+        let shard = shard.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let result = shard.upsert_if_newer(&self.build, hash, key, entry);
+        let (base, mask) = shard.line_hint();
+        hint.publish(base, mask);
+        result
     }
 
     /// Moves `key`'s entry from `expected` to `new` if it is still `expected`.
