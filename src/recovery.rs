@@ -93,10 +93,15 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         state.keydir.retain(|_, e| !e.tombstone);
         state.elements.retain(|_, e| !e.tombstone);
     }
-    // Hint files count collection elements too, which went into the element index: give
-    // back what the key index reserved for them.
+    // Both indexes were sized for every entry the hint files hold, keys and elements
+    // alike (the element index only once an element came): give back what one of them
+    // reserved for the other's entries.
     if (state.keydir.len() as u64) < hinted_entries / 2 {
         state.keydir.shrink_to_fit();
+    }
+    // (`hinted` is taken when the element index is sized.)
+    if state.hinted.is_none() && (state.elements.len() as u64) < hinted_entries / 2 {
+        state.elements.shrink_to_fit();
     }
     // Stores without collections (the common case) skip the pass over every key.
     let collections = if state.collections {
@@ -154,11 +159,13 @@ fn read_segments(
         usage: BTreeMap::new(),
         max_seq: 0,
         tombstones: false,
+        hinted: None,
     };
     // Hint files say how many keys are coming: size the index for them once, instead of
     // growing it step by step (each step rehashes every key).
     let (hinted_entries, hinted_key_bytes) = hinted_sizes(dir, trusted);
     state.keydir.reserve(hinted_entries, hinted_key_bytes);
+    state.hinted = Some((hinted_entries, hinted_key_bytes));
     let mut segments = Vec::with_capacity(ids.len() + 1);
     let mut torn_bytes_truncated = 0;
     let mut active_len = FILE_HEADER_LEN as u64;
@@ -376,6 +383,9 @@ struct Rebuild {
     max_seq: u64,
     /// A tombstone went into the index (and must be taken out at the end).
     tombstones: bool,
+    /// Entries and key bytes the hint files hold, until the element index is sized for
+    /// them (at its first entry: most stores have none).
+    hinted: Option<(u64, u64)>,
 }
 
 impl Rebuild {
@@ -522,6 +532,11 @@ impl<'a> Pending<'a> {
     }
 
     fn push(&mut self, state: &mut Rebuild, path: &Path, id: u32, r: Located<'a>) -> Result<()> {
+        if r.kind.is_element()
+            && let Some((entries, key_bytes)) = state.hinted.take()
+        {
+            state.elements.reserve(entries, key_bytes);
+        }
         let hash = state.index_for(r.kind).prefetch_hashed(r.key);
         self.records.push((r, hash));
         if self.records.len() >= PREFETCH_AHEAD {

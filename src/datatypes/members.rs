@@ -102,6 +102,10 @@ pub(crate) enum Members {
     Scored(ZsetIndex),
     /// Sorted-set members gathered at open, sorted once by [`Members::sort`].
     ScoredPending(Vec<(Box<[u8]>, f64)>),
+    /// Hash fields or set members gathered at open (each once: they come from the element
+    /// index), made an index set of the right size once by [`Members::sort`] instead of
+    /// one that grows and rehashes as they arrive.
+    NamesPending(Vec<Box<[u8]>>),
 }
 
 impl Members {
@@ -111,6 +115,7 @@ impl Members {
             Members::Positions(positions) => positions.len(),
             Members::Scored(index) => index.len(),
             Members::ScoredPending(pending) => pending.len(),
+            Members::NamesPending(pending) => pending.len(),
         }
     }
 
@@ -126,6 +131,7 @@ impl Members {
             }),
             Members::Scored(index) => index.contains(member),
             Members::ScoredPending(pending) => pending.iter().any(|(m, _)| &m[..] == member),
+            Members::NamesPending(pending) => pending.iter().any(|m| &m[..] == member),
         }
     }
 
@@ -148,6 +154,10 @@ impl Members {
                 let added = names.insert(member.into());
                 (added, if added { boxed_bytes(member.len()) } else { 0 })
             }
+            Members::NamesPending(pending) => {
+                pending.push(member.into());
+                (true, boxed_bytes(member.len()))
+            }
             Members::Positions(positions) => {
                 let Some(p) = member_position(member) else {
                     return (false, 0);
@@ -168,8 +178,9 @@ impl Members {
         }
     }
 
-    /// Adds `member` without keeping list positions sorted (rebuilding at open, where the
-    /// elements come in hash order); [`Members::sort`] restores the order afterwards.
+    /// Adds `member`, which is not a member yet, without keeping list positions sorted or
+    /// names indexed (rebuilding at open, where the elements come in hash order, each
+    /// once); [`Members::sort`] puts them in their final form afterwards.
     pub(crate) fn insert_unsorted(&mut self, member: &[u8], value: &[u8]) -> (bool, usize) {
         match self {
             Members::Scored(_) => {
@@ -183,16 +194,28 @@ impl Members {
                 }
                 None => (false, 0),
             },
-            Members::Names(_) | Members::ScoredPending(_) => self.insert(member, value),
+            Members::Names(names) if names.is_empty() => {
+                *self = Members::NamesPending(Vec::new());
+                self.insert(member, value)
+            }
+            Members::Names(_) | Members::ScoredPending(_) | Members::NamesPending(_) => {
+                self.insert(member, value)
+            }
         }
     }
 
-    /// Sorts list positions after [`Members::insert_unsorted`].
+    /// Puts members gathered by [`Members::insert_unsorted`] in their final form: list
+    /// positions sorted, sorted-set members indexed by score, names in an index set.
     pub(crate) fn sort(&mut self) {
         match self {
             Members::Positions(positions) => positions.make_contiguous().sort_unstable(),
             Members::ScoredPending(pending) => {
                 *self = Members::Scored(ZsetIndex::from_members(std::mem::take(pending)));
+            }
+            Members::NamesPending(pending) => {
+                let mut names = Names::with_capacity_and_hasher(pending.len(), Default::default());
+                names.extend(std::mem::take(pending));
+                *self = Members::Names(names);
             }
             Members::Names(_) | Members::Scored(_) => {}
         }
@@ -233,6 +256,19 @@ impl Members {
                 pending.retain(|(m, _)| &m[..] != member);
                 (pending.len() < before, 0)
             }
+            Members::NamesPending(pending) => {
+                let before = pending.len();
+                pending.retain(|m| &m[..] != member);
+                let removed = pending.len() < before;
+                (
+                    removed,
+                    if removed {
+                        boxed_bytes(member.len())
+                    } else {
+                        0
+                    },
+                )
+            }
         }
     }
 
@@ -246,6 +282,7 @@ impl Members {
                 .collect(),
             Members::Scored(index) => index.iter().map(|(m, _)| m.to_vec()).collect(),
             Members::ScoredPending(pending) => pending.iter().map(|(m, _)| m.to_vec()).collect(),
+            Members::NamesPending(pending) => pending.iter().map(|m| m.to_vec()).collect(),
         }
     }
 
@@ -298,7 +335,7 @@ impl Members {
         match self {
             // An index-set entry (hash and boxed name: 24 bytes) and its index slot (8
             // bytes, at 7/8 load).
-            Members::Names(_) => 24 + 8 * 8 / 7,
+            Members::Names(_) | Members::NamesPending(_) => 24 + 8 * 8 / 7,
             Members::Positions(_) => 8,
             Members::Scored(_) | Members::ScoredPending(_) => 0,
         }
