@@ -87,17 +87,17 @@ impl ZsetIndex {
         members: impl IntoIterator<Item = (M, f64)>,
     ) -> ZsetIndex {
         let mut index = ZsetIndex::new();
+        let members = members.into_iter();
+        // Sized once (a set rebuilt at open arrives whole), and each member hashed once: a
+        // repeated member costs an allocation dropped at once, a new one no second lookup.
+        index.scores.reserve(members.size_hint().0);
         for (member, score) in members {
             if score.is_nan() {
                 continue;
             }
             let member = member.as_ref();
-            match index.scores.get_mut(member) {
-                Some(old) => *old = score,
-                None => {
-                    index.member_bytes += shared_bytes_block(member.len());
-                    index.scores.insert(Arc::from(member), score);
-                }
+            if index.scores.insert(Arc::from(member), score).is_none() {
+                index.member_bytes += shared_bytes_block(member.len());
             }
         }
         let mut entries: Vec<Entry> = index
@@ -107,6 +107,29 @@ impl ZsetIndex {
                 score,
                 member: Arc::clone(member),
             })
+            .collect();
+        entries.sort_unstable_by(|a, b| compare(a.score, &a.member, b.score, &b.member));
+        index.order = RankedList::from_sorted(DEFAULT_MAX_CHUNK, entries);
+        index
+    }
+
+    /// [`ZsetIndex::from_members`] for members already shared and, as a rule, distinct (a
+    /// sorted set rebuilt at open: its elements come from the index, each once). Builds the
+    /// order from `members` itself, with no second allocation or reference count per member;
+    /// a repeated member falls back to `from_members`.
+    pub(crate) fn from_distinct_members(mut members: Vec<(Member, f64)>) -> ZsetIndex {
+        members.retain(|(_, score)| !score.is_nan());
+        let mut index = ZsetIndex::new();
+        index.scores.reserve(members.len());
+        for (member, score) in &members {
+            if index.scores.insert(Arc::clone(member), *score).is_some() {
+                return ZsetIndex::from_members(members);
+            }
+            index.member_bytes += shared_bytes_block(member.len());
+        }
+        let mut entries: Vec<Entry> = members
+            .into_iter()
+            .map(|(member, score)| Entry { score, member })
             .collect();
         entries.sort_unstable_by(|a, b| compare(a.score, &a.member, b.score, &b.member));
         index.order = RankedList::from_sorted(DEFAULT_MAX_CHUNK, entries);

@@ -309,6 +309,37 @@ fn bulk_build_matches_inserting_one_by_one() {
 }
 
 #[test]
+fn a_build_from_distinct_shared_members_matches_the_general_one() {
+    let distinct: Vec<(Member, f64)> = (0..3000u32)
+        .map(|i| {
+            (
+                Member::from(format!("m{i}").into_bytes()),
+                f64::from(i.wrapping_mul(2654435761) % 1000),
+            )
+        })
+        .chain([(Member::from(&b"nan"[..]), f64::NAN)])
+        .collect();
+    let general = ZsetIndex::from_members(distinct.iter().map(|(m, s)| (m.clone(), *s)));
+    let built = ZsetIndex::from_distinct_members(distinct.clone());
+    built.check();
+    assert_eq!(built.len(), 3000);
+    assert!(!built.contains(b"nan"));
+    assert!(built.iter().eq(general.iter()));
+    assert_eq!(built.memory_bytes(), general.memory_bytes());
+
+    // A repeated member (never at open, but possible input) is counted once, with its
+    // last score, as the general build does.
+    let mut repeated = distinct;
+    repeated.push((Member::from(&b"m7"[..]), -1.0));
+    let general = ZsetIndex::from_members(repeated.iter().map(|(m, s)| (m.clone(), *s)));
+    let built = ZsetIndex::from_distinct_members(repeated);
+    built.check();
+    assert_eq!(built.len(), 3000);
+    assert_eq!(built.score(b"m7"), Some(-1.0));
+    assert!(built.iter().eq(general.iter()));
+}
+
+#[test]
 fn memory_estimate_follows_the_members() {
     let mut z = ZsetIndex::new();
     assert_eq!(z.memory_bytes(), 0);

@@ -101,7 +101,7 @@ pub(crate) enum Members {
     /// Sorted-set members and their scores, in score order.
     Scored(ZsetIndex),
     /// Sorted-set members gathered at open, sorted once by [`Members::sort`].
-    ScoredPending(Vec<(Box<[u8]>, f64)>),
+    ScoredPending(Vec<(std::sync::Arc<[u8]>, f64)>),
     /// Hash fields or set members gathered at open (each once: they come from the element
     /// index), made an index set of the right size once by [`Members::sort`] instead of
     /// one that grows and rehashes as they arrive.
@@ -210,7 +210,7 @@ impl Members {
         match self {
             Members::Positions(positions) => positions.make_contiguous().sort_unstable(),
             Members::ScoredPending(pending) => {
-                *self = Members::Scored(ZsetIndex::from_members(std::mem::take(pending)));
+                *self = Members::Scored(ZsetIndex::from_distinct_members(std::mem::take(pending)));
             }
             Members::NamesPending(pending) => {
                 let mut names = Names::with_capacity_and_hasher(pending.len(), Default::default());

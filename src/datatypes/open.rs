@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::index::Collections;
 use super::{Header, ValueType, split_element_key};
 use crate::error::{Error, Result};
-use crate::format::RecordKind;
+use crate::format::{RecordKind, record_len};
 use crate::keydir::{Entry, Keydir};
 use crate::segment::Segment;
 use crate::usage::SegmentUsage;
@@ -48,6 +48,7 @@ pub(crate) fn rebuild(
 
     let mut dead = Vec::new();
     let mut failure = None;
+    let mut scores = ScoreBatch::default();
     elements.for_each(|element, entry| {
         let live = split_element_key(element).and_then(|(key, generation, member)| {
             let c = collections.of_generation(key, generation)?;
@@ -57,20 +58,25 @@ pub(crate) fn rebuild(
             dead.push((element.to_vec(), *entry));
             return;
         };
+        if ty != ValueType::ZSet {
+            collections.rebuild_member(key, generation, member, &[]);
+            return;
+        }
         // A sorted set orders its members by score: read it (8 bytes per element).
-        let value = if ty == ValueType::ZSet && failure.is_none() {
-            match read_value(segments, element, entry, RecordKind::ElementPut) {
-                Ok(value) => value,
-                Err(e) => {
-                    failure = Some(e);
-                    return;
-                }
+        if failure.is_none() {
+            scores.push(segments, element, *entry);
+            if scores.is_full()
+                && let Err(e) = scores.read(segments, &mut collections)
+            {
+                failure = Some(e);
             }
-        } else {
-            Vec::new()
-        };
-        collections.rebuild_member(key, generation, member, &value);
+        }
     });
+    if failure.is_none()
+        && let Err(e) = scores.read(segments, &mut collections)
+    {
+        failure = Some(e);
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -85,6 +91,66 @@ pub(crate) fn rebuild(
     Ok(collections)
 }
 
+/// Sorted-set elements whose scores are read together: every record is prefetched when it
+/// comes, and read once `SCORE_BATCH` of them are in flight, so that the reads' cache misses
+/// (one per element, at random in the mapped segments) overlap.
+#[derive(Default)]
+struct ScoreBatch {
+    keys: Vec<u8>,
+    /// Per element: where its key ends in `keys`, and its entry.
+    items: Vec<(usize, Entry)>,
+}
+
+const SCORE_BATCH: usize = 16;
+
+impl ScoreBatch {
+    fn push(&mut self, segments: &[Arc<Segment>], element: &[u8], entry: Entry) {
+        if let Some(segment) = segment_of(segments, entry.file_id) {
+            segment.prefetch_record(
+                entry.offset,
+                record_len(element.len(), entry.value_len as usize),
+            );
+        }
+        self.keys.extend_from_slice(element);
+        self.items.push((self.keys.len(), entry));
+    }
+
+    fn is_full(&self) -> bool {
+        self.items.len() >= SCORE_BATCH
+    }
+
+    /// Reads every score gathered into its sorted set, and empties the batch.
+    fn read(&mut self, segments: &[Arc<Segment>], collections: &mut Collections) -> Result<()> {
+        let mut start = 0;
+        for &(end, entry) in &self.items {
+            let element = self.keys.get(start..end).unwrap_or_default();
+            start = end;
+            let Some((key, generation, member)) = split_element_key(element) else {
+                continue;
+            };
+            let segment = segment_of(segments, entry.file_id)
+                .ok_or_else(|| Error::corrupted(&segment_dir(segments), 0, "missing segment"))?;
+            segment.with_value(
+                entry.offset,
+                element,
+                entry.value_len,
+                RecordKind::ElementPut,
+                |value| collections.rebuild_member(key, generation, member, value),
+            )?;
+        }
+        self.keys.clear();
+        self.items.clear();
+        Ok(())
+    }
+}
+
+fn segment_of(segments: &[Arc<Segment>], id: u32) -> Option<&Arc<Segment>> {
+    segments
+        .binary_search_by_key(&id, |s| s.id())
+        .ok()
+        .and_then(|i| segments.get(i))
+}
+
 /// Reads the value of the record `entry` points at.
 fn read_value(
     segments: &[Arc<Segment>],
@@ -92,10 +158,7 @@ fn read_value(
     entry: &Entry,
     kind: RecordKind,
 ) -> Result<Vec<u8>> {
-    let segment = segments
-        .binary_search_by_key(&entry.file_id, |s| s.id())
-        .ok()
-        .and_then(|i| segments.get(i))
+    let segment = segment_of(segments, entry.file_id)
         .ok_or_else(|| Error::corrupted(&segment_dir(segments), 0, "missing segment"))?;
     segment.read_value(entry.offset, key, entry.value_len, kind)
 }
