@@ -69,10 +69,13 @@ pub(crate) fn hmget(
     fields: &[&[u8]],
 ) -> Result<Vec<Option<Vec<u8>>>> {
     match v.collection(key, HASH)? {
-        Some(found) => fields
-            .iter()
-            .map(|f| v.value(key, found.generation, f))
-            .collect(),
+        Some(found) => {
+            let mut values = Vec::with_capacity(fields.len());
+            v.values_each(key, found.generation, fields, &mut |value| {
+                values.push(value.map(<[u8]>::to_vec));
+            })?;
+            Ok(values)
+        }
         None => Ok(vec![None; fields.len()]),
     }
 }
@@ -95,13 +98,18 @@ pub(crate) fn hgetall(v: &dyn CollectionView, key: &[u8]) -> Result<Vec<(Vec<u8>
     let Some(found) = v.collection(key, HASH)? else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::with_capacity(found.len);
-    for field in v.members(key, found.generation) {
-        if let Some(value) = v.value(key, found.generation, &field)? {
-            out.push((field, value));
-        }
-    }
-    Ok(out)
+    let fields = v.members(key, found.generation);
+    let names: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+    let mut values = Vec::with_capacity(fields.len());
+    v.values_each(key, found.generation, &names, &mut |value| {
+        values.push(value.map(<[u8]>::to_vec));
+    })?;
+    // A field removed by another writer since the names were taken is left out.
+    Ok(fields
+        .into_iter()
+        .zip(values)
+        .filter_map(|(field, value)| Some((field, value?)))
+        .collect())
 }
 
 /// HRANDFIELD: `count` random fields with their values, distinct (at most all of them) or
@@ -122,4 +130,82 @@ pub(crate) fn random(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    fn text(value: Option<Vec<u8>>) -> String {
+        value.map_or_else(|| "nil".into(), |v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn hmget_of_several_batches_answers_every_field_in_order() {
+        let (_dir, store) = crate::datatypes::scratch_store();
+        let pairs: Vec<(String, String)> = (0..150)
+            .map(|i| (format!("f{i}"), format!("v{i}")))
+            .collect();
+        let refs: Vec<(&[u8], &[u8])> = pairs
+            .iter()
+            .map(|(f, v)| (f.as_bytes(), v.as_bytes()))
+            .collect();
+        store.hset_many(b"h", &refs).unwrap();
+        // Asked for out of order, with fields that never were and one that vanished from
+        // the index (another writer's HDEL) in the middle of the second batch.
+        crate::datatypes::forget_member_element(&store, b"h", b"f90");
+        let asked: Vec<String> = (0..200).rev().map(|i| format!("f{i}")).collect();
+        let asked_refs: Vec<&[u8]> = asked.iter().map(|f| f.as_bytes()).collect();
+        let got: Vec<String> = store
+            .hmget(b"h", &asked_refs)
+            .unwrap()
+            .into_iter()
+            .map(text)
+            .collect();
+        let expected: Vec<String> = (0..200)
+            .rev()
+            .map(|i| {
+                if i < 150 && i != 90 {
+                    format!("v{i}")
+                } else {
+                    "nil".into()
+                }
+            })
+            .collect();
+        assert_eq!(got, expected);
+        let mut all = store.hgetall(b"h").unwrap();
+        all.sort();
+        assert_eq!(all.len(), 149, "the vanished field is left out");
+        assert!(all.iter().all(|(f, v)| f[1..] == v[1..] && f != b"f90"));
+    }
+
+    #[test]
+    fn hmget_and_hgetall_in_a_transaction_see_staged_and_committed_fields() {
+        let (_dir, store) = crate::datatypes::scratch_store();
+        store
+            .hset_many(b"h", &[(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])
+            .unwrap();
+        store
+            .transaction(|tx| {
+                tx.hset(b"h", b"d", b"4")?;
+                tx.hdel(b"h", &[b"b"])?;
+                tx.hset(b"h", b"c", b"30")?;
+                let got: Vec<String> = tx
+                    .hmget(b"h", &[b"a", b"b", b"c", b"d", b"e"])?
+                    .into_iter()
+                    .map(text)
+                    .collect();
+                assert_eq!(got, ["1", "nil", "30", "4", "nil"]);
+                let mut all = tx.hgetall(b"h")?;
+                all.sort();
+                assert_eq!(
+                    all,
+                    [
+                        (b"a".to_vec(), b"1".to_vec()),
+                        (b"c".to_vec(), b"30".to_vec()),
+                        (b"d".to_vec(), b"4".to_vec())
+                    ]
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -184,6 +184,21 @@ pub(crate) fn forget_list_element(store: &crate::Store, key: &[u8], index: usize
     assert!(engine.elements.remove(&element).is_some());
 }
 
+/// Removes the index entry of `member` of the hash or set at `key` while it stays listed as
+/// a member: what a reader sees when another writer removes it between the reader's look
+/// at the members and at the values.
+#[cfg(test)]
+pub(crate) fn forget_member_element(store: &crate::Store, key: &[u8], member: &[u8]) {
+    let engine = store.engine();
+    let generation = engine
+        .read_collections()
+        .get(key)
+        .expect("a collection")
+        .generation;
+    let element = element_key(key, generation, member);
+    assert!(engine.elements.remove(&element).is_some());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,15 @@ pub(crate) trait CollectionView {
         positions: &[u64],
         f: &mut dyn FnMut(&[u8]),
     ) -> Result<usize>;
+    /// Calls `f` with the value of each of `members`, in order (`None` for a member that is
+    /// not there): HMGET, HGETALL. Reads many at once with their memory misses overlapping.
+    fn values_each(
+        &self,
+        key: &[u8],
+        generation: u64,
+        members: &[&[u8]],
+        f: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<()>;
     /// Runs `f` on the ordered index of a sorted set (an empty one if there is none).
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex));
     /// Runs `f` on the committed names of a hash or set (an empty set if there are none),
@@ -111,10 +120,32 @@ impl CollectionView for Committed<'_> {
     ) -> Result<usize> {
         let mut lent = 0;
         let mut batch = RangeBatch::default();
+        let mut members = Vec::with_capacity(RANGE_BATCH.min(positions.len()));
         for chunk in positions.chunks(RANGE_BATCH) {
-            lent += batch.read(self.0, key, generation, chunk, f)?;
+            members.clear();
+            members.extend(chunk.iter().map(|&p| position_member(p)));
+            batch.read(self.0, key, generation, &members, |value| {
+                if let Some(value) = value {
+                    lent += 1;
+                    f(value);
+                }
+            })?;
         }
         Ok(lent)
+    }
+
+    fn values_each(
+        &self,
+        key: &[u8],
+        generation: u64,
+        members: &[&[u8]],
+        f: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<()> {
+        let mut batch = RangeBatch::default();
+        for chunk in members.chunks(RANGE_BATCH) {
+            batch.read(self.0, key, generation, chunk, &mut *f)?;
+        }
+        Ok(())
     }
 
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {
@@ -393,6 +424,33 @@ impl CollectionView for Staged<'_, '_, '_> {
         Ok(lent)
     }
 
+    fn values_each(
+        &self,
+        key: &[u8],
+        generation: u64,
+        members: &[&[u8]],
+        f: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<()> {
+        if !self.changed_by_transaction(key, generation) {
+            return self.committed().values_each(key, generation, members, f);
+        }
+        let mut buf = Vec::new();
+        for member in members {
+            let found = match self.staged_element(key, generation, member) {
+                Some(state) => state.map(|value| f(Some(value))),
+                None => {
+                    with_element_with(self.0.engine, &mut buf, key, generation, member, |value| {
+                        f(Some(value))
+                    })?
+                }
+            };
+            if found.is_none() {
+                f(None);
+            }
+        }
+        Ok(())
+    }
+
     fn members(&self, key: &[u8], generation: u64) -> Vec<Vec<u8>> {
         let mut members: HashSet<Vec<u8>> = self
             .committed()
@@ -550,11 +608,11 @@ impl Txn<'_, '_> {
 /// Elements a range read looks up together.
 const RANGE_BATCH: usize = 64;
 
-/// Reads a range of list elements in stages, so that their memory misses overlap: every
-/// element's index line is prefetched, then the entries are looked up, then every record
-/// is prefetched, then the values are read. Element by element, each lookup takes a lock
-/// (a full barrier on x86) between one element's misses and the next one's, and the three
-/// misses of each element (index line, index entry, record) come one after another.
+/// Reads the values of a batch of elements in stages, so that their memory misses overlap:
+/// every element's index line is prefetched, then the entries are looked up, then every
+/// record is prefetched, then the values are read. Element by element, each lookup takes a
+/// lock (a full barrier on x86) between one element's misses and the next one's, and the
+/// three misses of each element (index line, index entry, record) come one after another.
 #[derive(Default)]
 struct RangeBatch {
     keys: Vec<u8>,
@@ -564,23 +622,29 @@ struct RangeBatch {
 }
 
 impl RangeBatch {
-    fn read(
+    /// Calls `f` with the value of each of `members` of generation `generation` at `key`,
+    /// in order: `None` for a member that is not there.
+    fn read<M: AsRef<[u8]>>(
         &mut self,
         engine: &Engine,
         key: &[u8],
         generation: u64,
-        positions: &[u64],
-        f: &mut dyn FnMut(&[u8]),
-    ) -> Result<usize> {
+        members: &[M],
+        mut f: impl FnMut(Option<&[u8]>),
+    ) -> Result<()> {
         self.keys.clear();
         self.ends.clear();
         self.hashes.clear();
         self.entries.clear();
-        let element_len = ELEMENT_KEY_OVERHEAD + key.len() + 8;
-        self.keys.reserve(positions.len() * element_len);
-        let mut element = Vec::with_capacity(element_len);
-        for &p in positions {
-            super::element_key_into(&mut element, key, generation, &position_member(p));
+        let overhead = ELEMENT_KEY_OVERHEAD + key.len();
+        let member_bytes: usize = members.iter().map(|m| m.as_ref().len()).sum();
+        self.keys.reserve(members.len() * overhead + member_bytes);
+        self.ends.reserve(members.len());
+        self.hashes.reserve(members.len());
+        self.entries.reserve(members.len());
+        let mut element = Vec::with_capacity(overhead + 8);
+        for member in members {
+            super::element_key_into(&mut element, key, generation, member.as_ref());
             self.keys.extend_from_slice(&element);
             self.ends.push(self.keys.len());
             self.hashes.push(engine.elements.prefetch_hashed(&element));
@@ -598,24 +662,25 @@ impl RangeBatch {
             self.entries.push(entry);
             start = end;
         }
-        let mut lent = 0;
         let mut start = 0;
         for (&end, &entry) in self.ends.iter().zip(&self.entries) {
             let element = self.keys.get(start..end).unwrap_or_default();
             start = end;
-            let Some(entry) = entry else { continue };
-            let read = engine.with_value_in(
-                &segments,
-                element,
-                entry,
-                RecordKind::ElementPut,
-                || engine.elements.get(element),
-                &mut *f,
-            )?;
-            if read.is_some() {
-                lent += 1;
+            let read = match entry {
+                None => None,
+                Some(entry) => engine.with_value_in(
+                    &segments,
+                    element,
+                    entry,
+                    RecordKind::ElementPut,
+                    || engine.elements.get(element),
+                    |value| f(Some(value)),
+                )?,
+            };
+            if read.is_none() {
+                f(None);
             }
         }
-        Ok(lent)
+        Ok(())
     }
 }
