@@ -101,6 +101,7 @@ pub fn check_hint_decode(data: &[u8]) {
 
 /// Parses `bytes` as the hint of `SEGMENT` and checks what it accepts.
 fn check_parse(bytes: &[u8]) {
+    check_one_pass(bytes);
     if let Some(tail) = bytes.len().checked_sub(HINT_TRAILER_LEN) {
         let mut trailer = [0u8; HINT_TRAILER_LEN];
         trailer.copy_from_slice(&bytes[tail..]);
@@ -143,5 +144,34 @@ fn check_parse(bytes: &[u8]) {
                 assert_eq!(e, HintError::TooShort);
             }
         }
+    }
+}
+
+/// Open's one-pass reader (`parse_frame`, then `checked_entries`) accepts exactly the hints
+/// `parse` accepts, with the same entries, and stops at its first error.
+fn check_one_pass(bytes: &[u8]) {
+    let one_pass = Hint::parse_frame(bytes, SEGMENT).ok().map(|hint| {
+        let mut read = Vec::new();
+        let mut failed = false;
+        for entry in hint.checked_entries() {
+            assert!(!failed, "checked_entries went on after an error");
+            match entry {
+                Ok(entry) => read.push(entry),
+                Err(_) => failed = true,
+            }
+        }
+        (!failed).then_some(read)
+    });
+    match (Hint::parse(bytes, SEGMENT), one_pass.flatten()) {
+        (Ok(hint), Some(read)) => {
+            let all: Vec<HintEntry<'_>> = hint.entries().map(|e| e.expect("entry")).collect();
+            assert_eq!(read, all, "the one-pass reader read other entries");
+        }
+        (Err(_), None) => {}
+        (parsed, read) => panic!(
+            "parse and the one-pass reader disagree: {:?} / {:?}",
+            parsed.map(|h| h.data_len),
+            read.map(|r| r.len())
+        ),
     }
 }
