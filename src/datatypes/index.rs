@@ -20,6 +20,16 @@ pub(crate) struct Collection {
     member_bytes: usize,
 }
 
+/// What [`Collections::rebuild_unscored_member`] did with an element.
+pub(crate) enum MemberRebuild {
+    /// A member of a live collection now.
+    Added,
+    /// Of no live collection (deleted, or of an older generation).
+    Dead,
+    /// A sorted-set member: it needs its score, read from its record.
+    NeedsScore,
+}
+
 /// Every live collection, by key.
 #[derive(Debug, Default)]
 pub(crate) struct Collections {
@@ -86,6 +96,29 @@ impl Collections {
             self.member_bytes += bytes;
             c.member_bytes += bytes;
         }
+    }
+
+    /// [`Collections::rebuild_member`] for a member that needs no value (a hash field, a set
+    /// member, a list position), with one lookup of its collection.
+    pub(crate) fn rebuild_unscored_member(
+        &mut self,
+        key: &[u8],
+        generation: u64,
+        member: &[u8],
+    ) -> MemberRebuild {
+        let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
+            return MemberRebuild::Dead;
+        };
+        if c.ty == ValueType::ZSet {
+            return MemberRebuild::NeedsScore;
+        }
+        let (added, bytes) = c.members.insert_unsorted(member, &[]);
+        if added {
+            self.elements += 1;
+            self.member_bytes += bytes;
+            c.member_bytes += bytes;
+        }
+        MemberRebuild::Added
     }
 
     /// Puts every list's positions in order after a rebuild.

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::index::Collections;
-use super::{Header, ValueType, split_element_key};
+use super::index::{Collections, MemberRebuild};
+use super::{Header, split_element_key};
 use crate::error::{Error, Result};
 use crate::format::{RecordKind, record_len};
 use crate::keydir::{Entry, Keydir};
@@ -50,17 +50,16 @@ pub(crate) fn rebuild(
     let mut failure = None;
     let mut scores = ScoreBatch::default();
     elements.for_each(|element, entry| {
-        let live = split_element_key(element).and_then(|(key, generation, member)| {
-            let c = collections.of_generation(key, generation)?;
-            Some((key, generation, member, c.ty))
+        let rebuilt = split_element_key(element).map(|(key, generation, member)| {
+            collections.rebuild_unscored_member(key, generation, member)
         });
-        let Some((key, generation, member, ty)) = live else {
-            dead.push((element.to_vec(), *entry));
-            return;
-        };
-        if ty != ValueType::ZSet {
-            collections.rebuild_member(key, generation, member, &[]);
-            return;
+        match rebuilt {
+            None | Some(MemberRebuild::Dead) => {
+                dead.push((element.to_vec(), *entry));
+                return;
+            }
+            Some(MemberRebuild::Added) => return,
+            Some(MemberRebuild::NeedsScore) => {}
         }
         // A sorted set orders its members by score: read it (8 bytes per element).
         if failure.is_none() {
