@@ -70,16 +70,23 @@ pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize, left: bool) -> Resu
             values.push(value);
         }
     }
-    // The next pop at this end reads the element after these: fetch its index line now,
-    // while the reply is written (a pipeline pops the same end many times in a row, and
-    // the far end of a long list is rarely in cache).
-    let next = if left {
-        edit.positions_before(count..count + 1)
+    // The next pops at this end read the elements after these (a pipeline pops the same
+    // end many times in a row, and the far end of a long list is rarely in cache): fetch
+    // the index entry of the next one, whose index line the previous pop asked for, and
+    // the index line of the one after it, while the reply is written.
+    let mut next = if left {
+        edit.positions_before(count..count + 2)
     } else {
-        edit.positions_before(len.saturating_sub(count + 1)..len - count)
+        edit.positions_before(len.saturating_sub(count + 2)..len - count)
     };
+    if !left {
+        next.reverse();
+    }
     if let Some(&p) = next.first() {
-        edit.prefetch_before(&position_member(p));
+        edit.prefetch_before(&position_member(p), true);
+    }
+    if let Some(&p) = next.get(1) {
+        edit.prefetch_before(&position_member(p), false);
     }
     Ok(values)
 }

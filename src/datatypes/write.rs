@@ -95,15 +95,22 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             .list_positions(&self.key, self.generation, range)
     }
 
-    /// Hints that the committed value of `member` will be read soon (its element index line
-    /// is fetched into cache meanwhile).
-    pub(crate) fn prefetch_before(&self, member: &[u8]) {
-        if self.existed {
-            let mut element =
-                Vec::with_capacity(ELEMENT_KEY_OVERHEAD + self.key.len() + member.len());
-            element_key_into(&mut element, &self.key, self.generation, member);
-            self.txn.engine.elements.prefetch(&element);
+    /// Hints that the committed value of `member` will be read soon: its element index
+    /// line is fetched into cache meanwhile, and with `entry` also the index entry that line
+    /// points at (ask for the line first, and for the entry a little later, once the line
+    /// is in: a lookup misses on both, one after the other).
+    pub(crate) fn prefetch_before(&self, member: &[u8], entry: bool) {
+        if !self.existed {
+            return;
         }
+        let elements = &self.txn.engine.elements;
+        with_key_buffer(|element| {
+            element_key_into(element, &self.key, self.generation, member);
+            let hash = elements.prefetch_hashed(element);
+            if entry {
+                elements.prefetch_entries(hash);
+            }
+        });
     }
 
     /// `count` distinct random members as they were before the edit began.
@@ -342,6 +349,20 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
     }
 }
 
+/// Runs `f` with a buffer each thread keeps for building element keys: a pop reads one
+/// element per command (and prefetches the next ones), and their keys need no allocation
+/// of their own.
+fn with_key_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    thread_local! {
+        static ELEMENT_KEY: std::cell::RefCell<Vec<u8>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    ELEMENT_KEY.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => f(&mut buf),
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
 /// Reads the value of `member` in generation `generation` of the collection at `key`.
 pub(crate) fn read_element(
     engine: &Engine,
@@ -349,18 +370,7 @@ pub(crate) fn read_element(
     generation: u64,
     member: &[u8],
 ) -> Result<Option<Vec<u8>>> {
-    // The element key is built in a buffer each thread keeps: a pop reads one element per
-    // command, and its key needs no allocation of its own.
-    thread_local! {
-        static ELEMENT_KEY: std::cell::RefCell<Vec<u8>> =
-            const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let read =
-        |buf: &mut Vec<u8>| with_element_with(engine, buf, key, generation, member, <[u8]>::to_vec);
-    ELEMENT_KEY.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => read(&mut buf),
-        Err(_) => read(&mut Vec::new()),
-    })
+    with_key_buffer(|buf| with_element_with(engine, buf, key, generation, member, <[u8]>::to_vec))
 }
 
 /// Lends `f` the value of `member` in generation `generation` of the collection at `key`,
