@@ -6,7 +6,8 @@
 //! Input: a flag byte (bits 0-1: segments minus one, at most three; bit 2: read with pread;
 //! bit 3: a leftover `.tmp` file; bit 4: a hint file of a segment that does not exist),
 //! then per segment a hint byte (low two bits: none, honest, honest with a damaged byte,
-//! arbitrary), a u16 program length and that many bytes of a structured segment program
+//! arbitrary; bit 2 with "honest": forged, a valid checksum over entries that go wrong only
+//! at the end), a u16 program length and that many bytes of a structured segment program
 //! (`segment_program`), and what the hint choice needs: a u16 position and XOR mask, or a
 //! length byte and the bytes.
 
@@ -68,6 +69,38 @@ fn honest_hint(bytes: &[u8], id: u32) -> Vec<u8> {
             key: r.key,
         });
     }
+    writer.finish(bytes.len() as u64)
+}
+
+/// A hint whose checksum holds but whose entries go wrong only at the end: keys the data
+/// never held first (more than `open` gathers before inserting), the honest entries, then
+/// one past the data. `open` finds it bad only after loading entries from it, and must
+/// leave nothing of it behind.
+fn forged_hint(bytes: &[u8], id: u32) -> Vec<u8> {
+    let honest = honest_hint(bytes, id);
+    let parsed = Hint::parse(&honest, id).expect("an honest hint parses");
+    let mut writer = HintWriter::new(id);
+    let ghosts: Vec<Vec<u8>> = (0..40)
+        .map(|i| format!("ghost-{i:02}").into_bytes())
+        .collect();
+    let ghost = |key: &'static [u8], offset: usize| HintEntry {
+        seq: 1 << 40,
+        expiry_ms: 0,
+        kind: RecordKind::Put,
+        offset: offset as u32,
+        value_len: 0,
+        key,
+    };
+    for key in &ghosts {
+        writer.push(&HintEntry {
+            key,
+            ..ghost(b"", FILE_HEADER_LEN)
+        });
+    }
+    for entry in parsed.entries() {
+        writer.push(&entry.expect("an honest entry"));
+    }
+    writer.push(&ghost(b"past-the-end", bytes.len()));
     writer.finish(bytes.len() as u64)
 }
 
@@ -138,7 +171,8 @@ pub fn check_open_dir_image(data: &[u8]) {
     let mut segments = Vec::new();
     for i in 0..count {
         let id = u32::try_from(i + 1).expect("small id");
-        let choice = r.byte_or_zero() & 3;
+        let choice_byte = r.byte_or_zero();
+        let choice = choice_byte & 3;
         let program_len = usize::from(r.u16_or_zero());
         let mut bytes = FileHeader {
             kind: FileKind::Data,
@@ -149,6 +183,7 @@ pub fn check_open_dir_image(data: &[u8]) {
         bytes.extend(run_program(r.take(program_len), id));
         let hint = match choice {
             0 => None,
+            1 if choice_byte & 4 != 0 => Some(forged_hint(&bytes, id)),
             1 => Some(honest_hint(&bytes, id)),
             2 => {
                 let mut hint = honest_hint(&bytes, id);

@@ -126,6 +126,16 @@ pub fn open_dir_image_seeds() -> Seeds {
             cat(&[&[1], &segment(0, &first, &[]), &segment(1, &torn, &[])]),
         ),
         (
+            // A hint with a valid checksum that goes wrong only after a ghost key and the
+            // honest entries: open must start again without it.
+            "forged-hint-over-records",
+            cat(&[
+                &[1],
+                &segment(1 | 4, &first, &[]),
+                &segment(0, &second, &[]),
+            ]),
+        ),
+        (
             "leftovers-and-pread",
             cat(&[
                 &[1 | 4 | 8 | 16],
