@@ -176,6 +176,7 @@ impl Keydir {
     ) -> Result<Upsert, ArenaFull> {
         debug_assert_eq!(self.build.hash_one(key), hash);
         let index = Self::shard_of(hash);
+        // Never taken: the index is masked to SHARDS - 1.
         let (Some(shard), Some(hint)) = (self.shards.get_mut(index), self.hints.get(index)) else {
             return Err(ArenaFull);
         };
