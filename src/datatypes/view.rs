@@ -407,20 +407,15 @@ impl CollectionView for Staged<'_, '_, '_> {
                 .committed()
                 .list_values_each(key, generation, positions, f);
         }
-        let mut buf = Vec::new();
+        let members: Vec<[u8; 8]> = positions.iter().map(|&p| position_member(p)).collect();
+        let members: Vec<&[u8]> = members.iter().map(|m| &m[..]).collect();
         let mut lent = 0;
-        for &p in positions {
-            let member = position_member(p);
-            let found = match self.staged_element(key, generation, &member) {
-                Some(state) => state.map(&mut *f),
-                None => {
-                    with_element_with(self.0.engine, &mut buf, key, generation, &member, &mut *f)?
-                }
-            };
-            if found.is_some() {
+        self.values_each(key, generation, &members, &mut |value| {
+            if let Some(value) = value {
                 lent += 1;
+                f(value);
             }
-        }
+        })?;
         Ok(lent)
     }
 
