@@ -9,9 +9,11 @@
 //!
 //! Reported: `Stats::element_bytes_per_element` (the store's own estimate) and the growth
 //! of the process's anonymous resident memory per element (RssAnon, measured around a
-//! reopen, so only the rebuilt indexes count), and the time to reopen. Each type is built in
-//! one process and reopened in another (this binary again, with `KEG_BENCH_TYPE` and
-//! `KEG_BENCH_DIR`), so that memory freed by building cannot hide what the reopen takes.
+//! reopen, so only the rebuilt indexes count), the time to reopen, and reads of many
+//! elements at once after it (HMGET and HGETALL of the hash, LRANGE of the list). Each
+//! type is built in one process and reopened in another (this binary again, with
+//! `KEG_BENCH_TYPE` and `KEG_BENCH_DIR`), so that memory freed by building cannot hide
+//! what the reopen takes.
 
 use std::time::{Duration, Instant};
 
@@ -53,8 +55,10 @@ fn main() {
         std::env::var("KEG_BENCH_TYPE"),
         std::env::var("KEG_BENCH_DIR"),
     ) else {
-        println!("| type | elements | stats() bytes/element | RssAnon bytes/element | reopen |");
-        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "| type | elements | stats() bytes/element | RssAnon bytes/element | reopen | reads after the reopen |"
+        );
+        println!("|---|---:|---:|---:|---:|---|");
         for ty in ["hash", "set", "list", "zset"] {
             let dir = tempfile::tempdir().unwrap();
             for phase in ["build", "measure"] {
@@ -82,11 +86,58 @@ fn main() {
     let stats = store.stats();
     assert_eq!(stats.elements, n);
     println!(
-        "| {ty} | {n} | {:.1} | {:.1} | {:.0} ms |",
+        "| {ty} | {n} | {:.1} | {:.1} | {:.0} ms | {} |",
         stats.element_bytes_per_element,
         after.saturating_sub(before) as f64 / n as f64,
-        reopen.as_secs_f64() * 1000.0
+        reopen.as_secs_f64() * 1000.0,
+        reads(&store, ty, n)
     );
+}
+
+/// Reads of many elements at once, after the reopen: HMGET of 100 random fields and one
+/// HGETALL for the hash, LRANGE of 100 at a random place for the list.
+fn reads(store: &Store, ty: &str, n: u64) -> String {
+    const ROUNDS: u32 = 2_000;
+    // xorshift: the same places every run.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    match ty {
+        "hash" => {
+            let started = Instant::now();
+            for _ in 0..ROUNDS {
+                let fields: Vec<Vec<u8>> = (0..100).map(|_| member(next())).collect();
+                let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+                assert_eq!(store.hmget(b"h", &refs).unwrap().len(), 100);
+            }
+            let hmget = started.elapsed() / ROUNDS;
+            let started = Instant::now();
+            assert_eq!(store.hgetall(b"h").unwrap().len() as u64, n);
+            let hgetall = started.elapsed();
+            format!(
+                "HMGET of 100 random fields {:.1} µs; HGETALL {:.0} ms",
+                hmget.as_secs_f64() * 1e6,
+                hgetall.as_secs_f64() * 1e3
+            )
+        }
+        "list" => {
+            let started = Instant::now();
+            for _ in 0..ROUNDS {
+                let start = next().min(n - 100) as i64;
+                assert_eq!(store.lrange(b"l", start, start + 99).unwrap().len(), 100);
+            }
+            let lrange = started.elapsed() / ROUNDS;
+            format!(
+                "LRANGE of 100 at a random place {:.1} µs",
+                lrange.as_secs_f64() * 1e6
+            )
+        }
+        _ => "—".to_string(),
+    }
 }
 
 /// One collection of type `ty` with `n` members, then a merge (hint files for the reopen).
