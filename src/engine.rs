@@ -54,6 +54,11 @@ pub(crate) struct Engine {
     /// (read at open, or written at close): a clean close with nothing appended since
     /// keeps it instead of writing it again.
     pub(crate) active_hint: Mutex<Option<(u32, u64)>>,
+    /// What the index snapshot on disk describes, if the store was opened from one or has
+    /// written one: a close with nothing changed since keeps it.
+    pub(crate) snapshot: Mutex<Option<crate::snapshot::Fingerprint>>,
+    /// The index was loaded from an index snapshot at open.
+    pub(crate) opened_from_snapshot: bool,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (no code panics
@@ -86,6 +91,7 @@ impl Engine {
         torn_bytes_truncated: u64,
         next_segment_id: u32,
         active_hint: Option<(u32, u64)>,
+        snapshot: Option<crate::snapshot::Fingerprint>,
     ) -> Engine {
         Engine {
             dir,
@@ -110,6 +116,8 @@ impl Engine {
             written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
             active_hint: Mutex::new(active_hint),
+            opened_from_snapshot: snapshot.is_some(),
+            snapshot: Mutex::new(snapshot),
         }
     }
 
@@ -170,6 +178,8 @@ impl Engine {
             // Best effort, and only an optimisation: without it the next open scans the
             // active segment.
             let _ = self.write_active_hint();
+            // Also best effort: without it the next open rebuilds the index from hints.
+            let _ = self.write_index_snapshot();
         }
         lock(&self.lock).take();
         synced

@@ -63,6 +63,7 @@ mod repair;
 mod segment;
 #[cfg(feature = "server")]
 pub mod server;
+mod snapshot;
 mod stats;
 mod store;
 mod superseded;
@@ -83,8 +84,8 @@ pub use inspect::{CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentChe
 pub use lock::LOCK_FILE;
 pub use merge::{MergePolicy, MergeReport};
 pub use options::{
-    DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE,
-    MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
+    DEFAULT_INDEX_SNAPSHOT_MIN_BYTES, DEFAULT_MAX_KEY_SIZE, DEFAULT_MAX_SEGMENT_SIZE,
+    DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
 };
 pub use repair::{DroppedRange, LOST_AND_FOUND, RepairReport, repair};
 pub use stats::{SegmentStats, Stats};

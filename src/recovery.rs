@@ -17,6 +17,7 @@ use crate::keydir::{Entry, KeyHash, Keydir, Upsert};
 use crate::options::{Options, RecoveryMode};
 use crate::segment::scan::{ScanEnd, ScannedRecord, is_torn_tail, scan};
 use crate::segment::{FileRole, MappedFile, Segment, data_path, hint_path, list_files};
+use crate::snapshot::{self, Fingerprint, Snapshot};
 use crate::usage::SegmentUsage;
 
 /// What recovery rebuilt from the files.
@@ -38,6 +39,9 @@ pub(crate) struct Recovered {
     pub torn_bytes_truncated: u64,
     /// Higher than every segment id in use (or left behind).
     pub next_segment_id: u32,
+    /// What the index snapshot the index came from describes (`None`: rebuilt from the
+    /// segments and hint files).
+    pub snapshot: Option<Fingerprint>,
 }
 
 pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
@@ -59,6 +63,9 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         .max()
         .map_or(1, |max| max.saturating_add(1));
     remove_leftovers(dir, options, &files)?;
+    if let Some(snapshot) = snapshot::load(dir, options, &ids) {
+        return from_snapshot(dir, options, snapshot, next_segment_id);
+    }
 
     // A hint whose entries turn out bad only while it is being loaded (its checksum held:
     // a bug that wrote it, or damage the checksum missed) has already changed the index:
@@ -125,6 +132,68 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         usage: state.usage,
         torn_bytes_truncated,
         next_segment_id,
+        snapshot: None,
+    })
+}
+
+/// Opens the segments an index snapshot matched (see `snapshot::load`) around the index it
+/// held: nothing is scanned; collections are rebuilt from the index as after a scan.
+fn from_snapshot(
+    dir: &Path,
+    options: &Options,
+    snapshot: Snapshot,
+    next_segment_id: u32,
+) -> Result<Recovered> {
+    let fingerprint = snapshot.fingerprint();
+    let Snapshot {
+        keydir,
+        elements,
+        segments: facts,
+        max_seq,
+        active_hint_len,
+        collections,
+    } = snapshot;
+    let mut segments = Vec::with_capacity(facts.len());
+    let mut usage = BTreeMap::new();
+    let mut active_len = FILE_HEADER_LEN as u64;
+    for (i, f) in facts.iter().enumerate() {
+        let path = data_path(dir, f.id);
+        let segment = if i + 1 == facts.len() {
+            let file = fs::open_rw(&path)?;
+            // As after a scan: what a crashed process left in the page cache is made
+            // durable before anything is acknowledged on top of it.
+            options.io.sync_data(&file, &path)?;
+            active_len = f.len;
+            let map_len = options.max_segment_size.max(f.len);
+            Segment::from_file(f.id, path, file, f.len, map_len, options)?
+        } else {
+            let segment =
+                Segment::sealed_from_file(f.id, path.clone(), fs::open_ro(&path)?, f.len, options)?;
+            if f.has_hint {
+                segment.set_has_hint();
+            }
+            segment
+        };
+        usage.insert(f.id, f.usage);
+        segments.push(Arc::new(segment));
+    }
+    let collections = if collections {
+        crate::datatypes::open::rebuild(&keydir, &elements, &segments, &mut usage)?
+    } else {
+        Collections::default()
+    };
+    Ok(Recovered {
+        keydir,
+        elements,
+        collections,
+        segments,
+        active_len,
+        active_hint_len,
+        max_seq,
+        usage,
+        torn_bytes_truncated: 0,
+        next_segment_id,
+        snapshot: Some(fingerprint),
     })
 }
 

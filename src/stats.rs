@@ -29,6 +29,10 @@ pub struct Stats {
     pub fsyncs: u64,
     /// Bytes of a torn write cut off the newest segment when the store was opened.
     pub torn_bytes_truncated: u64,
+    /// The index was loaded from the index snapshot a clean close wrote, instead of being
+    /// rebuilt from hint files and segments (see
+    /// [`Options::index_snapshot_min_bytes`](crate::Options::index_snapshot_min_bytes)).
+    pub opened_from_index_snapshot: bool,
     /// Merges completed since open.
     pub merges: u64,
     /// Disk bytes those merges gave back.

@@ -1,6 +1,6 @@
 //! Model test: random sequences of set / set-with-TTL / delete / get / expire / persist /
-//! incr / batch / clock advance / purge / merge / crash-in-merge / reopen /
-//! torn-write-then-reopen against a
+//! incr / batch / clock advance / purge / merge / crash-in-merge / reopen (with or without
+//! an index snapshot at the close before) / torn-write-then-reopen against a
 //! `BTreeMap` model, with shrinking. Keys come from a small alphabet so overwrites and
 //! deletes of present keys are frequent; segments are small so rotation happens; time is a
 //! manual clock.
@@ -35,8 +35,10 @@ enum Op {
     Advance(u64),
     /// Run the expiry cycle to the end.
     Purge,
-    /// Close cleanly and reopen.
-    Reopen,
+    /// Close cleanly and reopen; the store opened writes an index snapshot at its own
+    /// close (every close from then on, until the next `Reopen(false)`) if `true`. A
+    /// snapshot left by an earlier close then goes stale under later writes.
+    Reopen(bool),
     /// Drop without close, append bytes a crash could leave (a torn record), reopen.
     CrashWithTornTail(Vec<u8>),
     /// Merge now.
@@ -70,7 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(Op::Batch),
         2 => (0u64..2000).prop_map(Op::Advance),
         1 => Just(Op::Purge),
-        1 => Just(Op::Reopen),
+        1 => any::<bool>().prop_map(Op::Reopen),
         1 => proptest::collection::vec(any::<u8>(), 1..40).prop_map(Op::CrashWithTornTail),
         2 => Just(Op::Merge),
         1 => (0usize..40).prop_map(Op::CrashInMerge),
@@ -105,8 +107,14 @@ impl Model {
     }
 }
 
-fn open(dir: &Path, clock: &Arc<ManualClock>, crash: &Arc<common::Crash>) -> Store {
+fn open(
+    dir: &Path,
+    clock: &Arc<ManualClock>,
+    crash: &Arc<common::Crash>,
+    snapshots: bool,
+) -> Store {
     Options::new()
+        .index_snapshot_min_bytes(if snapshots { 0 } else { u64::MAX })
         .sync_policy(SyncPolicy::Never)
         .max_segment_size(4096)
         .clock(Arc::clone(clock) as Arc<dyn Clock>)
@@ -139,7 +147,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let crash = Arc::new(common::Crash::default());
-    let mut store = open(dir.path(), &clock, &crash);
+    let mut snapshots = false;
+    let mut store = open(dir.path(), &clock, &crash, snapshots);
     let mut model = Model::default();
     for op in ops {
         let now = clock.now_ms();
@@ -255,9 +264,15 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 prop_assert!(store.purge_expired().unwrap() <= expired as u64);
                 model.keys.retain(|_, (_, e)| *e == 0 || *e > now);
             }
-            Op::Reopen => {
+            Op::Reopen(snapshot) => {
                 store.close().unwrap();
-                store = open(dir.path(), &clock, &crash);
+                let wrote_snapshot = snapshots;
+                snapshots = snapshot;
+                store = open(dir.path(), &clock, &crash, snapshots);
+                // (Without one written at this close, an older one may still match.)
+                if wrote_snapshot {
+                    prop_assert!(store.stats().opened_from_index_snapshot);
+                }
                 check_all(&store, &model, now)?;
             }
             Op::Merge => {
@@ -269,7 +284,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let _ = store.merge();
                 drop(store);
                 crash.disarm();
-                store = open(dir.path(), &clock, &crash);
+                store = open(dir.path(), &clock, &crash, snapshots);
                 check_all(&store, &model, now)?;
             }
             Op::CrashWithTornTail(junk) => {
@@ -282,7 +297,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let torn = &junk[..junk.len().min(keg::format::RECORD_HEADER_LEN - 1)];
                 f.write_all(torn).unwrap();
                 drop(f);
-                store = open(dir.path(), &clock, &crash);
+                store = open(dir.path(), &clock, &crash, snapshots);
                 check_all(&store, &model, now)?;
             }
         }
@@ -290,7 +305,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let now = clock.now_ms();
     check_all(&store, &model, now)?;
     drop(store);
-    check_all(&open(dir.path(), &clock, &crash), &model, now)
+    check_all(&open(dir.path(), &clock, &crash, snapshots), &model, now)
 }
 
 proptest! {
@@ -332,7 +347,7 @@ mod regressions {
         let mut ops = vec![Op::Set(1, vec![1; 100])];
         ops.extend((0..60).map(|i| Op::Set(2 + (i % 10), vec![i; 100])));
         ops.push(Op::Delete(1));
-        ops.push(Op::Reopen);
+        ops.push(Op::Reopen(false));
         ops.push(Op::Get(1));
         run(ops).unwrap();
     }
@@ -341,10 +356,10 @@ mod regressions {
     fn empty_key_survives_reopen() {
         run(vec![
             Op::Set(0, vec![]),
-            Op::Reopen,
+            Op::Reopen(false),
             Op::Get(0),
             Op::Delete(0),
-            Op::Reopen,
+            Op::Reopen(false),
             Op::Get(0),
         ])
         .unwrap();
@@ -367,7 +382,26 @@ mod regressions {
             Op::SetTtl(2, b"v".to_vec(), 10),
             Op::Advance(10),
             Op::Purge,
-            Op::Reopen,
+            Op::Reopen(false),
+            Op::Get(2),
+        ])
+        .unwrap();
+    }
+
+    /// A close writes an index snapshot; the store opened from it writes and deletes
+    /// without writing a new one at its close: the next open must see the snapshot is
+    /// stale (the active segment grew) and read the segments instead.
+    #[test]
+    fn a_snapshot_left_behind_by_an_earlier_close_is_not_trusted_after_later_writes() {
+        run(vec![
+            Op::Set(1, vec![1; 10]),
+            Op::Set(2, vec![2; 10]),
+            Op::Reopen(true),
+            Op::Reopen(false),
+            Op::Delete(1),
+            Op::Set(2, vec![3; 10]),
+            Op::Reopen(false),
+            Op::Get(1),
             Op::Get(2),
         ])
         .unwrap();

@@ -4,6 +4,7 @@
 //! do not contend on one lock word and a writer blocks only the readers of one shard, for
 //! the duration of one hash-table update. No I/O happens here.
 
+mod image;
 mod prefetch;
 mod shard;
 mod table;
@@ -11,9 +12,10 @@ mod table;
 use std::hash::BuildHasher;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use foldhash::quality::RandomState;
+use foldhash::quality::FixedState;
 
 use crate::format::record_len;
+pub(crate) use image::ImageSource;
 use prefetch::LineHint;
 pub(crate) use prefetch::prefetch_address;
 use shard::Shard;
@@ -59,20 +61,36 @@ pub(crate) struct Keydir {
     shards: Box<[RwLock<Shard>]>,
     /// Per shard, where its table lines are (for lock-free prefetching).
     hints: Box<[LineHint]>,
-    build: RandomState,
+    /// The hash seed: random per index, kept in an index snapshot (a table is laid out by
+    /// hash, so it can only be loaded back with the seed it was built with).
+    seed: u64,
+    build: FixedState,
 }
 
 impl Default for Keydir {
+    /// An empty index with a random seed (so that nobody can choose keys that collide).
     fn default() -> Self {
-        Keydir {
-            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
-            hints: (0..SHARDS).map(|_| LineHint::default()).collect(),
-            build: RandomState::default(),
-        }
+        use std::hash::BuildHasher as _;
+        let seed = std::collections::hash_map::RandomState::new().hash_one(SHARDS);
+        Keydir::from_shards(seed, (0..SHARDS).map(|_| Shard::default()).collect())
     }
 }
 
 impl Keydir {
+    fn from_shards(seed: u64, shards: Vec<Shard>) -> Keydir {
+        let hints: Box<[LineHint]> = shards.iter().map(|_| LineHint::default()).collect();
+        for (shard, hint) in shards.iter().zip(hints.iter()) {
+            let (base, mask) = shard.line_hint();
+            hint.publish(base, mask);
+        }
+        Keydir {
+            shards: shards.into_iter().map(RwLock::new).collect(),
+            hints,
+            seed,
+            build: FixedState::with_seed(seed),
+        }
+    }
+
     fn locate(&self, key: &[u8]) -> (u64, &RwLock<Shard>) {
         let (hash, index) = self.index_of(key);
         #[allow(clippy::indexing_slicing, reason = "index is masked to SHARDS - 1")]

@@ -578,6 +578,80 @@ impl Shard {
     }
 }
 
+/// A shard as an index snapshot stores it: its table, its arena as it is (garbage
+/// included), and how much of the arena is garbage.
+pub(crate) struct ShardImage<'a> {
+    pub table: &'a Table,
+    pub arena: &'a [u8],
+    pub garbage: usize,
+}
+
+impl Shard {
+    pub(crate) fn image(&self) -> ShardImage<'_> {
+        ShardImage {
+            table: &self.table,
+            arena: &self.arena,
+            garbage: self.garbage,
+        }
+    }
+
+    /// The shard an image describes, if it holds together: walking the arena entry by
+    /// entry ends exactly at its end, every entry has a key the format allows and no
+    /// tombstone, `accept` takes every live entry (given its key length), the live entries
+    /// and the dead ones' bytes are what `table` and `garbage` say, and every slot of the
+    /// table points at the start of a different live entry. Expiry counts are rebuilt from
+    /// the entries. Whether each key sits where its hash puts it is not checked (that would
+    /// hash every key): a slot in the wrong place only makes its key unfindable.
+    pub(crate) fn from_image(
+        table: Table,
+        arena: Vec<u8>,
+        garbage: usize,
+        accept: &mut dyn FnMut(&Entry, usize) -> bool,
+    ) -> Option<Shard> {
+        // One bit per ALIGN bytes of arena: set where a live entry starts, cleared when a
+        // slot claims it.
+        let mut starts = vec![0u64; (arena.len() / ALIGN).div_ceil(64)];
+        let mut expiries = Expiries::default();
+        let (mut pos, mut live, mut dead_bytes) = (0usize, 0usize, 0usize);
+        while pos < arena.len() {
+            let fixed = arena.get(pos..pos + FIXED_LEN)?;
+            let key_len = read_u16(fixed, 12) as usize;
+            let flags = fixed.get(14).copied().unwrap_or(0);
+            let size = entry_size(key_len, flags & FLAG_HAS_EXPIRY != 0);
+            if pos + size > arena.len() || key_len > MAX_KEY_LEN {
+                return None;
+            }
+            if flags & FLAG_DEAD != 0 {
+                dead_bytes += size;
+            } else {
+                let entry = decode_entry(entry_bytes(&arena, u32::try_from(pos / ALIGN).ok()?));
+                if entry.tombstone || !accept(&entry, key_len) {
+                    return None;
+                }
+                expiries.add(entry.expiry_ms);
+                let bit = pos / ALIGN;
+                *starts.get_mut(bit / 64)? |= 1 << (bit % 64);
+                live += 1;
+            }
+            pos += size;
+        }
+        for slot in table.slots() {
+            let bit = slot as usize;
+            let word = starts.get_mut(bit / 64)?;
+            if *word & (1 << (bit % 64)) == 0 {
+                return None;
+            }
+            *word &= !(1 << (bit % 64));
+        }
+        (live == table.len() && dead_bytes == garbage).then_some(Shard {
+            table,
+            arena,
+            garbage,
+            expiries,
+        })
+    }
+}
+
 /// Appends an entry to the arena and returns its slot.
 fn append(arena: &mut Vec<u8>, key_len: u16, entry: &Entry, key: &[u8]) -> Result<u32, ArenaFull> {
     let size = entry_size(key.len(), entry.expiry_ms != 0);

@@ -351,6 +351,65 @@ impl Table {
         }
     }
 
+    /// Bytes of one group in an index snapshot: the 16 tag bytes, then the 12 slots (u32,
+    /// little endian).
+    pub(crate) const IMAGE_GROUP_LEN: usize = size_of::<Group>();
+
+    /// Number of groups, occupied slots and tombstones, for an index snapshot.
+    pub(crate) fn image_counts(&self) -> (usize, usize, usize) {
+        (self.groups.len(), self.len, self.deleted)
+    }
+
+    /// Hands every group to `out` as `IMAGE_GROUP_LEN` bytes.
+    pub(crate) fn write_image(&self, out: &mut dyn FnMut(&[u8])) {
+        let mut bytes = [0u8; Self::IMAGE_GROUP_LEN];
+        for group in &self.groups {
+            let (tags, slots) = bytes.split_at_mut(16);
+            tags.copy_from_slice(&group.tags);
+            for (dst, slot) in slots.chunks_exact_mut(4).zip(group.slots) {
+                dst.copy_from_slice(&slot.to_le_bytes());
+            }
+            out(&bytes);
+        }
+    }
+
+    /// The table `write_image` described, if `groups` is a whole power-of-two number of
+    /// groups (or none), the padding tags are empty, `len` and `deleted` agree with the tags
+    /// and the load is one this table can have. The slots are the caller's to check.
+    pub(crate) fn from_image(image: &[u8], len: usize, deleted: usize) -> Option<Table> {
+        if !image.len().is_multiple_of(Self::IMAGE_GROUP_LEN) {
+            return None;
+        }
+        let count = image.len() / Self::IMAGE_GROUP_LEN;
+        if count != 0 && !count.is_power_of_two() {
+            return None;
+        }
+        let mut groups = Vec::with_capacity(count);
+        let (mut occupied, mut tombstones) = (0, 0);
+        for bytes in image.chunks_exact(Self::IMAGE_GROUP_LEN) {
+            let mut group = EMPTY_GROUP;
+            let (tags, slots) = bytes.split_at(16);
+            group.tags.copy_from_slice(tags);
+            if group.tags.iter().skip(GROUP_SLOTS).any(|&t| t != EMPTY) {
+                return None;
+            }
+            for (slot, src) in group.slots.iter_mut().zip(slots.chunks_exact(4)) {
+                *slot = u32::from_le_bytes(src.try_into().ok()?);
+            }
+            occupied += (!group.free() & VALID).count_ones() as usize;
+            tombstones += (group.free() & !group.empties()).count_ones() as usize;
+            groups.push(group);
+        }
+        // (Compared only once `len` and `deleted` are known to be counts of this image.)
+        let counted = occupied == len && tombstones == deleted;
+        let fits = counted && (len + deleted) * MAX_LOAD_DEN <= count * GROUP_SLOTS * MAX_LOAD_NUM;
+        fits.then_some(Table {
+            groups,
+            len,
+            deleted,
+        })
+    }
+
     fn rebuild(&mut self, groups: usize, live: impl FnOnce(&mut dyn FnMut(u32, u64))) {
         self.groups = vec![EMPTY_GROUP; groups];
         self.len = 0;

@@ -141,6 +141,7 @@ impl Store {
             recovered.torn_bytes_truncated,
             recovered.next_segment_id,
             recovered.active_hint_len.map(|len| (active_id, len)),
+            recovered.snapshot,
         ));
 
         let mut background = Vec::new();
@@ -325,6 +326,7 @@ impl Store {
             last_seq,
             fsyncs: engine.fsyncs.load(Ordering::Relaxed),
             torn_bytes_truncated: engine.torn_bytes_truncated,
+            opened_from_index_snapshot: engine.opened_from_snapshot,
             merges: merge_totals.merges,
             bytes_reclaimed: merge_totals.bytes_reclaimed,
             last_merge_duration: merge_totals.last_duration,

@@ -61,6 +61,15 @@ pub fn run(_args: &StatsArgs, ctx: &mut Context) -> anyhow::Result<Status> {
             "torn bytes cut at open",
             stats.torn_bytes_truncated.to_string(),
         ),
+        (
+            "index from snapshot",
+            if stats.opened_from_index_snapshot {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_string(),
+        ),
     ];
     for (name, value) in rows {
         ctx.line(format_args!("{name:<24}{value}"))?;
@@ -127,6 +136,7 @@ fn to_json(stats: &keg::Stats) -> serde_json::Value {
         "last_seq": stats.last_seq,
         "fsyncs": stats.fsyncs,
         "torn_bytes_truncated": stats.torn_bytes_truncated,
+        "opened_from_index_snapshot": stats.opened_from_index_snapshot,
         "merges": stats.merges,
         "bytes_reclaimed": stats.bytes_reclaimed,
         "last_merge_ms": stats.last_merge_duration.map(|d| d.as_secs_f64() * 1000.0),
