@@ -1,5 +1,5 @@
 //! Damage in every kind of file — sealed data segments with and without hint files, the
-//! newest segment, hint files, the lock file — at many offsets: single bit flips and
+//! newest segment, hint files, the index snapshot, the lock file — at many offsets: single bit flips and
 //! zeroed ranges. For each, on a copy of one store:
 //!
 //! - `check` runs without panicking;
@@ -79,6 +79,9 @@ fn options() -> Options {
     Options::new()
         .sync_policy(SyncPolicy::Never)
         .max_segment_size(keg::MIN_SEGMENT_SIZE)
+        // Every clean close writes an index snapshot, so one is damaged too, and the opens
+        // of damaged copies meet a snapshot that may no longer match.
+        .index_snapshot_min_bytes(0)
         .clock(Arc::new(ManualClock::new(T0)) as Arc<dyn Clock>)
         .expiry_cycle_interval(Duration::ZERO)
         .merge_policy(MergePolicy {
@@ -364,6 +367,7 @@ fn damage_in_any_file_is_reported_or_harmless_and_repair_salvages_the_rest() {
         .collect();
     files.sort();
     assert!(files.iter().any(|f| f.ends_with(".hint")), "{files:?}");
+    assert!(files.iter().any(|f| f == "index.snapshot"), "{files:?}");
     assert!(
         files.iter().filter(|f| f.ends_with(".data")).count() >= 4,
         "{files:?}"

@@ -119,6 +119,37 @@ fn a_damaged_sealed_segment_is_rewritten_its_hint_set_aside_and_older_values_ret
     }
 }
 
+/// A rewritten segment can keep its length and last bytes (damage in its middle), so the
+/// index snapshot no longer describes the store: repair sets it aside with the hints.
+#[test]
+fn a_rewrite_by_repair_sets_the_index_snapshot_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || {
+        common::fast_options()
+            .max_segment_size(keg::MIN_SEGMENT_SIZE)
+            .index_snapshot_min_bytes(0)
+    };
+    let store = options().open(dir.path()).unwrap();
+    for k in 0..100u8 {
+        store.set(&[b'k', k], &[k; 100]).unwrap();
+    }
+    drop(store);
+    let snapshot = dir.path().join("index.snapshot");
+    assert!(snapshot.exists());
+    // Damage the value of the oldest segment's first record.
+    let victim = common::segment_files(dir.path())[0].clone();
+    flip(&victim, 16 + 33 + 2 + 10);
+
+    let report = keg::repair(dir.path()).unwrap();
+    assert_eq!(report.rewritten, std::slice::from_ref(&victim));
+    assert!(report.hints_set_aside.contains(&snapshot));
+    assert!(!snapshot.exists());
+    let store = options().open(dir.path()).unwrap();
+    assert!(!store.stats().opened_from_index_snapshot);
+    assert_eq!(store.get(&[b'k', 0]).unwrap(), None);
+    assert_eq!(store.get(&[b'k', 99]).unwrap(), Some(vec![99; 100]));
+}
+
 #[test]
 fn an_empty_sealed_segment_and_a_wrong_header_are_fixed() {
     let dir = tempfile::tempdir().unwrap();

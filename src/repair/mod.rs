@@ -51,7 +51,7 @@ pub struct RepairReport {
     /// Data files rewritten without their damaged bytes.
     pub rewritten: Vec<PathBuf>,
     /// Hint files set aside because they no longer describe their data file (the store
-    /// writes new ones).
+    /// writes new ones), and the index snapshot once any segment was rewritten.
     pub hints_set_aside: Vec<PathBuf>,
     /// Every byte range dropped, in file order.
     pub dropped: Vec<DroppedRange>,
@@ -137,6 +137,15 @@ fn repair_with(dir: &Path, io: &Io) -> Result<RepairReport> {
                 records: d.records,
                 reason: d.reason.clone(),
             }));
+    }
+
+    // So is an index snapshot once any segment was rewritten (open checks each segment's
+    // length and last bytes, which a rewrite need not change if the damage was elsewhere).
+    let snapshot = crate::snapshot::snapshot_path(dir);
+    if !damaged.is_empty() && snapshot.exists() {
+        let keep = set_aside_dir(io, dir, &mut aside)?;
+        move_aside(io, dir, &keep, &snapshot)?;
+        report.hints_set_aside.push(snapshot);
     }
 
     // Hint files of rewritten segments are stale now; others may not match for their own
