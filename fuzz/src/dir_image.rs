@@ -3,13 +3,20 @@
 //! damaged in a byte, or arbitrary bytes — plus leftover temporary files and hint files
 //! whose data file is gone.
 //!
+//! Then, for an image that opens, the index snapshot: a clean close writes one, a byte of it
+//! may be damaged (with its checksum recomputed, or not), and the next open must hold the
+//! same contents (a damaged snapshot is refused) — or, for a forged one whose checksum
+//! holds, still return only values some valid record of the key holds.
+//!
 //! Input: a flag byte (bits 0-1: segments minus one, at most three; bit 2: read with pread;
-//! bit 3: a leftover `.tmp` file; bit 4: a hint file of a segment that does not exist),
+//! bit 3: a leftover `.tmp` file; bit 4: a hint file of a segment that does not exist;
+//! bit 5: the snapshot round; bit 6: its damage keeps the checksum valid),
 //! then per segment a hint byte (low two bits: none, honest, honest with a damaged byte,
 //! arbitrary; bit 2 with "honest": forged, a valid checksum over entries that go wrong only
 //! at the end), a u16 program length and that many bytes of a structured segment program
 //! (`segment_program`), and what the hint choice needs: a u16 position and XOR mask, or a
-//! length byte and the bytes.
+//! length byte and the bytes; last, for the snapshot round, a u16 position and an XOR mask
+//! (`0`: no damage).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -149,6 +156,67 @@ fn options(pread: bool) -> Options {
         .use_mmap(!pread)
         .clock(Arc::new(ManualClock::new(NOW_MS)) as Arc<dyn Clock>)
         .expiry_cycle_interval(std::time::Duration::ZERO)
+}
+
+/// Every key's `get` (`None` for a corruption error) and expiry.
+fn readings(store: &keg::Store) -> BTreeMap<Vec<u8>, (Option<Vec<u8>>, Option<u64>)> {
+    let mut out = BTreeMap::new();
+    for key in store.keys() {
+        let value = match store.get(&key) {
+            Ok(Some(v)) => Some(v),
+            Err(Error::Corrupted { .. }) => None,
+            other => panic!("get({key:?}) = {other:?}"),
+        };
+        let expiry = store.expires_at(&key).expect("expires_at");
+        out.insert(key, (value, expiry));
+    }
+    out
+}
+
+/// The snapshot round on a store directory that opens: see the module documentation.
+fn check_snapshot_round(
+    dir: &Path,
+    pread: bool,
+    at: u16,
+    xor: u8,
+    forge: bool,
+    valid_puts: &BTreeSet<(Vec<u8>, Vec<u8>)>,
+) {
+    let store = options(pread)
+        .index_snapshot_min_bytes(0)
+        .open(dir)
+        .expect("the image opened before");
+    let before = readings(&store);
+    store.close().expect("close");
+    let path = dir.join("index.snapshot");
+    let mut snapshot = std::fs::read(&path).expect("a clean close writes a snapshot");
+    if xor != 0 {
+        let at = usize::from(at) % snapshot.len();
+        snapshot[at] ^= xor;
+        if forge {
+            let body = snapshot.len() - 4;
+            let crc = crc32fast::hash(&snapshot[..body]);
+            snapshot[body..].copy_from_slice(&crc.to_le_bytes());
+        }
+        std::fs::write(&path, &snapshot).expect("write snapshot");
+    }
+    let store = options(pread).open(dir).expect("open with a snapshot");
+    let after = readings(&store);
+    if xor == 0 {
+        assert!(store.stats().opened_from_index_snapshot);
+    }
+    if xor == 0 || !forge {
+        assert_eq!(after, before, "a snapshot changed what the store holds");
+        return;
+    }
+    for (key, (value, _)) in after {
+        if let Some(value) = value {
+            assert!(
+                valid_puts.contains(&(key.clone(), value.clone())),
+                "through a forged snapshot {key:?} holds {value:?}, which no valid record puts"
+            );
+        }
+    }
 }
 
 fn write_image(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
@@ -331,13 +399,18 @@ pub fn check_open_dir_image(data: &[u8]) {
         }
     }
 
-    // Repair of the untouched image.
-    let copy = base.path().join("copy");
-    write_image(&copy, &files);
     let mut valid_puts = BTreeSet::new();
     for (_, bytes, _) in &segments {
         every_valid_put(bytes, &mut valid_puts);
     }
+    if verdict_ok && flags & 32 != 0 {
+        let (at, xor) = (r.u16_or_zero(), r.byte_or_zero());
+        check_snapshot_round(&dir, pread, at, xor, flags & 64 != 0, &valid_puts);
+    }
+
+    // Repair of the untouched image.
+    let copy = base.path().join("copy");
+    write_image(&copy, &files);
     match keg::repair(&copy) {
         Ok(report) => {
             let check = keg::check(&copy).expect("check after repair");

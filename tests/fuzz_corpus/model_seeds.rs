@@ -143,6 +143,38 @@ pub fn open_dir_image_seeds() -> Seeds {
                 &segment(0, &second, &[]),
             ]),
         ),
+        (
+            // The snapshot round: written at close and loaded as it is.
+            "snapshot-round-trip",
+            cat(&[
+                &[1 | 32],
+                &segment(1, &first, &[]),
+                &segment(0, &second, &[]),
+                &[0, 0, 0],
+            ]),
+        ),
+        (
+            // A byte of the snapshot's first shard image damaged: refused by its checksum.
+            "snapshot-damaged",
+            cat(&[
+                &[1 | 32],
+                &segment(0, &first, &[]),
+                &segment(1, &second, &[]),
+                &[200, 0, 0x10],
+            ]),
+        ),
+        (
+            // The same damage with the checksum made to hold again: refused by the image
+            // checks, or loaded and read through record checks.
+            "snapshot-forged",
+            cat(&[
+                &[2 | 32 | 64],
+                &segment(1, &first, &[]),
+                &segment(0, &second, &[]),
+                &segment(0, &third, &[]),
+                &[200, 0, 0x10],
+            ]),
+        ),
     ]
 }
 
