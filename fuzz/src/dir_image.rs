@@ -158,8 +158,11 @@ fn options(pread: bool) -> Options {
         .expiry_cycle_interval(std::time::Duration::ZERO)
 }
 
-/// Every key's `get` (`None` for a corruption error) and expiry.
-fn readings(store: &keg::Store) -> BTreeMap<Vec<u8>, (Option<Vec<u8>>, Option<u64>)> {
+/// Per key: what `get` returns (`None` for a corruption error), and its expiry.
+type Readings = BTreeMap<Vec<u8>, (Option<Vec<u8>>, Option<u64>)>;
+
+/// Every key's reading.
+fn readings(store: &keg::Store) -> Readings {
     let mut out = BTreeMap::new();
     for key in store.keys() {
         let value = match store.get(&key) {
