@@ -13,6 +13,9 @@ use super::shard::{Shard, ShardImage};
 use super::table::Table;
 use super::{Entry, Keydir, SHARDS};
 
+/// Keys per shard whose placement a loaded image must get right.
+const SAMPLE_PER_SHARD: usize = 8;
+
 /// Where an image is read from.
 pub(crate) trait ImageSource {
     /// The next `len` bytes, or `None` if fewer are left.
@@ -73,7 +76,21 @@ impl Keydir {
             let arena = source.take(arena_len)?;
             loaded.push(Shard::from_image(table, arena, garbage, accept)?);
         }
-        Some(Keydir::from_shards(seed, loaded))
+        let keydir = Keydir::from_shards(seed, loaded);
+        // Placement is not checked entry by entry (that would hash every key), but a few
+        // keys of each shard must be found where their hash puts them: an image laid out
+        // by another hash function (a changed hasher, a wrong seed) is refused here rather
+        // than loaded with its keys unfindable.
+        for (index, shard) in keydir.shards.iter().enumerate() {
+            let sample = Self::read(shard).sample(SAMPLE_PER_SHARD);
+            for (key, entry) in sample {
+                let (hash, home) = keydir.index_of(&key);
+                if home != index || Self::read(shard).get(hash, &key) != Some(entry) {
+                    return None;
+                }
+            }
+        }
+        Some(keydir)
     }
 }
 
@@ -170,6 +187,15 @@ mod tests {
             let short = bytes.get(..cut).unwrap();
             assert!(Keydir::read_image(&mut Bytes(short), &mut |_, _| true).is_none());
         }
+    }
+
+    /// An image read back under another seed (what a changed hash function would do) puts
+    /// its keys where lookups do not look: refused, not loaded with every key unfindable.
+    #[test]
+    fn an_image_laid_out_under_another_seed_is_refused() {
+        let mut bytes = image(&used_keydir());
+        bytes[0] ^= 1;
+        assert!(Keydir::read_image(&mut Bytes(&bytes), &mut |_, _| true).is_none());
     }
 
     /// Damage that the image's own structure reveals is refused without a panic (the

@@ -578,6 +578,27 @@ impl Shard {
     }
 }
 
+impl Shard {
+    /// The first `n` live keys in arena order, with their entries.
+    pub(crate) fn sample(&self, n: usize) -> Vec<(Vec<u8>, Entry)> {
+        let mut out = Vec::with_capacity(n);
+        let mut pos = 0;
+        while out.len() < n
+            && let Some(fixed) = self.arena.get(pos..pos + FIXED_LEN)
+        {
+            let key_len = read_u16(fixed, 12) as usize;
+            let flags = fixed.get(14).copied().unwrap_or(0);
+            if flags & FLAG_DEAD == 0 {
+                let bytes =
+                    entry_bytes(&self.arena, u32::try_from(pos / ALIGN).unwrap_or(u32::MAX));
+                out.push((key_of(bytes).to_vec(), decode_entry(bytes)));
+            }
+            pos += entry_size(key_len, flags & FLAG_HAS_EXPIRY != 0);
+        }
+        out
+    }
+}
+
 /// A shard as an index snapshot stores it: its table, its arena as it is (garbage
 /// included), and how much of the arena is garbage.
 pub(crate) struct ShardImage<'a> {
