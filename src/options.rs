@@ -191,9 +191,10 @@ impl Options {
     /// A clean close writes an *index snapshot* (the in-memory index as it is, see
     /// `docs/format.md`) when the index holds at least this many bytes, and the next `open`
     /// loads it instead of rebuilding the index from hint files and segments, if the
-    /// segments are still exactly the ones it describes. `0` writes one at every close;
-    /// `u64::MAX` never writes one. Default: 1 MiB
-    /// ([`DEFAULT_INDEX_SNAPSHOT_MIN_BYTES`]).
+    /// segments are still exactly the ones it describes. Writing it makes a close take
+    /// longer (a file about the size of the index, fsynced) and it takes that much disk
+    /// while the store is closed. `0` writes one at every close; `u64::MAX` never writes
+    /// one. Default: 1 MiB ([`DEFAULT_INDEX_SNAPSHOT_MIN_BYTES`]).
     pub fn index_snapshot_min_bytes(mut self, bytes: u64) -> Self {
         self.index_snapshot_min_bytes = bytes;
         self

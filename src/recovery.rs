@@ -64,7 +64,7 @@ pub(crate) fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         .map_or(1, |max| max.saturating_add(1));
     remove_leftovers(dir, options, &files)?;
     if let Some(snapshot) = snapshot::load(dir, options, &ids) {
-        return from_snapshot(dir, options, snapshot, next_segment_id);
+        return from_snapshot(dir, options, snapshot, &hints, next_segment_id);
     }
 
     // A hint whose entries turn out bad only while it is being loaded (its checksum held:
@@ -142,6 +142,7 @@ fn from_snapshot(
     dir: &Path,
     options: &Options,
     snapshot: Snapshot,
+    hints: &HashSet<u32>,
     next_segment_id: u32,
 ) -> Result<Recovered> {
     let fingerprint = snapshot.fingerprint();
@@ -169,7 +170,8 @@ fn from_snapshot(
         } else {
             let segment =
                 Segment::sealed_from_file(f.id, path.clone(), fs::open_ro(&path)?, f.len, options)?;
-            if f.has_hint {
+            // (A hint deleted since the close is written again by the merge thread.)
+            if f.has_hint && hints.contains(&f.id) {
                 segment.set_has_hint();
             }
             segment

@@ -391,3 +391,39 @@ fn a_temporary_snapshot_left_by_a_crash_is_removed_at_open() {
     assert!(store.stats().opened_from_index_snapshot);
     assert!(!temp.exists());
 }
+
+/// The snapshot says which segments had hint files; one deleted since is not taken for
+/// present, so the merge thread writes it again.
+#[test]
+fn a_hint_deleted_after_the_snapshot_is_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 3);
+    let store = open(dir.path());
+    store.merge().unwrap();
+    store.close().unwrap();
+    let hints: Vec<PathBuf> = common::segment_files(dir.path())
+        .iter()
+        .map(|p| p.with_extension("hint"))
+        .filter(|h| h.exists())
+        .collect();
+    assert!(!hints.is_empty());
+    std::fs::remove_file(&hints[0]).unwrap();
+
+    // A merge thread that never merges (no trigger can fire), only writes missing hints.
+    let store = options()
+        .index_snapshot_min_bytes(0)
+        .merge_policy(MergePolicy {
+            check_interval: Duration::from_millis(10),
+            fragmentation_trigger: 100,
+            dead_bytes_trigger: u64::MAX,
+            ..MergePolicy::default()
+        })
+        .open(dir.path())
+        .unwrap();
+    assert!(store.stats().opened_from_index_snapshot);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !hints[0].exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(hints[0].exists());
+}
