@@ -2,7 +2,8 @@
 //! injected at arbitrary points, checked against a `BTreeMap` after every step.
 //!
 //! Input: a policy byte (bit 0: `SyncPolicy::Always`, else `Never`; bit 1: reads through
-//! pread), then operations. Each operation is a byte whose low four bits choose it (see
+//! pread; bit 2: every clean close writes an index snapshot, which the next open loads if it
+//! still matches), then operations. Each operation is a byte whose low four bits choose it (see
 //! `step`) followed by its arguments; missing bytes read as zeros.
 //!
 //! A fault makes the `n`-th I/O operation from then fail (EIO for an fsync or read, ENOSPC
@@ -258,6 +259,7 @@ struct Harness {
     faults: Arc<Faults>,
     policy: SyncPolicy,
     pread: bool,
+    snapshots: bool,
 }
 
 impl Harness {
@@ -265,6 +267,7 @@ impl Harness {
         Options::new()
             .sync_policy(self.policy)
             .use_mmap(!self.pread)
+            .index_snapshot_min_bytes(if self.snapshots { 0 } else { u64::MAX })
             .max_segment_size(keg::MIN_SEGMENT_SIZE)
             .clock(Arc::clone(&self.clock) as Arc<dyn Clock>)
             .expiry_cycle_interval(Duration::ZERO)
@@ -340,6 +343,7 @@ pub fn check_store_model(data: &[u8]) {
             SyncPolicy::Never
         },
         pread: mode & 2 != 0,
+        snapshots: mode & 4 != 0,
     };
     let mut store = harness.open();
     let mut model = State::new();

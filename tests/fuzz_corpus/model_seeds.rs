@@ -219,6 +219,12 @@ pub fn store_model_seeds() -> Seeds {
             "fault-at-sync",
             cat(&[&[0], &writes, &[13, 1, 10, 0, 1, 5, 11]]),
         ),
+        (
+            // Snapshots at every close: reopened from one, then after more writes and a
+            // merge (stale), then with a fault during the close that writes one.
+            "snapshots-reopen-stale-fault",
+            cat(&[&[4], &writes, &[11, 11], &writes, &[9, 11, 13, 1, 11, 11]]),
+        ),
     ]
 }
 
