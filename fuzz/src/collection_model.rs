@@ -7,7 +7,8 @@
 //! instead of mmap; bit 1 checks the whole content after every step (else after reopens,
 //! merges, crashes, `CHECK` steps and at the end); bit 2 merges only fragmented segments
 //! (`small_file_threshold` 0), so a merge leaves older segments behind; bit 3 caps a merge
-//! at two segments' worth of input.
+//! at two segments' worth of input; bit 4 writes an index snapshot at every clean close
+//! (element index included), which the next open loads if it still matches.
 //!
 //! Every answer must equal the model's (random picks must be possible ones), a failed
 //! operation must fail with the model's error and change nothing, a transaction must see
@@ -326,6 +327,7 @@ impl Harness {
         Options::new()
             .sync_policy(SyncPolicy::Never)
             .use_mmap(self.flags & 1 == 0)
+            .index_snapshot_min_bytes(if self.flags & 16 != 0 { 0 } else { u64::MAX })
             .max_segment_size(keg::MIN_SEGMENT_SIZE)
             .clock(Arc::clone(&self.clock) as Arc<dyn Clock>)
             .expiry_cycle_interval(Duration::ZERO)

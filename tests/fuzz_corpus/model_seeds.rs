@@ -423,5 +423,11 @@ pub fn collection_model_seeds() -> Seeds {
             cat(&[&[0], &fill, &[c::TORN_TAIL, 5, 1, 2, 3, 4, 5], set, &[c::TORN_TAIL, 0]]),
         ),
         ("all-every-step-pread", cat(&[&[1 | 2], hash, set, list, zset, transactions])),
+        (
+            // Snapshots at every close: collections reopened from one, then from a stale
+            // one after a merge and more writes, then after a torn tail.
+            "snapshots-fill-reopen-torn",
+            cat(&[&[16], &fill, &[c::REOPEN, c::REOPEN], &fill, &[c::MERGE, c::REOPEN], &fill, &[c::TORN_TAIL, 5, 1, 2, 3, 4, 5, c::REOPEN]]),
+        ),
     ]
 }
