@@ -137,7 +137,7 @@ impl Engine {
             segments,
         };
         let mut on_disk = lock(&self.snapshot);
-        if on_disk.as_ref() == Some(&fingerprint) {
+        if on_disk.as_ref() == Some(&fingerprint) && snapshot_path(&self.dir).exists() {
             return Ok(());
         }
         let active_hint_len = lock(&self.active_hint)

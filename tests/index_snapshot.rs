@@ -427,3 +427,32 @@ fn a_hint_deleted_after_the_snapshot_is_written_again() {
     }
     assert!(hints[0].exists());
 }
+
+/// A close with nothing changed keeps the snapshot it loaded, but writes it again if it was
+/// deleted meanwhile.
+#[test]
+fn an_unchanged_store_keeps_its_snapshot_and_rewrites_a_deleted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 3);
+    let written = std::fs::metadata(snapshot(dir.path()))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let store = open(dir.path());
+    assert!(store.stats().opened_from_index_snapshot);
+    store.close().unwrap();
+    let kept = std::fs::metadata(snapshot(dir.path()))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        kept, written,
+        "an unchanged store does not write its snapshot again"
+    );
+
+    let store = open(dir.path());
+    std::fs::remove_file(snapshot(dir.path())).unwrap();
+    store.close().unwrap();
+    assert!(snapshot(dir.path()).exists());
+    assert!(open(dir.path()).stats().opened_from_index_snapshot);
+}
