@@ -184,6 +184,9 @@ fn from_snapshot(
     } else {
         Collections::default()
     };
+    // Likewise the active segment's hint: one deleted since is written again at close.
+    let newest = facts.last().map(|f| f.id);
+    let active_hint_len = active_hint_len.filter(|_| newest.is_some_and(|id| hints.contains(&id)));
     Ok(Recovered {
         keydir,
         elements,

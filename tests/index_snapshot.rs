@@ -456,3 +456,32 @@ fn an_unchanged_store_keeps_its_snapshot_and_rewrites_a_deleted_one() {
     assert!(snapshot(dir.path()).exists());
     assert!(open(dir.path()).stats().opened_from_index_snapshot);
 }
+
+/// The same for the active segment's hint, which a clean close writes for a big segment.
+#[test]
+fn an_active_hint_deleted_after_the_snapshot_is_written_again_at_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let open_big = || {
+        options()
+            .max_segment_size(8 << 20)
+            .index_snapshot_min_bytes(0)
+            .open(dir.path())
+            .unwrap()
+    };
+    let store = open_big();
+    for i in 0..12_000 {
+        store.set(&key(i), &[7; 100]).unwrap();
+    }
+    store.close().unwrap();
+    let active_hint = common::newest_segment(dir.path()).with_extension("hint");
+    assert!(
+        active_hint.exists(),
+        "a clean close writes the big active segment's hint"
+    );
+    std::fs::remove_file(&active_hint).unwrap();
+
+    let store = open_big();
+    assert!(store.stats().opened_from_index_snapshot);
+    store.close().unwrap();
+    assert!(active_hint.exists());
+}
