@@ -61,6 +61,21 @@ pub struct CheckProblem {
 pub struct CheckReport {
     /// Every segment, ascending by id.
     pub segments: Vec<SegmentCheck>,
+    /// The index snapshot a clean close left, if there is one.
+    pub index_snapshot: Option<SnapshotCheck>,
+}
+
+/// The index snapshot (`index.snapshot`), as [`check`] found it. Neither state is a problem:
+/// the snapshot only saves rebuilding the index at open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SnapshotCheck {
+    /// It describes exactly the segments there are, and holds together: the next open loads
+    /// it instead of rebuilding the index.
+    Current,
+    /// It describes other segments (written, merged or cut since), or is damaged: the next
+    /// open deletes it and rebuilds the index from hint files and segments.
+    Stale,
 }
 
 impl CheckReport {
@@ -149,7 +164,17 @@ pub(crate) fn check_locked(dir: &Path) -> Result<CheckReport> {
             hint,
         });
     }
-    Ok(CheckReport { segments })
+    let index_snapshot = crate::snapshot::matches(dir, &ids).map(|current| {
+        if current {
+            SnapshotCheck::Current
+        } else {
+            SnapshotCheck::Stale
+        }
+    });
+    Ok(CheckReport {
+        segments,
+        index_snapshot,
+    })
 }
 
 /// What a hint entry must say about the record at its offset.

@@ -80,7 +80,9 @@ pub use datatypes::zset::{ScoredMember, ZAddOptions};
 pub use datatypes::zset_algebra::ZAggregate;
 pub use error::{Error, Result};
 pub use fs::{IoHook, IoOp};
-pub use inspect::{CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentCheck, check, dump};
+pub use inspect::{
+    CheckProblem, CheckReport, DumpedRecord, HintCheck, SegmentCheck, SnapshotCheck, check, dump,
+};
 pub use lock::LOCK_FILE;
 pub use merge::{MergePolicy, MergeReport};
 pub use options::{

@@ -327,6 +327,13 @@ pub(crate) fn load(dir: &Path, options: &Options, ids: &[u32]) -> Option<Snapsho
     loaded
 }
 
+/// Whether the snapshot of `dir` would be loaded by the next open (`None`: there is none).
+/// Changes nothing; the caller holds the directory lock.
+pub(crate) fn matches(dir: &Path, ids: &[u32]) -> Option<bool> {
+    let file = File::open(snapshot_path(dir)).ok()?;
+    Some(read(dir, file, ids).is_some())
+}
+
 fn read(dir: &Path, file: File, ids: &[u32]) -> Option<Snapshot> {
     let len = file.metadata().ok()?.len();
     let mut input = In {

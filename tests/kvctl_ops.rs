@@ -57,6 +57,38 @@ fn check_of_a_clean_store_exits_0_and_counts_records() {
     assert_eq!(json["clean"], true);
     assert_eq!(json["segments"][0]["records"], 5);
     assert!(json["segments"][0]["problem"].is_null());
+    // Too small an index for a snapshot at close.
+    assert!(json["index_snapshot"].is_null());
+}
+
+#[test]
+fn check_says_whether_the_index_snapshot_is_current_or_stale() {
+    let s = Sandbox::new();
+    let open = |min| {
+        keg::Options::new()
+            .sync_policy(keg::SyncPolicy::Never)
+            .index_snapshot_min_bytes(min)
+            .open(s.store())
+            .unwrap()
+    };
+    let store = open(0);
+    store.set(b"k", b"v").unwrap();
+    store.close().unwrap();
+    s.kvctl(&["check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("index.snapshot  current"));
+
+    // Written to since, by a store that writes no snapshot at close: stale, and still an
+    // exit 0 (open rebuilds the index; nothing is lost). Check deletes nothing.
+    let store = open(u64::MAX);
+    store.set(b"k2", b"v").unwrap();
+    store.close().unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(&mut s.kvctl(&["check", "--json"]))).unwrap();
+    assert_eq!(json["index_snapshot"], "stale");
+    assert_eq!(json["clean"], true);
+    assert!(s.store().join("index.snapshot").exists());
 }
 
 #[test]

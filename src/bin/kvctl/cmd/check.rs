@@ -10,7 +10,8 @@ use crate::status::Status;
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {}
 
-/// Prints one line per segment (and one per hint file) and a verdict. Exits 0 when every
+/// Prints one line per segment (and one per hint file, and one for the index snapshot) and a
+/// verdict. Exits 0 when every
 /// byte is valid, 7 when the only problems are a torn tail (the remains of an interrupted
 /// write, which opening the store cuts off without losing anything acknowledged) or hint
 /// files that do not match their data files (open ignores them), 5 on corruption (which
@@ -74,6 +75,15 @@ fn print_report(report: &keg::CheckReport, ctx: &mut Context) -> anyhow::Result<
                 hint.entries
             ))?;
         }
+    }
+    match report.index_snapshot {
+        Some(keg::SnapshotCheck::Current) => {
+            ctx.line("index.snapshot  current (open loads it instead of rebuilding the index)")?
+        }
+        Some(_) => ctx.line(
+            "index.snapshot  stale (open deletes it and rebuilds the index; nothing is lost)",
+        )?,
+        None => {}
     }
     if report.is_clean() {
         let records: u64 = report.segments.iter().map(|s| s.records).sum();
@@ -146,9 +156,15 @@ fn to_json(report: &keg::CheckReport) -> Value {
             })
         })
         .collect();
+    let snapshot = match report.index_snapshot {
+        Some(keg::SnapshotCheck::Current) => Some("current"),
+        Some(_) => Some("stale"),
+        None => None,
+    };
     json!({
         "clean": report.is_clean(),
         "consistent": report.is_consistent(),
         "segments": segments,
+        "index_snapshot": snapshot,
     })
 }
