@@ -171,6 +171,11 @@ fn a_clean_close_writes_a_snapshot_and_the_next_open_loads_it_with_the_same_cont
         seen
     };
 
+    assert_eq!(
+        keg::check(dir.path()).unwrap().index_snapshot,
+        Some(keg::SnapshotCheck::Current)
+    );
+
     let store = open(dir.path());
     assert!(store.stats().opened_from_index_snapshot);
     assert_same(&contents(&store), &rebuilt, "contents");
@@ -230,6 +235,10 @@ fn a_snapshot_is_refused_after_writes_or_a_merge_since_it_was_written() {
         assert!(
             snapshot(dir.path()).exists(),
             "the stale snapshot is still there"
+        );
+        assert_eq!(
+            keg::check(dir.path()).unwrap().index_snapshot,
+            Some(keg::SnapshotCheck::Stale)
         );
 
         let store = open(dir.path());
