@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
+use std::ops::ControlFlow;
 
 use super::Entry;
 use super::table::{Probe, Table};
@@ -153,6 +154,14 @@ fn mark_dead(arena: &mut [u8], slot: u32) {
 
 /// Calls `f` with the slot and key of every live entry, in arena order (a sequential read).
 fn for_each_live(arena: &[u8], mut f: impl FnMut(u32, &[u8])) {
+    walk_live(arena, |slot, key| {
+        f(slot, key);
+        ControlFlow::Continue(())
+    });
+}
+
+/// `for_each_live` until `f` breaks.
+fn walk_live(arena: &[u8], mut f: impl FnMut(u32, &[u8]) -> ControlFlow<()>) {
     let mut pos = 0;
     while let Some(fixed) = arena.get(pos..pos + FIXED_LEN) {
         let key_len = read_u16(fixed, 12) as usize;
@@ -160,7 +169,9 @@ fn for_each_live(arena: &[u8], mut f: impl FnMut(u32, &[u8])) {
         if flags & FLAG_DEAD == 0 {
             // Arena positions are below 16 GiB, so pos / ALIGN fits in u32.
             let slot = u32::try_from(pos / ALIGN).unwrap_or(u32::MAX);
-            f(slot, key_of(entry_bytes(arena, slot)));
+            if f(slot, key_of(entry_bytes(arena, slot))).is_break() {
+                return;
+            }
         }
         pos += entry_size(key_len, flags & FLAG_HAS_EXPIRY != 0);
     }
@@ -578,27 +589,6 @@ impl Shard {
     }
 }
 
-impl Shard {
-    /// The first `n` live keys in arena order, with their entries.
-    pub(crate) fn sample(&self, n: usize) -> Vec<(Vec<u8>, Entry)> {
-        let mut out = Vec::with_capacity(n);
-        let mut pos = 0;
-        while out.len() < n
-            && let Some(fixed) = self.arena.get(pos..pos + FIXED_LEN)
-        {
-            let key_len = read_u16(fixed, 12) as usize;
-            let flags = fixed.get(14).copied().unwrap_or(0);
-            if flags & FLAG_DEAD == 0 {
-                let bytes =
-                    entry_bytes(&self.arena, u32::try_from(pos / ALIGN).unwrap_or(u32::MAX));
-                out.push((key_of(bytes).to_vec(), decode_entry(bytes)));
-            }
-            pos += entry_size(key_len, flags & FLAG_HAS_EXPIRY != 0);
-        }
-        out
-    }
-}
-
 /// A shard as an index snapshot stores it: its table, its arena as it is (garbage
 /// included), and how much of the arena is garbage.
 pub(crate) struct ShardImage<'a> {
@@ -608,6 +598,19 @@ pub(crate) struct ShardImage<'a> {
 }
 
 impl Shard {
+    /// The first `n` live keys in arena order, with their entries.
+    pub(crate) fn sample(&self, n: usize) -> Vec<(Vec<u8>, Entry)> {
+        let mut out = Vec::with_capacity(n);
+        walk_live(&self.arena, |slot, key| {
+            if out.len() >= n {
+                return ControlFlow::Break(());
+            }
+            out.push((key.to_vec(), decode_entry(entry_bytes(&self.arena, slot))));
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
     pub(crate) fn image(&self) -> ShardImage<'_> {
         ShardImage {
             table: &self.table,
