@@ -101,11 +101,25 @@ impl CheckReport {
 /// for the duration, so it fails with [`Error::Locked`] while a store has it open.
 pub fn check(dir: &Path) -> Result<CheckReport> {
     let _lock = existing_dir_lock(dir)?;
-    check_locked(dir)
+    let segments = check_segments(dir)?;
+    let ids = list_segment_ids(dir)?;
+    let index_snapshot = crate::snapshot::matches(dir, &ids).map(|current| {
+        if current {
+            SnapshotCheck::Current
+        } else {
+            SnapshotCheck::Stale
+        }
+    });
+    Ok(CheckReport {
+        segments,
+        index_snapshot,
+    })
 }
 
-/// [`check`] for a caller that holds the directory lock already ([`repair`](crate::repair)).
-pub(crate) fn check_locked(dir: &Path) -> Result<CheckReport> {
+/// [`check`]'s verdict on every segment and hint file, for a caller that holds the
+/// directory lock already ([`repair`](crate::repair), which needs no snapshot verdict: it
+/// sets the snapshot aside itself when it rewrites a segment).
+pub(crate) fn check_segments(dir: &Path) -> Result<Vec<SegmentCheck>> {
     let ids = list_segment_ids(dir)?;
     let mut segments = Vec::with_capacity(ids.len());
     for (i, &id) in ids.iter().enumerate() {
@@ -164,17 +178,7 @@ pub(crate) fn check_locked(dir: &Path) -> Result<CheckReport> {
             hint,
         });
     }
-    let index_snapshot = crate::snapshot::matches(dir, &ids).map(|current| {
-        if current {
-            SnapshotCheck::Current
-        } else {
-            SnapshotCheck::Stale
-        }
-    });
-    Ok(CheckReport {
-        segments,
-        index_snapshot,
-    })
+    Ok(segments)
 }
 
 /// What a hint entry must say about the record at its offset.

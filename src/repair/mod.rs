@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::format::{FileHeader, FileKind};
 use crate::fs::{self, Io};
-use crate::inspect::{check_locked, with_segment_bytes};
+use crate::inspect::{check_segments, with_segment_bytes};
 use crate::lock::DirLock;
 use crate::segment::{data_path, list_segment_ids, temp_path};
 use salvage::{Salvage, salvage};
@@ -150,7 +150,7 @@ fn repair_with(dir: &Path, io: &Io) -> Result<RepairReport> {
 
     // Hint files of rewritten segments are stale now; others may not match for their own
     // reasons. Open would ignore them; repair leaves none behind.
-    for segment in check_locked(dir)?.segments {
+    for segment in check_segments(dir)? {
         if let Some(hint) = segment.hint.filter(|h| h.problem.is_some()) {
             let keep = set_aside_dir(io, dir, &mut aside)?;
             move_aside(io, dir, &keep, &hint.path)?;
@@ -158,9 +158,8 @@ fn repair_with(dir: &Path, io: &Io) -> Result<RepairReport> {
         }
     }
 
-    let verdict = check_locked(dir)?;
+    let verdict = check_segments(dir)?;
     if let Some((file, problem)) = verdict
-        .segments
         .iter()
         .find_map(|s| s.problem.as_ref().map(|p| (&s.path, p)))
     {
