@@ -300,7 +300,7 @@ const SCAN_LIMIT: usize = 16;
 
 /// A collection's element records staged in one append: their generation and, per member,
 /// the index of its newest staged op.
-pub(crate) type StagedElements = (u64, std::collections::BTreeMap<Vec<u8>, usize>);
+pub(crate) type StagedElements = (u64, FastMap<Vec<u8>, usize>);
 
 impl<'e, 's> Txn<'e, 's> {
     pub(crate) fn new(engine: &'e Engine) -> Txn<'e, 's> {
@@ -415,19 +415,26 @@ impl<'e, 's> Txn<'e, 's> {
             && let Some((collection, generation, member)) = crate::datatypes::split_element_key(key)
         {
             let index = self.staged.len();
-            if !self.staged_elements.contains_key(collection) {
-                self.staged_elements.insert(
-                    collection.to_vec(),
-                    (generation, std::collections::BTreeMap::new()),
-                );
-            }
-            if let Some(entry) = self.staged_elements.get_mut(collection) {
-                if entry.0 != generation {
-                    // A newer generation of the collection: the older one's elements are
-                    // dead.
-                    *entry = (generation, std::collections::BTreeMap::new());
+            match self.staged_elements.get_mut(collection) {
+                Some(entry) => {
+                    if entry.0 != generation {
+                        // A newer generation of the collection: the older one's elements
+                        // are dead.
+                        *entry = (generation, FastMap::default());
+                    }
+                    match entry.1.get_mut(member) {
+                        Some(newest) => *newest = index,
+                        None => {
+                            entry.1.insert(member.to_vec(), index);
+                        }
+                    }
                 }
-                entry.1.insert(member.to_vec(), index);
+                None => {
+                    let mut members = FastMap::default();
+                    members.insert(member.to_vec(), index);
+                    self.staged_elements
+                        .insert(collection.to_vec(), (generation, members));
+                }
             }
             // The edit staging this decides the list's shape again after it.
             self.list_shapes.remove(collection);

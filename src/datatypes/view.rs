@@ -11,7 +11,7 @@ use super::members::{
     Names, member_position, position_member, random_below, random_indexes, value_score,
 };
 use super::write::{read_element, with_element_with};
-use super::{Header, ValueType};
+use super::{FastMap, Header, ValueType};
 use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -219,11 +219,7 @@ impl Staged<'_, '_, '_> {
 
     /// The members of generation `generation` at `key` this transaction staged records
     /// for, each with the index of its newest staged op.
-    fn overlay(
-        &self,
-        key: &[u8],
-        generation: u64,
-    ) -> Option<&std::collections::BTreeMap<Vec<u8>, usize>> {
+    fn overlay(&self, key: &[u8], generation: u64) -> Option<&FastMap<Vec<u8>, usize>> {
         self.0
             .staged_elements
             .get(key)
@@ -251,7 +247,7 @@ impl Staged<'_, '_, '_> {
     /// when a distinct sample takes over half of the set: the caller lists the members.
     fn sample_over_committed(
         &self,
-        overlay: &std::collections::BTreeMap<Vec<u8>, usize>,
+        overlay: &FastMap<Vec<u8>, usize>,
         names: &super::members::Names,
         count: usize,
         distinct: bool,
@@ -554,9 +550,14 @@ impl CollectionView for Staged<'_, '_, '_> {
                 .is_some_and(|&index| !present(index))
         };
         let is_committed = |p: u64| committed.binary_search(&p).is_ok();
-        let added = |(m, &index): (&Vec<u8>, &usize)| {
-            member_position(m).filter(|&p| present(index) && !is_committed(p))
-        };
+        // The positions this transaction added, in list order (the overlay is unordered).
+        let mut added: Vec<u64> = overlay
+            .iter()
+            .filter_map(|(m, &index)| {
+                member_position(m).filter(|&p| present(index) && !is_committed(p))
+            })
+            .collect();
+        added.sort_unstable();
         let from_front = start <= len - end;
         let (skip, take) = if from_front {
             (start, end - start)
@@ -566,7 +567,7 @@ impl CollectionView for Staged<'_, '_, '_> {
         let mut out: Vec<u64> = if from_front {
             merge_walk(
                 committed.iter().copied().filter(|&p| !removed(p)),
-                overlay.iter().filter_map(added),
+                added.iter().copied(),
                 |a, c| a < c,
             )
             .skip(skip)
@@ -575,7 +576,7 @@ impl CollectionView for Staged<'_, '_, '_> {
         } else {
             merge_walk(
                 committed.iter().rev().copied().filter(|&p| !removed(p)),
-                overlay.iter().rev().filter_map(added),
+                added.iter().rev().copied(),
                 |a, c| a > c,
             )
             .skip(skip)

@@ -335,15 +335,19 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
             self.txn.stage(op);
         }
         self.txn.op_scratch = ops;
-        if let Some(shape) = shape {
-            self.txn.list_shapes.insert(self.key.clone(), shape);
-        }
+        // Updated in place where the transaction already counts the collection (a
+        // pipeline edits one key many times): the key is copied once per transaction.
         if len == 0 {
             self.txn.collection_lens.remove(&self.key);
+        } else if let Some(lens) = self.txn.collection_lens.get_mut(&self.key) {
+            *lens = (self.generation, len);
         } else {
             self.txn
                 .collection_lens
-                .insert(self.key, (self.generation, len));
+                .insert(self.key.clone(), (self.generation, len));
+        }
+        if let Some(shape) = shape {
+            self.txn.list_shapes.insert(self.key, shape);
         }
         Ok(bytes)
     }
