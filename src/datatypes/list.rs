@@ -56,32 +56,27 @@ pub(crate) fn push(edit: &mut Edit<'_, '_, '_>, values: &[&[u8]], left: bool) ->
 pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize, left: bool) -> Result<Vec<Vec<u8>>> {
     let len = edit.len_before();
     let count = count.min(len);
+    // The positions to pop and, after them, the next two at this end: the next pops read
+    // those (a pipeline pops the same end many times in a row, and the far end of a long
+    // list is rarely in cache). One look at the list for both.
+    let ahead = (count + 2).min(len);
     let mut positions = if left {
-        edit.positions_before(0..count)
+        edit.positions_before(0..ahead)
     } else {
-        edit.positions_before(len - count..len)
+        edit.positions_before(len - ahead..len)
     };
     if !left {
         positions.reverse();
     }
-    let mut values = Vec::with_capacity(positions.len());
-    for p in positions {
+    let (popped, next) = positions.split_at(count.min(positions.len()));
+    let mut values = Vec::with_capacity(popped.len());
+    for &p in popped {
         if let Some(value) = edit.take(&position_member(p))? {
             values.push(value);
         }
     }
-    // The next pops at this end read the elements after these (a pipeline pops the same
-    // end many times in a row, and the far end of a long list is rarely in cache): fetch
-    // the index entry of the next one, whose index line the previous pop asked for, and
-    // the index line of the one after it, while the reply is written.
-    let mut next = if left {
-        edit.positions_before(count..count + 2)
-    } else {
-        edit.positions_before(len.saturating_sub(count + 2)..len - count)
-    };
-    if !left {
-        next.reverse();
-    }
+    // Fetch the index entry of the next one, whose index line the previous pop asked for,
+    // and the index line of the one after it, while the reply is written.
     if let Some(&p) = next.first() {
         edit.prefetch_before(&position_member(p), true);
     }
