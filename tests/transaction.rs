@@ -383,3 +383,32 @@ fn a_collection_recreated_after_expiry_does_not_see_the_old_members() {
     let store = open_with_clock(dir.path(), &clock);
     assert_eq!(store.hgetall(b"h").unwrap(), only_new);
 }
+
+#[test]
+fn a_collection_edited_earlier_in_the_transaction_keeps_its_type_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_fast(dir.path());
+    store.rpush(b"l", &[b"a", b"b", b"c"]).unwrap();
+    store
+        .transaction(|tx| {
+            // The first pop counts the committed list; the next edits find it through that
+            // count, type included.
+            assert_eq!(tx.lpop(b"l", 1)?, vec![b"a".to_vec()]);
+            assert!(matches!(tx.sadd(b"l", &[b"m"]), Err(Error::WrongType)));
+            assert!(matches!(tx.hset(b"l", b"f", b"v"), Err(Error::WrongType)));
+            assert_eq!(tx.rpush(b"l", &[b"d"])?, 3);
+            assert_eq!(
+                tx.lrange(b"l", 0, -1)?,
+                vec![b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]
+            );
+            // A record of the key itself replaces the collection: later edits see that.
+            tx.set(b"l", b"string")?;
+            assert!(matches!(tx.lpop(b"l", 1), Err(Error::WrongType)));
+            tx.delete(b"l")?;
+            assert_eq!(tx.rpush(b"l", &[b"new"])?, 1);
+            assert_eq!(tx.lrange(b"l", 0, -1)?, vec![b"new".to_vec()]);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.lrange(b"l", 0, -1).unwrap(), vec![b"new".to_vec()]);
+}
