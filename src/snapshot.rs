@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
+use crate::format::le::{u32_at, u64_at};
 use crate::format::{FILE_HEADER_LEN, record_len};
 use crate::fs::Io;
 use crate::keydir::{ImageSource, Keydir};
@@ -295,20 +296,6 @@ impl ImageSource for In {
         self.remaining -= wanted;
         Some(bytes)
     }
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    bytes
-        .get(at..at + 4)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    bytes
-        .get(at..at + 8)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
 }
 
 /// Loads the snapshot of `dir` if there is one and it matches the data segments `ids`

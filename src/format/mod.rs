@@ -5,6 +5,7 @@
 
 pub mod file_header;
 pub mod hint;
+pub(crate) mod le;
 pub mod record;
 
 pub use file_header::{FILE_HEADER_LEN, FORMAT_VERSION, FileHeader, FileHeaderError, FileKind};

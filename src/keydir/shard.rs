@@ -31,6 +31,7 @@ use std::ops::ControlFlow;
 use super::Entry;
 use super::table::{Probe, Table};
 use crate::format::MAX_KEY_LEN;
+use crate::format::le::{u16_at, u32_at, u64_at};
 
 const ALIGN: usize = 4;
 const FIXED_LEN: usize = 24;
@@ -110,27 +111,6 @@ fn entry_size(key_len: usize, has_expiry: bool) -> usize {
     unpadded.div_ceil(ALIGN) * ALIGN
 }
 
-fn read_u16(bytes: &[u8], at: usize) -> u16 {
-    bytes
-        .get(at..at + 2)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u16::from_le_bytes)
-}
-
-fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    bytes
-        .get(at..at + 4)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-fn read_u64(bytes: &[u8], at: usize) -> u64 {
-    bytes
-        .get(at..at + 8)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
 /// The arena bytes of the entry in `slot`: its fixed fields, expiry and key (no padding).
 /// Slots are only ever created by `append`, so the range is always in bounds; an empty
 /// slice (never produced) would read as an entry with an empty key.
@@ -139,7 +119,7 @@ fn entry_bytes(arena: &[u8], slot: u32) -> &[u8] {
     let Some(fixed) = arena.get(pos..pos + FIXED_LEN) else {
         return &[];
     };
-    let key_len = read_u16(fixed, 12) as usize;
+    let key_len = u16_at(fixed, 12) as usize;
     let has_expiry = fixed.get(14).is_some_and(|f| f & FLAG_HAS_EXPIRY != 0);
     let len = FIXED_LEN + if has_expiry { EXPIRY_LEN } else { 0 } + key_len;
     arena.get(pos..pos + len).unwrap_or(&[])
@@ -164,7 +144,7 @@ fn for_each_live(arena: &[u8], mut f: impl FnMut(u32, &[u8])) {
 fn walk_live(arena: &[u8], mut f: impl FnMut(u32, &[u8]) -> ControlFlow<()>) {
     let mut pos = 0;
     while let Some(fixed) = arena.get(pos..pos + FIXED_LEN) {
-        let key_len = read_u16(fixed, 12) as usize;
+        let key_len = u16_at(fixed, 12) as usize;
         let flags = fixed.get(14).copied().unwrap_or(0);
         if flags & FLAG_DEAD == 0 {
             // Arena positions are below 16 GiB, so pos / ALIGN fits in u32.
@@ -178,7 +158,7 @@ fn walk_live(arena: &[u8], mut f: impl FnMut(u32, &[u8]) -> ControlFlow<()>) {
 }
 
 fn key_of(bytes: &[u8]) -> &[u8] {
-    let key_len = read_u16(bytes, 12) as usize;
+    let key_len = u16_at(bytes, 12) as usize;
     bytes
         .get(bytes.len().saturating_sub(key_len)..)
         .unwrap_or(&[])
@@ -187,12 +167,12 @@ fn key_of(bytes: &[u8]) -> &[u8] {
 fn decode_entry(bytes: &[u8]) -> Entry {
     let flags = bytes.get(14).copied().unwrap_or(0);
     Entry {
-        file_id: read_u32(bytes, 0),
-        offset: read_u32(bytes, 4),
-        value_len: read_u32(bytes, 8),
-        seq: read_u64(bytes, 16),
+        file_id: u32_at(bytes, 0),
+        offset: u32_at(bytes, 4),
+        value_len: u32_at(bytes, 8),
+        seq: u64_at(bytes, 16),
         expiry_ms: if flags & FLAG_HAS_EXPIRY != 0 {
-            read_u64(bytes, FIXED_LEN)
+            u64_at(bytes, FIXED_LEN)
         } else {
             0
         },
@@ -639,7 +619,7 @@ impl Shard {
         let (mut pos, mut live, mut dead_bytes) = (0usize, 0usize, 0usize);
         while pos < arena.len() {
             let fixed = arena.get(pos..pos + FIXED_LEN)?;
-            let key_len = read_u16(fixed, 12) as usize;
+            let key_len = u16_at(fixed, 12) as usize;
             let flags = fixed.get(14).copied().unwrap_or(0);
             let size = entry_size(key_len, flags & FLAG_HAS_EXPIRY != 0);
             if pos + size > arena.len() || key_len > MAX_KEY_LEN {
