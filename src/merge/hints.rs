@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use crate::engine::{Engine, lock};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::{FILE_HEADER_LEN, HintEntry, HintWriter};
-use crate::segment::scan::scan;
+use crate::segment::scan::{ScanEnd, scan};
 use crate::segment::{Segment, hint_path, temp_path};
 
 /// An active segment shorter than this gets no hint at close: scanning it at open is
@@ -29,10 +29,15 @@ impl Engine {
             .take(limit)
             .cloned()
             .collect();
+        // A damaged segment gets no hint; the others still get theirs. The first failure
+        // is reported.
+        let mut failure = None;
         for segment in &missing {
-            self.write_hint(segment)?;
+            if let Err(e) = self.write_hint(segment) {
+                failure.get_or_insert(e);
+            }
         }
-        Ok(missing.len())
+        failure.map_or(Ok(missing.len()), Err)
     }
 
     /// At a clean close: writes a hint file for the active segment too, if it is big enough
@@ -59,7 +64,7 @@ impl Engine {
         let len = segment.readable_len();
         let hint = segment.with_bytes(|bytes| {
             let mut hint = HintWriter::new(id);
-            let _ = scan::<()>(bytes, FILE_HEADER_LEN, |batch| {
+            let end = scan::<()>(bytes, FILE_HEADER_LEN, |batch| {
                 for scanned in batch {
                     let r = &scanned.record;
                     hint.push(&HintEntry {
@@ -73,8 +78,22 @@ impl Engine {
                 }
                 Ok(())
             });
-            hint.finish(len)
-        })?;
+            // A hint describes the whole segment: one cut short by damage would leave the
+            // records after it out of the index at the next open, without a word. Without
+            // a hint, that open scans the segment and reports the damage.
+            match end {
+                Ok(ScanEnd::Stopped {
+                    error_offset,
+                    problem,
+                    ..
+                }) => Err(Error::corrupted(
+                    segment.path(),
+                    error_offset as u64,
+                    format!("no hint written for a damaged segment: {problem}"),
+                )),
+                _ => Ok(hint.finish(len)),
+            }
+        })??;
         let path = hint_path(&self.dir, id);
         self.options
             .io

@@ -2,7 +2,9 @@
 //!
 //! 1. **Copy.** Each input segment is scanned; a put the index still points at is copied
 //!    (re-encoded as a single-record unit) into new segments written under temporary names,
-//!    with their hint files; everything else is dropped, with one exception:
+//!    with their hint files; everything else is dropped, with one exception (below). A scan
+//!    that stops before the end of an input (a damaged record) fails the merge: the records
+//!    after the damage were not judged, so the input must stay.
 //! 2. **No resurrection.** A tombstone, or an expired put, shadows older records of its key.
 //!    It is dropped only if a newer put of the key is live, or if every *other* segment on
 //!    disk holds only newer records (so whatever it shadows is in its own file, which
@@ -35,7 +37,7 @@ use crate::format::{
     FILE_HEADER_LEN, FileHeader, FileKind, HintEntry, HintWriter, Record, RecordKind, encode_record,
 };
 use crate::keydir::{Entry, KeyHash};
-use crate::segment::scan::{ScannedRecord, scan};
+use crate::segment::scan::{ScanEnd, ScannedRecord, scan};
 use crate::segment::{Segment, data_path, hint_path, temp_path};
 use crate::ttl::is_expired;
 use crate::usage::SegmentUsage;
@@ -416,7 +418,7 @@ impl Engine {
                 // half of a merge's time). Records are still judged, and copied, in file
                 // order.
                 let mut ahead: Vec<(ScannedRecord<'_>, KeyHash)> = Vec::with_capacity(LOOKUP_AHEAD);
-                scan(bytes, FILE_HEADER_LEN, |batch| {
+                let end = scan(bytes, FILE_HEADER_LEN, |batch| {
                     if let Some(first) = batch.first() {
                         let read = read_before + first.offset as u64;
                         if read >= reported + PROGRESS_EVERY {
@@ -440,6 +442,21 @@ impl Engine {
                     }
                     Ok::<(), Error>(())
                 })?;
+                // A sealed segment holds only whole records. One that stops early is damaged,
+                // and the records after the damage were never judged: some may be live, so
+                // the merge must not go on to delete this input.
+                if let ScanEnd::Stopped {
+                    error_offset,
+                    problem,
+                    ..
+                } = end
+                {
+                    return Err(Error::corrupted(
+                        input.path(),
+                        error_offset as u64,
+                        format!("merge input is damaged: {problem}"),
+                    ));
+                }
                 for (scanned, hash) in ahead.drain(..) {
                     judge(&scanned, hash)?;
                 }
