@@ -9,6 +9,8 @@
 //!   the index came from a hint file and the data behind it is damaged) — or fails with
 //!   `Corrupted` naming the damaged file and an offset at or before the damage (or
 //!   `UnsupportedVersion` for a damaged version field). Never a wrong value, never a panic;
+//! - a merge of the opened store then succeeds or reports the damaged file, and every read
+//!   is still right (or reports the damage as above);
 //! - `repair` then leaves a store that `check` finds clean and that holds exactly what the
 //!   log says without the byte ranges the report lists, and keeps the damaged original in
 //!   `lost+found` (or, for a version field too damaged to tell from another format's,
@@ -237,6 +239,17 @@ fn damage_and_check(
                 dropped.push((newest_name.clone(), now_len..newest_len));
             }
             check_reads(&store, records, &dropped, &damaged)?;
+            // The store may have opened from hints or the snapshot without reading the
+            // damaged data. A merge over it must not lose what the damage did not touch:
+            // it succeeds, or it reports the damaged file and keeps it; the reads stay right.
+            match store.merge() {
+                Ok(_) => {}
+                Err(Error::Corrupted { file: bad, .. })
+                    if bad.file_name().is_some_and(|n| n.to_string_lossy() == file) => {}
+                Err(e) => return Err(format!("merge of the damaged store failed with {e}")),
+            }
+            check_reads(&store, records, &dropped, &damaged)
+                .map_err(|e| format!("after a merge: {e}"))?;
             store.close().unwrap();
         }
         Err(Error::Corrupted {
