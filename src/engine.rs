@@ -46,6 +46,10 @@ pub(crate) struct Engine {
     /// Held by the one merge (or hint writing) at a time.
     pub(crate) merge_lock: Mutex<()>,
     pub(crate) merge_stats: Mutex<crate::merge::MergeTotals>,
+    /// Sealed segments a merge or hint writer found damaged since open: background merges
+    /// and hint writing leave them out (they would fail on them every time, and one damaged
+    /// segment would stop every merge); `Store::merge` still tries them, and reports.
+    pub(crate) damaged_segments: Mutex<std::collections::BTreeSet<u32>>,
     /// Sequence number of the last record written (what the writer's `last_seq` says,
     /// readable without the writer lock).
     pub(crate) written_seq: AtomicU64,
@@ -113,6 +117,7 @@ impl Engine {
             next_segment_id: std::sync::atomic::AtomicU32::new(next_segment_id),
             merge_lock: Mutex::new(()),
             merge_stats: Mutex::new(crate::merge::MergeTotals::default()),
+            damaged_segments: Mutex::new(std::collections::BTreeSet::new()),
             written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
             active_hint: Mutex::new(active_hint),

@@ -16,16 +16,19 @@ const ACTIVE_HINT_MIN_BYTES: u64 = 1 << 20;
 
 impl Engine {
     /// Writes hint files for up to `limit` sealed segments that have none. Returns how
-    /// many it wrote.
-    pub(crate) fn write_missing_hints(&self, limit: usize) -> Result<usize> {
+    /// many it wrote. `requested` (by `Store::merge`) tries segments found damaged before
+    /// too; the background thread leaves them out.
+    pub(crate) fn write_missing_hints(&self, limit: usize, requested: bool) -> Result<usize> {
         let _merging = lock(&self.merge_lock);
         let active = self.lock_writer().active.id();
+        let damaged = lock(&self.damaged_segments).clone();
         let missing: Vec<Arc<Segment>> = self
             .segments
             .load()
             .all()
             .iter()
             .filter(|s| s.id() != active && !s.has_hint())
+            .filter(|s| requested || !damaged.contains(&s.id()))
             .take(limit)
             .cloned()
             .collect();
@@ -34,6 +37,7 @@ impl Engine {
         let mut failure = None;
         for segment in &missing {
             if let Err(e) = self.write_hint(segment) {
+                self.note_damaged(std::slice::from_ref(segment), &e);
                 failure.get_or_insert(e);
             }
         }

@@ -6,6 +6,8 @@
 //! sealed by rotation. One merge runs at a time, on the background thread or through
 //! [`Store::merge`](crate::Store::merge); reads and writes go on throughout.
 
+#[cfg(test)]
+mod damaged_tests;
 mod hints;
 pub mod plan;
 mod worker;

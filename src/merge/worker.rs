@@ -273,8 +273,11 @@ impl Engine {
             (writer.usage(), writer.active.id(), stray_floor)
         };
         let now = self.now_ms();
+        let damaged = lock(&self.damaged_segments).clone();
         let infos: Vec<SegmentInfo> = usage
             .iter()
+            // A background merge leaves out what an earlier one found damaged.
+            .filter(|&(id, _)| requested || !damaged.contains(id))
             .map(|(&id, u)| SegmentInfo {
                 id,
                 total_bytes: u.total_bytes,
@@ -300,6 +303,7 @@ impl Engine {
             Ok(c) => c,
             Err(e) => {
                 outputs.abandon();
+                self.note_damaged(&inputs, &e);
                 return Err(e);
             }
         };
@@ -337,6 +341,15 @@ impl Engine {
             last_duration: Some(report.duration),
         };
         Ok(report)
+    }
+
+    /// Remembers the segment among `segments` that `error` reports damaged, if any.
+    pub(crate) fn note_damaged(&self, segments: &[Arc<Segment>], error: &Error) {
+        if let Error::Corrupted { file, .. } = error
+            && let Some(segment) = segments.iter().find(|s| s.path() == file.as_path())
+        {
+            lock(&self.damaged_segments).insert(segment.id());
+        }
     }
 
     /// Copies what must survive from `inputs` into `outputs`. Returns the index entries to

@@ -161,7 +161,7 @@ impl Store {
             let thread = Periodic::spawn("keg-merge", merge_every, move || {
                 // Hints first (cheap, and they make the next open fast), then a merge if a
                 // trigger fires. Failures surface on the next foreground call or merge().
-                let _ = merging.write_missing_hints(HINTS_PER_TICK);
+                let _ = merging.write_missing_hints(HINTS_PER_TICK, false);
                 let _ = merging.run_merge(false, &mut |_, _| {});
             })
             .map_err(|e| Error::io(path, "start merge thread", e))?;
@@ -272,7 +272,7 @@ impl Store {
         let engine = self.engine();
         engine.check_open()?;
         let report = engine.run_merge(true, &mut progress)?;
-        engine.write_missing_hints(usize::MAX)?;
+        engine.write_missing_hints(usize::MAX, true)?;
         Ok(report)
     }
 
