@@ -33,6 +33,10 @@ pub struct Stats {
     /// rebuilt from hint files and segments (see
     /// [`Options::index_snapshot_min_bytes`](crate::Options::index_snapshot_min_bytes)).
     pub opened_from_index_snapshot: bool,
+    /// Sealed segments that a merge or hint writer found damaged since open (ids,
+    /// ascending): background merges leave them out until `kvctl repair` mends them, and
+    /// [`Store::merge`](crate::Store::merge) reports the damage.
+    pub damaged_segments: Vec<u32>,
     /// Merges completed since open.
     pub merges: u64,
     /// Disk bytes those merges gave back.

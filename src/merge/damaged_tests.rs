@@ -51,6 +51,7 @@ fn background_merges_leave_a_damaged_segment_out_and_go_on_with_the_rest() {
         matches!(&first_try, Err(Error::Corrupted { file, .. }) if *file == first),
         "{first_try:?}"
     );
+    assert_eq!(store.stats().damaged_segments, vec![1]);
     // Seen failing without the memory of damaged segments: the same error again, nothing
     // merged.
     let report = engine.run_merge(false, &mut |_, _| {}).unwrap();

@@ -123,6 +123,7 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
                 ("fsyncs", stats.fsyncs.to_string()),
                 ("merges", stats.merges.to_string()),
                 ("bytes_reclaimed", stats.bytes_reclaimed.to_string()),
+                ("damaged_segments", stats.damaged_segments.len().to_string()),
             ]
         }
         "stats" => {

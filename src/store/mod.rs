@@ -327,6 +327,7 @@ impl Store {
             fsyncs: engine.fsyncs.load(Ordering::Relaxed),
             torn_bytes_truncated: engine.torn_bytes_truncated,
             opened_from_index_snapshot: engine.opened_from_snapshot,
+            damaged_segments: lock(&engine.damaged_segments).iter().copied().collect(),
             merges: merge_totals.merges,
             bytes_reclaimed: merge_totals.bytes_reclaimed,
             last_merge_duration: merge_totals.last_duration,
