@@ -360,34 +360,37 @@ pub fn check_open_dir_image(data: &[u8]) {
     match options(pread).open(&dir) {
         Ok(store) => {
             assert!(verdict_ok, "open accepted a segment the rules call corrupt");
-            let mut keys = store.keys();
-            keys.sort();
-            for key in &keys {
-                let (_, sources) = best
-                    .get(key)
-                    .unwrap_or_else(|| panic!("key {key:?} from nowhere"));
-                let got = match store.get(key) {
-                    Ok(Some(v)) => Some(v),
-                    Err(Error::Corrupted { .. }) => None,
-                    other => panic!("get({key:?}) = {other:?}"),
-                };
-                let expiry = store.expires_at(key).expect("expires_at").unwrap_or(0);
-                assert!(
-                    sources.contains(&Source::Put(got.clone(), expiry)),
-                    "get({key:?}) = {got:?} (expiry {expiry}); the newest records say {sources:?}"
-                );
-            }
-            for (key, (_, sources)) in &best {
-                let visible = |s: &Source| matches!(s, Source::Put(_, e) if *e == 0 || *e > NOW_MS);
-                if !keys.contains(key) {
+            let check_reads = |store: &keg::Store, when: &str| {
+                let mut keys = store.keys();
+                keys.sort();
+                for key in &keys {
+                    let (_, sources) = best
+                        .get(key)
+                        .unwrap_or_else(|| panic!("key {key:?} from nowhere ({when})"));
+                    let got = match store.get(key) {
+                        Ok(Some(v)) => Some(v),
+                        Err(Error::Corrupted { .. }) => None,
+                        other => panic!("get({key:?}) = {other:?} ({when})"),
+                    };
+                    let expiry = store.expires_at(key).expect("expires_at").unwrap_or(0);
                     assert!(
-                        !sources.iter().all(visible),
-                        "key {key:?} is missing; the newest records say {sources:?}"
+                        sources.contains(&Source::Put(got.clone(), expiry)),
+                        "get({key:?}) = {got:?} (expiry {expiry}) {when}; the newest records say {sources:?}"
                     );
                 }
-            }
+                for (key, (_, sources)) in &best {
+                    let visible =
+                        |s: &Source| matches!(s, Source::Put(_, e) if *e == 0 || *e > NOW_MS);
+                    if !keys.contains(key) {
+                        assert!(
+                            !sources.iter().all(visible),
+                            "key {key:?} is missing {when}; the newest records say {sources:?}"
+                        );
+                    }
+                }
+            };
+            check_reads(&store, "after open");
             assert_eq!(store.stats().last_seq, max_seq);
-            drop(store);
             for name in std::fs::read_dir(&dir)
                 .expect("list")
                 .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -395,6 +398,13 @@ pub fn check_open_dir_image(data: &[u8]) {
                 assert!(!name.ends_with(".tmp"), "leftover {name} kept");
                 assert_ne!(name, "0000000008.hint", "orphan hint kept");
             }
+            // The store may have opened from hints without reading damaged data behind them:
+            // a merge must then report the damage, never drop what follows it.
+            match store.merge() {
+                Ok(_) | Err(Error::Corrupted { .. }) => {}
+                Err(e) => panic!("merge failed with {e:?}"),
+            }
+            check_reads(&store, "after a merge");
         }
         Err(e) => {
             assert!(
