@@ -522,16 +522,7 @@ fn failed_rename_of_a_hint_file_is_a_clear_error() {
     assert!(temp_files(dir.path()).is_empty());
     assert_eq!(contents(&store), before);
     store.merge().unwrap();
-    let hints = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "hint")
-        })
-        .count();
+    let hints = common::hint_files(dir.path()).len();
     assert!(hints > 0, "hints written once renames work");
     drop(store);
     assert_reopens_to(dir.path(), &before);

@@ -30,19 +30,8 @@ fn contents(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
         .collect()
 }
 
-/// The hint files in `dir`, in id order.
-fn hint_paths(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut hints: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "hint"))
-        .collect();
-    hints.sort();
-    hints
-}
-
 fn hint_files(dir: &Path) -> usize {
-    hint_paths(dir).len()
+    common::hint_files(dir).len()
 }
 
 /// 200 keys overwritten 10 times, a fifth deleted.
@@ -165,7 +154,7 @@ fn hint_files_make_open_skip_the_data_and_a_bad_hint_is_ignored() {
     drop(store);
     assert!(hint_files(dir.path()) > 0);
 
-    let hints = hint_paths(dir.path());
+    let hints = common::hint_files(dir.path());
     // Damage each hint a different way: flipped bit, truncated, emptied, deleted.
     for (i, hint) in hints.iter().enumerate() {
         let mut bytes = std::fs::read(hint).unwrap();
@@ -195,7 +184,7 @@ fn a_hint_for_a_data_file_of_another_length_is_not_trusted() {
     drop(store);
     // Make a sealed data file longer than its hint says (garbage a crash cannot leave in
     // a sealed file): the hint must not be used, and the scan reports the problem.
-    let hint = hint_paths(dir.path()).remove(0);
+    let hint = common::hint_files(dir.path()).remove(0);
     let data = hint.with_extension("data");
     let valid = std::fs::read(&data).unwrap();
     let mut extended = valid.clone();
@@ -219,7 +208,7 @@ fn a_hint_found_bad_halfway_through_loading_leaves_nothing_behind() {
     let before = contents(&store);
     drop(store);
 
-    let hints = hint_paths(dir.path());
+    let hints = common::hint_files(dir.path());
     let path = &hints[0];
     let id: u32 = path.file_stem().unwrap().to_str().unwrap().parse().unwrap();
     let bytes = std::fs::read(path).unwrap();

@@ -20,15 +20,25 @@ pub fn open_fast(dir: &Path) -> Store {
     fast_options().open(dir).expect("open store")
 }
 
-/// Segment files of `dir`, ascending.
-pub fn segment_files(dir: &Path) -> Vec<PathBuf> {
+/// Files of `dir` ending in `.extension`, ascending.
+pub fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "data"))
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
         .collect();
     files.sort();
     files
+}
+
+/// Segment files of `dir`, ascending.
+pub fn segment_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "data")
+}
+
+/// Hint files of `dir`, ascending.
+pub fn hint_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "hint")
 }
 
 pub fn newest_segment(dir: &Path) -> PathBuf {
