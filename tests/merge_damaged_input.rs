@@ -100,6 +100,26 @@ fn a_merge_refuses_an_input_damaged_before_live_records() {
         common::segment_files(dir.path()).len(),
         store.stats().segments.len()
     );
+    assert_eq!(store.stats().damaged_segments, vec![1]);
+    #[cfg(feature = "server")]
+    assert_info_counts_one_damaged_segment(&store);
+}
+
+/// The server's INFO persistence section shows what `stats()` does.
+#[cfg(feature = "server")]
+fn assert_info_counts_one_damaged_segment(store: &keg::Store) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = keg::server::serve(listener, store.clone(), Default::default()).unwrap();
+    let mut con = redis::Client::open(format!("redis://{}/", server.local_addr()))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("persistence")
+        .query(&mut con)
+        .unwrap();
+    assert!(info.contains("damaged_segments:1\r\n"), "{info}");
+    server.shutdown().unwrap();
 }
 
 #[test]
@@ -121,16 +141,7 @@ fn no_hint_is_written_for_a_damaged_segment() {
         "a hint was written for {first:?}"
     );
     // The other sealed segments got theirs.
-    let hints = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "hint")
-        })
-        .count();
+    let hints = common::hint_files(dir.path()).len();
     assert!(hints >= 2, "{hints} hint files ({merged:?})");
     assert!(matches!(
         store.get(&key(0)),
