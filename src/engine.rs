@@ -14,6 +14,7 @@ use crate::keydir::Keydir;
 use crate::lock::DirLock;
 use crate::options::Options;
 use crate::segment::SegmentSet;
+use crate::stats::{JobFailure, MaintenanceJob};
 use crate::write::Writer;
 
 pub(crate) struct Engine {
@@ -50,6 +51,8 @@ pub(crate) struct Engine {
     /// and hint writing leave them out (they would fail on them every time, and one damaged
     /// segment would stop every merge); `Store::merge` still tries them, and reports.
     pub(crate) damaged_segments: Mutex<std::collections::BTreeSet<u32>>,
+    /// Maintenance jobs whose last run failed (`Stats::failing_jobs`).
+    failing_jobs: Mutex<std::collections::BTreeMap<MaintenanceJob, JobFailure>>,
     /// Sequence number of the last record written (what the writer's `last_seq` says,
     /// readable without the writer lock).
     pub(crate) written_seq: AtomicU64,
@@ -118,6 +121,7 @@ impl Engine {
             merge_lock: Mutex::new(()),
             merge_stats: Mutex::new(crate::merge::MergeTotals::default()),
             damaged_segments: Mutex::new(std::collections::BTreeSet::new()),
+            failing_jobs: Mutex::new(std::collections::BTreeMap::new()),
             written_seq: AtomicU64::new(synced_seq),
             torn_bytes_truncated,
             active_hint: Mutex::new(active_hint),
@@ -163,6 +167,42 @@ impl Engine {
             *reason = Some(cause.to_string());
         }
         self.poisoned.store(true, Ordering::Release);
+    }
+
+    /// Notes how a run of maintenance `job` ended: a failure is kept (with how many in a
+    /// row) until the job next succeeds.
+    pub(crate) fn note_job<T>(&self, job: MaintenanceJob, outcome: &Result<T>) {
+        let mut failing = lock(&self.failing_jobs);
+        match outcome {
+            Ok(_) => {
+                failing.remove(&job);
+            }
+            Err(e) => {
+                let in_a_row = failing.get(&job).map_or(0, |f| f.failures_in_a_row);
+                failing.insert(
+                    job,
+                    JobFailure {
+                        job,
+                        error: e.to_string(),
+                        at_unix_ms: self.options.clock.now_ms(),
+                        failures_in_a_row: in_a_row + 1,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The maintenance jobs whose last run failed, by job.
+    pub(crate) fn failing_jobs(&self) -> Vec<JobFailure> {
+        lock(&self.failing_jobs).values().cloned().collect()
+    }
+
+    /// Why the store refuses writes, if it does.
+    pub(crate) fn poison_reason(&self) -> Option<String> {
+        if !self.poisoned.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(lock(&self.poison_reason).clone().unwrap_or_default())
     }
 
     /// Marks the store closed (under the writer lock, so in-flight writes finish first),

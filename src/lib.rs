@@ -90,7 +90,7 @@ pub use options::{
     DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, Options, RecoveryMode, SyncPolicy,
 };
 pub use repair::{DroppedRange, LOST_AND_FOUND, RepairReport, repair};
-pub use stats::{SegmentStats, Stats};
+pub use stats::{JobFailure, MaintenanceJob, SegmentStats, Stats};
 pub use store::{BackupReport, ScanPage, Store, Transaction};
 pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};
 

@@ -37,6 +37,14 @@ pub struct Stats {
     /// ascending): background merges leave them out until `kvctl repair` mends them, and
     /// [`Store::merge`](crate::Store::merge) reports the damage.
     pub damaged_segments: Vec<u32>,
+    /// Why the store refuses writes, if it does: a failed fsync poisons it (see
+    /// [`Error::Poisoned`](crate::Error::Poisoned)).
+    pub poisoned: Option<String>,
+    /// Maintenance jobs whose last run failed, with the error, by job. A job leaves the
+    /// list when it next succeeds. Foreground calls return their own errors; this is where
+    /// the background's show, e.g. a merge that keeps failing on a full disk while the
+    /// dead bytes it should reclaim pile up.
+    pub failing_jobs: Vec<JobFailure>,
     /// Merges completed since open.
     pub merges: u64,
     /// Disk bytes those merges gave back.
@@ -70,4 +78,45 @@ pub struct SegmentStats {
     pub dead_bytes: u64,
     /// Keys whose newest record is in this segment.
     pub live_keys: u64,
+}
+
+/// A maintenance job that the store runs by itself (or, for merges, when asked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum MaintenanceJob {
+    /// A merge, by the background thread or [`Store::merge`](crate::Store::merge).
+    Merge,
+    /// Writing hint files for sealed segments (background thread).
+    Hints,
+    /// The expiry cycle deleting expired keys (background thread).
+    Expiry,
+    /// The fsync of [`SyncPolicy::Interval`](crate::SyncPolicy::Interval) (background
+    /// thread; a failure poisons the store).
+    Sync,
+}
+
+impl MaintenanceJob {
+    /// The job's name in lower case: `merge`, `hints`, `expiry` or `sync`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MaintenanceJob::Merge => "merge",
+            MaintenanceJob::Hints => "hints",
+            MaintenanceJob::Expiry => "expiry",
+            MaintenanceJob::Sync => "sync",
+        }
+    }
+}
+
+/// The last failure of a maintenance job ([`Stats::failing_jobs`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobFailure {
+    /// Which job.
+    pub job: MaintenanceJob,
+    /// The error, as displayed.
+    pub error: String,
+    /// When it failed, in unix milliseconds by the store's clock.
+    pub at_unix_ms: u64,
+    /// Runs that failed in a row, this one included.
+    pub failures_in_a_row: u64,
 }

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use keg::{Error, IoHook, IoOp, MergePolicy, Options, Store, SyncPolicy};
+use keg::{
+    Error, IoHook, IoOp, JobFailure, MaintenanceJob, MergePolicy, Options, Store, SyncPolicy,
+};
 
 /// Fails operations of one kind while armed.
 #[derive(Default)]
@@ -169,6 +171,27 @@ fn failed_fsync_under_interval_poisons_writes() {
         }
         std::thread::yield_now();
     }
+    // The reason is in the stats, and the interval fsync is a failing maintenance job.
+    let stats = store.stats();
+    let reason = stats.poisoned.expect("stats say the store is poisoned");
+    assert!(reason.contains("fsync"), "{reason}");
+    // The writer may have met the failing fsync first (sealing a segment): the interval
+    // thread's next run fails on the poisoned store then.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !store
+        .stats()
+        .failing_jobs
+        .iter()
+        .any(|f| f.job == MaintenanceJob::Sync)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sync job never failed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    #[cfg(feature = "server")]
+    assert_info_persistence(&store, &["aof_last_write_status:err"]);
 }
 
 #[test]
@@ -563,5 +586,136 @@ fn failed_rename_or_directory_fsync_while_publishing_a_merge_loses_nothing() {
         );
         drop(store);
         assert_reopens_to(dir.path(), &want);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Background jobs: their failures show in the stats (and INFO)
+// ---------------------------------------------------------------------------------------
+
+/// Options whose background merge (and hint writing) runs every 5 ms.
+fn merging_often(faults: &Arc<Faults>) -> Options {
+    Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .max_segment_size(4096)
+        .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(MergePolicy {
+            check_interval: Duration::from_millis(5),
+            ..MergePolicy::default()
+        })
+        .io_hook(Arc::clone(faults) as Arc<dyn IoHook>)
+}
+
+/// Waits (at most 10 s) until `job`'s entry in `stats().failing_jobs` satisfies `done`
+/// (`None`: the job is not failing).
+fn wait_for_job(store: &Store, job: MaintenanceJob, done: impl Fn(Option<&JobFailure>) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats = store.stats();
+        let failure = stats.failing_jobs.iter().find(|f| f.job == job);
+        if done(failure) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{job:?}: waited in vain; failing jobs: {:?}",
+            stats.failing_jobs
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A background merge that keeps failing (a full disk while writing its output) is seen in
+/// `stats().failing_jobs` with its error and how many runs failed in a row, changes
+/// nothing, and leaves the list once a merge succeeds.
+#[test]
+fn a_failing_background_merge_shows_in_the_stats_until_a_merge_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    *faults.write_target.lock().unwrap() = Some(".data.tmp");
+    faults.fail_write.store(true, Ordering::SeqCst);
+    let store = merging_often(&faults).open(dir.path()).unwrap();
+    populate(&store);
+    let before = contents(&store);
+    wait_for_job(&store, MaintenanceJob::Merge, |f| {
+        f.is_some_and(|f| f.failures_in_a_row >= 2)
+    });
+    let stats = store.stats();
+    let failure = &stats.failing_jobs[0];
+    assert_eq!(failure.job, MaintenanceJob::Merge);
+    assert!(failure.error.contains("write"), "{}", failure.error);
+    assert!(failure.at_unix_ms > 0);
+    assert_eq!(stats.merges, 0);
+    assert_eq!(
+        stats.poisoned, None,
+        "a failed merge does not poison the store"
+    );
+    assert_eq!(contents(&store), before);
+    #[cfg(feature = "server")]
+    assert_info_persistence(&store, &["aof_last_bgrewrite_status:err", "failing_jobs:1"]);
+
+    faults.fail_write.store(false, Ordering::SeqCst);
+    wait_for_job(&store, MaintenanceJob::Merge, |f| f.is_none());
+    assert!(store.stats().merges >= 1);
+    assert_eq!(contents(&store), before);
+    #[cfg(feature = "server")]
+    assert_info_persistence(&store, &["aof_last_bgrewrite_status:ok", "failing_jobs:0"]);
+}
+
+/// Hint writing in the background fails on its own (nothing to merge): the hints job is
+/// the failing one, and it recovers as soon as the writes go through.
+#[test]
+fn failing_background_hint_writes_show_in_the_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    *faults.write_target.lock().unwrap() = Some(".hint.tmp");
+    faults.fail_write.store(true, Ordering::SeqCst);
+    let store = merging_often(&faults).open(dir.path()).unwrap();
+    // Distinct keys only: sealed segments without dead bytes, too big to fold in.
+    for i in 0..40u32 {
+        store.set(&i.to_le_bytes(), &[7u8; 300]).unwrap();
+    }
+    wait_for_job(&store, MaintenanceJob::Hints, |f| f.is_some());
+    let stats = store.stats();
+    assert_eq!(stats.failing_jobs.len(), 1, "{:?}", stats.failing_jobs);
+    assert!(common::hint_files(dir.path()).is_empty());
+    faults.fail_write.store(false, Ordering::SeqCst);
+    wait_for_job(&store, MaintenanceJob::Hints, |f| f.is_none());
+    assert!(!common::hint_files(dir.path()).is_empty());
+}
+
+/// The expiry cycle deletes expired keys by appending tombstones; when those appends fail,
+/// the expiry job is the failing one, and the keys stay invisible meanwhile.
+#[test]
+fn a_failing_expiry_cycle_shows_in_the_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .expiry_cycle_interval(Duration::from_millis(5))
+        .io_hook(Arc::clone(&faults) as Arc<dyn IoHook>)
+        .open(dir.path())
+        .unwrap();
+    store
+        .set_with_ttl(b"soon", b"gone", Duration::from_millis(1))
+        .unwrap();
+    faults.fail_write.store(true, Ordering::SeqCst);
+    wait_for_job(&store, MaintenanceJob::Expiry, |f| f.is_some());
+    assert_eq!(store.get(b"soon").unwrap(), None);
+    faults.fail_write.store(false, Ordering::SeqCst);
+    wait_for_job(&store, MaintenanceJob::Expiry, |f| f.is_none());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while store.stats().expired_keys_deleted == 0 {
+        assert!(std::time::Instant::now() < deadline, "never deleted");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The server's INFO persistence section holds every one of `lines`.
+#[cfg(feature = "server")]
+fn assert_info_persistence(store: &Store, lines: &[&str]) {
+    let info = common::info_persistence(store);
+    for line in lines {
+        assert!(info.contains(&format!("{line}\r\n")), "{line}: {info}");
     }
 }

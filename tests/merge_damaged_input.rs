@@ -101,25 +101,12 @@ fn a_merge_refuses_an_input_damaged_before_live_records() {
         store.stats().segments.len()
     );
     assert_eq!(store.stats().damaged_segments, vec![1]);
+    // The server's INFO persistence section shows what `stats()` does.
     #[cfg(feature = "server")]
-    assert_info_counts_one_damaged_segment(&store);
-}
-
-/// The server's INFO persistence section shows what `stats()` does.
-#[cfg(feature = "server")]
-fn assert_info_counts_one_damaged_segment(store: &keg::Store) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = keg::server::serve(listener, store.clone(), Default::default()).unwrap();
-    let mut con = redis::Client::open(format!("redis://{}/", server.local_addr()))
-        .unwrap()
-        .get_connection()
-        .unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("persistence")
-        .query(&mut con)
-        .unwrap();
-    assert!(info.contains("damaged_segments:1\r\n"), "{info}");
-    server.shutdown().unwrap();
+    {
+        let info = common::info_persistence(&store);
+        assert!(info.contains("damaged_segments:1\r\n"), "{info}");
+    }
 }
 
 #[test]

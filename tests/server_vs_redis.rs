@@ -665,6 +665,16 @@ blpop nolist 0
 brpop nolist 10
 exec
 del bl bl2 str
+multi
+set mx 1
+rpush ml a
+flushdb
+get mx
+lrange ml 0 -1
+set my 2
+exec
+get mx
+get my
 flushdb
 dbsize
 ";

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use super::commands::config_cmd::appendfsync_name;
 use super::commands::connection::REDIS_VERSION;
 use super::shared::Shared;
+use crate::stats::{JobFailure, MaintenanceJob};
 
 /// Sections INFO shows without arguments (and with `default`, `all`, `everything`).
 const SECTIONS: &[&str] = &[
@@ -42,6 +43,20 @@ pub(crate) fn render(shared: &Shared, requested: &[String]) -> String {
         }
     }
     text
+}
+
+fn ok_or_err(ok: bool) -> String {
+    if ok { "ok" } else { "err" }.into()
+}
+
+/// The newest failure among the failing maintenance jobs, as `job: error` on one line
+/// (empty when none fails).
+fn last_job_error(failing: &[JobFailure]) -> String {
+    failing
+        .iter()
+        .max_by_key(|f| f.at_unix_ms)
+        .map(|f| format!("{}: {}", f.job.name(), f.error).replace(['\r', '\n'], " "))
+        .unwrap_or_default()
 }
 
 fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
@@ -111,7 +126,18 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
                     "aof_rewrite_in_progress",
                     u8::from(shared.merging.load(Ordering::Relaxed)).to_string(),
                 ),
-                ("aof_last_write_status", "ok".into()),
+                // Redis's "err" after a failed AOF write or fsync; here a failed fsync
+                // poisons the store and every later write fails.
+                ("aof_last_write_status", ok_or_err(stats.poisoned.is_none())),
+                (
+                    "aof_last_bgrewrite_status",
+                    ok_or_err(
+                        !stats
+                            .failing_jobs
+                            .iter()
+                            .any(|f| f.job == MaintenanceJob::Merge),
+                    ),
+                ),
                 (
                     "rdb_last_save_time",
                     shared.last_save.load(Ordering::Relaxed).to_string(),
@@ -124,6 +150,8 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
                 ("merges", stats.merges.to_string()),
                 ("bytes_reclaimed", stats.bytes_reclaimed.to_string()),
                 ("damaged_segments", stats.damaged_segments.len().to_string()),
+                ("failing_jobs", stats.failing_jobs.len().to_string()),
+                ("last_job_error", last_job_error(&stats.failing_jobs)),
             ]
         }
         "stats" => {

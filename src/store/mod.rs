@@ -31,7 +31,7 @@ use crate::ops::{Job, Outcome};
 use crate::options::{Options, SyncPolicy};
 use crate::recovery::recover;
 use crate::segment::SegmentSet;
-use crate::stats::{SegmentStats, Stats};
+use crate::stats::{MaintenanceJob, SegmentStats, Stats};
 use crate::ttl::is_expired;
 use crate::write::Writer;
 
@@ -149,8 +149,10 @@ impl Store {
             let expiring = Arc::clone(&engine);
             let every = options.expiry_cycle_interval;
             let thread = Periodic::spawn("keg-expire", every, move || {
-                // Errors (a poisoned or closed store) surface on the next foreground call.
-                let _ = expiring.expire_cycle(every / 4);
+                // A failure shows in `Stats::failing_jobs` (and a poisoned or closed store
+                // on the next foreground call).
+                let deleted = expiring.expire_cycle(every / 4);
+                expiring.note_job(MaintenanceJob::Expiry, &deleted);
             })
             .map_err(|e| Error::io(path, "start expiry thread", e))?;
             background.push(thread);
@@ -160,9 +162,11 @@ impl Store {
             let merging = Arc::clone(&engine);
             let thread = Periodic::spawn("keg-merge", merge_every, move || {
                 // Hints first (cheap, and they make the next open fast), then a merge if a
-                // trigger fires. Failures surface on the next foreground call or merge().
-                let _ = merging.write_missing_hints(HINTS_PER_TICK, false);
-                let _ = merging.run_merge(false, &mut |_, _| {});
+                // trigger fires. Failures show in `Stats::failing_jobs`.
+                let hints = merging.write_missing_hints(HINTS_PER_TICK, false);
+                merging.note_job(MaintenanceJob::Hints, &hints);
+                let merged = merging.run_merge(false, &mut |_, _| {});
+                merging.note_job(MaintenanceJob::Merge, &merged);
             })
             .map_err(|e| Error::io(path, "start merge thread", e))?;
             background.push(thread);
@@ -171,7 +175,8 @@ impl Store {
             let syncing = Arc::clone(&engine);
             let thread = Periodic::spawn("keg-sync", every, move || {
                 // A failure poisons the store; writers see it on their next call.
-                let _ = syncing.sync_all();
+                let synced = syncing.sync_all();
+                syncing.note_job(MaintenanceJob::Sync, &synced);
             })
             .map_err(|e| Error::io(path, "start sync thread", e))?;
             background.push(thread);
@@ -271,7 +276,11 @@ impl Store {
     pub fn merge_with_progress(&self, mut progress: impl FnMut(u64, u64)) -> Result<MergeReport> {
         let engine = self.engine();
         engine.check_open()?;
-        let report = engine.run_merge(true, &mut progress)?;
+        // A merge asked for counts as the merge job's last run too (`Stats::failing_jobs`):
+        // the server's BGREWRITEAOF has no caller to return its error to.
+        let merged = engine.run_merge(true, &mut progress);
+        engine.note_job(MaintenanceJob::Merge, &merged);
+        let report = merged?;
         engine.write_missing_hints(usize::MAX, true)?;
         Ok(report)
     }
@@ -328,6 +337,8 @@ impl Store {
             torn_bytes_truncated: engine.torn_bytes_truncated,
             opened_from_index_snapshot: engine.opened_from_snapshot,
             damaged_segments: lock(&engine.damaged_segments).iter().copied().collect(),
+            poisoned: engine.poison_reason(),
+            failing_jobs: engine.failing_jobs(),
             merges: merge_totals.merges,
             bytes_reclaimed: merge_totals.bytes_reclaimed,
             last_merge_duration: merge_totals.last_duration,

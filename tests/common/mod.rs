@@ -96,3 +96,24 @@ pub fn memory_tempdir() -> tempfile::TempDir {
     }
     tempfile::tempdir().expect("temp dir")
 }
+
+/// The text of the server's `INFO persistence` for `store`, from a server started on it on
+/// a port of its own and shut down again.
+#[cfg(feature = "server")]
+pub fn info_persistence(store: &Store) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = keg::server::serve(listener, store.clone(), Default::default()).unwrap();
+    let mut con = redis::Client::open(format!("redis://{}/", server.local_addr()))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("persistence")
+        .query(&mut con)
+        .unwrap();
+    drop(con);
+    // Shutting down syncs the store: a poisoned store reports its fsync failure there.
+    let shut = server.shutdown();
+    assert_eq!(shut.is_err(), store.stats().poisoned.is_some(), "{shut:?}");
+    info
+}

@@ -61,15 +61,19 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
             s.touch_watched(spec, args);
             let result = match spec.handler {
                 Handler::Data(handler) => {
+                    let mut cleared = Ok(());
                     if spec.has(flag::ALL_KEYS) {
-                        for key in written.drain(..) {
-                            let _ = tx.delete(&key);
-                        }
+                        // A delete that fails is FLUSHDB's error (as in Redis, the
+                        // transaction's other commands still run).
+                        cleared = written
+                            .drain(..)
+                            .try_for_each(|key| tx.delete(&key).map(drop))
+                            .map_err(CmdError::from);
                     } else if spec.has(flag::WRITE) {
                         written
                             .extend(spec.key_positions(args.len()).map(|i| args.get(i).to_vec()));
                     }
-                    handler(tx as &dyn KeySpace, &shared, args, out)
+                    cleared.and_then(|()| handler(tx as &dyn KeySpace, &shared, args, out))
                 }
                 Handler::Session(handler) => handler(s, args, out),
             };

@@ -120,6 +120,18 @@ fn to_json(stats: &keg::Stats) -> serde_json::Value {
             })
         })
         .collect();
+    let failing_jobs: Vec<_> = stats
+        .failing_jobs
+        .iter()
+        .map(|f| {
+            json!({
+                "job": f.job.name(),
+                "error": f.error,
+                "at_unix_ms": f.at_unix_ms,
+                "failures_in_a_row": f.failures_in_a_row,
+            })
+        })
+        .collect();
     json!({
         "keys": stats.keys,
         "expired_keys_pending": stats.expired_keys_pending,
@@ -137,6 +149,9 @@ fn to_json(stats: &keg::Stats) -> serde_json::Value {
         "fsyncs": stats.fsyncs,
         "torn_bytes_truncated": stats.torn_bytes_truncated,
         "opened_from_index_snapshot": stats.opened_from_index_snapshot,
+        "damaged_segments": stats.damaged_segments,
+        "poisoned": stats.poisoned,
+        "failing_jobs": failing_jobs,
         "merges": stats.merges,
         "bytes_reclaimed": stats.bytes_reclaimed,
         "last_merge_ms": stats.last_merge_duration.map(|d| d.as_secs_f64() * 1000.0),
