@@ -205,28 +205,6 @@ impl Io {
         fs::rename(from, to).map_err(|e| Error::io(from, "rename", e))
     }
 
-    /// Writes `bytes` as the whole content of `path` crash-atomically: to a temporary
-    /// name, fsynced, renamed over `path`, directory fsynced. After a crash `path` holds
-    /// either the old content or the new, never a mix.
-    pub(crate) fn write_file_atomic(
-        &self,
-        dir: &Path,
-        path: &Path,
-        temp: &Path,
-        bytes: &[u8],
-    ) -> Result<()> {
-        let file = self.create_new(temp)?;
-        let written = self
-            .write_all_at(&file, temp, bytes, 0)
-            .and_then(|()| self.sync_data(&file, temp))
-            .and_then(|()| self.rename(temp, path))
-            .and_then(|()| self.sync_dir(dir));
-        if written.is_err() {
-            let _ = self.remove_file(temp);
-        }
-        written
-    }
-
     pub(crate) fn remove_file(&self, path: &Path) -> Result<()> {
         self.before(IoOp::RemoveFile { path }, path, "remove file")?;
         fs::remove_file(path).map_err(|e| Error::io(path, "remove file", e))

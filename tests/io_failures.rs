@@ -27,6 +27,8 @@ struct Faults {
     fail_create: AtomicBool,
     fail_rename: Countdown,
     fail_read: AtomicBool,
+    /// Fails the n-th write to a temporary hint file from when it is set.
+    fail_hint_write: Countdown,
     /// Partial write: store this many bytes of the next write, then fail (0 = off).
     torn_write_bytes: AtomicUsize,
     /// When set, only writes to files whose name ends so fail, and only writes at offset 0
@@ -76,6 +78,11 @@ impl IoHook for Faults {
             IoOp::SyncDir { .. } if self.fail_sync_dir.hit() => eio(),
             IoOp::Rename { .. } if self.fail_rename.hit() => enospc(),
             IoOp::Read { .. } if self.fail_read.load(Ordering::SeqCst) => eio(),
+            IoOp::Write { path, .. }
+                if path.to_string_lossy().ends_with(".hint.tmp") && self.fail_hint_write.hit() =>
+            {
+                enospc()
+            }
             IoOp::Write { path, offset, data } if self.write_fails(path, offset) => {
                 let torn = self.torn_write_bytes.swap(0, Ordering::SeqCst);
                 if torn > 0 {
@@ -549,6 +556,65 @@ fn failed_rename_of_a_hint_file_is_a_clear_error() {
     assert!(hints > 0, "hints written once renames work");
     drop(store);
     assert_reopens_to(dir.path(), &before);
+}
+
+/// A hint bigger than one chunk (`keg::format::HINT_CHUNK`) is written as it is built: a
+/// failure at its second chunk, whether the hint is a rotated segment's or a merge
+/// output's, leaves no temporary file and changes nothing; once writes work, the hint is
+/// whole and the next open reads it.
+#[test]
+fn a_hint_written_in_chunks_fails_cleanly_between_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .max_segment_size(2 << 20)
+        .expiry_cycle_interval(Duration::ZERO)
+        .merge_policy(MergePolicy {
+            check_interval: Duration::ZERO,
+            ..MergePolicy::default()
+        })
+        .io_hook(Arc::clone(&faults) as Arc<dyn IoHook>)
+        .open(dir.path())
+        .unwrap();
+    // ~37k records of 57 bytes fill the first 2 MiB segment: its hint takes ~0.8 MB.
+    for i in 0..40_000u64 {
+        store
+            .set(format!("key-{i:012}").as_bytes(), &i.to_le_bytes())
+            .unwrap();
+    }
+    let before = contents(&store);
+    // No dead bytes: merge() writes the sealed segment's hint only.
+    faults.fail_hint_write.set(2);
+    assert_io_error(&store.merge().unwrap_err(), "write");
+    assert!(temp_files(dir.path()).is_empty());
+    assert!(common::hint_files(dir.path()).is_empty());
+    store.merge().unwrap();
+    let hints = common::hint_files(dir.path());
+    assert_eq!(hints.len(), 1);
+    let bytes = std::fs::read(&hints[0]).unwrap();
+    assert!(bytes.len() > 2 * keg::format::HINT_CHUNK, "{} bytes", bytes.len());
+    let hint = keg::format::Hint::parse(&bytes, 1).unwrap();
+    let entries = hint.entries().count();
+    assert!(entries > 30_000, "{entries} entries");
+
+    // Overwrite every key of that segment: the merge that follows copies the live ones
+    // into an output whose streamed hint fails at its second chunk, then succeeds.
+    for i in (0..40_000u64).step_by(2) {
+        store
+            .set(format!("key-{i:012}").as_bytes(), b"new")
+            .unwrap();
+    }
+    let before_merge = contents(&store);
+    faults.fail_hint_write.set(2);
+    assert_io_error(&store.merge().unwrap_err(), "write");
+    assert!(temp_files(dir.path()).is_empty());
+    assert_eq!(contents(&store), before_merge);
+    let report = store.merge().unwrap();
+    assert!(report.merged.contains(&1), "{report:?}");
+    assert_ne!(before, before_merge);
+    drop(store);
+    assert_reopens_to(dir.path(), &before_merge);
 }
 
 /// A failed rename or directory fsync at each point of publishing a merge (the rotation's

@@ -117,10 +117,17 @@ fn get_long_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-/// Builds a hint file in memory, entry by entry.
+/// Bytes a [`HintWriter`] gathers before [`HintWriter::drain_full`] hands them out.
+pub const HINT_CHUNK: usize = 256 << 10;
+
+/// Builds a hint file entry by entry: in memory, or (draining it with
+/// [`drain_full`](HintWriter::drain_full) as it grows) in chunks of bounded size.
 #[derive(Debug)]
 pub struct HintWriter {
+    /// Bytes not handed out yet.
     bytes: Vec<u8>,
+    /// Checksum of the bytes handed out so far.
+    handed_out: crc32fast::Hasher,
     count: u64,
     /// The previous entry's sequence number, and where its record ends.
     previous_seq: u64,
@@ -136,6 +143,7 @@ impl HintWriter {
         };
         HintWriter {
             bytes: header.encode().to_vec(),
+            handed_out: crc32fast::Hasher::new(),
             count: 0,
             previous_seq: 0,
             expected_offset: expected_offset(None),
@@ -176,14 +184,29 @@ impl HintWriter {
         true
     }
 
-    /// Finishes the file for a data segment of `data_len` bytes.
+    /// Once at least [`HINT_CHUNK`] bytes have gathered, hands them to `sink` (the next
+    /// bytes of the file, in order) and forgets them, so that a hint of any size is written
+    /// in bounded memory. The file's checksum still covers them.
+    pub fn drain_full<E>(&mut self, sink: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        if self.bytes.len() < HINT_CHUNK {
+            return Ok(());
+        }
+        sink(&self.bytes)?;
+        self.handed_out.update(&self.bytes);
+        self.bytes.clear();
+        Ok(())
+    }
+
+    /// Finishes the file for a data segment of `data_len` bytes: returns the bytes not
+    /// handed out yet (the whole file if none were), trailer and checksum included.
     pub fn finish(mut self, data_len: u64) -> Vec<u8> {
         let mut trailer = [0u8; DATA_LEN_LEN + COUNT_LEN];
         let (len, count) = trailer.split_at_mut(DATA_LEN_LEN);
         LittleEndian::write_u64(len, data_len);
         LittleEndian::write_u64(count, self.count);
         self.bytes.extend_from_slice(&trailer);
-        let crc = crc32fast::hash(&self.bytes);
+        self.handed_out.update(&self.bytes);
+        let crc = self.handed_out.finalize();
         self.bytes.extend_from_slice(&crc.to_le_bytes());
         self.bytes
     }
@@ -480,6 +503,44 @@ mod tests {
         let hint = Hint::parse(&bytes, 2).unwrap();
         let read: Vec<_> = hint.entries().map(Result::unwrap).collect();
         assert_eq!(read, written);
+    }
+
+    /// Drained in chunks as it grows, a hint is the same file as one built in memory: the
+    /// chunks and the finished tail joined, checksum included.
+    #[test]
+    fn a_hint_drained_in_chunks_is_the_file_built_in_memory() {
+        let mut whole = HintWriter::new(3);
+        let mut drained = HintWriter::new(3);
+        let mut file = Vec::new();
+        let mut chunks = 0;
+        let mut offset = FILE_HEADER_LEN as u32;
+        for i in 0..30_000u32 {
+            let key = format!("key-{i:08}");
+            let entry = HintEntry {
+                seq: u64::from(i) * 2 + 1,
+                expiry_ms: if i % 7 == 0 { 1_700_000_000_000 } else { 0 },
+                kind: RecordKind::Put,
+                offset,
+                value_len: 100,
+                key: key.as_bytes(),
+            };
+            offset += record_len(key.len(), 100) as u32;
+            assert!(whole.push(&entry) && drained.push(&entry));
+            drained
+                .drain_full(|chunk| {
+                    assert!(chunk.len() >= HINT_CHUNK);
+                    file.extend_from_slice(chunk);
+                    chunks += 1;
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+        }
+        assert!(chunks >= 2, "{chunks} chunks");
+        file.extend_from_slice(&drained.finish(u64::from(offset)));
+        let in_memory = whole.finish(u64::from(offset));
+        assert_eq!(file, in_memory);
+        let hint = Hint::parse(&file, 3).unwrap();
+        assert_eq!(hint.entries().count(), 30_000);
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub mod record;
 
 pub use file_header::{FILE_HEADER_LEN, FORMAT_VERSION, FileHeader, FileHeaderError, FileKind};
 pub use hint::{
-    HINT_ENTRY_MIN_LEN, HINT_TRAILER_LEN, Hint, HintEntry, HintError, HintWriter, claimed_entries,
+    HINT_CHUNK, HINT_ENTRY_MIN_LEN, HINT_TRAILER_LEN, Hint, HintEntry, HintError, HintWriter,
+    claimed_entries,
 };
 pub use record::{
     COLLECTION_HEADER_LEN, DecodeError, MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RECORD_HEADER_LEN,

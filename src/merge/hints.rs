@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use super::hint_file::HintFile;
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
-use crate::format::{FILE_HEADER_LEN, HintEntry, HintWriter};
+use crate::format::{FILE_HEADER_LEN, HintEntry};
 use crate::segment::scan::{ScanEnd, scan};
 use crate::segment::{Segment, hint_path, temp_path};
 
@@ -66,42 +67,52 @@ impl Engine {
     fn write_hint(&self, segment: &Segment) -> Result<()> {
         let id = segment.id();
         let len = segment.readable_len();
-        let hint = segment.with_bytes(|bytes| {
-            let mut hint = HintWriter::new(id);
-            let end = scan::<()>(bytes, FILE_HEADER_LEN, |batch| {
-                for scanned in batch {
-                    let r = &scanned.record;
-                    hint.push(&HintEntry {
-                        seq: r.seq,
-                        expiry_ms: r.expiry_ms,
-                        kind: r.kind,
-                        offset: u32::try_from(scanned.offset).unwrap_or(u32::MAX),
-                        value_len: u32::try_from(r.value.len()).unwrap_or(u32::MAX),
-                        key: r.key,
-                    });
-                }
-                Ok(())
-            });
-            // A hint describes the whole segment: one cut short by damage would leave the
-            // records after it out of the index at the next open, without a word. Without
-            // a hint, that open scans the segment and reports the damage.
-            match end {
-                Ok(ScanEnd::Stopped {
-                    error_offset,
-                    problem,
-                    ..
-                }) => Err(Error::corrupted(
-                    segment.path(),
-                    error_offset as u64,
-                    format!("no hint written for a damaged segment: {problem}"),
-                )),
-                _ => Ok(hint.finish(len)),
-            }
-        })??;
+        let io = &self.options.io;
         let path = hint_path(&self.dir, id);
-        self.options
-            .io
-            .write_file_atomic(&self.dir, &path, &temp_path(&path), &hint)?;
+        let temp = temp_path(&path);
+        let mut hint = HintFile::create(io, &self.dir, id)?;
+        let written = segment
+            .with_bytes(|bytes| {
+                let end = scan(bytes, FILE_HEADER_LEN, |batch| {
+                    batch.iter().try_for_each(|scanned| {
+                        let r = &scanned.record;
+                        hint.push(
+                            io,
+                            &HintEntry {
+                                seq: r.seq,
+                                expiry_ms: r.expiry_ms,
+                                kind: r.kind,
+                                offset: u32::try_from(scanned.offset).unwrap_or(u32::MAX),
+                                value_len: u32::try_from(r.value.len()).unwrap_or(u32::MAX),
+                                key: r.key,
+                            },
+                        )
+                    })
+                })?;
+                // A hint describes the whole segment: one cut short by damage would leave
+                // the records after it out of the index at the next open, without a word.
+                // Without a hint, that open scans the segment and reports the damage.
+                match end {
+                    ScanEnd::Stopped {
+                        error_offset,
+                        problem,
+                        ..
+                    } => Err(Error::corrupted(
+                        segment.path(),
+                        error_offset as u64,
+                        format!("no hint written for a damaged segment: {problem}"),
+                    )),
+                    _ => Ok(()),
+                }
+            })
+            .and_then(|scanned| scanned)
+            .and_then(|()| hint.finish(io, len))
+            .and_then(|()| io.rename(&temp, &path))
+            .and_then(|()| io.sync_dir(&self.dir));
+        if written.is_err() {
+            let _ = io.remove_file(&temp);
+        }
+        written?;
         segment.set_has_hint();
         Ok(())
     }

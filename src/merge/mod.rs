@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 mod damaged_tests;
+mod hint_file;
 mod hints;
 pub mod plan;
 mod worker;

@@ -29,12 +29,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::hint_file::HintFile;
 use super::plan::{SegmentInfo, plan};
 use super::{MergeReport, MergeTotals};
 use crate::engine::{Engine, lock};
 use crate::error::{Error, Result};
 use crate::format::{
-    FILE_HEADER_LEN, FileHeader, FileKind, HintEntry, HintWriter, Record, RecordKind, encode_record,
+    FILE_HEADER_LEN, FileHeader, FileKind, HintEntry, Record, RecordKind, encode_record,
 };
 use crate::keydir::{Entry, KeyHash};
 use crate::segment::scan::{ScanEnd, ScannedRecord, scan};
@@ -80,7 +81,7 @@ struct OutputFile {
     flushed: u64,
     pending: Vec<u8>,
     usage: SegmentUsage,
-    hint: HintWriter,
+    hint: HintFile,
 }
 
 impl OutputFile {
@@ -124,6 +125,13 @@ impl<'e> Outputs<'e> {
         let id = engine.allocate_segment_id()?;
         let path = temp_path(&data_path(&engine.dir, id));
         let file = engine.options.io.create_new(&path)?;
+        let hint = match HintFile::create(&engine.options.io, &engine.dir, id) {
+            Ok(hint) => hint,
+            Err(e) => {
+                let _ = engine.options.io.remove_file(&path);
+                return Err(e);
+            }
+        };
         let header = FileHeader {
             kind: FileKind::Data,
             segment_id: id,
@@ -137,7 +145,7 @@ impl<'e> Outputs<'e> {
             flushed: 0,
             pending: header.to_vec(),
             usage: SegmentUsage::default(),
-            hint: HintWriter::new(id),
+            hint,
         });
         Ok(())
     }
@@ -183,14 +191,17 @@ impl<'e> Outputs<'e> {
         if counts_live {
             current.usage.add_live(len);
         }
-        current.hint.push(&HintEntry {
-            seq: record.seq,
-            expiry_ms: record.expiry_ms,
-            kind: record.kind,
-            offset,
-            value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
-            key: record.key,
-        });
+        current.hint.push(
+            &self.engine.options.io,
+            &HintEntry {
+                seq: record.seq,
+                expiry_ms: record.expiry_ms,
+                kind: record.kind,
+                offset,
+                value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
+                key: record.key,
+            },
+        )?;
         let id = current.id;
         self.written += len;
         self.throttle();
@@ -230,11 +241,7 @@ impl<'e> Outputs<'e> {
         });
         current.flush(engine)?;
         io.sync_data(&current.file, &current.path)?;
-        let hint_tmp = temp_path(&hint_path(&engine.dir, id));
-        let hint = current.hint.finish(current.len);
-        let file = io.create_new(&hint_tmp)?;
-        io.write_all_at(&file, &hint_tmp, &hint, 0)?;
-        io.sync_data(&file, &hint_tmp)
+        current.hint.finish(io, current.len)
     }
 
     /// Removes every temporary file written (after a failure).
@@ -243,6 +250,7 @@ impl<'e> Outputs<'e> {
         let io = &engine.options.io;
         if let Some(current) = self.current.take() {
             let _ = io.remove_file(&current.path);
+            let _ = io.remove_file(&temp_path(&hint_path(&engine.dir, current.id)));
         }
         for output in self.done.drain(..) {
             let _ = io.remove_file(&temp_path(&data_path(&engine.dir, output.id)));
