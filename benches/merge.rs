@@ -60,6 +60,37 @@ fn hint_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
+/// The process's resident anonymous memory (heap), from /proc (0 where there is none).
+fn rss_anon() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Runs `f`, sampling the heap's resident size every 2 ms meanwhile: returns `f`'s result
+/// and the most the heap grew above where it started.
+fn peak_rss_anon_growth<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let start = rss_anon();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut peak = start;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(rss_anon());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak.max(rss_anon())
+        });
+        let result = f();
+        done.store(true, Ordering::Relaxed);
+        let peak = sampler.join().unwrap();
+        (result, peak.saturating_sub(start))
+    })
+}
+
 /// Overwrites `n` keys `rounds` times with `policy`, then merges once (a `Store::merge`).
 fn disk_after_overwrites(dir: &Path, n: u64, rounds: u64, policy: MergePolicy, label: &str) {
     let store = Options::new()
@@ -76,17 +107,19 @@ fn disk_after_overwrites(dir: &Path, n: u64, rounds: u64, policy: MergePolicy, l
     let wrote = start.elapsed();
     let before = store.stats();
     let started = Instant::now();
-    let report = store.merge().unwrap();
+    let (report, merge_memory) = peak_rss_anon_growth(|| store.merge().unwrap());
     let merge_time = started.elapsed();
     let after = store.stats();
     let hints = hint_bytes(dir);
     println!(
-        "| {label} | {:.1} s | {} | {} ({} in {:.2} s) | {} | {:.3} × | {:.3} × |",
+        "| {label} | {:.1} s | {} | {} ({} in {:.2} s; {} records copied, peak memory +{}) | {} | {:.3} × | {:.3} × |",
         wrote.as_secs_f64(),
         mib(before.disk_bytes),
         mib(after.disk_bytes),
         mib(report.bytes_reclaimed()),
         merge_time.as_secs_f64(),
+        report.records_copied,
+        mib(merge_memory),
         mib(after.live_bytes),
         after.disk_bytes as f64 / after.live_bytes as f64,
         (after.disk_bytes + hints) as f64 / after.live_bytes as f64,
@@ -98,6 +131,39 @@ fn disk_after_overwrites(dir: &Path, n: u64, rounds: u64, policy: MergePolicy, l
             Some(&value(i, rounds - 1)[..])
         );
     }
+    store.close().unwrap();
+}
+
+/// Writes `n` keys, then `n` other keys, then overwrites every other key of the first
+/// `n`: a requested merge of the sealed segments copies most records it reads. Prints how
+/// much the heap grew during it.
+fn merge_memory(dir: &Path, n: u64) {
+    let store = Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .merge_policy(no_background_merge())
+        .open(dir)
+        .unwrap();
+    for round in 0..2 {
+        for i in 0..n {
+            store.set(&key(i + round * n), &value(i, round)).unwrap();
+        }
+    }
+    for i in (0..n).step_by(2) {
+        store.set(&key(i), &value(i, 2)).unwrap();
+    }
+    let (report, growth) = peak_rss_anon_growth(|| store.merge().unwrap());
+    println!(
+        "| records copied | dropped | merge time | heap growth during the merge (peak) | per copied record |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {:.2} s | {} | {:.1} bytes |",
+        report.records_copied,
+        report.records_dropped,
+        report.duration.as_secs_f64(),
+        mib(growth),
+        growth as f64 / report.records_copied.max(1) as f64
+    );
     store.close().unwrap();
 }
 
@@ -255,6 +321,9 @@ fn main() {
         },
         "none; one merge of everything",
     );
+
+    println!("\n### Memory of a merge that copies most of what it reads\n");
+    merge_memory(&work.path().join("copying"), n);
 
     println!("\n### Open of {n} keys (16 B keys, 100 B values), page cache warm, median of 5\n");
     println!("| store | open |");

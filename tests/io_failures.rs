@@ -29,6 +29,9 @@ struct Faults {
     fail_read: AtomicBool,
     /// Fails the n-th write to a temporary hint file from when it is set.
     fail_hint_write: Countdown,
+    /// Flips a byte of every hint file renamed into place (after its fsync: damage the
+    /// store did not write).
+    damage_renamed_hints: AtomicBool,
     /// Partial write: store this many bytes of the next write, then fail (0 = off).
     torn_write_bytes: AtomicUsize,
     /// When set, only writes to files whose name ends so fail, and only writes at offset 0
@@ -77,6 +80,15 @@ impl IoHook for Faults {
             IoOp::SyncFile { .. } if self.fail_sync.load(Ordering::SeqCst) => eio(),
             IoOp::SyncDir { .. } if self.fail_sync_dir.hit() => eio(),
             IoOp::Rename { .. } if self.fail_rename.hit() => enospc(),
+            IoOp::Rename { from, .. }
+                if self.damage_renamed_hints.load(Ordering::SeqCst)
+                    && from.to_string_lossy().ends_with(".hint.tmp") =>
+            {
+                let mut bytes = std::fs::read(from)?;
+                let middle = bytes.len() / 2;
+                bytes[middle] ^= 0x40;
+                std::fs::write(from, bytes)
+            }
             IoOp::Read { .. } if self.fail_read.load(Ordering::SeqCst) => eio(),
             IoOp::Write { path, .. }
                 if path.to_string_lossy().ends_with(".hint.tmp") && self.fail_hint_write.hit() =>
@@ -593,7 +605,11 @@ fn a_hint_written_in_chunks_fails_cleanly_between_them() {
     let hints = common::hint_files(dir.path());
     assert_eq!(hints.len(), 1);
     let bytes = std::fs::read(&hints[0]).unwrap();
-    assert!(bytes.len() > 2 * keg::format::HINT_CHUNK, "{} bytes", bytes.len());
+    assert!(
+        bytes.len() > 2 * keg::format::HINT_CHUNK,
+        "{} bytes",
+        bytes.len()
+    );
     let hint = keg::format::Hint::parse(&bytes, 1).unwrap();
     let entries = hint.entries().count();
     assert!(entries > 30_000, "{entries} entries");
@@ -615,6 +631,32 @@ fn a_hint_written_in_chunks_fails_cleanly_between_them() {
     assert_ne!(before, before_merge);
     drop(store);
     assert_reopens_to(dir.path(), &before_merge);
+}
+
+/// Publishing a merge moves the index onto the outputs' records as their hint files list
+/// them: a hint damaged after it was written (here between its fsync and its rename) fails
+/// the merge before any input is retired. Every read still works, later merges too, and
+/// the reopened store holds the same contents.
+#[test]
+fn a_merge_whose_output_hint_reads_back_damaged_retires_no_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Arc::new(Faults::default());
+    let store = quiet(&faults, SyncPolicy::Never).open(dir.path()).unwrap();
+    populate(&store);
+    let before = contents(&store);
+    let segments_before = common::segment_files(dir.path());
+    faults.damage_renamed_hints.store(true, Ordering::SeqCst);
+    let err = store.merge().unwrap_err();
+    assert!(matches!(err, Error::Corrupted { .. }), "{err:?}");
+    faults.damage_renamed_hints.store(false, Ordering::SeqCst);
+    for segment in &segments_before {
+        assert!(segment.exists(), "input {} retired", segment.display());
+    }
+    assert_eq!(contents(&store), before);
+    store.merge().unwrap();
+    assert_eq!(contents(&store), before);
+    drop(store);
+    assert_reopens_to(dir.path(), &before);
 }
 
 /// A failed rename or directory fsync at each point of publishing a merge (the rotation's
