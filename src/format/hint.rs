@@ -31,7 +31,7 @@
 use byteorder::{ByteOrder, LittleEndian};
 
 use super::file_header::{FILE_HEADER_LEN, FileHeader, FileKind};
-use super::record::{MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, RecordKind, record_len};
+use super::record::{MAX_KEY_LEN, MAX_SEQ, MAX_VALUE_LEN, Record, RecordKind, record_len};
 
 /// The kind byte's flag: an expiry follows the offset.
 const HAS_EXPIRY: u8 = 0x80;
@@ -62,6 +62,20 @@ pub struct HintEntry<'a> {
     pub value_len: u32,
     /// The key.
     pub key: &'a [u8],
+}
+
+impl<'a> HintEntry<'a> {
+    /// The entry of `record`, found at byte `offset` of its data segment.
+    pub fn of(record: &Record<'a>, offset: u32) -> HintEntry<'a> {
+        HintEntry {
+            seq: record.seq,
+            expiry_ms: record.expiry_ms,
+            kind: record.kind,
+            offset,
+            value_len: u32::try_from(record.value.len()).unwrap_or(u32::MAX),
+            key: record.key,
+        }
+    }
 }
 
 /// Where the entry after `previous` is expected: where its record ends (the first entry:

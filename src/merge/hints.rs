@@ -75,18 +75,8 @@ impl Engine {
             .with_bytes(|bytes| {
                 let end = scan(bytes, FILE_HEADER_LEN, |batch| {
                     batch.iter().try_for_each(|scanned| {
-                        let r = &scanned.record;
-                        hint.push(
-                            io,
-                            &HintEntry {
-                                seq: r.seq,
-                                expiry_ms: r.expiry_ms,
-                                kind: r.kind,
-                                offset: u32::try_from(scanned.offset).unwrap_or(u32::MAX),
-                                value_len: u32::try_from(r.value.len()).unwrap_or(u32::MAX),
-                                key: r.key,
-                            },
-                        )
+                        let offset = u32::try_from(scanned.offset).unwrap_or(u32::MAX);
+                        hint.push(io, &HintEntry::of(&scanned.record, offset))
                     })
                 })?;
                 // A hint describes the whole segment: one cut short by damage would leave
