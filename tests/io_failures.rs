@@ -525,6 +525,12 @@ fn failures_writing_merge_outputs_leave_the_store_unchanged() {
         }
         let err = store.merge().unwrap_err();
         assert_io_error(&err, arm);
+        // A merge asked for counts as the merge job's run (BGREWRITEAOF's has no caller
+        // to return its error to).
+        let failing = store.stats().failing_jobs;
+        assert_eq!(failing.len(), 1, "{failing:?}");
+        assert_eq!(failing[0].job, MaintenanceJob::Merge);
+        assert_eq!(failing[0].error, err.to_string());
         faults.fail_write.store(false, Ordering::SeqCst);
         faults.fail_sync.store(false, Ordering::SeqCst);
         faults.fail_create.store(false, Ordering::SeqCst);
@@ -537,6 +543,7 @@ fn failures_writing_merge_outputs_leave_the_store_unchanged() {
         store.set(b"after", b"failure").unwrap();
         let report = store.merge().unwrap();
         assert!(!report.merged.is_empty(), "{target} {arm}");
+        assert_eq!(store.stats().failing_jobs, []);
         let mut want = before.clone();
         want.insert(b"after".to_vec(), b"failure".to_vec());
         assert_eq!(contents(&store), want);
