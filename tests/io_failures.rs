@@ -196,19 +196,7 @@ fn failed_fsync_under_interval_poisons_writes() {
     assert!(reason.contains("fsync"), "{reason}");
     // The writer may have met the failing fsync first (sealing a segment): the interval
     // thread's next run fails on the poisoned store then.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !store
-        .stats()
-        .failing_jobs
-        .iter()
-        .any(|f| f.job == MaintenanceJob::Sync)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "sync job never failed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    wait_for_job(&store, MaintenanceJob::Sync, |f| f.is_some());
     #[cfg(feature = "server")]
     assert_info_persistence(&store, &["aof_last_write_status:err"]);
 }
