@@ -46,6 +46,15 @@ fn no_background_merge() -> MergePolicy {
     }
 }
 
+/// Opens `dir` with `SyncPolicy::Never` and no background merge (merges run when asked).
+fn open_quiet(dir: &Path) -> Store {
+    Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .merge_policy(no_background_merge())
+        .open(dir)
+        .unwrap()
+}
+
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
 }
@@ -138,11 +147,7 @@ fn disk_after_overwrites(dir: &Path, n: u64, rounds: u64, policy: MergePolicy, l
 /// `n`: a requested merge of the sealed segments copies most records it reads. Prints how
 /// much the heap grew during it.
 fn merge_memory(dir: &Path, n: u64) {
-    let store = Options::new()
-        .sync_policy(SyncPolicy::Never)
-        .merge_policy(no_background_merge())
-        .open(dir)
-        .unwrap();
+    let store = open_quiet(dir);
     for round in 0..2 {
         for i in 0..n {
             store.set(&key(i + round * n), &value(i, round)).unwrap();
@@ -200,11 +205,7 @@ fn time_open(dir: &Path, runs: usize, from: OpenFrom) -> (Duration, usize) {
             remove_hints(dir);
         }
         let start = Instant::now();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .merge_policy(no_background_merge())
-            .open(dir)
-            .unwrap();
+        let store = open_quiet(dir);
         times.push(start.elapsed());
         assert_eq!(
             store.stats().opened_from_index_snapshot,
@@ -219,11 +220,7 @@ fn time_open(dir: &Path, runs: usize, from: OpenFrom) -> (Duration, usize) {
 
 fn open_with_and_without_hints(dir: &Path, n: u64) {
     {
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .merge_policy(no_background_merge())
-            .open(dir)
-            .unwrap();
+        let store = open_quiet(dir);
         for i in 0..n {
             store.set(&key(i), &value(i, 0)).unwrap();
         }
@@ -332,11 +329,7 @@ fn main() {
 
     println!("\n### Foreground latency, one thread, 80 % get / 20 % set, `SyncPolicy::Never`\n");
     let dir = work.path().join("latency");
-    let store = Options::new()
-        .sync_policy(SyncPolicy::Never)
-        .merge_policy(no_background_merge())
-        .open(&dir)
-        .unwrap();
+    let store = open_quiet(&dir);
     for i in 0..n {
         store.set(&key(i), &value(i, 0)).unwrap();
     }
