@@ -645,6 +645,12 @@ impl RangeBatch {
             self.ends.push(self.keys.len());
             self.hashes.push(engine.elements.prefetch_hashed(&element));
         }
+        // Each lookup is two dependent misses (the table line, then the entries whose keys
+        // it compares) before the record's own: each step is asked for across the whole
+        // batch before the next one needs it.
+        for &hash in &self.hashes {
+            engine.elements.prefetch_entries(hash);
+        }
         let segments = engine.segments.load();
         let mut start = 0;
         for (&end, &hash) in self.ends.iter().zip(&self.hashes) {
