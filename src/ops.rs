@@ -362,6 +362,68 @@ impl<'e, 's> Txn<'e, 's> {
         expiry.filter(|&e| !is_expired(e, self.now_ms()))
     }
 
+    /// Every key present and unexpired as the jobs staged so far left it, in no particular
+    /// order: the committed keys the transaction did not delete, and those it created.
+    pub(crate) fn keys(&self) -> Vec<Vec<u8>> {
+        let now = self.now_ms();
+        let mut keys = Vec::new();
+        self.engine.keydir.for_each(|key, entry| {
+            let present = match self.staged_state(key) {
+                Some(state) => state.is_some_and(|(_, e, _)| !is_expired(e, now)),
+                None => !is_expired(entry.expiry_ms, now),
+            };
+            if present {
+                keys.push(key.to_vec());
+            }
+        });
+        let mut created: Vec<&[u8]> = self
+            .staged
+            .as_slice()
+            .iter()
+            .filter_map(|s| key_op(&s.op))
+            .filter(|key| self.engine.keydir.get(key).is_none())
+            .collect();
+        created.sort_unstable();
+        created.dedup();
+        keys.extend(
+            created
+                .into_iter()
+                .filter(|key| self.expiry_if_present(key).is_some())
+                .map(<[u8]>::to_vec),
+        );
+        keys
+    }
+
+    /// How many keys are present and unexpired as the jobs staged so far left them: the
+    /// committed count, corrected for each key the transaction wrote.
+    pub(crate) fn len(&self) -> usize {
+        let now = self.now_ms();
+        let committed = self.engine.keydir.live_len(now);
+        let mut written: Vec<&[u8]> = self
+            .staged
+            .as_slice()
+            .iter()
+            .filter_map(|s| key_op(&s.op))
+            .collect();
+        written.sort_unstable();
+        written.dedup();
+        let (mut added, mut removed) = (0usize, 0usize);
+        for key in written {
+            let was = self
+                .engine
+                .keydir
+                .get(key)
+                .is_some_and(|e| !is_expired(e.expiry_ms, now));
+            let is = self.expiry_if_present(key).is_some();
+            match (was, is) {
+                (false, true) => added += 1,
+                (true, false) => removed += 1,
+                _ => {}
+            }
+        }
+        (committed + added).saturating_sub(removed)
+    }
+
     /// `key`'s value and expiry (0 = never) if it is present and unexpired, as the jobs
     /// staged so far left it.
     pub(crate) fn value_of(&self, key: &[u8]) -> Result<Option<(Vec<u8>, u64)>> {

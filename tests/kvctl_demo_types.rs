@@ -3,13 +3,12 @@
 //! holds, and nothing is left behind.
 
 mod kvctl_support;
+mod redis_server;
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use kvctl_support::{assert_no_panic, kvctl_bare};
+use redis_server::RedisServer;
 use serde_json::Value;
 
 fn u64_of(v: &Value, field: &str) -> u64 {
@@ -150,60 +149,9 @@ fn over_resp_runs_the_parts_through_the_redis_crate_with_a_blocking_consumer() {
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
 }
 
-/// A redis-server child on a free loopback port, without persistence; only this child is
-/// killed when it is dropped.
-struct RedisServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    fn start() -> Option<RedisServer> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let dir = tempfile::tempdir().ok()?;
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--databases", "1"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let mut server = RedisServer {
-            child,
-            port,
-            _dir: dir,
-        };
-        let stdout = server.child.stdout.take()?;
-        let mut lines = BufReader::new(stdout).lines();
-        loop {
-            let line = lines.next()?.ok()?;
-            if line.contains("Ready to accept connections") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        Some(server)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn redis_url_runs_the_parts_against_redis_and_deletes_its_keys() {
     let Some(redis) = RedisServer::start() else {
-        eprintln!("note: redis-server is not installed; skipping (apt-get install redis-server)");
         return;
     };
     let url = format!("redis://127.0.0.1:{}/", redis.port);

@@ -222,6 +222,44 @@ fn ttls_inside_are_counted_from_one_instant_and_kept_by_set_with_expiry() {
     assert_eq!(store.get(b"session:renamed").unwrap(), None);
 }
 
+/// KEYS and DBSIZE inside MULTI count on these: they once read the committed store only.
+#[test]
+fn keys_and_len_inside_see_the_transactions_own_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let store = open_with_clock(dir.path(), &clock);
+    store.set(b"kept", b"1").unwrap();
+    store.set(b"deleted", b"2").unwrap();
+    store
+        .set_with_ttl(b"expiring", b"3", Duration::from_secs(1))
+        .unwrap();
+    store.rpush(b"list", &[b"a"]).unwrap();
+    clock.advance(Duration::from_secs(2));
+    store
+        .transaction(|tx| {
+            assert_eq!(tx.len(), 3);
+            tx.delete(b"deleted")?;
+            tx.set(b"created", b"4")?;
+            tx.set(b"created", b"5")?;
+            tx.set(b"kept", b"6")?;
+            // Written and deleted again inside: not there.
+            tx.set(b"fleeting", b"7")?;
+            tx.delete(b"fleeting")?;
+            // Brought back by this transaction after it expired.
+            tx.set(b"expiring", b"8")?;
+            tx.rpush(b"list2", &[b"b"])?;
+            let mut keys = tx.keys();
+            keys.sort();
+            let want: Vec<&[u8]> = vec![b"created", b"expiring", b"kept", b"list", b"list2"];
+            assert_eq!(keys, want);
+            assert_eq!(tx.len(), 5);
+            assert!(!tx.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.len(), 5);
+}
+
 #[test]
 fn concurrent_transactions_never_lose_an_update() {
     let dir = tempfile::tempdir().unwrap();

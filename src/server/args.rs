@@ -18,6 +18,16 @@ pub(crate) fn int_or(arg: &[u8], error: CmdError) -> Result<i64, CmdError> {
     parse_i64(arg).ok_or(error)
 }
 
+/// A count that must not be negative (LPOP, SPOP, ZPOPMIN's): Redis's
+/// `getPositiveLongFromObjectOrReply`, whose one error covers a word and a negative number.
+pub(crate) fn positive(arg: &[u8]) -> Result<usize, CmdError> {
+    const OUT_OF_RANGE_POSITIVE: CmdError =
+        CmdError::fixed("ERR value is out of range, must be positive");
+    parse_i64(arg)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(OUT_OF_RANGE_POSITIVE)
+}
+
 /// A SCAN-family cursor as Redis reads it (`strtoul`, refusing a leading space and trailing
 /// bytes): an optional sign, then digits; a negative number wraps around (`-1` is the
 /// largest cursor), and the empty string is 0. Out of range is `ERR invalid cursor`.

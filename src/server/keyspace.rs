@@ -23,6 +23,10 @@ pub(crate) trait KeySpace {
     fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> Result<Vec<u8>>;
     fn append(&self, key: &[u8], suffix: &[u8]) -> Result<usize>;
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every key present (KEYS, FLUSHDB).
+    fn keys(&self) -> Vec<Vec<u8>>;
+    /// How many keys are present (DBSIZE).
+    fn len(&self) -> usize;
     /// Hashes, sets and TYPE.
     fn collections(&self) -> &dyn CollectionOps;
 }
@@ -82,6 +86,12 @@ impl KeySpace for Store {
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Store::get_del(self, key)
     }
+    fn keys(&self) -> Vec<Vec<u8>> {
+        Store::keys(self)
+    }
+    fn len(&self) -> usize {
+        Store::len(self)
+    }
     fn collections(&self) -> &dyn CollectionOps {
         self
     }
@@ -132,6 +142,12 @@ impl KeySpace for Transaction<'_> {
     }
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Transaction::get_del(self, key)
+    }
+    fn keys(&self) -> Vec<Vec<u8>> {
+        Transaction::keys(self)
+    }
+    fn len(&self) -> usize {
+        Transaction::len(self)
     }
     fn collections(&self) -> &dyn CollectionOps {
         self

@@ -253,6 +253,23 @@ impl Transaction<'_> {
             .map(|(value, expiry)| (value, (expiry != 0).then_some(expiry))))
     }
 
+    /// Every key present (and not expired) as this transaction sees it, its own writes
+    /// included, in no particular order.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        self.txn.borrow().keys()
+    }
+
+    /// How many keys are present as this transaction sees it (Redis's DBSIZE inside
+    /// MULTI).
+    pub fn len(&self) -> usize {
+        self.txn.borrow().len()
+    }
+
+    /// Whether no key is present as this transaction sees it.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Whether `key` is present (and not expired) as this transaction sees it.
     pub fn contains(&self, key: &[u8]) -> bool {
         self.txn.borrow().expiry_if_present(key).is_some()

@@ -76,19 +76,19 @@ pub(crate) fn renamenx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply)
     Ok(())
 }
 
-pub(crate) fn dbsize(_: &dyn KeySpace, shared: &Shared, _: &Args, out: &mut Reply) -> CmdResult {
-    out.count(shared.store.len());
+pub(crate) fn dbsize(ks: &dyn KeySpace, _: &Shared, _: &Args, out: &mut Reply) -> CmdResult {
+    out.count(ks.len());
     Ok(())
 }
 
 /// FLUSHDB / FLUSHALL [ASYNC|SYNC]: deletes every key, as one transaction.
-pub(crate) fn flushdb(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn flushdb(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     match a.len() {
         1 => {}
         2 if is(a.get(1), "async") || is(a.get(1), "sync") => {}
         _ => return Err(SYNTAX),
     }
-    for key in shared.store.keys() {
+    for key in ks.keys() {
         ks.delete(&key)?;
     }
     out.ok();

@@ -10,9 +10,6 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-const OUT_OF_RANGE_POSITIVE: CmdError =
-    CmdError::fixed("ERR value is out of range, must be positive");
-
 fn values(a: &Args) -> Vec<&[u8]> {
     a.iter().skip(2).collect()
 }
@@ -53,8 +50,7 @@ fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, left: bool) -> CmdResult {
         return Err(error::wrong_arity(if left { "lpop" } else { "rpop" }));
     }
     let count = if a.len() == 3 {
-        let n = args::int_or(a.get(2), OUT_OF_RANGE_POSITIVE)?;
-        Some(usize::try_from(n).map_err(|_| OUT_OF_RANGE_POSITIVE)?)
+        Some(args::positive(a.get(2))?)
     } else {
         None
     };
@@ -94,8 +90,23 @@ pub(crate) fn llen(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
     Ok(())
 }
 
+/// The index argument of LINDEX and LSET, read after the key as Redis does: a missing key
+/// or one of another type answers first (`Ok(None)`: the list does not exist).
+fn index_after_key(ks: &dyn KeySpace, a: &Args) -> Result<Option<i64>, CmdError> {
+    match args::int(a.get(2)) {
+        Ok(index) => Ok(Some(index)),
+        Err(e) => match ks.collections().llen(a.get(1))? {
+            0 => Ok(None),
+            _ => Err(e),
+        },
+    }
+}
+
 pub(crate) fn lindex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let index = args::int(a.get(2))?;
+    let Some(index) = index_after_key(ks, a)? else {
+        out.null();
+        return Ok(());
+    };
     let value = ks.collections().lindex(a.get(1), index)?;
     out.bulk_or_null(value.as_deref());
     Ok(())
@@ -130,10 +141,11 @@ pub(crate) fn lrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
 }
 
 pub(crate) fn lset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let index = args::int(a.get(2))?;
+    let no_such_key = CmdError::fixed("ERR no such key");
+    let index = index_after_key(ks, a)?.ok_or(no_such_key.clone())?;
     match ks.collections().lset(a.get(1), index, a.get(3)) {
         Ok(()) => out.ok(),
-        Err(Error::NoSuchKey) => return Err(CmdError::fixed("ERR no such key")),
+        Err(Error::NoSuchKey) => return Err(no_such_key),
         Err(Error::IndexOutOfRange) => return Err(CmdError::fixed("ERR index out of range")),
         Err(e) => return Err(e.into()),
     }

@@ -9,7 +9,7 @@ use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::session::{Multi, Session};
-use crate::server::table::{Handler, flag};
+use crate::server::table::Handler;
 
 pub(crate) fn multi(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     if s.multi.is_some() {
@@ -54,27 +54,10 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
             return Ok(false);
         }
         out.array(multi.queued.len());
-        // Keys this transaction wrote so far: FLUSHDB inside it must delete them too
-        // (the store's key list does not show the transaction's own writes).
-        let mut written: Vec<Vec<u8>> = Vec::new();
         for (spec, args) in &multi.queued {
             s.touch_watched(spec, args);
             let result = match spec.handler {
-                Handler::Data(handler) => {
-                    let mut cleared = Ok(());
-                    if spec.has(flag::ALL_KEYS) {
-                        // A delete that fails is FLUSHDB's error (as in Redis, the
-                        // transaction's other commands still run).
-                        cleared = written
-                            .drain(..)
-                            .try_for_each(|key| tx.delete(&key).map(drop))
-                            .map_err(CmdError::from);
-                    } else if spec.has(flag::WRITE) {
-                        written
-                            .extend(spec.key_positions(args.len()).map(|i| args.get(i).to_vec()));
-                    }
-                    cleared.and_then(|()| handler(tx as &dyn KeySpace, &shared, args, out))
-                }
+                Handler::Data(handler) => handler(tx as &dyn KeySpace, &shared, args, out),
                 Handler::Session(handler) => handler(s, args, out),
             };
             if let Err(e) = result {

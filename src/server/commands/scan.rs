@@ -12,11 +12,10 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-pub(crate) fn keys(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn keys(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let pattern = a.get(1);
     let all = pattern == b"*";
-    let keys: Vec<Vec<u8>> = shared
-        .store
+    let keys: Vec<Vec<u8>> = ks
         .keys()
         .into_iter()
         .filter(|k| all || glob::matches(pattern, k))

@@ -50,19 +50,13 @@ pub(crate) fn smembers(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply)
     Ok(())
 }
 
-const OUT_OF_RANGE_POSITIVE: crate::server::error::CmdError =
-    crate::server::error::CmdError::fixed("ERR value is out of range, must be positive");
-
 /// SPOP key [count]
 pub(crate) fn spop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     if a.len() > 3 {
         return Err(crate::server::error::SYNTAX);
     }
     let count = match a.len() {
-        3 => {
-            let n = crate::server::args::int(a.get(2))?;
-            Some(usize::try_from(n).map_err(|_| OUT_OF_RANGE_POSITIVE)?)
-        }
+        3 => Some(crate::server::args::positive(a.get(2))?),
         _ => None,
     };
     let mut popped = Vec::new();
@@ -170,10 +164,10 @@ pub(crate) fn sdiffstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 pub(crate) fn sintercard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     use crate::server::error::CmdError;
-    let numkeys = crate::server::args::int(a.get(1))?;
-    if numkeys <= 0 {
-        return Err(CmdError::fixed("ERR numkeys should be greater than 0"));
-    }
+    // Redis reads numkeys with one error for a word and a number below 1.
+    let numkeys = crate::numeric::parse_i64(a.get(1))
+        .filter(|&n| n > 0)
+        .ok_or(CmdError::fixed("ERR numkeys should be greater than 0"))?;
     let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
     if numkeys > a.len() - 2 {
         return Err(CmdError::fixed(
@@ -185,9 +179,10 @@ pub(crate) fn sintercard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
     let mut i = 2 + numkeys;
     while i < a.len() {
         if crate::server::args::is(a.get(i), "limit") && i + 1 < a.len() {
-            let n = crate::server::args::int(a.get(i + 1))?;
-            limit =
-                usize::try_from(n).map_err(|_| CmdError::fixed("ERR LIMIT can't be negative"))?;
+            // One error for a word and a negative number, as in Redis.
+            limit = crate::numeric::parse_i64(a.get(i + 1))
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or(CmdError::fixed("ERR LIMIT can't be negative"))?;
             i += 2;
         } else {
             return Err(crate::server::error::SYNTAX);

@@ -147,13 +147,14 @@ pub(crate) fn getex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
         }
         i += 1;
     }
-    let at = match expiry {
-        Some((kind, n)) => Some(resolve(kind, n, "getex")?),
-        None => None,
-    };
+    // As in Redis: the options' words first, then the key, then the expiry's number.
     let Some(value) = ks.get(key)? else {
         out.null();
         return Ok(());
+    };
+    let at = match expiry {
+        Some((kind, n)) => Some(resolve(kind, n, "getex")?),
+        None => None,
     };
     if let Some(at) = at {
         ks.expire_at(key, at)?;
@@ -167,7 +168,11 @@ pub(crate) fn getex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
 pub(crate) fn mget(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let mut values = Vec::with_capacity(a.len() - 1);
     for key in a.iter().skip(1) {
-        let value = ks.get(key)?;
+        // As in Redis, a key of another type reads as missing here (GET says WRONGTYPE).
+        let value = match ks.get(key) {
+            Err(crate::Error::WrongType) => None,
+            other => other?,
+        };
         count_lookup(shared, value.is_some());
         values.push(value);
     }
@@ -300,7 +305,18 @@ pub(crate) fn decrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
 }
 
 pub(crate) fn incrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let text = ks.incr_by_float_text(a.get(1), a.get(2))?;
-    out.bulk(&text);
+    match ks.incr_by_float_text(a.get(1), a.get(2)) {
+        Ok(text) => out.bulk(&text),
+        // Redis looks at the key's type before it reads the increment.
+        Err(crate::Error::NotAFloat)
+            if ks
+                .collections()
+                .value_type(a.get(1))?
+                .is_some_and(|ty| ty != crate::ValueType::String) =>
+        {
+            return Err(crate::Error::WrongType.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }

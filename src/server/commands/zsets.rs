@@ -7,14 +7,11 @@ use crate::collections::range::{LexRange, Limit, ScoreRange};
 use crate::collections::score::parse_score;
 use crate::datatypes::zset::{self, ScoredMember, ZAddOptions};
 use crate::server::args::{self, is};
-use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
+use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
-
-const OUT_OF_RANGE_POSITIVE: CmdError =
-    CmdError::fixed("ERR value is out of range, must be positive");
 
 impl From<ArgError> for CmdError {
     fn from(e: ArgError) -> CmdError {
@@ -277,85 +274,72 @@ impl Query<'_> {
     }
 }
 
-/// Parses `[BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]` from argument `from`.
+/// Parses the bounds at argument `start` and the options after them, in the order and with
+/// the errors of Redis's `zrangeGenericCommand`, which every command of the family goes
+/// through: `[BYSCORE|BYLEX]` where `by` is not fixed, `[REV]` where `reverse` is not,
+/// `[LIMIT offset count]`, and `[WITHSCORES]` unless the command stores its result. A LIMIT
+/// whose count is -1 (none) is accepted on a range by rank, which ignores it, as Redis does.
 fn parse_query<'a>(
     a: &'a Args,
     start: usize,
-    by: By,
-    reverse: bool,
+    by: Option<By>,
+    reverse: Option<bool>,
+    store: bool,
 ) -> Result<Query<'a>, CmdError> {
-    let mut q = Query {
-        by,
-        reverse,
-        start: a.get(start),
-        stop: a.get(start + 1),
-        limit: None,
-        with_scores: false,
-    };
+    let (mut by, mut reverse) = (by, reverse);
+    let mut limit = None;
+    let mut with_scores = false;
     let mut i = start + 2;
     while i < a.len() {
         let w = a.get(i);
-        if is(w, "withscores") {
-            q.with_scores = true;
-        } else if is(w, "byscore") {
-            q.by = By::Score;
-        } else if is(w, "bylex") {
-            q.by = By::Lex;
-        } else if is(w, "rev") {
-            q.reverse = true;
+        if !store && is(w, "withscores") {
+            with_scores = true;
         } else if is(w, "limit") && i + 2 < a.len() {
-            q.limit = Some((args::int(a.get(i + 1))?, args::int(a.get(i + 2))?));
+            limit = Some((args::int(a.get(i + 1))?, args::int(a.get(i + 2))?));
             i += 2;
+        } else if reverse.is_none() && is(w, "rev") {
+            reverse = Some(true);
+        } else if by.is_none() && is(w, "bylex") {
+            by = Some(By::Lex);
+        } else if by.is_none() && is(w, "byscore") {
+            by = Some(By::Score);
         } else {
             return Err(SYNTAX);
         }
         i += 1;
     }
-    if q.limit.is_some() && q.by == By::Rank {
+    let by = by.unwrap_or(By::Rank);
+    if by == By::Rank && limit.is_some_and(|(_, count)| count != -1) {
         return Err(CmdError::fixed(
             "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
     }
-    if q.with_scores && q.by == By::Lex {
+    if with_scores && by == By::Lex {
         return Err(CmdError::fixed(
             "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
         ));
     }
-    Ok(q)
+    Ok(Query {
+        by,
+        reverse: reverse.unwrap_or(false),
+        start: a.get(start),
+        stop: a.get(start + 1),
+        limit,
+        with_scores,
+    })
 }
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
 pub(crate) fn zrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let q = parse_query(a, 2, By::Rank, false)?;
+    let q = parse_query(a, 2, None, None, false)?;
     let items = q.run(ks, a.get(1))?;
     reply_scored(out, &items, q.with_scores);
     Ok(())
 }
 
-/// The older range commands: fixed kind and direction, WITHSCORES and LIMIT only where
-/// Redis takes them.
+/// The older range commands: their kind and direction fixed, the options read as ZRANGE's.
 fn legacy_range(ks: &dyn KeySpace, a: &Args, out: &mut Reply, by: By, reverse: bool) -> CmdResult {
-    let mut q = Query {
-        by,
-        reverse,
-        start: a.get(2),
-        stop: a.get(3),
-        limit: None,
-        with_scores: false,
-    };
-    let mut i = 4;
-    while i < a.len() {
-        let w = a.get(i);
-        if is(w, "withscores") && by != By::Lex {
-            q.with_scores = true;
-        } else if is(w, "limit") && by != By::Rank && i + 2 < a.len() {
-            q.limit = Some((args::int(a.get(i + 1))?, args::int(a.get(i + 2))?));
-            i += 2;
-        } else {
-            return Err(SYNTAX);
-        }
-        i += 1;
-    }
+    let q = parse_query(a, 2, Some(by), Some(reverse), false)?;
     let items = q.run(ks, a.get(1))?;
     reply_scored(out, &items, q.with_scores);
     Ok(())
@@ -393,10 +377,7 @@ pub(crate) fn zrevrangebylex(
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
 pub(crate) fn zrangestore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let q = parse_query(a, 3, By::Rank, false)?;
-    if q.with_scores {
-        return Err(SYNTAX);
-    }
+    let q = parse_query(a, 3, None, None, true)?;
     let items = q.run(ks, a.get(2))?;
     let (dst, c) = (a.get(1), ks.collections());
     ks.delete(dst)?;
@@ -413,11 +394,10 @@ pub(crate) fn zrangestore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Rep
 /// ZPOPMIN/ZPOPMAX key [count]
 fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
     if a.len() > 3 {
-        return Err(error::wrong_arity(if max { "zpopmax" } else { "zpopmin" }));
+        return Err(SYNTAX);
     }
     let count = if a.len() == 3 {
-        let n = args::int(a.get(2))?;
-        Some(usize::try_from(n).map_err(|_| OUT_OF_RANGE_POSITIVE)?)
+        Some(args::positive(a.get(2))?)
     } else {
         None
     };
