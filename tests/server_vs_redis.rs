@@ -688,6 +688,11 @@ rpush rl2 x
 flushdb
 dbsize
 exec
+set re 1 pxat 99999999999600
+expiretime re
+pexpiretime re
+set re 1 pxat 99999999999400
+expiretime re
 ";
 
 #[test]

@@ -107,7 +107,12 @@ fn expire_time(ks: &dyn KeySpace, key: &[u8], millis: bool, out: &mut Reply) -> 
         None => out.int(-1),
         Some(at) => {
             let at = i64::try_from(at).unwrap_or(i64::MAX);
-            out.int(if millis { at } else { at / 1000 });
+            // Redis rounds to the nearest second here, as for TTL.
+            out.int(if millis {
+                at
+            } else {
+                at.saturating_add(500) / 1000
+            });
         }
     }
     Ok(())
