@@ -6,8 +6,9 @@
 //! (numbers, floats, words, the empty string) and indexes, scores and ranges around the
 //! edges. Replies are compared byte for byte, except where Redis leaves the order open
 //! (SMEMBERS, HGETALL, KEYS, ...: compared as sorted lists). Commands whose replies are
-//! random (SPOP, SRANDMEMBER, HRANDFIELD, RANDOMKEY), time-dependent below a second
-//! (PTTL) or cursor-shaped (SCAN) are left out. The first difference ends a sequence:
+//! random (SPOP, SRANDMEMBER, HRANDFIELD with a count below the size, RANDOMKEY) or
+//! time-dependent below a second (PTTL, EXPIRETIME of a relative expiry, GT/LT against
+//! one) are left out; SCANs ask for everything in one page. The first difference ends a sequence:
 //! after it the two servers' contents may differ.
 //!
 //! `KEG_DIFF_SEEDS` (default 4) and `KEG_DIFF_STEPS` (default 3000) run more.
@@ -175,7 +176,9 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         21 => {
             let mut c = vec!["EXPIRE", k, rng.pick(&["1000", "2000", "0", "-1"])];
             if rng.chance(60) {
-                c.push(rng.pick(&["NX", "XX", "GT", "LT"]));
+                // Not GT or LT: against an expiry set a moment ago from the same
+                // relative time, their answer depends on whether a millisecond passed.
+                c.push(rng.pick(&["NX", "XX"]));
             }
             c
         }
@@ -200,7 +203,7 @@ fn keys(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         let family = all[rng.below(all.len())];
         rng.pick(family)
     };
-    match rng.below(12) {
+    match rng.below(13) {
         0 => (vec!["DEL", k, other], Order::Exact),
         1 => (vec!["EXISTS", k, other, k], Order::Exact),
         2 => (vec!["TYPE", k], Order::Exact),
@@ -215,17 +218,27 @@ fn keys(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         8 => (vec!["EXPIRE", k, "1000"], Order::Exact),
         9 => (
             vec![
-                rng.pick(&["PEXPIRE", "EXPIREAT", "PEXPIREAT"]),
+                "PEXPIRE",
                 k,
-                rng.pick(&["99999999999", "1000000", "0", "-1", "abc"]),
+                rng.pick(&["1000000", "0", "-1", "abc"]),
+                rng.pick(&["NX", "XX"]),
+            ],
+            Order::Exact,
+        ),
+        // Absolute times: GT and LT compare them exactly.
+        10 => (
+            vec![
+                rng.pick(&["EXPIREAT", "PEXPIREAT"]),
+                k,
+                rng.pick(&["99999999999", "99999999998", "0", "-1", "abc"]),
                 rng.pick(&["NX", "XX", "GT", "LT", "NX"]),
             ],
             Order::Exact,
         ),
-        10 => (
-            vec![rng.pick(&["TTL", "EXPIRETIME", "PERSIST"]), k],
-            Order::Exact,
-        ),
+        // Not EXPIRETIME: the two servers set a relative expiry some microseconds apart,
+        // which now and then rounds to different seconds (server_vs_redis.rs checks its
+        // rounding on fixed times).
+        11 => (vec![rng.pick(&["TTL", "PERSIST"]), k], Order::Exact),
         _ => (
             vec![
                 "SCAN",
