@@ -17,7 +17,7 @@ mod redis_server;
 mod server_support;
 
 use redis_server::RedisServer;
-use server_support::{Raw, TestServer, reply_len};
+use server_support::{Raw, TestServer, encode, reply_len};
 
 /// xorshift64*: the same sequence for the same seed everywhere.
 struct Rng(u64);
@@ -764,22 +764,45 @@ fn first_difference(theirs: &mut Raw, ours: &mut Raw, seed: u64, steps: usize) -
         queued_left: 0,
     };
     let mut history: Vec<String> = Vec::new();
-    for step in 0..steps {
-        let (args, order) = sequence.next();
-        history.push(args.join(" "));
-        theirs.command(&args);
-        ours.command(&args);
-        let want = normalized(theirs.reply(), order);
-        let got = normalized(ours.reply(), order);
-        if want != got {
-            let recent = history.len().saturating_sub(30);
-            return Some(format!(
-                "seed {seed}, step {step}: {}\n  redis: {:?}\n  keg:   {:?}\n  the commands before it:\n    {}",
-                args.join(" "),
-                String::from_utf8_lossy(&want),
-                String::from_utf8_lossy(&got),
-                history[recent..history.len() - 1].join("\n    ")
-            ));
+    let mut step = 0;
+    while step < steps {
+        // Half the time one command, else a pipelined batch: the server runs a batch's
+        // leading data commands as one shared transaction, a path of its own.
+        let batch = if sequence.rng.chance(50) {
+            1
+        } else {
+            2 + sequence.rng.below(15)
+        };
+        let commands: Vec<(Vec<&str>, Order)> = (0..batch.min(steps - step))
+            .map(|_| sequence.next())
+            .collect();
+        let bytes: Vec<u8> = commands.iter().flat_map(|(args, _)| encode(args)).collect();
+        theirs.send(&bytes);
+        ours.send(&bytes);
+        // Every reply is read before any is compared, so that both connections are in step
+        // for the next sequence whatever happens.
+        let replies: Vec<(Vec<u8>, Vec<u8>)> = commands
+            .iter()
+            .map(|(_, order)| {
+                (
+                    normalized(theirs.reply(), *order),
+                    normalized(ours.reply(), *order),
+                )
+            })
+            .collect();
+        for ((args, _), (want, got)) in commands.iter().zip(replies) {
+            history.push(args.join(" "));
+            if want != got {
+                let recent = history.len().saturating_sub(30);
+                return Some(format!(
+                    "seed {seed}, step {step}: {} (in a pipelined batch of {batch})\n  redis: {:?}\n  keg:   {:?}\n  the commands before it:\n    {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&want),
+                    String::from_utf8_lossy(&got),
+                    history[recent..history.len() - 1].join("\n    ")
+                ));
+            }
+            step += 1;
         }
     }
     None

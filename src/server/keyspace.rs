@@ -23,6 +23,9 @@ pub(crate) trait KeySpace {
     fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> Result<Vec<u8>>;
     fn append(&self, key: &[u8], suffix: &[u8]) -> Result<usize>;
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The time relative expiries count from: the store's clock, or the instant a
+    /// transaction began.
+    fn now_ms(&self) -> u64;
     /// Every key present (KEYS, FLUSHDB).
     fn keys(&self) -> Vec<Vec<u8>>;
     /// How many keys are present (DBSIZE).
@@ -86,6 +89,9 @@ impl KeySpace for Store {
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Store::get_del(self, key)
     }
+    fn now_ms(&self) -> u64 {
+        Store::now_ms(self)
+    }
     fn keys(&self) -> Vec<Vec<u8>> {
         Store::keys(self)
     }
@@ -142,6 +148,9 @@ impl KeySpace for Transaction<'_> {
     }
     fn get_del(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Transaction::get_del(self, key)
+    }
+    fn now_ms(&self) -> u64 {
+        Transaction::now_ms(self)
     }
     fn keys(&self) -> Vec<Vec<u8>> {
         Transaction::keys(self)

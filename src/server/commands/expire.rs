@@ -58,7 +58,7 @@ fn expire_generic(
 ) -> CmdResult {
     let c = conditions(a)?;
     let n = args::int(a.get(2))?;
-    let at = absolute(kind, n, name)?;
+    let at = absolute(kind, n, name, ks.now_ms())?;
     if at > crate::MAX_EXPIRY_MS {
         return Err(invalid_expire(name));
     }
@@ -140,4 +140,69 @@ pub(crate) fn pttl(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
 pub(crate) fn persist(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     out.int(i64::from(ks.persist(a.get(1))?));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::server::ServerConfig;
+    use crate::server::commands::keys::dbsize;
+    use crate::server::reply::{Protocol, Reply};
+    use crate::server::shared::Shared;
+    use crate::{Clock, ManualClock, Options, SyncPolicy};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    /// Relative expiries count from the clock of what the command runs against: the
+    /// store's, and inside a transaction the instant it began (time stands still there, so
+    /// `PEXPIRE k 0` deletes `k` for the commands after it even when a millisecond passed).
+    /// They used the wall clock: a `PEXPIRE k 0` pipelined after other commands now and
+    /// then left `k` alive for the rest of the pipeline (found by server_vs_redis_random).
+    #[test]
+    fn relative_expiries_count_from_the_store_or_transaction_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(T0));
+        let store = Options::new()
+            .sync_policy(SyncPolicy::Never)
+            .clock(Arc::clone(&clock) as Arc<dyn Clock>)
+            .expiry_cycle_interval(Duration::ZERO)
+            .open(dir.path())
+            .unwrap();
+        let shared = Shared::new(
+            store.clone(),
+            &ServerConfig::default(),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        store.set(b"k", b"v").unwrap();
+        store.set(b"other", b"v").unwrap();
+        let mut out = Reply::new(Protocol::Resp2);
+        pexpire(
+            &store,
+            &shared,
+            &Args::from_slices(&["PEXPIRE", "k", "10000"]),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(store.expires_at(b"k").unwrap(), Some(T0 + 10_000));
+
+        store
+            .transaction(|tx| {
+                assert!(tx.contains(b"k"));
+                clock.advance(Duration::from_millis(5));
+                let mut out = Reply::new(Protocol::Resp2);
+                let args = Args::from_slices(&["PEXPIRE", "k", "0"]);
+                pexpire(tx, &shared, &args, &mut out).unwrap();
+                assert_eq!(out.bytes(), b":1\r\n");
+                assert!(!tx.contains(b"k"));
+                out.clear();
+                dbsize(tx, &shared, &Args::from_slices(&["DBSIZE"]), &mut out).unwrap();
+                assert_eq!(out.bytes(), b":1\r\n");
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.get(b"k").unwrap(), None);
+    }
 }

@@ -36,17 +36,30 @@ impl ExpiryArg {
 
 /// The absolute expiry SET/SETEX/GETEX mean by `n`: it must be a positive integer (Redis:
 /// `invalid expire time in 'set' command` otherwise) whose time does not overflow.
-pub(crate) fn resolve(kind: ExpiryArg, n: &[u8], command: &str) -> Result<u64, CmdError> {
+pub(crate) fn resolve(
+    kind: ExpiryArg,
+    n: &[u8],
+    command: &str,
+    now_ms: u64,
+) -> Result<u64, CmdError> {
     let n = args::int(n)?;
     if n <= 0 {
         return Err(invalid_expire(command));
     }
-    absolute(kind, n, command)
+    absolute(kind, n, command, now_ms)
 }
 
 /// `n` as an absolute time in unix ms (negative results are times long past: 1 ms).
-pub(crate) fn absolute(kind: ExpiryArg, n: i64, command: &str) -> Result<u64, CmdError> {
-    let now = i64::try_from(args::unix_now().as_millis()).unwrap_or(i64::MAX);
+/// Relative times count from `now_ms`, the clock of the store or transaction the command
+/// runs against: inside a transaction time stands still, so `PEXPIRE k 0` there deletes
+/// `k` for the commands after it too.
+pub(crate) fn absolute(
+    kind: ExpiryArg,
+    n: i64,
+    command: &str,
+    now_ms: u64,
+) -> Result<u64, CmdError> {
+    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
     let ms = match kind {
         ExpiryArg::Seconds | ExpiryArg::UnixSeconds => n.checked_mul(1000),
         ExpiryArg::Millis | ExpiryArg::UnixMillis => Some(n),

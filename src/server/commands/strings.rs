@@ -62,7 +62,7 @@ pub(crate) fn set(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> C
         i += 1;
     }
     if let Some((kind, n)) = expiry {
-        options = options.expire_at(resolve(kind, n, "set")?);
+        options = options.expire_at(resolve(kind, n, "set", ks.now_ms())?);
     }
     if nx {
         options = options.only_if_absent();
@@ -100,7 +100,7 @@ fn set_expiring(
     name: &str,
     out: &mut Reply,
 ) -> CmdResult {
-    let at = resolve(kind, a.get(2), name)?;
+    let at = resolve(kind, a.get(2), name, ks.now_ms())?;
     ks.set_with(a.get(1), a.get(3), SetOptions::new().expire_at(at))?;
     out.ok();
     Ok(())
@@ -153,7 +153,7 @@ pub(crate) fn getex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
         return Ok(());
     };
     let at = match expiry {
-        Some((kind, n)) => Some(resolve(kind, n, "getex")?),
+        Some((kind, n)) => Some(resolve(kind, n, "getex", ks.now_ms())?),
         None => None,
     };
     if let Some(at) = at {
