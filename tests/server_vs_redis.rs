@@ -693,6 +693,19 @@ expiretime re
 pexpiretime re
 set re 1 pxat 99999999999400
 expiretime re
+hincrbyfloat rl f inf
+hincrbyfloat nokey f -inf
+hincrbyfloat rh f +infinity
+hset rh f 1
+hincrbyfloat rh f 1e308
+hincrbyfloat rh f 1e308
+hincrbyfloat rh f 0x10
+zadd rz0 -0 a
+zscore rz0 a
+zadd rz0 incr -0 b
+zincrby rz0 -0 c
+zincrby rz0 -0 a
+zrange rz0 0 -1 withscores
 ";
 
 #[test]

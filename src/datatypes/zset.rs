@@ -101,7 +101,9 @@ fn add_one(
     if score.is_nan() {
         return Err(not_a_number());
     }
-    // -0 is stored as 0, as Redis stores it in the small sets most applications have.
+    // -0 is stored as 0, as Redis stores it in the small sets most applications have
+    // (though a new member's ZINCRBY -0 answers -0 there, from the number it was given).
+    let given = score;
     let score = if score == 0.0 { 0.0 } else { score };
     let current = edit.get(member)?.as_deref().and_then(value_score);
     match current {
@@ -124,7 +126,7 @@ fn add_one(
         }
         None => {
             edit.put(member, score_value(score).to_vec())?;
-            Ok((true, false, Some(score)))
+            Ok((true, false, Some(given)))
         }
     }
 }

@@ -123,8 +123,13 @@ pub(crate) fn hincrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
 
 pub(crate) fn hincrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let delta = a.get(3);
-    if LongDouble::parse(delta).is_none() {
-        return Err(NOT_FLOAT);
+    match LongDouble::parse(delta) {
+        None => return Err(NOT_FLOAT),
+        // Redis refuses an infinite increment before it looks at the key.
+        Some(LongDouble::Infinite { .. }) => {
+            return Err(CmdError::fixed("ERR value is NaN or Infinity"));
+        }
+        Some(_) => {}
     }
     match ks.collections().hincr_by_float(a.get(1), a.get(2), delta) {
         Ok(text) => out.bulk(&text),
