@@ -785,3 +785,43 @@ fn sadd_of_a_member_already_there_writes_nothing() {
     assert_eq!(store.sadd(b"s", &[b"a", b"c"]).unwrap(), 1);
     assert_eq!(store.stats().last_seq, before + 1);
 }
+
+/// A repeated-pick random read is bounded in count and in the bytes it copies (see
+/// `a_random_read_with_a_huge_repeated_count_is_refused_and_the_server_lives_on` for the
+/// crash it prevents), for every type that has one.
+#[test]
+fn random_reads_with_repetition_are_bounded() {
+    let (_dir, _clock, store) = setup();
+    store.sadd(b"s", &[b"a"]).unwrap();
+    store.hset(b"h", b"f", b"v").unwrap();
+    store.zadd(b"z", &[(1.0, b"m".as_slice())]).unwrap();
+    let too_many = 1 << 40;
+    assert!(matches!(
+        store.srandmember(b"s", too_many, false),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        store.hrandfield(b"h", too_many, false),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        store.zrandmember(b"z", too_many, false),
+        Err(Error::InvalidArgument { .. })
+    ));
+    // Distinct picks are bounded by the collection: any count is fine.
+    assert_eq!(
+        store.srandmember(b"s", too_many, true).unwrap(),
+        vec![b"a".to_vec()]
+    );
+    assert_eq!(
+        store.zrandmember(b"z", too_many, true).unwrap(),
+        vec![(b"m".to_vec(), 1.0)]
+    );
+    // 600 picks of a 1 MiB value are more bytes than one read may copy.
+    store.hset(b"big", b"f", &vec![7u8; 1 << 20]).unwrap();
+    assert!(matches!(
+        store.hrandfield(b"big", 600, false),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert_eq!(store.hrandfield(b"big", 3, false).unwrap().len(), 3);
+}

@@ -404,3 +404,33 @@ fn sorted_set_algebra_commands() {
         "writing dst aborts its watcher"
     );
 }
+
+/// SRANDMEMBER, HRANDFIELD and ZRANDMEMBER with a huge negative count used to draw every
+/// pick before answering: SRANDMEMBER s -100000000000 aborted the server on allocation
+/// failure. Now such a read is refused with an error and the server keeps serving.
+#[test]
+fn a_random_read_with_a_huge_repeated_count_is_refused_and_the_server_lives_on() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.call(&["SADD", "s", "a", "b"]);
+    raw.call(&["HSET", "h", "f", "v"]);
+    raw.call(&["ZADD", "z", "1", "m"]);
+    for args in [
+        ["SRANDMEMBER", "s", "-100000000000", ""],
+        ["HRANDFIELD", "h", "-100000000000", "WITHVALUES"],
+        ["ZRANDMEMBER", "z", "-9223372036854775807", ""],
+        ["SRANDMEMBER", "s", "-1048577", ""],
+    ] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        let reply = raw.call(&args);
+        assert!(
+            reply.starts_with("-ERR ")
+                && reply.contains("a random read with repetition takes at most 1048576"),
+            "{args:?}: {reply:?}"
+        );
+    }
+    // A count within the bound is served.
+    let reply = raw.call(&["SRANDMEMBER", "s", "-1000"]);
+    assert!(reply.starts_with("*1000\r\n"), "{}", &reply[..20]);
+    assert_eq!(raw.call(&["SCARD", "s"]), ":2\r\n");
+}

@@ -706,6 +706,28 @@ zadd rz0 incr -0 b
 zincrby rz0 -0 c
 zincrby rz0 -0 a
 zrange rz0 0 -1 withscores
+zadd rz1 1.5 a
+zrandmember rz1
+zrandmember rz1 5
+zrandmember rz1 5 withscores
+zrandmember rz1 -3 withscores
+zrandmember rz1 0
+zrandmember rz1 abc
+zrandmember rz1 abc foo
+zrandmember rz1 1 foo
+zrandmember rz1 1 withscores extra
+zrandmember rz1 -9223372036854775808
+zrandmember rz1 9223372036854775807 withscores
+zrandmember rz1 -4611686018427387904 withscores
+zrandmember nokey
+zrandmember nokey 3
+zrandmember rl
+zrandmember rl 3
+hset rh1 f v
+hrandfield rh1 abc foo
+hrandfield rh1 -9223372036854775808
+hrandfield rh1 -2 withvalues
+srandmember rt -9223372036854775808
 ";
 
 #[test]

@@ -281,8 +281,10 @@ fn keys(rng: &mut Rng) -> (Vec<&'static str>, Order) {
                 "0",
                 "COUNT",
                 "1000",
-                "TYPE",
-                rng.pick(&["string", "list", "hash", "set", "zset", "none"]),
+                rng.pick(&["TYPE", "MATCH"]),
+                rng.pick(&[
+                    "string", "list", "hash", "set", "zset", "none", "*1", "[st]?",
+                ]),
             ],
             Order::WholeScan,
         ),
@@ -323,7 +325,12 @@ fn lists(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         15 | 16 => {
             let mut c = vec!["LPOS", k, v];
             if rng.chance(50) {
-                c.extend(["RANK", rng.pick(&["1", "2", "-1", "-2", "0"])]);
+                c.extend(["RANK", rng.pick(&["1", "2", "-1", "-2", "0", "abc"])]);
+            }
+            if rng.chance(5) {
+                // Not -2^63: Redis 7.0 takes it (negating it is undefined behaviour there);
+                // keg refuses it as Redis 7.2 does.
+                c.extend(["RANK", rng.pick(&INDEXES[..INDEXES.len() - 1])]);
             }
             if rng.chance(50) {
                 c.extend(["COUNT", rng.pick(&["0", "1", "2", "-1"])]);
@@ -408,7 +415,15 @@ fn hashes(rng: &mut Rng) -> (Vec<&'static str>, Order) {
             Order::UnorderedPairs,
         ),
         17 => (
-            vec!["HSCAN", k, "0", "COUNT", "1000"],
+            vec![
+                "HSCAN",
+                k,
+                "0",
+                "COUNT",
+                "1000",
+                "MATCH",
+                rng.pick(&["*", "?", "[a-c]", "1*"]),
+            ],
             Order::WholeScanPairs,
         ),
         _ => (vec!["HMSET", k, f, v], Order::Exact),
@@ -467,7 +482,18 @@ fn sets(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         }
         15 => (vec!["SRANDMEMBER", k, "100"], Order::Unordered),
         16 => (vec!["SPOP", k, "100"], Order::Unordered),
-        17 => (vec!["SSCAN", k, "0", "COUNT", "1000"], Order::WholeScan),
+        17 => (
+            vec![
+                "SSCAN",
+                k,
+                "0",
+                "COUNT",
+                "1000",
+                "MATCH",
+                rng.pick(&["*", "?", "[a-c]", "1*"]),
+            ],
+            Order::WholeScan,
+        ),
         _ => (vec!["SMEMBERS", k], Order::Unordered),
     }
 }
@@ -475,7 +501,7 @@ fn sets(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 fn zsets(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     let k = key(rng, ZSET_KEYS);
     let m = rng.pick(MEMBERS);
-    let cmd = match rng.below(29) {
+    let cmd = match rng.below(31) {
         0..=3 => {
             let mut c = vec!["ZADD", k];
             for flag in ["NX", "XX", "GT", "LT", "CH", "INCR"] {
@@ -554,19 +580,42 @@ fn zsets(rng: &mut Rng) -> (Vec<&'static str>, Order) {
             rng.pick(SCORE_BOUNDS),
         ],
         21 => vec!["ZREMRANGEBYRANK", k, rng.pick(INDEXES), rng.pick(INDEXES)],
-        22 => vec![
-            "ZRANGESTORE",
-            key(rng, ZSET_KEYS),
-            k,
-            rng.pick(INDEXES),
-            rng.pick(INDEXES),
-        ],
+        22 => {
+            let mut c = vec!["ZRANGESTORE", key(rng, ZSET_KEYS), k];
+            if rng.chance(50) {
+                c.extend([rng.pick(INDEXES), rng.pick(INDEXES)]);
+            } else {
+                c.extend([rng.pick(SCORE_BOUNDS), rng.pick(SCORE_BOUNDS), "BYSCORE"]);
+            }
+            if rng.chance(30) {
+                c.push("REV");
+            }
+            if rng.chance(30) {
+                c.extend(["LIMIT", rng.pick(&["0", "1", "-1"]), rng.pick(COUNTS)]);
+            }
+            c
+        }
         23 | 24 => return lex(rng),
         25 | 26 => return zset_algebra(rng),
         27 => {
             return (
-                vec!["ZSCAN", k, "0", "COUNT", "1000"],
+                vec![
+                    "ZSCAN",
+                    k,
+                    "0",
+                    "COUNT",
+                    "1000",
+                    "MATCH",
+                    rng.pick(&["*", "?", "[a-c]", "1*"]),
+                ],
                 Order::WholeScanPairs,
+            );
+        }
+        28 => return (vec!["ZRANDMEMBER", k, "100"], Order::Unordered),
+        29 => {
+            return (
+                vec!["ZRANDMEMBER", k, "100", "WITHSCORES"],
+                Order::UnorderedPairs,
             );
         }
         _ => vec!["ZRANGE", k, "0", "-1", "WITHSCORES"],

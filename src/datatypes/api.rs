@@ -185,12 +185,14 @@ macro_rules! collection_api {
 
             /// Removes and returns up to `count` random members (SPOP).
             pub fn spop(&self, key: &[u8], count: usize) -> Result<Vec<Vec<u8>>> {
-                self.edit_collection(key, ValueType::Set, |e| Ok(set::pop(e, count)))
+                self.edit_collection(key, ValueType::Set, |e| set::pop(e, count))
             }
 
             /// `count` random members without removing them: distinct ones (at most all
             /// of them), or with repetition when `distinct` is false (SRANDMEMBER with a
-            /// negative count).
+            /// negative count). With repetition a read takes at most 1,048,576 picks and
+            /// copies at most 512 MiB; more is
+            /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
             pub fn srandmember(
                 &self,
                 key: &[u8],
@@ -209,6 +211,17 @@ macro_rules! collection_api {
                 distinct: bool,
             ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
                 self.read_collections_view(|v| hash::random(v, key, count, distinct))
+            }
+
+            /// `count` random members with their scores (ZRANDMEMBER), distinct or with
+            /// repetition as for [`Store::srandmember`].
+            pub fn zrandmember(
+                &self,
+                key: &[u8],
+                count: usize,
+                distinct: bool,
+            ) -> Result<Vec<ScoredMember>> {
+                self.read_collections_view(|v| zset::random(v, key, count, distinct))
             }
 
             /// The members in every one of the sets at `keys` (SINTER); a missing key is an

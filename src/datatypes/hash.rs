@@ -3,6 +3,7 @@
 //! `api.rs` makes them methods of `Store` and `Transaction`.
 
 use super::ValueType;
+use super::members::PickBytes;
 use super::view::CollectionView;
 use super::write::Edit;
 use crate::error::{Error, Result};
@@ -124,8 +125,11 @@ pub(crate) fn random(
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(count.min(found.len));
-    for field in v.random_members(key, found.generation, count, distinct) {
+    // The fields are counted as they are drawn; their values here, as they are read.
+    let mut bytes = PickBytes::default();
+    for field in v.random_members(key, found.generation, count, distinct)? {
         if let Some(value) = v.value(key, found.generation, &field)? {
+            bytes.add(value.len())?;
             out.push((field, value));
         }
     }

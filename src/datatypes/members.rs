@@ -7,6 +7,7 @@ use std::collections::{HashSet, VecDeque};
 use indexmap::IndexSet;
 
 use crate::collections::zset_index::ZsetIndex;
+use crate::error::{Error, Result};
 
 /// Heap bytes of a boxed byte string: glibc's chunk for it (8 bytes of header, 16-byte
 /// granularity, 32 bytes at least).
@@ -63,8 +64,54 @@ pub(crate) fn random_below(len: usize) -> usize {
     (random_u64() % len as u64) as usize
 }
 
+/// Most picks one random read with repetition may ask for (SRANDMEMBER, HRANDFIELD and
+/// ZRANDMEMBER with a negative count): such a count is not bounded by the collection.
+pub(crate) const MAX_REPEATED_PICKS: usize = 1 << 20;
+/// Most bytes the picks of one random read may copy (members, and values where asked).
+pub(crate) const MAX_PICK_BYTES: usize = 512 << 20;
+
+fn too_many_picks() -> Error {
+    Error::InvalidArgument {
+        reason: format!(
+            "a random read with repetition takes at most {MAX_REPEATED_PICKS} picks and \
+             {} MiB",
+            MAX_PICK_BYTES >> 20
+        ),
+    }
+}
+
+/// Refuses a repeated-pick count above [`MAX_REPEATED_PICKS`] before anything is drawn.
+pub(crate) fn check_pick_count(count: usize, distinct: bool) -> Result<()> {
+    if !distinct && count > MAX_REPEATED_PICKS {
+        return Err(too_many_picks());
+    }
+    Ok(())
+}
+
+/// The bytes a random read has copied so far, refused past [`MAX_PICK_BYTES`] (a few large
+/// members picked many times over would otherwise take any amount of memory).
+#[derive(Default)]
+pub(crate) struct PickBytes(usize);
+
+impl PickBytes {
+    /// Counts `n` more bytes.
+    pub(crate) fn add(&mut self, n: usize) -> Result<()> {
+        self.0 = self.0.saturating_add(n);
+        if self.0 > MAX_PICK_BYTES {
+            return Err(too_many_picks());
+        }
+        Ok(())
+    }
+
+    /// Counts and copies `member`.
+    pub(crate) fn copy(&mut self, member: &[u8]) -> Result<Vec<u8>> {
+        self.add(member.len())?;
+        Ok(member.to_vec())
+    }
+}
+
 /// `count` random picks among `len` items: distinct ones (at most `len`), or with
-/// repetition (Redis's negative SRANDMEMBER count).
+/// repetition (Redis's negative SRANDMEMBER count; see [`check_pick_count`]).
 pub(crate) fn random_indexes(len: usize, count: usize, distinct: bool) -> Vec<usize> {
     if len == 0 {
         return Vec::new();
@@ -287,13 +334,16 @@ impl Members {
     }
 
     /// `count` random members (see [`random_indexes`]); hash fields and set members only.
-    pub(crate) fn random(&self, count: usize, distinct: bool) -> Vec<Vec<u8>> {
+    pub(crate) fn random(&self, count: usize, distinct: bool) -> Result<Vec<Vec<u8>>> {
+        check_pick_count(count, distinct)?;
+        let mut bytes = PickBytes::default();
         match self {
             Members::Names(names) => random_indexes(names.len(), count, distinct)
                 .into_iter()
-                .filter_map(|i| names.get_index(i).map(|m| m.to_vec()))
+                .filter_map(|i| names.get_index(i))
+                .map(|m| bytes.copy(m))
                 .collect(),
-            _ => Vec::new(),
+            _ => Ok(Vec::new()),
         }
     }
 

@@ -46,12 +46,12 @@ pub(crate) fn smembers(v: &dyn CollectionView, key: &[u8]) -> Result<Vec<Vec<u8>
 }
 
 /// SPOP: removes and returns up to `count` random members.
-pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize) -> Vec<Vec<u8>> {
-    let members = edit.random_before(count);
+pub(crate) fn pop(edit: &mut Edit<'_, '_, '_>, count: usize) -> Result<Vec<Vec<u8>>> {
+    let members = edit.random_before(count)?;
     for m in &members {
         edit.remove(m);
     }
-    members
+    Ok(members)
 }
 
 /// SRANDMEMBER: `count` random members, distinct (at most all of them) or with repetition.
@@ -61,9 +61,10 @@ pub(crate) fn random(
     count: usize,
     distinct: bool,
 ) -> Result<Vec<Vec<u8>>> {
-    Ok(v.collection(key, SET)?.map_or_else(Vec::new, |found| {
-        v.random_members(key, found.generation, count, distinct)
-    }))
+    match v.collection(key, SET)? {
+        Some(found) => v.random_members(key, found.generation, count, distinct),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The members of the set at each of `keys` (a missing key is an empty set); a key of

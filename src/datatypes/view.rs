@@ -8,7 +8,8 @@ use std::ops::Range;
 use super::ELEMENT_KEY_OVERHEAD;
 use super::index::Collections;
 use super::members::{
-    Names, member_position, position_member, random_below, random_indexes, value_score,
+    Names, PickBytes, check_pick_count, member_position, position_member, random_below,
+    random_indexes, value_score,
 };
 use super::write::{read_element, with_element_with};
 use super::{FastMap, Header, ValueType};
@@ -68,14 +69,15 @@ pub(crate) trait CollectionView {
     /// Whether this view sees the members of generation `generation` at `key` other than
     /// as committed (a transaction changed them).
     fn changed_by_transaction(&self, key: &[u8], generation: u64) -> bool;
-    /// `count` random hash fields or set members: distinct ones, or with repetition.
+    /// `count` random hash fields or set members: distinct ones, or with repetition
+    /// (within the bounds of `members::check_pick_count` and `PickBytes`).
     fn random_members(
         &self,
         key: &[u8],
         generation: u64,
         count: usize,
         distinct: bool,
-    ) -> Vec<Vec<u8>>;
+    ) -> Result<Vec<Vec<u8>>>;
 }
 
 /// The store as committed.
@@ -162,12 +164,11 @@ impl CollectionView for Committed<'_> {
         generation: u64,
         count: usize,
         distinct: bool,
-    ) -> Vec<Vec<u8>> {
+    ) -> Result<Vec<Vec<u8>>> {
         self.0
             .read_collections()
             .of_generation(key, generation)
-            .map(|c| c.members.random(count, distinct))
-            .unwrap_or_default()
+            .map_or(Ok(Vec::new()), |c| c.members.random(count, distinct))
     }
 
     fn with_zset(&self, key: &[u8], generation: u64, f: &mut dyn FnMut(&ZsetIndex)) {
@@ -251,7 +252,7 @@ impl Staged<'_, '_, '_> {
         names: &super::members::Names,
         count: usize,
         distinct: bool,
-    ) -> Option<Vec<Vec<u8>>> {
+    ) -> Option<Result<Vec<Vec<u8>>>> {
         let mut added: Vec<&[u8]> = Vec::new();
         let mut removed = 0usize;
         for (member, &index) in overlay {
@@ -267,7 +268,7 @@ impl Staged<'_, '_, '_> {
         let committed = names.len();
         let total = committed - removed + added.len();
         if total == 0 {
-            return Some(Vec::new());
+            return Some(Ok(Vec::new()));
         }
         if removed * 2 > committed || (distinct && count * 2 >= total) {
             return None;
@@ -289,16 +290,20 @@ impl Staged<'_, '_, '_> {
                     .map(|m| (i, *m)),
             }
         };
-        let mut out = Vec::with_capacity(count);
+        let mut out = Vec::with_capacity(count.min(1024));
         let mut chosen = HashSet::new();
+        let mut bytes = PickBytes::default();
         while out.len() < count {
             if let Some((i, m)) = draw()
                 && (!distinct || chosen.insert(i))
             {
-                out.push(m.to_vec());
+                match bytes.copy(m) {
+                    Ok(m) => out.push(m),
+                    Err(e) => return Some(Err(e)),
+                }
             }
         }
-        Some(out)
+        Some(Ok(out))
     }
 
     /// The newest staged record of `member`: `Some(Some(value))` put, `Some(None)` deleted.
@@ -466,7 +471,8 @@ impl CollectionView for Staged<'_, '_, '_> {
         generation: u64,
         count: usize,
         distinct: bool,
-    ) -> Vec<Vec<u8>> {
+    ) -> Result<Vec<Vec<u8>>> {
+        check_pick_count(count, distinct)?;
         let Some(overlay) = self.overlay(key, generation) else {
             return self
                 .committed()
@@ -483,9 +489,11 @@ impl CollectionView for Staged<'_, '_, '_> {
         }
         drop(collections);
         let members = self.members(key, generation);
+        let mut bytes = PickBytes::default();
         random_indexes(members.len(), count, distinct)
             .into_iter()
-            .filter_map(|i| members.get(i).cloned())
+            .filter_map(|i| members.get(i))
+            .map(|m| bytes.copy(m))
             .collect()
     }
 

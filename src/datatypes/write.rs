@@ -114,9 +114,9 @@ impl<'a, 'e, 's> Edit<'a, 'e, 's> {
     }
 
     /// `count` distinct random members as they were before the edit began.
-    pub(crate) fn random_before(&self, count: usize) -> Vec<Vec<u8>> {
+    pub(crate) fn random_before(&self, count: usize) -> Result<Vec<Vec<u8>>> {
         if !self.existed {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         self.before()
             .random_members(&self.key, self.generation, count, true)

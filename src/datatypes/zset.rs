@@ -3,7 +3,7 @@
 //! ordered index (`collections::zset_index`) lives in memory and is rebuilt at open.
 
 use super::ValueType;
-use super::members::{score_value, value_score};
+use super::members::{PickBytes, check_pick_count, random_indexes, score_value, value_score};
 use super::view::CollectionView;
 use super::write::Edit;
 use std::ops::Bound;
@@ -234,6 +234,26 @@ fn query<T>(
         }
     });
     Ok(out)
+}
+
+/// `count` random members with their scores (ZRANDMEMBER): distinct ones (at most all of
+/// them), or with repetition.
+pub(crate) fn random(
+    v: &dyn CollectionView,
+    key: &[u8],
+    count: usize,
+    distinct: bool,
+) -> Result<Vec<ScoredMember>> {
+    check_pick_count(count, distinct)?;
+    let picked = query(v, key, |index| {
+        let mut bytes = PickBytes::default();
+        random_indexes(index.len(), count, distinct)
+            .into_iter()
+            .filter_map(|rank| index.get_by_rank(rank, false))
+            .map(|(member, score)| Ok((bytes.copy(member)?, score)))
+            .collect::<Result<Vec<ScoredMember>>>()
+    })?;
+    picked.unwrap_or_else(|| Ok(Vec::new()))
 }
 
 pub(crate) fn score(v: &dyn CollectionView, key: &[u8], member: &[u8]) -> Result<Option<f64>> {

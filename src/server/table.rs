@@ -1267,6 +1267,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Returns the score of a member in a sorted set."
     ),
     spec!(
+        "zrandmember",
+        -2,
+        READONLY,
+        KEY1,
+        Data(zsets::zrandmember),
+        "sorted_set",
+        "6.2.0",
+        "Returns one or more random members from a sorted set."
+    ),
+    spec!(
         "zmscore",
         -3,
         READONLY | FAST | SOLO,
@@ -1730,7 +1740,6 @@ pub(crate) static COMMANDS: &[Spec] = &[
 pub(crate) static UNSUPPORTED: &[&str] = &[
     "lmpop",
     "blmpop",
-    "zrandmember",
     "xadd",
     "xrange",
     "xrevrange",

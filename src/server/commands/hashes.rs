@@ -141,15 +141,7 @@ pub(crate) fn hincrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Re
 
 /// HRANDFIELD key [count [WITHVALUES]]: a negative count may repeat fields.
 pub(crate) fn hrandfield(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let with_values = match a.len() {
-        2 | 3 => false,
-        4 if crate::server::args::is(a.get(3), "withvalues") => true,
-        _ => return Err(crate::server::error::SYNTAX),
-    };
-    let count = match a.len() {
-        2 => None,
-        _ => Some(args::int(a.get(2))?),
-    };
+    let (count, with_values) = super::sets::random_read_args(a, "withvalues")?;
     let (n, distinct) = super::sets::random_count(count);
     let mut picked = Vec::new();
     ks.collections().view_with(&mut |v| {

@@ -1,7 +1,7 @@
 //! Set commands: SADD, SREM, SISMEMBER, SMEMBERS and the rest, over the store's sets.
 
 use crate::datatypes::set::Combine;
-use crate::server::error::CmdResult;
+use crate::server::error::{CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
@@ -62,7 +62,7 @@ pub(crate) fn spop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
     let mut popped = Vec::new();
     ks.collections()
         .edit_with(a.get(1), crate::ValueType::Set, &mut |e| {
-            popped = crate::datatypes::set::pop(e, count.unwrap_or(1));
+            popped = crate::datatypes::set::pop(e, count.unwrap_or(1))?;
             Ok(())
         })?;
     match count {
@@ -83,7 +83,7 @@ pub(crate) fn srandmember(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Rep
         return Err(crate::server::error::SYNTAX);
     }
     let count = match a.len() {
-        3 => Some(crate::server::args::int(a.get(2))?),
+        3 => Some(random_read_count(a.get(2))?),
         _ => None,
     };
     let (n, distinct) = random_count(count);
@@ -203,8 +203,40 @@ pub(crate) fn smove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     Ok(())
 }
 
+/// The arguments of HRANDFIELD and ZRANDMEMBER, `key [count [option]]`, read in Redis's
+/// order: the count (between -(2^63-1) and 2^63-1), then the option word, then with the
+/// option a count within half that range. Returns the count and whether the option was
+/// given.
+pub(crate) fn random_read_args(a: &Args, option: &str) -> Result<(Option<i64>, bool), CmdError> {
+    if a.len() < 3 {
+        return Ok((None, false));
+    }
+    let count = random_read_count(a.get(2))?;
+    if a.len() > 4 || (a.len() == 4 && !crate::server::args::is(a.get(3), option)) {
+        return Err(crate::server::error::SYNTAX);
+    }
+    let with_option = a.len() == 4;
+    if with_option && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(CmdError::fixed("ERR value is out of range"));
+    }
+    Ok((Some(count), with_option))
+}
+
+/// A random read's count, as Redis reads it (`getRangeLongFromObjectOrReply` between
+/// -LONG_MAX and LONG_MAX).
+fn random_read_count(arg: &[u8]) -> Result<i64, CmdError> {
+    let count = crate::server::args::int(arg)?;
+    if count == i64::MIN {
+        return Err(CmdError::fixed(
+            "ERR value is out of range, value must between -9223372036854775807 and \
+             9223372036854775807",
+        ));
+    }
+    Ok(count)
+}
+
 /// How many random picks a count argument asks for (one when absent), and whether they are
-/// distinct: a negative count allows repeats (SRANDMEMBER, HRANDFIELD).
+/// distinct: a negative count allows repeats (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER).
 pub(crate) fn random_count(count: Option<i64>) -> (usize, bool) {
     match count {
         None => (1, true),

@@ -52,6 +52,22 @@ pub(crate) fn reply_scored(out: &mut Reply, items: &[ScoredMember], with_scores:
     }
 }
 
+/// ZRANDMEMBER key [count [WITHSCORES]]: a negative count may repeat members.
+pub(crate) fn zrandmember(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (count, with_scores) = super::sets::random_read_args(a, "withscores")?;
+    let (n, distinct) = super::sets::random_count(count);
+    let mut picked = Vec::new();
+    ks.collections().view_with(&mut |v| {
+        picked = zset::random(v, a.get(1), n, distinct)?;
+        Ok(())
+    })?;
+    match count {
+        None => out.bulk_or_null(picked.first().map(|(m, _)| m.as_slice())),
+        Some(_) => reply_scored(out, &picked, with_scores),
+    }
+    Ok(())
+}
+
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 pub(crate) fn zadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let mut options = ZAddOptions::default();
