@@ -304,6 +304,22 @@ fn resp3_after_hello_3() {
     );
 }
 
+/// HELLO inside MULTI is queued, as in Redis (it was refused): EXEC's array is announced in
+/// the protocol of its start, and the replies after HELLO's come in the new one.
+#[test]
+fn hello_inside_multi_switches_the_protocol_for_the_replies_after_it() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(raw.call(&["GET", "missing"]), "+QUEUED\r\n");
+    assert_eq!(raw.call(&["HELLO", "3"]), "+QUEUED\r\n");
+    assert_eq!(raw.call(&["GET", "missing"]), "+QUEUED\r\n");
+    let exec = raw.call(&["EXEC"]);
+    assert!(exec.starts_with("*3\r\n$-1\r\n%7\r\n"), "{exec}");
+    assert!(exec.ends_with("*0\r\n_\r\n"), "{exec}");
+    assert_eq!(raw.call(&["GET", "missing"]), "_\r\n");
+}
+
 #[test]
 fn error_replies_are_redis_s_byte_for_byte() {
     let server = TestServer::start();

@@ -728,6 +728,11 @@ hrandfield rh1 abc foo
 hrandfield rh1 -9223372036854775808
 hrandfield rh1 -2 withvalues
 srandmember rt -9223372036854775808
+multi
+auth secret
+auth a b c
+get rs
+exec
 ";
 
 #[test]

@@ -745,7 +745,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "hello",
         -1,
-        FAST | NO_AUTH | NO_MULTI,
+        FAST | NO_AUTH,
         NOKEYS,
         Sess(connection::hello),
         "connection",
@@ -755,7 +755,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "auth",
         -2,
-        FAST | NO_AUTH | NO_MULTI,
+        FAST | NO_AUTH,
         NOKEYS,
         Sess(connection::auth),
         "connection",
