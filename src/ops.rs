@@ -376,29 +376,18 @@ impl<'e, 's> Txn<'e, 's> {
                 keys.push(key.to_vec());
             }
         });
-        let mut created: Vec<&[u8]> = self
-            .staged
-            .as_slice()
-            .iter()
-            .filter_map(|s| key_op(&s.op))
-            .filter(|key| self.engine.keydir.get(key).is_none())
-            .collect();
-        created.sort_unstable();
-        created.dedup();
         keys.extend(
-            created
+            self.written_keys()
                 .into_iter()
+                .filter(|key| self.engine.keydir.get(key).is_none())
                 .filter(|key| self.expiry_if_present(key).is_some())
                 .map(<[u8]>::to_vec),
         );
         keys
     }
 
-    /// How many keys are present and unexpired as the jobs staged so far left them: the
-    /// committed count, corrected for each key the transaction wrote.
-    pub(crate) fn len(&self) -> usize {
-        let now = self.now_ms();
-        let committed = self.engine.keydir.live_len(now);
+    /// The keys the jobs staged so far wrote (put, deleted or made a collection), each once.
+    fn written_keys(&self) -> Vec<&[u8]> {
         let mut written: Vec<&[u8]> = self
             .staged
             .as_slice()
@@ -407,8 +396,16 @@ impl<'e, 's> Txn<'e, 's> {
             .collect();
         written.sort_unstable();
         written.dedup();
+        written
+    }
+
+    /// How many keys are present and unexpired as the jobs staged so far left them: the
+    /// committed count, corrected for each key the transaction wrote.
+    pub(crate) fn len(&self) -> usize {
+        let now = self.now_ms();
+        let committed = self.engine.keydir.live_len(now);
         let (mut added, mut removed) = (0usize, 0usize);
-        for key in written {
+        for key in self.written_keys() {
             let was = self
                 .engine
                 .keydir

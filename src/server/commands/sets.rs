@@ -163,7 +163,6 @@ pub(crate) fn sdiffstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 pub(crate) fn sintercard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    use crate::server::error::CmdError;
     // Redis reads numkeys with one error for a word and a number below 1.
     let numkeys = crate::numeric::parse_i64(a.get(1))
         .filter(|&n| n > 0)
