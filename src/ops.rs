@@ -387,7 +387,7 @@ impl<'e, 's> Txn<'e, 's> {
     }
 
     /// The keys the jobs staged so far wrote (put, deleted or made a collection), each once.
-    fn written_keys(&self) -> Vec<&[u8]> {
+    pub(crate) fn written_keys(&self) -> Vec<&[u8]> {
         let mut written: Vec<&[u8]> = self
             .staged
             .as_slice()

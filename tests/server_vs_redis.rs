@@ -733,6 +733,15 @@ auth secret
 auth a b c
 get rs
 exec
+flushdb
+set gone 1
+multi
+set only 1
+del gone
+randomkey
+del only
+randomkey
+exec
 ";
 
 #[test]

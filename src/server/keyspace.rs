@@ -30,6 +30,9 @@ pub(crate) trait KeySpace {
     fn keys(&self) -> Vec<Vec<u8>>;
     /// How many keys are present (DBSIZE).
     fn len(&self) -> usize;
+    /// Whether the keys present may differ from the store's (a transaction that wrote
+    /// keys): RANDOMKEY then draws from `keys()`.
+    fn wrote_keys(&self) -> bool;
     /// Hashes, sets and TYPE.
     fn collections(&self) -> &dyn CollectionOps;
 }
@@ -98,6 +101,9 @@ impl KeySpace for Store {
     fn len(&self) -> usize {
         Store::len(self)
     }
+    fn wrote_keys(&self) -> bool {
+        false
+    }
     fn collections(&self) -> &dyn CollectionOps {
         self
     }
@@ -157,6 +163,9 @@ impl KeySpace for Transaction<'_> {
     }
     fn len(&self) -> usize {
         Transaction::len(self)
+    }
+    fn wrote_keys(&self) -> bool {
+        Transaction::wrote_keys(self)
     }
     fn collections(&self) -> &dyn CollectionOps {
         self

@@ -270,6 +270,12 @@ impl Transaction<'_> {
         self.len() == 0
     }
 
+    /// Whether this transaction wrote any key so far (so that its keys differ from the
+    /// store's).
+    pub(crate) fn wrote_keys(&self) -> bool {
+        !self.txn.borrow().written_keys().is_empty()
+    }
+
     /// Whether `key` is present (and not expired) as this transaction sees it.
     pub fn contains(&self, key: &[u8]) -> bool {
         self.txn.borrow().expiry_if_present(key).is_some()

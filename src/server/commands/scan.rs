@@ -77,8 +77,25 @@ pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
     Ok(())
 }
 
-/// RANDOMKEY: a key from a scan page started at a random cursor.
-pub(crate) fn randomkey(_: &dyn KeySpace, shared: &Shared, _: &Args, out: &mut Reply) -> CmdResult {
+/// RANDOMKEY: a key from a scan page started at a random cursor (inside a transaction that
+/// wrote keys, one of the keys it sees).
+pub(crate) fn randomkey(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    _: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    if ks.wrote_keys() {
+        let keys = ks.keys();
+        match usize::try_from(random_u64() % keys.len().max(1) as u64)
+            .ok()
+            .and_then(|i| keys.get(i))
+        {
+            Some(key) => out.bulk(key),
+            None => out.null(),
+        }
+        return Ok(());
+    }
     let store = &shared.store;
     if store.is_empty() {
         out.null();
