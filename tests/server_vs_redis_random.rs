@@ -704,14 +704,59 @@ fn zset_algebra(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     (c, Order::Exact)
 }
 
+/// Connection, pub/sub and the remaining string and blocking commands.
+fn misc(rng: &mut Rng) -> (Vec<&'static str>, Order) {
+    let cmd = match rng.below(12) {
+        0 => vec!["PING", rng.pick(&["hello", ""])],
+        1 => vec!["ECHO", rng.pick(VALUES)],
+        2 => vec!["SELECT", rng.pick(&["0", "1", "abc", "-1"])],
+        3 => vec![
+            "PSETEX",
+            key(rng, STRING_KEYS),
+            rng.pick(&["1000000", "0", "-1", "abc"]),
+            rng.pick(VALUES),
+        ],
+        4 => vec![
+            "SUBSTR",
+            key(rng, STRING_KEYS),
+            rng.pick(INDEXES),
+            rng.pick(INDEXES),
+        ],
+        5 => vec!["PUBLISH", rng.pick(&["news", ""]), rng.pick(VALUES)],
+        6 => vec!["PUBSUB", rng.pick(&["CHANNELS", "NUMPAT", "NUMSUB"])],
+        7 => vec!["UNWATCH"],
+        8 => vec![
+            "BRPOPLPUSH",
+            key(rng, LIST_KEYS),
+            key(rng, LIST_KEYS),
+            rng.pick(&["0.01", "-1", "abc"]),
+        ],
+        9 => {
+            let mut c = vec![rng.pick(&["BZPOPMIN", "BZPOPMAX"]), key(rng, ZSET_KEYS)];
+            if rng.chance(50) {
+                c.push(key(rng, ZSET_KEYS));
+            }
+            c.push(rng.pick(&["0.01", "-1", "abc"]));
+            c
+        }
+        10 => vec![
+            "TYPE",
+            key(rng, &["x1", "x2", "s1", "l1", "h1", "t1", "z1"]),
+        ],
+        _ => vec!["FLUSHDB"],
+    };
+    (cmd, Order::Exact)
+}
+
 fn command(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let (mut cmd, order) = match rng.below(20) {
-        0..=3 => strings(rng),
-        4 | 5 => keys(rng),
-        6..=9 => lists(rng),
-        10..=12 => hashes(rng),
-        13..=15 => sets(rng),
-        _ => zsets(rng),
+    let (mut cmd, order) = match rng.below(41) {
+        0..=7 => strings(rng),
+        8..=10 => keys(rng),
+        11..=18 => lists(rng),
+        19..=24 => hashes(rng),
+        25..=30 => sets(rng),
+        31..=39 => zsets(rng),
+        _ => misc(rng),
     };
     // Now and then one argument too few or too many: which error comes first. (Not for
     // the commands compared loosely: without their count some turn random.)
