@@ -979,7 +979,7 @@ fn generated_commands_get_the_replies_a_real_redis_server_gives() {
     };
     let keg = TestServer::start();
     let redis_addr = format!("127.0.0.1:{}", redis.port).parse().unwrap();
-    let mut connect = || Pair {
+    let connect = || Pair {
         theirs: Raw::connect(redis_addr),
         ours: keg.raw(),
     };
