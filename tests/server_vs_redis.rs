@@ -742,6 +742,22 @@ randomkey
 del only
 randomkey
 exec
+pubsub channels a b
+pubsub shardchannels
+pubsub shardnumsub a b
+command getkeys
+command getkeys get
+command getkeys get k
+command getkeys nosuch a
+command getkeys ping x
+command getkeys mset a 1 b 2
+command getkeys zunionstore d 2 a b
+command getkeys zunion 2 a b withscores
+command getkeys zunion 3 a b
+command getkeys zintercard abc a
+command getkeys sintercard 2 a b limit 1
+command getkeys blpop a b 0
+command getkeys set k v ex 10
 ";
 
 #[test]

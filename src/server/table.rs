@@ -101,6 +101,22 @@ impl Spec {
         self.numkeys_at != 0
     }
 
+    /// Every key argument of a call, by position: the fixed ones, then those a `numkeys`
+    /// argument counts (COMMAND GETKEYS). `None` if that count is not a number that fits.
+    pub(crate) fn all_key_positions(&self, args: &Args) -> Option<Vec<usize>> {
+        let mut positions: Vec<usize> = self.key_positions(args.len()).collect();
+        if self.movable_keys() {
+            let numkeys = crate::numeric::parse_i64(args.get(self.numkeys_at))?;
+            let numkeys = usize::try_from(numkeys).ok()?;
+            let first = self.numkeys_at + 1;
+            if first.checked_add(numkeys)? > args.len() {
+                return None;
+            }
+            positions.extend(first..first + numkeys);
+        }
+        Some(positions)
+    }
+
     /// Whether `argc` arguments (name included) fit the arity.
     pub(crate) fn arity_ok(&self, argc: usize) -> bool {
         let argc = i64::try_from(argc).unwrap_or(i64::MAX);

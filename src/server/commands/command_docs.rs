@@ -2,7 +2,7 @@
 //! (redis-cli reads COMMAND DOCS for its hints).
 
 use crate::server::args::is;
-use crate::server::error::{self, CmdResult};
+use crate::server::error::{self, CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
@@ -75,6 +75,29 @@ fn docs_entry(spec: &Spec, out: &mut Reply) {
     out.bulk(spec.group.as_bytes());
 }
 
+/// COMMAND GETKEYS command [arg ...]: the key arguments of that call, with Redis's errors.
+fn get_keys(a: &Args, out: &mut Reply) -> CmdResult {
+    let call = Args::from_slices(&a.iter().skip(2).collect::<Vec<&[u8]>>());
+    let spec =
+        table::lookup(call.get(0)).ok_or(CmdError::fixed("ERR Invalid command specified"))?;
+    if !spec.arity_ok(call.len()) {
+        return Err(CmdError::fixed(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let positions = spec.all_key_positions(&call).ok_or(CmdError::fixed(
+        "ERR Invalid arguments specified for command",
+    ))?;
+    if positions.is_empty() {
+        return Err(CmdError::fixed("ERR The command has no key arguments"));
+    }
+    out.array(positions.len());
+    for p in positions {
+        out.bulk(call.get(p));
+    }
+    Ok(())
+}
+
 pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     if a.len() == 1 {
         out.array(COMMANDS.len());
@@ -116,6 +139,10 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         for spec in specs {
             docs_entry(spec, out);
         }
+    } else if is(sub, "getkeys") && a.len() >= 4 {
+        get_keys(a, out)?;
+    } else if is(sub, "getkeys") {
+        return Err(error::wrong_arity("command|getkeys"));
     } else if is(sub, "count") {
         return Err(error::wrong_arity("command|count"));
     } else {

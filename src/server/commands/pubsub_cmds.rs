@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::server::args::is;
-use crate::server::error::{self, CmdResult};
+use crate::server::args::{self, is};
+use crate::server::error::{self, CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::pubsub::{Kind, OUTBOX_LIMIT, Outbox, Subscriber};
 use crate::server::reply::Reply;
@@ -128,6 +128,15 @@ pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
             out.bulk(channel);
             out.count(broker.numsub(channel));
         }
+    } else if is(sub, "shardchannels") && a.len() <= 3 {
+        // Sharded channels are not served, so none has a subscriber.
+        out.array(0);
+    } else if is(sub, "shardnumsub") {
+        out.array((a.len() - 2) * 2);
+        for channel in a.iter().skip(2) {
+            out.bulk(channel);
+            out.count(0);
+        }
     } else if is(sub, "numpat") && a.len() == 2 {
         out.count(broker.numpat());
     } else if is(sub, "help") && a.len() == 2 {
@@ -144,7 +153,13 @@ pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "    pattern subscriptions(default: no channels).",
             ],
         );
-    } else if ["channels", "numpat", "help"].iter().any(|n| is(sub, n)) {
+    } else if is(sub, "channels") || is(sub, "shardchannels") {
+        // Redis checks these counts in the command itself, with its own wording.
+        return Err(CmdError::new(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            args::text(sub)
+        )));
+    } else if ["numpat", "help"].iter().any(|n| is(sub, n)) {
         return Err(error::wrong_arity(&format!(
             "pubsub|{}",
             String::from_utf8_lossy(sub).to_lowercase()
