@@ -758,6 +758,12 @@ command getkeys zintercard abc a
 command getkeys sintercard 2 a b limit 1
 command getkeys blpop a b 0
 command getkeys set k v ex 10
+command list filterby module x
+command list filterby nosuch x
+command list filterby pattern
+command list x
+command list filterby pattern zrangestore
+command list filterby aclcat nosuch
 ";
 
 #[test]

@@ -2,8 +2,10 @@
 //! (redis-cli reads COMMAND DOCS for its hints).
 
 use crate::server::args::is;
+use crate::server::error::SYNTAX;
 use crate::server::error::{self, CmdError, CmdResult};
 use crate::server::frame::Args;
+use crate::server::glob;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 use crate::server::table::{self, COMMANDS, Spec, flag};
@@ -29,6 +31,23 @@ fn flag_names(spec: &Spec) -> Vec<&'static str> {
     names
 }
 
+/// A command's ACL categories as COMMAND INFO lists them (`@write`, `@string`, `@fast`).
+fn categories(spec: &Spec) -> Vec<String> {
+    let mut categories = Vec::new();
+    if spec.has(flag::WRITE) {
+        categories.push("@write".to_string());
+    } else if spec.has(flag::READONLY) {
+        categories.push("@read".to_string());
+    }
+    categories.push(format!("@{}", spec.group));
+    if spec.has(flag::FAST) {
+        categories.push("@fast".to_string());
+    } else {
+        categories.push("@slow".to_string());
+    }
+    categories
+}
+
 /// One COMMAND INFO entry: name, arity, flags, first/last/step, ACL categories, tips, key
 /// specs, subcommands.
 fn info_entry(spec: &Spec, out: &mut Reply) {
@@ -43,18 +62,7 @@ fn info_entry(spec: &Spec, out: &mut Reply) {
     out.int(i64::from(spec.keys.0));
     out.int(i64::from(spec.keys.1));
     out.int(i64::from(spec.keys.2));
-    let mut categories = Vec::new();
-    if spec.has(flag::WRITE) {
-        categories.push("@write".to_string());
-    } else if spec.has(flag::READONLY) {
-        categories.push("@read".to_string());
-    }
-    categories.push(format!("@{}", spec.group));
-    if spec.has(flag::FAST) {
-        categories.push("@fast".to_string());
-    } else {
-        categories.push("@slow".to_string());
-    }
+    let categories = categories(spec);
     out.set(categories.len());
     for c in &categories {
         out.simple(c);
@@ -73,6 +81,49 @@ fn docs_entry(spec: &Spec, out: &mut Reply) {
     out.bulk(spec.since.as_bytes());
     out.bulk(b"group");
     out.bulk(spec.group.as_bytes());
+}
+
+/// COMMAND LIST's `FILTERBY MODULE name | ACLCAT category | PATTERN pattern`.
+enum ListFilter<'a> {
+    All,
+    /// A module's commands: keg has no modules.
+    Module,
+    AclCat(&'a [u8]),
+    Pattern(&'a [u8]),
+}
+
+impl<'a> ListFilter<'a> {
+    fn parse(a: &'a Args) -> Result<ListFilter<'a>, CmdError> {
+        match a.len() {
+            2 => Ok(ListFilter::All),
+            5 if is(a.get(2), "filterby") => {
+                let (kind, value) = (a.get(3), a.get(4));
+                if is(kind, "module") {
+                    Ok(ListFilter::Module)
+                } else if is(kind, "aclcat") {
+                    Ok(ListFilter::AclCat(value))
+                } else if is(kind, "pattern") {
+                    Ok(ListFilter::Pattern(value))
+                } else {
+                    Err(SYNTAX)
+                }
+            }
+            _ => Err(SYNTAX),
+        }
+    }
+
+    fn keeps(&self, spec: &Spec) -> bool {
+        match self {
+            ListFilter::All => true,
+            ListFilter::Module => false,
+            ListFilter::AclCat(category) => categories(spec).iter().any(|c| {
+                c.as_bytes()
+                    .get(1..)
+                    .is_some_and(|c| c.eq_ignore_ascii_case(category))
+            }),
+            ListFilter::Pattern(pattern) => glob::matches(pattern, spec.name.as_bytes()),
+        }
+    }
 }
 
 /// COMMAND GETKEYS command [arg ...]: the key arguments of that call, with Redis's errors.
@@ -110,9 +161,15 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     if is(sub, "count") && a.len() == 2 {
         out.count(COMMANDS.len());
     } else if is(sub, "list") {
-        out.array(COMMANDS.len());
-        for spec in COMMANDS {
-            out.bulk(spec.name.as_bytes());
+        let filter = ListFilter::parse(a)?;
+        let names: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|spec| filter.keeps(spec))
+            .map(|spec| spec.name)
+            .collect();
+        out.array(names.len());
+        for name in names {
+            out.bulk(name.as_bytes());
         }
     } else if is(sub, "info") {
         if a.len() == 2 {
