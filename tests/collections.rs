@@ -824,4 +824,6 @@ fn random_reads_with_repetition_are_bounded() {
         Err(Error::InvalidArgument { .. })
     ));
     assert_eq!(store.hrandfield(b"big", 3, false).unwrap().len(), 3);
+    // Distinct picks copy no more than the collection holds: not bounded.
+    assert_eq!(store.hrandfield(b"big", 600, true).unwrap().len(), 1);
 }

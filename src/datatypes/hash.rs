@@ -126,7 +126,7 @@ pub(crate) fn random(
     };
     let mut out = Vec::with_capacity(count.min(found.len));
     // The fields are counted as they are drawn; their values here, as they are read.
-    let mut bytes = PickBytes::default();
+    let mut bytes = PickBytes::new(distinct);
     for field in v.random_members(key, found.generation, count, distinct)? {
         if let Some(value) = v.value(key, found.generation, &field)? {
             bytes.add(value.len())?;

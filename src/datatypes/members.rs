@@ -88,16 +88,27 @@ pub(crate) fn check_pick_count(count: usize, distinct: bool) -> Result<()> {
     Ok(())
 }
 
-/// The bytes a random read has copied so far, refused past [`MAX_PICK_BYTES`] (a few large
-/// members picked many times over would otherwise take any amount of memory).
-#[derive(Default)]
-pub(crate) struct PickBytes(usize);
+/// The bytes a random read with repetition has copied so far, refused past
+/// [`MAX_PICK_BYTES`] (a few large members picked many times over would otherwise take any
+/// amount of memory). Distinct picks are not counted: they copy no more than the
+/// collection holds, as SMEMBERS or HGETALL do.
+pub(crate) struct PickBytes {
+    copied: usize,
+    limit: usize,
+}
 
 impl PickBytes {
+    pub(crate) fn new(distinct: bool) -> PickBytes {
+        PickBytes {
+            copied: 0,
+            limit: if distinct { usize::MAX } else { MAX_PICK_BYTES },
+        }
+    }
+
     /// Counts `n` more bytes.
     pub(crate) fn add(&mut self, n: usize) -> Result<()> {
-        self.0 = self.0.saturating_add(n);
-        if self.0 > MAX_PICK_BYTES {
+        self.copied = self.copied.saturating_add(n);
+        if self.copied > self.limit {
             return Err(too_many_picks());
         }
         Ok(())
@@ -336,7 +347,7 @@ impl Members {
     /// `count` random members (see [`random_indexes`]); hash fields and set members only.
     pub(crate) fn random(&self, count: usize, distinct: bool) -> Result<Vec<Vec<u8>>> {
         check_pick_count(count, distinct)?;
-        let mut bytes = PickBytes::default();
+        let mut bytes = PickBytes::new(distinct);
         match self {
             Members::Names(names) => random_indexes(names.len(), count, distinct)
                 .into_iter()

@@ -292,7 +292,7 @@ impl Staged<'_, '_, '_> {
         };
         let mut out = Vec::with_capacity(count.min(1024));
         let mut chosen = HashSet::new();
-        let mut bytes = PickBytes::default();
+        let mut bytes = PickBytes::new(distinct);
         while out.len() < count {
             if let Some((i, m)) = draw()
                 && (!distinct || chosen.insert(i))
@@ -489,7 +489,7 @@ impl CollectionView for Staged<'_, '_, '_> {
         }
         drop(collections);
         let members = self.members(key, generation);
-        let mut bytes = PickBytes::default();
+        let mut bytes = PickBytes::new(distinct);
         random_indexes(members.len(), count, distinct)
             .into_iter()
             .filter_map(|i| members.get(i))

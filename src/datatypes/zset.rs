@@ -246,7 +246,7 @@ pub(crate) fn random(
 ) -> Result<Vec<ScoredMember>> {
     check_pick_count(count, distinct)?;
     let picked = query(v, key, |index| {
-        let mut bytes = PickBytes::default();
+        let mut bytes = PickBytes::new(distinct);
         random_indexes(index.len(), count, distinct)
             .into_iter()
             .filter_map(|rank| index.get_by_rank(rank, false))
