@@ -764,6 +764,26 @@ command list filterby pattern
 command list x
 command list filterby pattern zrangestore
 command list filterby aclcat nosuch
+multi
+command nosuch
+exec
+multi
+command count x
+exec
+multi
+pubsub numpat x
+exec
+multi
+pubsub nosuch
+exec
+multi
+pubsub channels a b
+command getkeys get k
+exec
+pubsub numpat x
+pubsub help x
+command count x
+command getkeys get
 ";
 
 #[test]

@@ -335,6 +335,10 @@ impl Session {
                 self.reject(error::NOT_IN_MULTI, out);
                 return;
             }
+            if let Some(e) = table::subcommand_error(spec.name, args) {
+                self.reject(e, out);
+                return;
+            }
             multi.queued.push((spec, args.clone()));
             self.client.multi.store(
                 i64::try_from(multi.queued.len()).unwrap_or(i64::MAX),

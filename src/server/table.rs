@@ -8,7 +8,7 @@ use super::commands::{
     client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys, lists,
     multi, pubsub_cmds, scan, server_cmds, sets, strings, zset_algebra, zsets,
 };
-use super::error::CmdResult;
+use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
 use super::keyspace::KeySpace;
 use super::reply::Reply;
@@ -1751,6 +1751,45 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."
     ),
 ];
+
+/// The subcommands of the containers MULTI may queue (COMMAND, PUBSUB) with Redis's
+/// arities (name and subcommand included): an unknown one or a wrong count is refused when
+/// queued, as Redis refuses it, and the handlers answer the same errors when run.
+static SUBCOMMANDS: &[(&str, &str, i32)] = &[
+    ("command", "count", 2),
+    ("command", "docs", -2),
+    ("command", "getkeys", -4),
+    ("command", "info", -2),
+    ("command", "list", -2),
+    ("pubsub", "channels", -2),
+    ("pubsub", "help", 2),
+    ("pubsub", "numpat", 2),
+    ("pubsub", "numsub", -2),
+    ("pubsub", "shardchannels", -2),
+    ("pubsub", "shardnumsub", -2),
+];
+
+/// For a call of a container listed in [`SUBCOMMANDS`] (COMMAND, PUBSUB): the error for an
+/// unknown subcommand or a wrong argument count, as Redis words it.
+pub(crate) fn subcommand_error(command: &str, args: &Args) -> Option<CmdError> {
+    if args.len() < 2 || !SUBCOMMANDS.iter().any(|(c, _, _)| *c == command) {
+        return None;
+    }
+    let sub = args.get(1);
+    let Some(&(_, name, arity)) = SUBCOMMANDS
+        .iter()
+        .find(|(c, s, _)| *c == command && sub.eq_ignore_ascii_case(s.as_bytes()))
+    else {
+        return Some(error::unknown_subcommand(sub, command));
+    };
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let fits = if arity >= 0 {
+        argc == i64::from(arity)
+    } else {
+        argc >= -i64::from(arity)
+    };
+    (!fits).then(|| error::wrong_arity(&format!("{command}|{name}")))
+}
 
 /// Commands of the types keg does not store: answered with a clear error.
 pub(crate) static UNSUPPORTED: &[&str] = &[

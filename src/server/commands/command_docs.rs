@@ -157,8 +157,11 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         }
         return Ok(());
     }
+    if let Some(e) = table::subcommand_error("command", a) {
+        return Err(e);
+    }
     let sub = a.get(1);
-    if is(sub, "count") && a.len() == 2 {
+    if is(sub, "count") {
         out.count(COMMANDS.len());
     } else if is(sub, "list") {
         let filter = ListFilter::parse(a)?;
@@ -196,12 +199,8 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         for spec in specs {
             docs_entry(spec, out);
         }
-    } else if is(sub, "getkeys") && a.len() >= 4 {
-        get_keys(a, out)?;
     } else if is(sub, "getkeys") {
-        return Err(error::wrong_arity("command|getkeys"));
-    } else if is(sub, "count") {
-        return Err(error::wrong_arity("command|count"));
+        get_keys(a, out)?;
     } else {
         return Err(error::unknown_subcommand(sub, "command"));
     }

@@ -113,6 +113,9 @@ pub(crate) fn publish(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
 
 /// PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | HELP
 pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if let Some(e) = crate::server::table::subcommand_error("pubsub", a) {
+        return Err(e);
+    }
     let sub = a.get(1);
     let broker = &s.shared.pubsub;
     if is(sub, "channels") && a.len() <= 3 {
@@ -137,9 +140,9 @@ pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
             out.bulk(channel);
             out.count(0);
         }
-    } else if is(sub, "numpat") && a.len() == 2 {
+    } else if is(sub, "numpat") {
         out.count(broker.numpat());
-    } else if is(sub, "help") && a.len() == 2 {
+    } else if is(sub, "help") {
         help(
             out,
             "PUBSUB",
@@ -158,11 +161,6 @@ pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         return Err(CmdError::new(format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
             args::text(sub)
-        )));
-    } else if ["numpat", "help"].iter().any(|n| is(sub, n)) {
-        return Err(error::wrong_arity(&format!(
-            "pubsub|{}",
-            String::from_utf8_lossy(sub).to_lowercase()
         )));
     } else {
         return Err(error::unknown_subcommand(sub, "pubsub"));
