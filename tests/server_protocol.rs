@@ -321,6 +321,28 @@ fn hello_inside_multi_switches_the_protocol_for_the_replies_after_it() {
 }
 
 #[test]
+fn command_help_lists_the_subcommands_served() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let help = raw.call(&["COMMAND", "HELP"]);
+    assert!(
+        help.starts_with(
+            "*19\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        ),
+        "{help}"
+    );
+    for served in [
+        "+COUNT\r\n",
+        "+LIST\r\n",
+        "+GETKEYS <full-command>\r\n",
+        "+HELP\r\n",
+    ] {
+        assert!(help.contains(served), "{served} in {help}");
+    }
+    assert!(!help.contains("GETKEYSANDFLAGS"), "{help}");
+}
+
+#[test]
 fn error_replies_are_redis_s_byte_for_byte() {
     let server = TestServer::start();
     let mut raw = server.raw();

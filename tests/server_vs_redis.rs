@@ -784,6 +784,10 @@ pubsub numpat x
 pubsub help x
 command count x
 command getkeys get
+command help x
+multi
+command help x
+exec
 ";
 
 #[test]

@@ -1759,6 +1759,7 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("command", "count", 2),
     ("command", "docs", -2),
     ("command", "getkeys", -4),
+    ("command", "help", 2),
     ("command", "info", -2),
     ("command", "list", -2),
     ("pubsub", "channels", -2),

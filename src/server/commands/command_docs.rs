@@ -201,6 +201,33 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         }
     } else if is(sub, "getkeys") {
         get_keys(a, out)?;
+    } else if is(sub, "help") {
+        // Redis's text, less GETKEYSANDFLAGS (not served).
+        let lines = [
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "HELP",
+            "    Prints this help.",
+        ];
+        out.array(lines.len());
+        for line in lines {
+            out.simple(line);
+        }
     } else {
         return Err(error::unknown_subcommand(sub, "command"));
     }
