@@ -826,4 +826,18 @@ fn random_reads_with_repetition_are_bounded() {
     assert_eq!(store.hrandfield(b"big", 3, false).unwrap().len(), 3);
     // Distinct picks copy no more than the collection holds: not bounded.
     assert_eq!(store.hrandfield(b"big", 600, true).unwrap().len(), 1);
+    // Inside a transaction that changed the set, picks come from its own view: bounded the
+    // same way.
+    store
+        .transaction(|tx| {
+            tx.sadd(b"s", &[b"b"])?;
+            assert!(matches!(
+                tx.srandmember(b"s", too_many, false),
+                Err(Error::InvalidArgument { .. })
+            ));
+            assert_eq!(tx.srandmember(b"s", 1000, false)?.len(), 1000);
+            assert_eq!(tx.srandmember(b"s", too_many, true)?.len(), 2);
+            Ok(())
+        })
+        .unwrap();
 }

@@ -149,6 +149,13 @@ fn some(rng: &mut Rng, from: &[&'static str], most: usize) -> Vec<&'static str> 
     (0..n).map(|_| rng.pick(from)).collect()
 }
 
+/// `head` followed by one to `most` members.
+fn with_members(head: &[&'static str], rng: &mut Rng, most: usize) -> Vec<&'static str> {
+    let mut c = head.to_vec();
+    c.extend(some(rng, MEMBERS, most));
+    c
+}
+
 /// How a command's reply is compared.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Order {
@@ -297,9 +304,8 @@ fn lists(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     let end = || ["LEFT", "RIGHT"];
     let cmd = match rng.below(23) {
         0..=3 => {
-            let mut c = vec![rng.pick(&["LPUSH", "RPUSH"]), k];
-            c.extend(some(rng, MEMBERS, 4));
-            c
+            let push = rng.pick(&["LPUSH", "RPUSH"]);
+            with_members(&[push, k], rng, 4)
         }
         4 => vec![rng.pick(&["LPUSHX", "RPUSHX"]), k, v],
         5 | 6 => {
@@ -390,16 +396,8 @@ fn hashes(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         }
         3 => (vec!["HSETNX", k, f, v], Order::Exact),
         4 => (vec!["HGET", k, f], Order::Exact),
-        5 => {
-            let mut c = vec!["HMGET", k];
-            c.extend(some(rng, MEMBERS, 3));
-            (c, Order::Exact)
-        }
-        6 => {
-            let mut c = vec!["HDEL", k];
-            c.extend(some(rng, MEMBERS, 2));
-            (c, Order::Exact)
-        }
+        5 => (with_members(&["HMGET", k], rng, 3), Order::Exact),
+        6 => (with_members(&["HDEL", k], rng, 2), Order::Exact),
         7 => (vec!["HEXISTS", k, f], Order::Exact),
         8 => (vec!["HLEN", k], Order::Exact),
         9 => (vec!["HSTRLEN", k, f], Order::Exact),
@@ -438,22 +436,10 @@ fn sets(rng: &mut Rng) -> (Vec<&'static str>, Order) {
         (0..n).map(|_| key(rng, SET_KEYS)).collect::<Vec<_>>()
     };
     match rng.below(19) {
-        0..=2 => {
-            let mut c = vec!["SADD", k];
-            c.extend(some(rng, MEMBERS, 4));
-            (c, Order::Exact)
-        }
-        3 => {
-            let mut c = vec!["SREM", k];
-            c.extend(some(rng, MEMBERS, 2));
-            (c, Order::Exact)
-        }
+        0..=2 => (with_members(&["SADD", k], rng, 4), Order::Exact),
+        3 => (with_members(&["SREM", k], rng, 2), Order::Exact),
         4 => (vec!["SISMEMBER", k, m], Order::Exact),
-        5 => {
-            let mut c = vec!["SMISMEMBER", k];
-            c.extend(some(rng, MEMBERS, 3));
-            (c, Order::Exact)
-        }
+        5 => (with_members(&["SMISMEMBER", k], rng, 3), Order::Exact),
         6 => (vec!["SCARD", k], Order::Exact),
         7 => (vec!["SMEMBERS", k], Order::Unordered),
         8 => (vec!["SMOVE", k, key(rng, SET_KEYS), m], Order::Exact),
@@ -516,17 +502,9 @@ fn zsets(rng: &mut Rng) -> (Vec<&'static str>, Order) {
             c
         }
         4 => vec!["ZINCRBY", k, rng.pick(SCORES), m],
-        5 => {
-            let mut c = vec!["ZREM", k];
-            c.extend(some(rng, MEMBERS, 2));
-            c
-        }
+        5 => with_members(&["ZREM", k], rng, 2),
         6 => vec!["ZSCORE", k, m],
-        7 => {
-            let mut c = vec!["ZMSCORE", k];
-            c.extend(some(rng, MEMBERS, 3));
-            c
-        }
+        7 => with_members(&["ZMSCORE", k], rng, 3),
         8 => vec!["ZCARD", k],
         9 => vec!["ZCOUNT", k, rng.pick(SCORE_BOUNDS), rng.pick(SCORE_BOUNDS)],
         10..=13 => {
