@@ -30,6 +30,8 @@ pub(crate) struct Engine {
     /// The one logical writer. Every change to the keydir or the segment set happens while
     /// this is held, so read-modify-write operations are atomic.
     pub(crate) writer: Mutex<Writer>,
+    /// Keys the server's WATCH follows: the write path notes their writes.
+    pub(crate) watched: crate::watch::WatchedKeys,
     /// Jobs of writers waiting for the writer lock's holder to append them.
     pub(crate) queue: WriteQueue,
     pub(crate) durability: Durability,
@@ -108,6 +110,7 @@ impl Engine {
             collections: std::sync::RwLock::new(collections),
             segments: ArcSwap::from_pointee(segments),
             writer: Mutex::new(writer),
+            watched: crate::watch::WatchedKeys::default(),
             queue: WriteQueue::default(),
             durability: Durability::new(synced_seq),
             closed: AtomicBool::new(false),

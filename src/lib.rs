@@ -69,6 +69,7 @@ mod store;
 mod superseded;
 mod ttl;
 mod usage;
+mod watch;
 mod write;
 
 pub use batch::WriteBatch;

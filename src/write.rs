@@ -351,6 +351,7 @@ impl Engine {
         let key = op.key();
         let (kind, value, expiry_ms) = op.record_parts();
         w.usage_mut(file_id).record(seq, kind, expiry_ms);
+        self.watched.note_write(kind, key);
         let keydir = self.index_for(kind);
         let replaced = if kind.is_tombstone() {
             keydir.remove(key)

@@ -475,7 +475,7 @@ fn transaction_errors_and_watch() {
     raw.call(&["MULTI"]);
     raw.call(&["GET", "b"]);
     assert_eq!(raw.call(&["EXEC"]), "*1\r\n$1\r\n6\r\n");
-    // FLUSHDB marks every watched key.
+    // FLUSHDB deletes the watched key.
     raw.call(&["WATCH", "b"]);
     other.call(&["FLUSHDB"]);
     raw.call(&["MULTI"]);
@@ -488,6 +488,61 @@ fn transaction_errors_and_watch() {
         "-ERR WATCH inside MULTI is not allowed\r\n"
     );
     assert_eq!(raw.call(&["DISCARD"]), "+OK\r\n");
+}
+
+/// WATCH counts what really changes a watched key, however it happens: a write through the
+/// library API by other code of the same process, an element write to a collection, a
+/// watched key's expiry (as Redis 7), a pipelined write; and not a command that changes
+/// nothing (which used to abort the EXEC).
+#[test]
+fn watch_sees_every_change_to_a_key_and_only_changes() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let mut other = server.raw();
+    let exec_ping = |raw: &mut Raw| {
+        assert_eq!(raw.call(&["MULTI"]), "+OK\r\n");
+        assert_eq!(raw.call(&["PING"]), "+QUEUED\r\n");
+        raw.call(&["EXEC"])
+    };
+    let (ran, aborted) = ("*1\r\n+PONG\r\n", "*-1\r\n");
+
+    raw.call(&["WATCH", "lib"]);
+    server.store.set(b"lib", b"from the library").unwrap();
+    assert_eq!(exec_ping(&mut raw), aborted, "a library write");
+
+    other.call(&["HSET", "h", "f", "1"]);
+    raw.call(&["WATCH", "h"]);
+    other.call(&["HSET", "h", "g", "2"]);
+    assert_eq!(exec_ping(&mut raw), aborted, "an element write");
+    raw.call(&["WATCH", "h"]);
+    other.call(&["HDEL", "h", "nosuch"]);
+    other.call(&["HSETNX", "h", "f", "9"]);
+    assert_eq!(
+        exec_ping(&mut raw),
+        ran,
+        "element commands that change nothing"
+    );
+
+    other.call(&["SET", "ttl", "1", "PX", "40"]);
+    raw.call(&["WATCH", "ttl"]);
+    std::thread::sleep(std::time::Duration::from_millis(80));
+    assert_eq!(exec_ping(&mut raw), aborted, "a watched key that expired");
+
+    raw.call(&["WATCH", "p"]);
+    let mut pipeline = encode(&["SET", "q", "1"]);
+    pipeline.extend(encode(&["INCR", "p"]));
+    other.send(&pipeline);
+    other.reply();
+    other.reply();
+    assert_eq!(exec_ping(&mut raw), aborted, "a pipelined write");
+
+    // The watches end with EXEC: writes after it abort nothing.
+    other.call(&["INCR", "p"]);
+    assert_eq!(exec_ping(&mut raw), ran);
+    raw.call(&["WATCH", "p"]);
+    raw.call(&["UNWATCH"]);
+    other.call(&["INCR", "p"]);
+    assert_eq!(exec_ping(&mut raw), ran, "UNWATCH forgets");
 }
 
 #[test]

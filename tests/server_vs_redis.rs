@@ -497,6 +497,52 @@ multi
 ping
 exec
 del wsa wsb wsd wzd
+watch wn
+del wn
+srem wn a
+lpop wn
+expire wn 10
+multi
+ping
+exec
+set wk v
+sadd ws a
+rpush wl a b
+watch wk ws wl
+set wk v nx
+persist wk
+getex wk persist
+sadd ws a
+srem ws zz
+smove ws ws a
+lrem wl 0 zz
+zremrangebyscore wl 5 6
+multi
+ping
+exec
+watch wl
+ltrim wl 0 -1
+multi
+ping
+exec
+rpush wr a
+watch wr
+lmove wr wr left right
+multi
+ping
+exec
+watch wn
+set wn 1
+del wn
+multi
+ping
+exec
+watch ws
+sadd ws b
+multi
+ping
+exec
+del wk ws wl wr
 multi
 zunionstore wd 1 wz weights 2
 zinter 2 wd wz withscores
@@ -787,6 +833,17 @@ command getkeys get
 command help x
 multi
 command help x
+exec
+set wf 1
+watch wf wn
+flushdb
+multi
+ping
+exec
+watch wn
+flushdb
+multi
+ping
 exec
 ";
 

@@ -808,7 +808,9 @@ impl Transaction<'_> {
         }
         if source == destination && self.llen(source)? == 1 {
             // Rotating one element changes nothing. Popping it would delete the list, and
-            // its TTL with it, before the push created it anew.
+            // its TTL with it, before the push created it anew. It still counts as a write
+            // for the server's WATCH, as in Redis.
+            self.engine().touch_watched_key(source);
             return self.lindex(source, 0);
         }
         let Some(value) = self

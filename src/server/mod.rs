@@ -49,7 +49,6 @@ mod session;
 mod shared;
 mod table;
 mod waiters;
-mod watch;
 
 pub use config::{DEFAULT_BLOCKED_RETRY, DEFAULT_MAXCLIENTS, ServerConfig};
 pub use frame::Limits;

@@ -20,8 +20,8 @@ use super::pubsub::Subscriber;
 use super::reply::{Protocol, Reply};
 use super::shared::{Counters, Shared};
 use super::table::{self, Handler, Spec, flag};
-use super::watch::DirtyFlag;
 use crate::engine::lock;
+use crate::watch::WatchMark;
 
 /// Most commands coalesced into one transaction.
 const MAX_COALESCED: usize = 512;
@@ -56,8 +56,8 @@ pub(crate) struct Session {
     pub(crate) protocol: Protocol,
     pub(crate) authenticated: bool,
     pub(crate) multi: Option<Multi>,
-    pub(crate) watched: Vec<Vec<u8>>,
-    pub(crate) dirty: DirtyFlag,
+    /// Keys WATCHed, with what they were then: EXEC aborts if any has changed since.
+    pub(crate) watched: Vec<(Vec<u8>, WatchMark)>,
     pub(crate) channels: HashSet<Vec<u8>>,
     pub(crate) patterns: HashSet<Vec<u8>>,
     /// Set on the first subscription: from then on, output goes through its outbox.
@@ -106,7 +106,6 @@ impl Session {
             authenticated: false,
             multi: None,
             watched: Vec::new(),
-            dirty: DirtyFlag::default(),
             channels: HashSet::new(),
             patterns: HashSet::new(),
             subscriber: None,
@@ -219,11 +218,9 @@ impl Session {
             Counters::add(&shared.counters.commands_processed, 1);
             if let Some(spec) = table::lookup(args.get(0))
                 && let Handler::Data(handler) = spec.handler
+                && let Err(e) = handler(tx, &shared, &args, out)
             {
-                self.touch_watched(spec, &args);
-                if let Err(e) = handler(tx, &shared, &args, out) {
-                    out.error(&e.0);
-                }
+                out.error(&e.0);
             }
             self.recycle(args);
         }
@@ -399,7 +396,6 @@ impl Session {
         match attempt {
             Ok((Ok(false), _)) => false,
             Ok((Ok(true), seq)) => {
-                self.touch_watched(spec, args);
                 if let Some(seq) = seq {
                     self.undurable_seq = Some(self.undurable_seq.map_or(seq, |s| s.max(seq)));
                 }
@@ -457,7 +453,6 @@ impl Session {
         let result = match spec.handler {
             Handler::Session(handler) => handler(self, args, out),
             Handler::Data(handler) => {
-                self.touch_watched(spec, args);
                 let shared = Arc::clone(&self.shared);
                 if spec.has(flag::SOLO) && spec.has(flag::WRITE) {
                     // Committed now, acknowledged after the turn's one durability wait.
@@ -500,22 +495,6 @@ impl Session {
         }
     }
 
-    /// Marks the keys a write command names for their watchers (before it runs; see
-    /// `watch.rs`).
-    pub(crate) fn touch_watched(&self, spec: &Spec, args: &Args) {
-        if spec.has(flag::ALL_KEYS) {
-            self.shared.watches.touch_all();
-        } else if spec.has(flag::WRITES_FIRST_KEY) {
-            if let Some(i) = spec.key_positions(args.len()).next() {
-                self.shared.watches.touch(args.get(i));
-            }
-        } else if spec.has(flag::WRITE) {
-            for i in spec.key_positions(args.len()) {
-                self.shared.watches.touch(args.get(i));
-            }
-        }
-    }
-
     /// Runs the coalesced data commands: one transaction if any of them writes.
     fn flush_pending(&mut self, out: &mut Reply) {
         let mut pending = std::mem::take(&mut self.pending);
@@ -529,9 +508,6 @@ impl Session {
             self.client.touch();
             if let Some((spec, _)) = pending.last() {
                 *lock(&self.client.last_command) = spec.name.to_string();
-            }
-            for (spec, args) in &pending {
-                self.touch_watched(spec, args);
             }
             let shared = Arc::clone(&self.shared);
             let mark = out.len();
@@ -579,8 +555,7 @@ impl Session {
                 .pubsub
                 .unsubscribe(super::pubsub::Kind::Pattern, &pattern, id);
         }
-        self.shared.watches.unwatch(id, &self.watched);
-        self.watched.clear();
+        super::commands::multi::unwatch_all(self);
         self.shared.clients.remove(id);
     }
 }

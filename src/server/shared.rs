@@ -10,7 +10,6 @@ use super::clients::Clients;
 use super::config::ServerConfig;
 use super::frame::Limits;
 use super::pubsub::Broker;
-use super::watch::Watches;
 use crate::Store;
 use crate::engine::lock;
 
@@ -87,7 +86,6 @@ pub(crate) struct Shared {
     pub(crate) local_addr: SocketAddr,
     pub(crate) clients: Clients,
     pub(crate) pubsub: Broker,
-    pub(crate) watches: Watches,
     pub(crate) counters: Counters,
     pub(crate) started: Instant,
     pub(crate) stop: Stop,
@@ -113,7 +111,6 @@ impl Shared {
             local_addr,
             clients: Clients::default(),
             pubsub: Broker::default(),
-            watches: Watches::default(),
             counters: Counters::default(),
             started: Instant::now(),
             stop: Stop::default(),

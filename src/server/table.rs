@@ -57,9 +57,6 @@ pub(crate) mod flag {
     pub(crate) const SOLO: u16 = 1 << 10;
     /// A blocking pop: outside MULTI the session waits for data (`Session::block_or_pop`).
     pub(crate) const BLOCKING: u16 = 1 << 11;
-    /// Of its keys it writes only the first, the destination (SINTERSTORE, ZRANGESTORE):
-    /// a WATCH on a source it only reads stays valid, as in Redis.
-    pub(crate) const WRITES_FIRST_KEY: u16 = 1 << 12;
 }
 
 /// One command.
@@ -1415,7 +1412,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "zrangestore",
         -5,
-        WRITE | WRITES_FIRST_KEY | SOLO,
+        WRITE | SOLO,
         (1, 2, 1),
         Data(zsets::zrangestore),
         "sorted_set",
@@ -1612,7 +1609,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sinterstore",
         -3,
-        WRITE | WRITES_FIRST_KEY,
+        WRITE,
         ALLKEYS,
         Data(sets::sinterstore),
         "set",
@@ -1622,7 +1619,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sunionstore",
         -3,
-        WRITE | WRITES_FIRST_KEY,
+        WRITE,
         ALLKEYS,
         Data(sets::sunionstore),
         "set",
@@ -1632,7 +1629,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sdiffstore",
         -3,
-        WRITE | WRITES_FIRST_KEY,
+        WRITE,
         ALLKEYS,
         Data(sets::sdiffstore),
         "set",

@@ -177,7 +177,7 @@ impl std::fmt::Debug for Transaction<'_> {
 }
 
 impl Transaction<'_> {
-    fn engine(&self) -> &Engine {
+    pub(crate) fn engine(&self) -> &Engine {
         self.engine
     }
 

@@ -47,15 +47,19 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     }
     let shared = Arc::clone(&s.shared);
     let mark = out.len();
-    let dirty = Arc::clone(&s.dirty);
+    let watched = std::mem::take(&mut s.watched);
     let ran = shared.store.transaction(|tx| {
-        // Checked under the writer lock: see watch.rs for why this is sound.
-        if dirty.load(Ordering::Acquire) {
+        // Checked under the writer lock, so no write commits between the check and the
+        // queued commands.
+        let engine = shared.store.engine();
+        if watched
+            .iter()
+            .any(|(key, mark)| engine.watched_key_changed(key, *mark))
+        {
             return Ok(false);
         }
         out.array(multi.queued.len());
         for (spec, args) in &multi.queued {
-            s.touch_watched(spec, args);
             let result = match spec.handler {
                 Handler::Data(handler) => handler(tx as &dyn KeySpace, &shared, args, out),
                 Handler::Session(handler) => handler(s, args, out),
@@ -66,6 +70,7 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
         }
         Ok(true)
     });
+    s.watched = watched;
     unwatch_all(s);
     match ran {
         Ok(true) => {}
@@ -82,11 +87,10 @@ pub(crate) fn watch(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     if s.multi.is_some() {
         return Err(CmdError::fixed("ERR WATCH inside MULTI is not allowed"));
     }
-    let id = s.client.id;
     for key in a.iter().skip(1) {
-        if !s.watched.iter().any(|k| k == key) {
-            s.shared.watches.watch(id, key, &s.dirty);
-            s.watched.push(key.to_vec());
+        if !s.watched.iter().any(|(k, _)| k == key) {
+            let mark = s.shared.store.engine().watch_key(key)?;
+            s.watched.push((key.to_vec(), mark));
         }
     }
     out.ok();
@@ -99,9 +103,10 @@ pub(crate) fn unwatch(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// Forgets every watched key and clears the dirty flag (after EXEC, DISCARD, UNWATCH).
+/// Forgets every watched key (after EXEC, DISCARD, UNWATCH).
 pub(crate) fn unwatch_all(s: &mut Session) {
-    s.shared.watches.unwatch(s.client.id, &s.watched);
-    s.watched.clear();
-    s.dirty.store(false, Ordering::Release);
+    let engine = s.shared.store.engine();
+    for (key, _) in s.watched.drain(..) {
+        engine.unwatch_key(&key);
+    }
 }
