@@ -150,6 +150,21 @@ fn incr_by_float_errors_change_nothing() {
     assert_eq!(store.get(b"text").unwrap(), Some(b"abc".to_vec()));
     assert_eq!(store.get(b"big").unwrap(), Some(b"1e4932".to_vec()));
     assert!(!store.contains(b"n"));
+    // A collection is the wrong type whatever the increment, as in Redis, which looks
+    // at the key before the increment (it said NotAFloat for a bad increment).
+    store.sadd(b"set", &[b"a"]).unwrap();
+    for delta in [&b"abc"[..], b"1"] {
+        assert!(matches!(
+            store.incr_by_float_text(b"set", delta),
+            Err(Error::WrongType)
+        ));
+    }
+    assert!(matches!(
+        store.incr_by_float(b"set", f64::NAN),
+        Err(Error::WrongType)
+    ));
+    let in_transaction = store.transaction(|tx| Ok(tx.incr_by_float_text(b"set", b"abc")));
+    assert!(matches!(in_transaction, Ok(Err(Error::WrongType))));
 }
 
 #[test]

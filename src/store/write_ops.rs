@@ -85,12 +85,13 @@ macro_rules! write_ops {
             /// decimals, trailing zeros removed (so `0.1` + `0.2` stores `0.3`). `delta`
             /// counts as its shortest decimal form (`0.1`, not the binary fraction nearest
             /// to it), as Redis clients send it. A missing key counts as 0; the key keeps
-            /// its TTL. Fails with [`Error::NotAFloat`](crate::Error::NotAFloat) (a value or
-            /// a `delta` that is not a number) or
-            /// [`Error::NanOrInfinity`](crate::Error::NanOrInfinity), writing nothing.
+            /// its TTL. Fails with [`Error::WrongType`](crate::Error::WrongType) (a
+            /// collection at `key`, whatever `delta` is),
+            /// [`Error::NotAFloat`](crate::Error::NotAFloat) (a value or a `delta` that is
+            /// not a number) or [`Error::NanOrInfinity`](crate::Error::NanOrInfinity),
+            /// writing nothing.
             pub fn incr_by_float(&self, key: &[u8], delta: f64) -> crate::Result<f64> {
-                let delta = crate::numeric::LongDouble::parse(delta.to_string().as_bytes())
-                    .ok_or(crate::Error::NotAFloat)?;
+                let delta = self.float_increment(key, delta.to_string().as_bytes())?;
                 self.incr_by_long_double(key, delta)
                     .map(crate::numeric::LongDouble::to_f64)
             }
@@ -99,10 +100,26 @@ macro_rules! write_ops {
             /// text parsed as Redis parses it (decimal or `0x` hexadecimal, exponents,
             /// `inf`), returning the stored text — what Redis replies.
             pub fn incr_by_float_text(&self, key: &[u8], delta: &[u8]) -> crate::Result<Vec<u8>> {
-                let delta =
-                    crate::numeric::LongDouble::parse(delta).ok_or(crate::Error::NotAFloat)?;
+                let delta = self.float_increment(key, delta)?;
                 self.incr_by_long_double(key, delta)
                     .map(|v| v.to_redis_text().into_bytes())
+            }
+
+            /// The increment `text` of a float increment of `key`: `Error::NotAFloat` if
+            /// it is not a number, but `Error::WrongType` first if `key` holds a
+            /// collection (Redis looks at the key's type before it reads the increment).
+            fn float_increment(
+                &self,
+                key: &[u8],
+                text: &[u8],
+            ) -> crate::Result<crate::numeric::LongDouble> {
+                if let Some(delta) = crate::numeric::LongDouble::parse(text) {
+                    return Ok(delta);
+                }
+                Err(match self.value_type(key)? {
+                    Some(ty) if ty != crate::ValueType::String => crate::Error::WrongType,
+                    _ => crate::Error::NotAFloat,
+                })
             }
 
             fn incr_by_long_double(

@@ -305,18 +305,6 @@ pub(crate) fn decrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
 }
 
 pub(crate) fn incrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    match ks.incr_by_float_text(a.get(1), a.get(2)) {
-        Ok(text) => out.bulk(&text),
-        // Redis looks at the key's type before it reads the increment.
-        Err(crate::Error::NotAFloat)
-            if ks
-                .collections()
-                .value_type(a.get(1))?
-                .is_some_and(|ty| ty != crate::ValueType::String) =>
-        {
-            return Err(crate::Error::WrongType.into());
-        }
-        Err(e) => return Err(e.into()),
-    }
+    out.bulk(&ks.incr_by_float_text(a.get(1), a.get(2))?);
     Ok(())
 }
