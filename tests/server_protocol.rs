@@ -545,6 +545,64 @@ fn watch_sees_every_change_to_a_key_and_only_changes() {
     assert_eq!(exec_ping(&mut raw), ran, "UNWATCH forgets");
 }
 
+/// CLIENT, INFO, CONFIG, BGSAVE and BGREWRITEAOF are served inside MULTI, as in Redis (they
+/// were refused): EXEC runs them once its transaction has committed, each reply in its
+/// place and in the protocol of its place.
+#[test]
+fn server_commands_run_inside_exec_after_the_transaction() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.call(&["MULTI"]);
+    for command in [
+        &["SET", "a", "1"][..],
+        &["INFO", "keyspace"],
+        &["CLIENT", "SETNAME", "inside"],
+        &["GET", "a"],
+        &["HELLO", "3"],
+        &["CONFIG", "GET", "maxclients"],
+        &["BGSAVE"],
+        &["BGREWRITEAOF"],
+        &["CLIENT", "GETNAME"],
+    ] {
+        assert_eq!(raw.call(command), "+QUEUED\r\n", "{command:?}");
+    }
+    let reply = raw.call(&["EXEC"]);
+    let (head, rest) = reply.split_once("\r\n").unwrap();
+    assert_eq!(head, "*9");
+    assert!(rest.starts_with("+OK\r\n$"), "{reply}");
+    let info_at = rest.find("keys=1").expect("INFO sees the committed key");
+    let get_at = rest.find("$1\r\n1\r\n").unwrap();
+    assert!(info_at < get_at, "INFO keeps its place: {reply}");
+    assert!(
+        rest.contains("+OK\r\n$1\r\n1\r\n%"),
+        "SETNAME's reply, GET's, then HELLO's map: {reply}"
+    );
+    assert!(
+        rest.contains("%1\r\n$10\r\nmaxclients\r\n"),
+        "CONFIG GET after HELLO 3 is a map: {reply}"
+    );
+    assert!(
+        rest.ends_with(
+            "+Background saving started\r\n+Background append only file rewriting started\r\n$6\r\ninside\r\n"
+        ),
+        "{reply}"
+    );
+    // A wrong subcommand is refused when queued, and EXEC then aborts.
+    raw.call(&["MULTI"]);
+    assert!(
+        raw.call(&["CONFIG", "NOSUCH"])
+            .starts_with("-ERR unknown subcommand")
+    );
+    assert!(raw.call(&["EXEC"]).starts_with("-EXECABORT"));
+    // SAVE and SHUTDOWN stay refused inside MULTI, as in Redis.
+    raw.call(&["MULTI"]);
+    assert_eq!(
+        raw.call(&["SAVE"]),
+        "-ERR Command not allowed inside a transaction\r\n"
+    );
+    raw.call(&["DISCARD"]);
+}
+
 #[test]
 fn requirepass_gates_every_command_but_auth() {
     let config = ServerConfig::default().requirepass(Some("s3cret".into()));

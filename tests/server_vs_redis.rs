@@ -834,6 +834,31 @@ command help x
 multi
 command help x
 exec
+multi
+client setname wx
+set cm 1
+client getname
+get cm
+config get nosuchparam
+exec
+client getname
+client setname ''
+multi
+client help x
+exec
+multi
+config nosuch
+exec
+multi
+client nosuch
+exec
+multi
+config set
+exec
+multi
+config set a b c
+exec
+config set a b c
 set wf 1
 watch wf wn
 flushdb

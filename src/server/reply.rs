@@ -65,6 +65,18 @@ impl Reply {
         }
     }
 
+    /// The protocol replies are encoded in now.
+    pub(crate) fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Puts `bytes` (whole replies) at byte `at`, before the replies written from there
+    /// on (EXEC's replies of commands run after its transaction).
+    pub(crate) fn insert(&mut self, at: usize, bytes: &[u8]) {
+        let at = at.min(self.buf.len());
+        self.buf.splice(at..at, bytes.iter().copied());
+    }
+
     /// Cuts the buffer back to `len` bytes (to drop a reply begun before a failure).
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);

@@ -40,6 +40,9 @@ pub(crate) mod flag {
     pub(crate) const SUBSCRIBED: u16 = 1 << 4;
     /// Refused inside MULTI.
     pub(crate) const NO_MULTI: u16 = 1 << 5;
+    /// Inside EXEC, runs once the transaction has committed (it takes the writer lock, or
+    /// locks the transaction holds), its reply in its place among the others.
+    pub(crate) const AFTER_COMMIT: u16 = 1 << 12;
     /// Server administration.
     pub(crate) const ADMIN: u16 = 1 << 6;
     /// Pub/sub.
@@ -778,7 +781,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "client",
         -2,
-        NO_MULTI,
+        AFTER_COMMIT,
         NOKEYS,
         Sess(client::client),
         "connection",
@@ -789,7 +792,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "info",
         -1,
-        NO_MULTI,
+        AFTER_COMMIT,
         NOKEYS,
         Sess(server_cmds::info),
         "server",
@@ -799,7 +802,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "config",
         -2,
-        ADMIN | NO_MULTI,
+        ADMIN | AFTER_COMMIT,
         NOKEYS,
         Sess(config_cmd::config),
         "server",
@@ -849,7 +852,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "bgsave",
         -1,
-        ADMIN | NO_MULTI,
+        ADMIN | AFTER_COMMIT,
         NOKEYS,
         Sess(server_cmds::bgsave),
         "server",
@@ -859,7 +862,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "bgrewriteaof",
         1,
-        ADMIN | NO_MULTI,
+        ADMIN | AFTER_COMMIT,
         NOKEYS,
         Sess(server_cmds::bgrewriteaof),
         "server",
@@ -1753,12 +1756,25 @@ pub(crate) static COMMANDS: &[Spec] = &[
 /// arities (name and subcommand included): an unknown one or a wrong count is refused when
 /// queued, as Redis refuses it, and the handlers answer the same errors when run.
 static SUBCOMMANDS: &[(&str, &str, i32)] = &[
+    ("client", "getname", 2),
+    ("client", "help", 2),
+    ("client", "id", 2),
+    ("client", "info", 2),
+    ("client", "kill", -3),
+    ("client", "list", -2),
+    ("client", "setinfo", 4),
+    ("client", "setname", 3),
     ("command", "count", 2),
     ("command", "docs", -2),
     ("command", "getkeys", -4),
     ("command", "help", 2),
     ("command", "info", -2),
     ("command", "list", -2),
+    ("config", "get", -3),
+    ("config", "help", 2),
+    ("config", "resetstat", 2),
+    ("config", "rewrite", 2),
+    ("config", "set", -4),
     ("pubsub", "channels", -2),
     ("pubsub", "help", 2),
     ("pubsub", "numpat", 2),
@@ -1767,8 +1783,8 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("pubsub", "shardnumsub", -2),
 ];
 
-/// For a call of a container listed in [`SUBCOMMANDS`] (COMMAND, PUBSUB): the error for an
-/// unknown subcommand or a wrong argument count, as Redis words it.
+/// For a call of a container listed in [`SUBCOMMANDS`] (CLIENT, COMMAND, CONFIG, PUBSUB):
+/// the error for an unknown subcommand or a wrong argument count, as Redis words it.
 pub(crate) fn subcommand_error(command: &str, args: &Args) -> Option<CmdError> {
     if args.len() < 2 || !SUBCOMMANDS.iter().any(|(c, _, _)| *c == command) {
         return None;

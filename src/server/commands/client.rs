@@ -2,10 +2,11 @@
 
 use crate::engine::lock;
 use crate::server::args::{self, is};
-use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
+use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
+use crate::server::table;
 
 /// Client names cannot contain spaces or special characters (they appear in CLIENT LIST).
 pub(crate) fn valid_name(name: &[u8]) -> CmdResult {
@@ -17,36 +18,23 @@ pub(crate) fn valid_name(name: &[u8]) -> CmdResult {
     Ok(())
 }
 
-fn arity(sub: &str) -> CmdError {
-    error::wrong_arity(&format!("client|{sub}"))
-}
-
 pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if let Some(e) = table::subcommand_error("client", a) {
+        return Err(e);
+    }
     let sub = a.get(1);
     let n = a.len();
     if is(sub, "id") {
-        if n != 2 {
-            return Err(arity("id"));
-        }
         out.int(i64::try_from(s.client.id).unwrap_or(i64::MAX));
     } else if is(sub, "setname") {
-        if n != 3 {
-            return Err(arity("setname"));
-        }
         let name = a.get(2);
         valid_name(name)?;
         *lock(&s.client.name) = (!name.is_empty()).then(|| name.to_vec());
         out.ok();
     } else if is(sub, "getname") {
-        if n != 2 {
-            return Err(arity("getname"));
-        }
         let name = lock(&s.client.name).clone();
         out.bulk_or_null(name.as_deref());
     } else if is(sub, "setinfo") {
-        if n != 4 {
-            return Err(arity("setinfo"));
-        }
         let value = a.get(3);
         valid_name(value).map_err(|_| {
             CmdError::new(format!(
@@ -92,9 +80,6 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         }
         out.verbatim(&text);
     } else if is(sub, "info") {
-        if n != 2 {
-            return Err(arity("info"));
-        }
         let mut text = s.client.describe();
         text.push('\n');
         out.verbatim(&text);
@@ -124,8 +109,6 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "    Assign the name <name> to the current connection.",
             ],
         );
-    } else {
-        return Err(error::unknown_subcommand(sub, "client"));
     }
     Ok(())
 }

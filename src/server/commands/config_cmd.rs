@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use crate::SyncPolicy;
 use crate::server::args::{self, is};
-use crate::server::error::{self, CmdError, CmdResult};
+use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::glob;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 use crate::server::shared::Shared;
+use crate::server::table;
 
 /// Parameter names, in the order CONFIG GET lists them.
 const PARAMETERS: &[&str] = &[
@@ -57,11 +58,11 @@ pub(crate) fn appendfsync_name(policy: SyncPolicy) -> &'static str {
 }
 
 pub(crate) fn config(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if let Some(e) = table::subcommand_error("config", a) {
+        return Err(e);
+    }
     let sub = a.get(1);
     if is(sub, "get") {
-        if a.len() < 3 {
-            return Err(error::wrong_arity("config|get"));
-        }
         let mut found: Vec<&str> = Vec::new();
         for pattern in a.iter().skip(2) {
             let pattern = pattern.to_ascii_lowercase();
@@ -77,14 +78,15 @@ pub(crate) fn config(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
             out.bulk(value_of(&s.shared, name).as_bytes());
         }
     } else if is(sub, "set") {
-        if a.len() < 4 || !a.len().is_multiple_of(2) {
-            return Err(error::wrong_arity("config|set"));
+        if !a.len().is_multiple_of(2) {
+            // A name without a value: a syntax error in Redis, not an arity error.
+            return Err(SYNTAX);
         }
         for i in (2..a.len()).step_by(2) {
             set_one(&s.shared, a.get(i), a.get(i + 1))?;
         }
         out.ok();
-    } else if is(sub, "resetstat") && a.len() == 2 {
+    } else if is(sub, "resetstat") {
         let c = &s.shared.counters;
         for counter in [
             &c.connections_received,
@@ -98,11 +100,11 @@ pub(crate) fn config(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
             counter.store(0, Ordering::Relaxed);
         }
         out.ok();
-    } else if is(sub, "rewrite") && a.len() == 2 {
+    } else if is(sub, "rewrite") {
         return Err(CmdError::fixed(
             "ERR The server is running without a config file",
         ));
-    } else if is(sub, "help") && a.len() == 2 {
+    } else if is(sub, "help") {
         super::pubsub_cmds::help(
             out,
             "CONFIG",
@@ -117,13 +119,6 @@ pub(crate) fn config(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "    Rewrite the configuration file.",
             ],
         );
-    } else if ["resetstat", "rewrite", "help"].iter().any(|n| is(sub, n)) {
-        return Err(error::wrong_arity(&format!(
-            "config|{}",
-            args::text(sub).to_lowercase()
-        )));
-    } else {
-        return Err(error::unknown_subcommand(sub, "config"));
     }
     Ok(())
 }

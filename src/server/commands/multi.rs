@@ -9,7 +9,7 @@ use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::session::{Multi, Session};
-use crate::server::table::Handler;
+use crate::server::table::{Handler, flag};
 
 pub(crate) fn multi(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     if s.multi.is_some() {
@@ -48,6 +48,9 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     let shared = Arc::clone(&s.shared);
     let mark = out.len();
     let watched = std::mem::take(&mut s.watched);
+    // Commands that need the locks the transaction holds run after it: where each reply
+    // goes, and the protocol it is written in (a queued HELLO may change it).
+    let mut after_commit = Vec::new();
     let ran = shared.store.transaction(|tx| {
         // Checked under the writer lock, so no write commits between the check and the
         // queued commands.
@@ -60,6 +63,10 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
         }
         out.array(multi.queued.len());
         for (spec, args) in &multi.queued {
+            if spec.has(flag::AFTER_COMMIT) {
+                after_commit.push((out.len(), out.protocol(), *spec, args));
+                continue;
+            }
             let result = match spec.handler {
                 Handler::Data(handler) => handler(tx as &dyn KeySpace, &shared, args, out),
                 Handler::Session(handler) => handler(s, args, out),
@@ -72,6 +79,24 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     });
     s.watched = watched;
     unwatch_all(s);
+    if matches!(ran, Ok(true)) {
+        let mut replies = Vec::with_capacity(after_commit.len());
+        for &(at, protocol, spec, args) in &after_commit {
+            let mut reply = Reply::new(protocol);
+            let result = match spec.handler {
+                Handler::Data(handler) => handler(&shared.store, &shared, args, &mut reply),
+                Handler::Session(handler) => handler(s, args, &mut reply),
+            };
+            if let Err(e) = result {
+                reply.error(&e.0);
+            }
+            replies.push((at, reply));
+        }
+        // Last first, so that the earlier places stay where they were.
+        for (at, reply) in replies.iter().rev() {
+            out.insert(*at, reply.bytes());
+        }
+    }
     match ran {
         Ok(true) => {}
         Ok(false) => out.null_array(),
