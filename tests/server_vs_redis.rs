@@ -859,6 +859,15 @@ multi
 config set a b c
 exec
 config set a b c
+set sc1 1
+multi
+set sc2 2
+scan 0 count 1000 match sc2
+del sc1
+scan 0 count 1000 match sc1
+scan 0 count 1000 match sc* type string
+exec
+del sc2
 set wf 1
 watch wf wn
 flushdb

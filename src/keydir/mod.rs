@@ -251,6 +251,11 @@ impl Keydir {
         }
     }
 
+    /// `key`'s scan position (see `scan_range`), whether or not it is in the index.
+    pub(crate) fn scan_position(&self, key: &[u8]) -> u64 {
+        self.build.hash_one(key).reverse_bits()
+    }
+
     /// Sizes an empty index for about `entries` keys of `key_bytes` bytes in all (a little
     /// more per shard than the average, as keys spread unevenly).
     pub(crate) fn reserve(&self, entries: u64, key_bytes: u64) {

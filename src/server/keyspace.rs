@@ -3,7 +3,7 @@
 //! have the same methods; this trait lets one command body serve both.
 
 use crate::datatypes::api::CollectionOps;
-use crate::{Result, SetOptions, SetOutcome, Store, Transaction, Ttl};
+use crate::{Result, ScanPage, SetOptions, SetOutcome, Store, Transaction, Ttl};
 
 /// The reads and writes data commands use.
 pub(crate) trait KeySpace {
@@ -33,6 +33,8 @@ pub(crate) trait KeySpace {
     /// Whether the keys present may differ from the store's (a transaction that wrote
     /// keys): RANDOMKEY then draws from `keys()`.
     fn wrote_keys(&self) -> bool;
+    /// A SCAN page (the transaction's own writes included).
+    fn scan(&self, cursor: u64, count: usize) -> ScanPage;
     /// Hashes, sets and TYPE.
     fn collections(&self) -> &dyn CollectionOps;
 }
@@ -104,6 +106,9 @@ impl KeySpace for Store {
     fn wrote_keys(&self) -> bool {
         false
     }
+    fn scan(&self, cursor: u64, count: usize) -> ScanPage {
+        Store::scan(self, cursor, count)
+    }
     fn collections(&self) -> &dyn CollectionOps {
         self
     }
@@ -166,6 +171,9 @@ impl KeySpace for Transaction<'_> {
     }
     fn wrote_keys(&self) -> bool {
         Transaction::wrote_keys(self)
+    }
+    fn scan(&self, cursor: u64, count: usize) -> ScanPage {
+        Transaction::scan(self, cursor, count)
     }
     fn collections(&self) -> &dyn CollectionOps {
         self

@@ -276,6 +276,12 @@ impl Transaction<'_> {
         !self.txn.borrow().written_keys().is_empty()
     }
 
+    /// The keys this transaction has written so far, sorted.
+    pub(crate) fn written_keys(&self) -> Vec<Vec<u8>> {
+        let txn = self.txn.borrow();
+        txn.written_keys().into_iter().map(<[u8]>::to_vec).collect()
+    }
+
     /// Whether `key` is present (and not expired) as this transaction sees it.
     pub fn contains(&self, key: &[u8]) -> bool {
         self.txn.borrow().expiry_if_present(key).is_some()

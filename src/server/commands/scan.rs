@@ -1,8 +1,8 @@
 //! Walking the keyspace: KEYS, SCAN, RANDOMKEY.
 //!
 //! SCAN's cursor is the store's: stable across concurrent writes (every key present for the
-//! whole scan is returned at least once). These read the store itself, so inside MULTI they
-//! do not see the transaction's own earlier writes.
+//! whole scan is returned at least once). Inside MULTI or a pipeline they see the
+//! transaction's own earlier writes.
 
 use crate::server::args::{self, is};
 use crate::server::error::{CmdResult, SYNTAX};
@@ -28,7 +28,7 @@ pub(crate) fn keys(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn scan(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let cursor = args::cursor(a.get(1))?;
     let mut count = 10usize;
     let mut pattern: Option<&[u8]> = None;
@@ -55,7 +55,7 @@ pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
         }
         i += 2;
     }
-    let page = shared.store.scan(cursor, count);
+    let page = ks.scan(cursor, count);
     let keys: Vec<&Vec<u8>> = page
         .keys
         .iter()
@@ -63,7 +63,7 @@ pub(crate) fn scan(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply)
         .filter(|k| {
             type_filter.is_none_or(|wanted| {
                 // A key that expired since the page was taken matches no type.
-                matches!(shared.store.value_type(k), Ok(Some(t))
+                matches!(ks.collections().value_type(k), Ok(Some(t))
                     if t.redis_name().as_bytes().eq_ignore_ascii_case(wanted))
             })
         })
