@@ -12,6 +12,8 @@ mod fuzz_checks;
 mod model_seeds;
 #[path = "fuzz_corpus/seeds.rs"]
 mod seeds;
+#[path = "fuzz_corpus/server_seeds.rs"]
+mod server_seeds;
 
 use std::path::{Path, PathBuf};
 
@@ -92,9 +94,14 @@ fn collection_model_corpus() {
 }
 
 #[test]
+fn server_session_corpus() {
+    replay("server_session", fuzz_checks::check_server_session);
+}
+
+#[test]
 #[ignore = "rewrites the seed-* files of fuzz/corpus; run by hand"]
 fn generate_seed_corpus() {
-    let targets: [(&str, Seeds); 8] = [
+    let targets: [(&str, Seeds); 9] = [
         ("record_decode", seeds::record_decode_seeds()),
         ("file_header_decode", seeds::file_header_decode_seeds()),
         ("open_segment_image", seeds::open_segment_image_seeds()),
@@ -103,6 +110,7 @@ fn generate_seed_corpus() {
         ("open_dir_image", model_seeds::open_dir_image_seeds()),
         ("store_model", model_seeds::store_model_seeds()),
         ("collection_model", model_seeds::collection_model_seeds()),
+        ("server_session", server_seeds::server_session_seeds()),
     ];
     for (target, seeds) in targets {
         let dir = corpus_dir(target);

@@ -18,6 +18,7 @@ mod record_decode;
 mod segment_image;
 mod segment_model;
 mod segment_program;
+mod server_session;
 mod store_model;
 
 pub use batch_decode::check_batch_decode;
@@ -29,4 +30,5 @@ pub use hint_decode::check_hint_decode;
 pub use record_decode::check_record_decode;
 pub use segment_image::{check_open_segment_image, flags};
 pub use segment_program::op;
+pub use server_session::check_server_session;
 pub use store_model::check_store_model;

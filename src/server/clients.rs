@@ -27,7 +27,8 @@ pub(crate) struct ClientEntry {
     pub(crate) multi: AtomicI64,
     pub(crate) protocol: AtomicU8,
     killed: AtomicBool,
-    stream: TcpStream,
+    /// The connection's socket (none for a session replayed without one).
+    stream: Option<TcpStream>,
 }
 
 impl ClientEntry {
@@ -46,7 +47,9 @@ impl ClientEntry {
     /// Closes the connection from the server's side: its thread sees the end of input.
     pub(crate) fn kill(&self) {
         self.killed.store(true, Ordering::Release);
-        let _ = self.stream.shutdown(Shutdown::Both);
+        if let Some(stream) = &self.stream {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
     }
 
     /// Whether CLIENT KILL (or an output limit) ended this client.
@@ -100,16 +103,32 @@ impl Clients {
     /// Registers a new connection, unless `max` clients are connected already.
     pub(crate) fn register(&self, stream: &TcpStream, max: usize) -> Option<Arc<ClientEntry>> {
         let addr = |a: std::io::Result<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+        let stream = stream.try_clone().ok()?;
+        let (peer, local) = (addr(stream.peer_addr()), addr(stream.local_addr()));
+        self.add(Some(stream), peer, local, max)
+    }
+
+    /// Registers a session that has no socket (`replay_connection`).
+    pub(crate) fn register_detached(&self) -> Option<Arc<ClientEntry>> {
+        self.add(None, String::new(), String::new(), usize::MAX)
+    }
+
+    fn add(
+        &self,
+        stream: Option<TcpStream>,
+        addr: String,
+        laddr: String,
+        max: usize,
+    ) -> Option<Arc<ClientEntry>> {
         let mut by_id = lock(&self.by_id);
         if by_id.len() >= max {
             return None;
         }
-        let stream = stream.try_clone().ok()?;
         let id = self.next_id.fetch_add(1, Ordering::AcqRel) + 1;
         let entry = Arc::new(ClientEntry {
             id,
-            addr: addr(stream.peer_addr()),
-            laddr: addr(stream.local_addr()),
+            addr,
+            laddr,
             created: Instant::now(),
             last_active_ms: AtomicU64::new(0),
             name: Mutex::new(None),

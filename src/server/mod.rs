@@ -44,6 +44,7 @@ mod inline;
 mod input;
 mod keyspace;
 mod pubsub;
+mod replay;
 mod reply;
 mod session;
 mod shared;
@@ -52,6 +53,8 @@ mod waiters;
 
 pub use config::{DEFAULT_BLOCKED_RETRY, DEFAULT_MAXCLIENTS, ServerConfig};
 pub use frame::Limits;
+#[doc(hidden)]
+pub use replay::replay_connection;
 
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

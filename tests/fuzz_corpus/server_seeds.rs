@@ -1,0 +1,102 @@
+//! Seed inputs of the `server_session` fuzz target: a read-size byte, then Redis commands
+//! of every family (mostly RESP arrays, some inline), so that the fuzzer starts from
+//! requests the server answers rather than from protocol errors.
+
+use super::seeds::Seeds;
+
+/// `lines` as RESP arrays, one command per line, words split on spaces.
+fn commands(step: u8, lines: &[&str]) -> Vec<u8> {
+    let mut out = vec![step];
+    for line in lines {
+        let words: Vec<&str> = line.split(' ').collect();
+        out.extend_from_slice(format!("*{}\r\n", words.len()).as_bytes());
+        for word in words {
+            out.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
+        }
+    }
+    out
+}
+
+pub fn server_session_seeds() -> Seeds {
+    vec![
+        (
+            "strings",
+            commands(255, &[
+                "SET a 1", "INCR a", "INCRBY a -5", "INCRBYFLOAT a 1.5", "APPEND a xyz",
+                "GETRANGE a 0 -1", "SETRANGE a 3 hello", "MSET b 2 c 3", "MGET a b c d",
+                "GETSET b 9", "GETDEL c", "SET d v EX 100 GET", "GETEX d PERSIST", "STRLEN d",
+                "SETNX d w", "MSETNX e 1 f 2", "DECR e",
+            ]),
+        ),
+        (
+            "keys_ttl",
+            commands(7, &[
+                "SET k v", "EXPIRE k 100 NX", "PEXPIRE k 5000 GT", "TTL k", "PTTL k",
+                "EXPIRETIME k", "PERSIST k", "TYPE k", "RENAME k k2", "RENAMENX k2 k3",
+                "EXISTS k k2 k3", "KEYS *", "SCAN 0 MATCH k* COUNT 10 TYPE string",
+                "RANDOMKEY", "DBSIZE", "DEL k2 k3", "UNLINK nothing", "FLUSHDB",
+            ]),
+        ),
+        (
+            "lists",
+            commands(3, &[
+                "RPUSH l a b c d", "LPUSH l z", "LRANGE l 0 -1", "LINDEX l -1", "LSET l 0 y",
+                "LINSERT l BEFORE b x", "LREM l 0 x", "LPOS l c RANK 1 COUNT 0", "LTRIM l 0 2",
+                "LMOVE l l2 LEFT RIGHT", "RPOPLPUSH l2 l", "LPOP l 2", "RPOP l", "LLEN l",
+                "BLPOP l 0.01", "LPUSHX nolist a",
+            ]),
+        ),
+        (
+            "hashes",
+            commands(16, &[
+                "HSET h f 1 g 2", "HSETNX h f 3", "HGET h f", "HMGET h f g x", "HINCRBY h f 5",
+                "HINCRBYFLOAT h g 0.5", "HSTRLEN h g", "HEXISTS h x", "HKEYS h", "HVALS h",
+                "HGETALL h", "HRANDFIELD h -3 WITHVALUES", "HSCAN h 0 MATCH * COUNT 5",
+                "HDEL h f", "HLEN h",
+            ]),
+        ),
+        (
+            "sets",
+            commands(1, &[
+                "SADD s a b c", "SADD t b c d", "SISMEMBER s a", "SMISMEMBER s a z",
+                "SINTER s t", "SUNIONSTORE u s t", "SDIFF s t", "SINTERCARD 2 s t LIMIT 1",
+                "SMOVE s t a", "SPOP s 1", "SRANDMEMBER t -5", "SSCAN t 0", "SREM t b",
+                "SCARD t", "SMEMBERS u",
+            ]),
+        ),
+        (
+            "zsets",
+            commands(64, &[
+                "ZADD z 1 a 2 b 3 c", "ZADD z XX GT CH 5 a", "ZINCRBY z 1.5 b", "ZSCORE z a",
+                "ZMSCORE z a x", "ZRANK z b", "ZREVRANK z b", "ZCOUNT z (1 +inf",
+                "ZRANGE z 0 -1 WITHSCORES", "ZRANGE z (1 5 BYSCORE REV LIMIT 0 2",
+                "ZRANGEBYLEX z - +", "ZRANGESTORE z2 z 0 1", "ZUNIONSTORE z3 2 z z2 WEIGHTS 1 2",
+                "ZPOPMIN z", "ZPOPMAX z 2", "ZREMRANGEBYSCORE z -inf 1", "ZRANDMEMBER z2 2",
+                "ZSCAN z2 0", "ZCARD z2",
+            ]),
+        ),
+        (
+            "transactions",
+            commands(5, &[
+                "WATCH w", "SET w 1", "MULTI", "INCR w", "LPUSH w x", "INFO keyspace", "EXEC",
+                "WATCH w", "MULTI", "GET w", "CLIENT GETNAME", "EXEC", "MULTI", "SET",
+                "EXEC", "MULTI", "DISCARD", "UNWATCH",
+            ]),
+        ),
+        (
+            "connection",
+            commands(32, &[
+                "HELLO 3", "PING", "ECHO hi", "CLIENT SETNAME fuzz", "CLIENT LIST",
+                "CLIENT INFO", "CONFIG GET *", "CONFIG SET timeout 0", "COMMAND COUNT",
+                "COMMAND INFO get", "COMMAND GETKEYS set a b", "TIME", "SELECT 1",
+                "INFO", "HGETALL nothing", "HELLO 2", "SUBSCRIBE ch", "PING", "UNSUBSCRIBE",
+                "PUBLISH ch m", "PUBSUB NUMSUB ch", "RESET", "QUIT",
+            ]),
+        ),
+        (
+            "inline_and_errors",
+            b"\x02PING\r\nSET a \"x y\"\r\nGET a\r\nNOSUCH 1\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$-5\r\n"
+                .to_vec(),
+        ),
+    ]
+}
