@@ -536,6 +536,12 @@ fn watch_sees_every_change_to_a_key_and_only_changes() {
     other.reply();
     assert_eq!(exec_ping(&mut raw), aborted, "a pipelined write");
 
+    raw.call(&["WATCH", "p"]);
+    other.call(&["MULTI"]);
+    other.call(&["INCR", "p"]);
+    assert_eq!(other.call(&["EXEC"]), "*1\r\n:2\r\n");
+    assert_eq!(exec_ping(&mut raw), aborted, "a write inside another EXEC");
+
     // The watches end with EXEC: writes after it abort nothing.
     other.call(&["INCR", "p"]);
     assert_eq!(exec_ping(&mut raw), ran);

@@ -537,6 +537,11 @@ del wn
 multi
 ping
 exec
+watch wk
+set wk v
+multi
+ping
+exec
 watch ws
 sadd ws b
 multi
