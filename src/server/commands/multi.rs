@@ -7,9 +7,10 @@ use std::sync::atomic::Ordering;
 use crate::server::error::{CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
-use crate::server::reply::Reply;
+use crate::server::reply::{Protocol, Reply};
 use crate::server::session::{Multi, Session};
-use crate::server::table::{Handler, flag};
+use crate::server::shared::Shared;
+use crate::server::table::{Handler, Spec, flag};
 
 pub(crate) fn multi(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     if s.multi.is_some() {
@@ -48,8 +49,6 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     let shared = Arc::clone(&s.shared);
     let mark = out.len();
     let watched = std::mem::take(&mut s.watched);
-    // Commands that need the locks the transaction holds run after it: where each reply
-    // goes, and the protocol it is written in (a queued HELLO may change it).
     let mut after_commit = Vec::new();
     let ran = shared.store.transaction(|tx| {
         // Checked under the writer lock, so no write commits between the check and the
@@ -64,15 +63,14 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
         out.array(multi.queued.len());
         for (spec, args) in &multi.queued {
             if spec.has(flag::AFTER_COMMIT) {
-                after_commit.push((out.len(), out.protocol(), *spec, args));
-                continue;
-            }
-            let result = match spec.handler {
-                Handler::Data(handler) => handler(tx as &dyn KeySpace, &shared, args, out),
-                Handler::Session(handler) => handler(s, args, out),
-            };
-            if let Err(e) = result {
-                out.error(&e.0);
+                after_commit.push(AfterCommit {
+                    at: out.len(),
+                    protocol: out.protocol(),
+                    spec,
+                    args,
+                });
+            } else {
+                run_queued(s, &shared, tx, spec, args, out);
             }
         }
         Ok(true)
@@ -80,22 +78,7 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     s.watched = watched;
     unwatch_all(s);
     if matches!(ran, Ok(true)) {
-        let mut replies = Vec::with_capacity(after_commit.len());
-        for &(at, protocol, spec, args) in &after_commit {
-            let mut reply = Reply::new(protocol);
-            let result = match spec.handler {
-                Handler::Data(handler) => handler(&shared.store, &shared, args, &mut reply),
-                Handler::Session(handler) => handler(s, args, &mut reply),
-            };
-            if let Err(e) = result {
-                reply.error(&e.0);
-            }
-            replies.push((at, reply));
-        }
-        // Last first, so that the earlier places stay where they were.
-        for (at, reply) in replies.iter().rev() {
-            out.insert(*at, reply.bytes());
-        }
+        run_after_commit(s, &shared, &after_commit, out);
     }
     match ran {
         Ok(true) => {}
@@ -106,6 +89,61 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Runs one queued command against `ks`; an error is its reply.
+fn run_queued(
+    s: &mut Session,
+    shared: &Shared,
+    ks: &dyn KeySpace,
+    spec: &Spec,
+    args: &Args,
+    out: &mut Reply,
+) {
+    let result = match spec.handler {
+        Handler::Data(handler) => handler(ks, shared, args, out),
+        Handler::Session(handler) => handler(s, args, out),
+    };
+    if let Err(e) = result {
+        out.error(&e.0);
+    }
+}
+
+/// A queued command that needs the locks EXEC's transaction holds, run once it has
+/// committed: where its reply goes in EXEC's, and the protocol in effect there (a queued
+/// HELLO may change it).
+struct AfterCommit<'a> {
+    at: usize,
+    protocol: Protocol,
+    spec: &'a Spec,
+    args: &'a Args,
+}
+
+/// Runs the commands put off until the transaction committed, in their order, and puts
+/// each reply in its place.
+fn run_after_commit(
+    s: &mut Session,
+    shared: &Shared,
+    put_off: &[AfterCommit<'_>],
+    out: &mut Reply,
+) {
+    let mut replies = Vec::with_capacity(put_off.len());
+    for command in put_off {
+        let mut reply = Reply::new(command.protocol);
+        run_queued(
+            s,
+            shared,
+            &shared.store,
+            command.spec,
+            command.args,
+            &mut reply,
+        );
+        replies.push((command.at, reply));
+    }
+    // Last first, so that the earlier places stay where they were.
+    for (at, reply) in replies.iter().rev() {
+        out.insert(*at, reply.bytes());
+    }
 }
 
 pub(crate) fn watch(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
