@@ -10,8 +10,8 @@
 
 mod cache_support;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use cache_support::{Db, Rng, TestStore, decode, encode};
 use keg::cache::{Cache, CacheOptions, LoadError};
@@ -181,13 +181,24 @@ fn versioned_keys_serve_no_stale_read_in_random_interleavings() {
         let db = Db::new(t.now());
         // The newest generation whose version bump has completed.
         let published = AtomicU64::new(0);
+        let writer_done = AtomicBool::new(false);
         let reads_done = AtomicU64::new(0);
         std::thread::scope(|s| {
             for reader in 0..3u64 {
-                let (cache, db, published, reads_done) = (&cache, &db, &published, &reads_done);
+                let (cache, db, published, reads_done, writer_done) =
+                    (&cache, &db, &published, &reads_done, &writer_done);
                 s.spawn(move || {
                     let mut rng = Rng(seed * 100 + reader);
-                    for _ in 0..1500 {
+                    // At least 1,500 reads, and on until the writer is done (so that the
+                    // two interleave however the threads are scheduled), within bounds.
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    let mut reads = 0;
+                    while reads < 1500
+                        || !writer_done.load(Ordering::SeqCst)
+                            && reads < 1_000_000
+                            && Instant::now() < deadline
+                    {
+                        reads += 1;
                         let floor = published.load(Ordering::SeqCst);
                         let pause = rng.below(4);
                         let value = cache
@@ -209,7 +220,7 @@ fn versioned_keys_serve_no_stale_read_in_random_interleavings() {
                     }
                 });
             }
-            let (cache, db, published) = (&cache, &db, &published);
+            let (cache, db, published, writer_done) = (&cache, &db, &published, &writer_done);
             s.spawn(move || {
                 let mut rng = Rng(seed);
                 for _ in 0..300 {
@@ -219,9 +230,10 @@ fn versioned_keys_serve_no_stale_read_in_random_interleavings() {
                     let generation = write(cache, db, Strategy::Versioned, 0);
                     published.store(generation, Ordering::SeqCst);
                 }
+                writer_done.store(true, Ordering::SeqCst);
             });
         });
-        assert_eq!(reads_done.load(Ordering::Relaxed), 4500);
+        assert!(reads_done.load(Ordering::Relaxed) >= 4500);
         let stats = cache.stats().unwrap();
         assert!(stats.hits > 0 && stats.loads > 1, "seed {seed}: {stats:?}");
     }
