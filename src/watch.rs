@@ -7,8 +7,9 @@
 //! watched under the writer lock too, so each write is either before the watch (and seen
 //! by whatever the watcher reads next) or counted. Only real writes count: a command that
 //! changes nothing writes no record, so it aborts nobody, as in Redis — except the few
-//! commands Redis counts as a change even when they change nothing (LTRIM), which the
-//! server counts with [`Engine::touch_watched_key`].
+//! commands Redis counts as a change even when they change nothing (LTRIM of a list, LMOVE
+//! of a one-element list onto itself), which the list operations count with
+//! [`Engine::touch_watched_key`].
 
 // Only the server watches keys; without it the write path's check is all that is left.
 #![cfg_attr(not(feature = "server"), allow(dead_code))]
@@ -166,6 +167,15 @@ mod tests {
         assert!(!engine.watched_key_changed(b"k", later));
         engine.touch_watched_key(b"k");
         assert!(engine.watched_key_changed(b"k", later));
+        // LTRIM of a list counts although it trims nothing; of a missing key it does not.
+        store.rpush(b"l", &[b"a"]).unwrap();
+        let list = engine.watch_key(b"l").unwrap();
+        let missing = engine.watch_key(b"none").unwrap();
+        store.ltrim(b"none", 0, -1).unwrap();
+        assert!(!engine.watched_key_changed(b"none", missing));
+        store.ltrim(b"l", 0, -1).unwrap();
+        assert_eq!(store.llen(b"l").unwrap(), 1);
+        assert!(engine.watched_key_changed(b"l", list));
     }
 
     #[test]

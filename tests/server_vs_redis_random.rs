@@ -238,20 +238,8 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 }
 
 fn keys(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let all = [
-        STRING_KEYS,
-        LIST_KEYS,
-        HASH_KEYS,
-        SET_KEYS,
-        ZSET_KEYS,
-        &["nokey"],
-    ];
-    let family = all[rng.below(all.len())];
-    let k = rng.pick(family);
-    let other = {
-        let family = all[rng.below(all.len())];
-        rng.pick(family)
-    };
+    let k = any_key(rng);
+    let other = any_key(rng);
     match rng.below(13) {
         0 => (vec!["DEL", k, other], Order::Exact),
         1 => (vec!["EXISTS", k, other, k], Order::Exact),

@@ -327,7 +327,17 @@ macro_rules! collection_api {
 
             /// Keeps only the elements `start..=stop` (LTRIM).
             pub fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()> {
-                self.edit_collection(key, ValueType::List, |e| list::trim(e, start, stop))
+                let mut existed = false;
+                self.edit_collection(key, ValueType::List, |e| {
+                    existed = e.len_before() > 0;
+                    list::trim(e, start, stop)
+                })?;
+                if existed {
+                    // Trimmed or not, it counts as a write for the server's WATCH, as in
+                    // Redis.
+                    self.engine().touch_watched_key(key);
+                }
+                Ok(())
             }
 
             /// Inserts `value` before (or after) the first element equal to `pivot`; returns

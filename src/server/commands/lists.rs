@@ -158,14 +158,9 @@ pub(crate) fn lrem(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
     Ok(())
 }
 
-pub(crate) fn ltrim(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn ltrim(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let (start, stop) = (args::int(a.get(2))?, args::int(a.get(3))?);
-    let existed = ks.contains(a.get(1));
     ks.collections().ltrim(a.get(1), start, stop)?;
-    if existed {
-        // Redis counts LTRIM of a list as a write to it for WATCH, trimmed or not.
-        shared.store.engine().touch_watched_key(a.get(1));
-    }
     out.ok();
     Ok(())
 }
