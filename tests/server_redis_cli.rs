@@ -120,3 +120,34 @@ fn redis_cli_pipe_mass_insertion() {
     assert!(out.contains("errors: 0, replies: 5000"), "{out}");
     assert_eq!(cli(&server, &["get", "bulk:4999"], b""), "4999\n");
 }
+
+/// `redis-cli monitor` prints each command the server runs until it is stopped.
+#[test]
+fn redis_cli_monitor_prints_the_commands_run() {
+    use std::io::{BufRead, BufReader};
+    if !have_redis_cli() {
+        return;
+    }
+    let server = TestServer::start();
+    let port = server.addr.port().to_string();
+    // Killed below; should the test fail first, it exits when the server (dropped) closes
+    // its connection.
+    let mut child = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port, "monitor"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run redis-cli monitor");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "OK");
+    let mut other = server.raw();
+    other.call(&["SET", "watched key", "v\n1"]);
+    other.call(&["INCR", "n"]);
+    let set = lines.next().unwrap().unwrap();
+    let incr = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(set.ends_with(r#"] "SET" "watched key" "v\n1""#), "{set}");
+    assert!(incr.ends_with(r#"] "INCR" "n""#), "{incr}");
+    assert!(set.contains(" [0 127.0.0.1:"), "{set}");
+}

@@ -26,6 +26,8 @@ pub(crate) struct ClientEntry {
     /// Commands queued in MULTI, or -1 outside one.
     pub(crate) multi: AtomicI64,
     pub(crate) protocol: AtomicU8,
+    /// In MONITOR mode (flag `O` in CLIENT LIST).
+    pub(crate) monitor: AtomicBool,
     killed: AtomicBool,
     /// The connection's socket (none for a session replayed without one).
     stream: Option<TcpStream>,
@@ -68,10 +70,14 @@ impl ClientEntry {
         let channels = self.channels.load(Ordering::Relaxed);
         let patterns = self.patterns.load(Ordering::Relaxed);
         let multi = self.multi.load(Ordering::Relaxed);
-        let flags = match (channels + patterns > 0, multi >= 0) {
-            (true, _) => "P",
-            (false, true) => "x",
-            (false, false) => "N",
+        let flags = if self.monitor.load(Ordering::Relaxed) {
+            "O"
+        } else {
+            match (channels + patterns > 0, multi >= 0) {
+                (true, _) => "P",
+                (false, true) => "x",
+                (false, false) => "N",
+            }
         };
         format!(
             "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db=0 sub={channels} \
@@ -139,6 +145,7 @@ impl Clients {
             patterns: AtomicUsize::new(0),
             multi: AtomicI64::new(-1),
             protocol: AtomicU8::new(2),
+            monitor: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             stream,
         });

@@ -43,6 +43,7 @@ mod info;
 mod inline;
 mod input;
 mod keyspace;
+mod monitor;
 mod pubsub;
 mod replay;
 mod reply;

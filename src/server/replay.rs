@@ -14,8 +14,9 @@ use crate::Store;
 /// Runs `input` through a fresh connection's session on `store`, handed to it `step` bytes
 /// at a time (at least one) as reads from a socket would be, and returns the bytes the
 /// connection would have sent back. It stops early where a connection would stop reading:
-/// when the session closes (QUIT, a protocol error) or waits in a blocking pop. Messages
-/// of subscribed channels are left out. For fuzzing and tests: not a stable API.
+/// when the session closes (QUIT, a protocol error) or waits in a blocking pop. A
+/// subscribed or monitoring session's output is read from its outbox, as the event loop
+/// does. For fuzzing and tests: not a stable API.
 #[doc(hidden)]
 pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
     let local = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -25,6 +26,7 @@ pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
     };
     let mut session = Session::new(Arc::clone(&shared), client);
     let mut out = Reply::new(session.protocol);
+    let mut sent: Vec<u8> = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
     'reads: for chunk in input.chunks(step.max(1)) {
         pending.extend_from_slice(chunk);
@@ -41,6 +43,7 @@ pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
                 // by the store's next write).
                 let _ = store.wait_durable(seq);
             }
+            collect_output(&session, &mut out, &mut sent);
             if session.closing || session.blocked.is_some() {
                 break 'reads;
             }
@@ -51,8 +54,21 @@ pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
             }
         }
     }
+    collect_output(&session, &mut out, &mut sent);
     session.end();
-    out.take()
+    sent
+}
+
+/// Moves the replies to what the connection sent, through the outbox when the session has
+/// one (as `Conn::collect_output`).
+fn collect_output(session: &Session, out: &mut Reply, sent: &mut Vec<u8>) {
+    match &session.subscriber {
+        Some(subscriber) => {
+            subscriber.outbox.send(out.take());
+            subscriber.outbox.drain_into(sent);
+        }
+        None => sent.extend_from_slice(&out.take()),
+    }
 }
 
 #[cfg(test)]
@@ -87,5 +103,10 @@ mod tests {
             replay_connection(&store, b"BLPOP none 0\r\nPING\r\n", 5),
             b""
         );
+        // A monitoring session's replies and lines come out of its outbox, in order.
+        let monitored = replay_connection(&store, b"PING\r\nMONITOR\r\nPING\r\n", 4);
+        let text = String::from_utf8(monitored).unwrap();
+        assert!(text.starts_with("+PONG\r\n+OK\r\n+PONG\r\n+"), "{text:?}");
+        assert!(text.ends_with(" [0 ] \"PING\"\r\n"), "{text:?}");
     }
 }

@@ -62,6 +62,8 @@ pub(crate) struct Session {
     pub(crate) patterns: HashSet<Vec<u8>>,
     /// Set on the first subscription: from then on, output goes through its outbox.
     pub(crate) subscriber: Option<Arc<Subscriber>>,
+    /// In MONITOR mode: shown every command the server runs; may not touch keys.
+    pub(crate) monitoring: bool,
     /// Close the connection once the replies so far are sent.
     pub(crate) closing: bool,
     /// Requests framed but not yet run, oldest first.
@@ -109,6 +111,7 @@ impl Session {
             channels: HashSet::new(),
             patterns: HashSet::new(),
             subscriber: None,
+            monitoring: false,
             closing: false,
             inbox: VecDeque::new(),
             protocol_error: None,
@@ -187,6 +190,7 @@ impl Session {
     pub(crate) fn leading_data(&self) -> (usize, bool) {
         if self.blocked.is_some()
             || self.multi.is_some()
+            || self.monitoring
             || self.is_subscribed()
             || !self.is_authenticated()
         {
@@ -218,9 +222,11 @@ impl Session {
             Counters::add(&shared.counters.commands_processed, 1);
             if let Some(spec) = table::lookup(args.get(0))
                 && let Handler::Data(handler) = spec.handler
-                && let Err(e) = handler(tx, &shared, &args, out)
             {
-                out.error(&e.0);
+                if let Err(e) = handler(tx, &shared, &args, out) {
+                    out.error(&e.0);
+                }
+                shared.monitors.feed(&self.client, spec, &args);
             }
             self.recycle(args);
         }
@@ -303,6 +309,7 @@ impl Session {
         matches!(spec.handler, Handler::Data(_))
             && (spec.has(flag::FAST) || spec.has(flag::WRITE))
             && self.multi.is_none()
+            && !self.monitoring
             && !self.is_subscribed()
             && self.is_authenticated()
             && !spec.has(flag::ALL_KEYS)
@@ -313,6 +320,13 @@ impl Session {
     fn checked(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
         if !spec.has(flag::NO_AUTH) && !self.is_authenticated() {
             self.reject(error::NOAUTH, out);
+            return;
+        }
+        if self.monitoring && (matches!(spec.handler, Handler::Data(_)) || spec.name == "publish") {
+            self.reject(
+                CmdError::fixed("ERR Replica can't interact with the keyspace"),
+                out,
+            );
             return;
         }
         if self.protocol == Protocol::Resp2 && self.is_subscribed() && !spec.has(flag::SUBSCRIBED) {
@@ -346,9 +360,22 @@ impl Session {
         }
         if spec.has(flag::BLOCKING) {
             self.block_or_pop(spec, args, out);
-            return;
+        } else {
+            self.run(spec, args, out);
         }
-        self.run(spec, args, out);
+        self.show_to_monitors(spec, args, out);
+    }
+
+    /// Shows a command that ran to the monitors. A monitor's own replies so far go out
+    /// ahead of the line (its output goes through its outbox, as the lines do).
+    fn show_to_monitors(&mut self, spec: &Spec, args: &Args, out: &mut Reply) {
+        if self.monitoring
+            && let Some(monitor) = &self.subscriber
+            && !monitor.outbox.send(out.take())
+        {
+            self.client.kill();
+        }
+        self.shared.monitors.feed(&self.client, spec, args);
     }
 
     /// A blocking pop outside MULTI: pops now if it can, else waits (the event loop calls
@@ -510,6 +537,7 @@ impl Session {
                 *lock(&self.client.last_command) = spec.name.to_string();
             }
             let shared = Arc::clone(&self.shared);
+            let client = &self.client;
             let mark = out.len();
             let committed = shared.store.transaction(|tx| {
                 for (spec, args) in &pending {
@@ -518,6 +546,7 @@ impl Session {
                     {
                         out.error(&e.0);
                     }
+                    shared.monitors.feed(client, spec, args);
                 }
                 Ok(())
             });
@@ -545,6 +574,9 @@ impl Session {
             self.unblocked();
         }
         let id = self.client.id;
+        if self.monitoring {
+            self.shared.monitors.remove(id);
+        }
         for channel in self.channels.drain() {
             self.shared
                 .pubsub

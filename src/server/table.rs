@@ -840,6 +840,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Returns the Unix timestamp of the last successful save to disk."
     ),
     spec!(
+        "monitor",
+        1,
+        ADMIN,
+        NOKEYS,
+        Sess(server_cmds::monitor),
+        "server",
+        "1.0.0",
+        "Listens for all requests received by the server in real-time."
+    ),
+    spec!(
         "save",
         1,
         ADMIN | NO_MULTI,

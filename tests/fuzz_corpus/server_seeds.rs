@@ -94,6 +94,14 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "monitor",
+            commands(16, &[
+                "SET a 1", "MULTI", "MONITOR", "EXEC", "MONITOR", "PING", "GET a",
+                "AUTH secret", "HELLO 3 AUTH default pw", "MONITOR", "SUBSCRIBE ch",
+                "PUBLISH ch m", "RESET", "SET a 2",
+            ]),
+        ),
+        (
             "inline_and_errors",
             b"\x02PING\r\nSET a \"x y\"\r\nGET a\r\nNOSUCH 1\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$-5\r\n"
                 .to_vec(),

@@ -57,6 +57,11 @@ pub(crate) fn reset(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     }
     s.client.channels.store(0, Ordering::Relaxed);
     s.client.patterns.store(0, Ordering::Relaxed);
+    if s.monitoring {
+        s.shared.monitors.remove(id);
+        s.monitoring = false;
+        s.client.monitor.store(false, Ordering::Relaxed);
+    }
     *crate::engine::lock(&s.client.name) = None;
     s.authenticated = false;
     set_protocol(s, Protocol::Resp2, out);

@@ -101,12 +101,17 @@ fn run_queued(
     out: &mut Reply,
 ) {
     let result = match spec.handler {
+        // Redis refuses it to a client that expects one reply per command.
+        _ if spec.name == "monitor" => Err(CmdError::fixed(
+            "ERR MONITOR isn't allowed for DENY BLOCKING client",
+        )),
         Handler::Data(handler) => handler(ks, shared, args, out),
         Handler::Session(handler) => handler(s, args, out),
     };
     if let Err(e) = result {
         out.error(&e.0);
     }
+    shared.monitors.feed(&s.client, spec, args);
 }
 
 /// A queued command that needs the locks EXEC's transaction holds, run once it has

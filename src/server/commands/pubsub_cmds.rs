@@ -10,14 +10,15 @@ use crate::server::pubsub::{Kind, OUTBOX_LIMIT, Outbox, Subscriber};
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 
-/// The session's subscriber record, created on first use.
-fn subscriber(s: &mut Session) -> Arc<Subscriber> {
+/// The session's subscriber record (an outbox of at most `limit` bytes), created on first
+/// use: a subscription or MONITOR.
+pub(crate) fn subscriber(s: &mut Session, limit: usize) -> Arc<Subscriber> {
     if let Some(sub) = &s.subscriber {
         return Arc::clone(sub);
     }
     let sub = Arc::new(Subscriber {
         client: Arc::clone(&s.client),
-        outbox: Arc::new(Outbox::new(s.protocol, OUTBOX_LIMIT)),
+        outbox: Arc::new(Outbox::new(s.protocol, limit)),
     });
     s.subscriber = Some(Arc::clone(&sub));
     sub
@@ -40,7 +41,7 @@ fn confirm(out: &mut Reply, what: &[u8], name: Option<&[u8]>, n: usize) {
 }
 
 fn subscribe_generic(s: &mut Session, a: &Args, kind: Kind, out: &mut Reply) -> CmdResult {
-    let sub = subscriber(s);
+    let sub = subscriber(s, OUTBOX_LIMIT);
     let what: &[u8] = match kind {
         Kind::Channel => b"subscribe",
         Kind::Pattern => b"psubscribe",

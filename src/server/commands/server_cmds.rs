@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::server::args::{self, is};
+use crate::server::commands::pubsub_cmds;
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::info;
+use crate::server::monitor::MONITOR_OUTBOX_LIMIT;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 
@@ -30,6 +32,25 @@ pub(crate) fn time(_: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
 
 pub(crate) fn lastsave(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     out.int(i64::try_from(s.shared.last_save.load(Ordering::Relaxed)).unwrap_or(0));
+    Ok(())
+}
+
+/// MONITOR: from now on, every command the server runs is shown to this connection
+/// (`server::monitor`). Asked again, it answers nothing, as Redis does.
+pub(crate) fn monitor(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    if s.monitoring {
+        return Ok(());
+    }
+    let monitor = pubsub_cmds::subscriber(s, MONITOR_OUTBOX_LIMIT);
+    // The replies before this one, then its OK, go out ahead of the first line shown.
+    out.ok();
+    if !monitor.outbox.send(out.take()) {
+        s.client.kill();
+        return Ok(());
+    }
+    s.monitoring = true;
+    s.client.monitor.store(true, Ordering::Relaxed);
+    s.shared.monitors.add(monitor);
     Ok(())
 }
 
