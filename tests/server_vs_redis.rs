@@ -884,6 +884,56 @@ flushdb
 multi
 ping
 exec
+copy nokey dst
+set cs1 hello
+copy cs1 cs1
+copy cs1 cs1 replace
+copy cs1 cs2
+get cs2
+copy cs1 cs2
+set cs1 again
+copy cs1 cs2 replace
+get cs2
+copy cs1 cs2 db 0 replace
+copy cs1 cs3 db 1
+copy cs1 cs3 db x
+copy cs1 cs3 db
+copy cs1 cs3 bogus
+copy cs1
+set ce v exat 4000000000
+copy ce ce2
+expiretime ce2
+rpush cl a b c
+copy cl cl2
+lrange cl2 0 -1
+hset ch f 1 g 2
+copy ch ch2
+hget ch2 g
+hlen ch2
+sadd cset x y
+copy cset cs2 replace
+type cs2
+scard cs2
+sismember cs2 y
+zadd cz 1 a 2 b
+expire cz 100000
+copy cz cz2
+zrange cz2 0 -1 withscores
+ttl cz2
+copy cl ch
+copy cl ch replace
+type ch
+lrange ch 0 -1
+rpush cl d
+lrange ch 0 -1
+touch cs1 cl nokey cs1
+touch
+move cs1 0
+move cs1 1
+move cs1 x
+move nokey 0
+move cs1
+del cs1 cs2 cs3 ce ce2 cl cl2 ch ch2 cset cz cz2
 ";
 
 #[test]

@@ -240,9 +240,20 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 fn keys(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     let k = any_key(rng);
     let other = any_key(rng);
-    match rng.below(13) {
+    match rng.below(15) {
         0 => (vec!["DEL", k, other], Order::Exact),
         1 => (vec!["EXISTS", k, other, k], Order::Exact),
+        13 => {
+            let mut c = vec!["COPY", k, other];
+            if rng.chance(50) {
+                c.extend(["DB", "0"]);
+            }
+            if rng.chance(50) {
+                c.push("REPLACE");
+            }
+            (c, Order::Exact)
+        }
+        14 => (vec!["TOUCH", k, other], Order::Exact),
         2 => (vec!["TYPE", k], Order::Exact),
         3 => (vec!["RENAME", k, other], Order::Exact),
         4 => (vec!["RENAMENX", k, other], Order::Exact),

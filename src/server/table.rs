@@ -426,6 +426,36 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Determines the type of value stored at a key."
     ),
     spec!(
+        "touch",
+        -2,
+        READONLY | FAST,
+        ALLKEYS,
+        Data(keys::touch),
+        "generic",
+        "3.2.1",
+        "Returns the number of existing keys out of those specified after updating the time they were last accessed."
+    ),
+    spec!(
+        "copy",
+        -3,
+        WRITE | ATOMIC,
+        (1, 2, 1),
+        Data(keys::copy),
+        "generic",
+        "6.2.0",
+        "Copies the value of a key to a new key."
+    ),
+    spec!(
+        "move",
+        3,
+        WRITE | FAST,
+        KEY1,
+        Data(keys::move_),
+        "generic",
+        "1.0.0",
+        "Moves a key to another database."
+    ),
+    spec!(
         "rename",
         3,
         WRITE | ATOMIC,

@@ -1,8 +1,8 @@
-//! Key commands: DEL, EXISTS, TYPE, RENAME, DBSIZE, FLUSHDB.
+//! Key commands: DEL, EXISTS, TOUCH, TYPE, RENAME, COPY, MOVE, DBSIZE, FLUSHDB.
 
 use crate::ValueType;
 use crate::server::args::is;
-use crate::server::error::{CmdResult, NO_SUCH_KEY, SYNTAX};
+use crate::server::error::{CmdError, CmdResult, NO_SUCH_KEY, NOT_INTEGER, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
@@ -23,6 +23,11 @@ pub(crate) fn del(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> C
 pub(crate) fn exists(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     out.count(a.iter().skip(1).filter(|k| ks.contains(k)).count());
     Ok(())
+}
+
+/// TOUCH: as EXISTS (keg keeps no access times to update).
+pub(crate) fn touch(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    exists(ks, shared, a, out)
 }
 
 pub(crate) fn type_(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
@@ -74,6 +79,72 @@ pub(crate) fn renamenx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply)
     let renamed = rename_key(ks, a.get(1), a.get(2), true)?;
     out.int(i64::from(renamed));
     Ok(())
+}
+
+const SAME_OBJECT: CmdError = CmdError::fixed("ERR source and destination objects are the same");
+
+/// A database index argument: keg has database 0 only (as SELECT).
+fn database(arg: &[u8]) -> Result<i32, CmdError> {
+    let index = crate::numeric::parse_i64(arg)
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or(NOT_INTEGER)?;
+    if index != 0 {
+        return Err(CmdError::fixed("ERR DB index is out of range"));
+    }
+    Ok(index)
+}
+
+/// COPY source destination [DB 0] [REPLACE]: 1 if copied (with its expiry), 0 if the
+/// source is missing or the destination exists (without REPLACE).
+pub(crate) fn copy(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (from, to) = (a.get(1), a.get(2));
+    let mut replace = false;
+    let mut i = 3;
+    while i < a.len() {
+        if is(a.get(i), "replace") {
+            replace = true;
+        } else if is(a.get(i), "db") && i + 1 < a.len() {
+            database(a.get(i + 1))?;
+            i += 1;
+        } else {
+            return Err(SYNTAX);
+        }
+        i += 1;
+    }
+    if from == to {
+        return Err(SAME_OBJECT);
+    }
+    let Some(ty) = ks.collections().value_type(from)? else {
+        out.int(0);
+        return Ok(());
+    };
+    if ks.contains(to) {
+        if !replace {
+            out.int(0);
+            return Ok(());
+        }
+        ks.delete(to)?;
+    }
+    match ty {
+        ValueType::String => {
+            let (value, expiry) = ks.get_with_expiry(from)?.ok_or(NO_SUCH_KEY)?;
+            ks.set_with_expiry(to, &value, expiry)?;
+        }
+        _ => {
+            ks.collections().copy_collection(from, to)?;
+            if let Some(at) = ks.expires_at(from)? {
+                ks.expire_at(to, at)?;
+            }
+        }
+    }
+    out.int(1);
+    Ok(())
+}
+
+/// MOVE key db: with one database, the only valid target is the source's.
+pub(crate) fn move_(_: &dyn KeySpace, _: &Shared, a: &Args, _: &mut Reply) -> CmdResult {
+    database(a.get(2))?;
+    Err(SAME_OBJECT)
 }
 
 pub(crate) fn dbsize(ks: &dyn KeySpace, _: &Shared, _: &Args, out: &mut Reply) -> CmdResult {
