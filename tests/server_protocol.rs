@@ -525,7 +525,7 @@ fn watch_sees_every_change_to_a_key_and_only_changes() {
 
     other.call(&["SET", "ttl", "1", "PX", "40"]);
     raw.call(&["WATCH", "ttl"]);
-    std::thread::sleep(std::time::Duration::from_millis(80));
+    std::thread::sleep(Duration::from_millis(80));
     assert_eq!(exec_ping(&mut raw), aborted, "a watched key that expired");
 
     raw.call(&["WATCH", "p"]);
@@ -672,4 +672,26 @@ fn idle_clients_are_disconnected_after_the_timeout() {
     assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
     // The server closes the connection by itself: the read ends instead of timing out.
     assert_eq!(raw.until_closed(), b"");
+}
+
+/// WAIT: keg has no replicas. Asked for none, 0 at once; asked for some, 0 once the
+/// timeout has passed; with timeout 0, never (as a Redis server without replicas).
+#[test]
+fn wait_for_replicas_answers_zero_after_its_timeout() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["WAIT", "0", "0"]), ":0\r\n");
+    let started = std::time::Instant::now();
+    assert_eq!(raw.call(&["WAIT", "2", "300"]), ":0\r\n");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    raw.command(&["WAIT", "1", "0"]);
+    raw.command(&["PING"]);
+    raw.stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let read = std::io::Read::read(&mut raw.stream, &mut byte);
+    assert!(read.is_err(), "WAIT 1 0 answered: {read:?} {byte:?}");
+    // Other connections are served meanwhile.
+    assert_eq!(server.raw().call(&["PING"]), "+PONG\r\n");
 }

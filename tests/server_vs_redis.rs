@@ -934,6 +934,18 @@ move cs1 x
 move nokey 0
 move cs1
 del cs1 cs2 cs3 ce ce2 cl cl2 ch ch2 cset cz cz2
+wait 0 0
+wait -1 100
+wait 0 -1
+wait x 0
+wait 0 x
+wait 0 1.5
+wait 1 20
+wait
+multi
+wait 1 0
+wait x 0
+exec
 ";
 
 #[test]

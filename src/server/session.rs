@@ -322,7 +322,9 @@ impl Session {
             self.reject(error::NOAUTH, out);
             return;
         }
-        if self.monitoring && (matches!(spec.handler, Handler::Data(_)) || spec.name == "publish") {
+        if self.monitoring
+            && (spec.has(flag::WRITE) || spec.has(flag::READONLY) || spec.name == "publish")
+        {
             self.reject(
                 CmdError::fixed("ERR Replica can't interact with the keyspace"),
                 out,
@@ -395,8 +397,7 @@ impl Session {
         // Until a write comes there is nothing new to try, unless it never tried yet.
         let seen_seq = if attempted { seq } else { u64::MAX };
         let ticket = self.shared.waiters.enqueue(&keys);
-        let timeout = blocking::timeout_arg(spec.name, args.len());
-        let secs = blocking::parse_timeout(args.get(timeout)).unwrap_or(0.0);
+        let secs = blocking::timeout_secs(spec.name, args);
         let now = std::time::Instant::now();
         Counters::add(&self.shared.counters.blocked_clients, 1);
         self.blocked = Some(Blocked {
@@ -461,7 +462,7 @@ impl Session {
         }
         let over = (attempted && self.attempt_pop(blocked.spec, &blocked.args, out))
             || blocked.deadline.is_some_and(|d| now >= d) && {
-                blocking::timed_out(out);
+                blocking::timed_out(blocked.spec.name, out);
                 true
             };
         if over {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys, lists,
-    multi, pubsub_cmds, scan, server_cmds, sets, strings, zset_algebra, zsets,
+    blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys,
+    lists, multi, pubsub_cmds, scan, server_cmds, sets, strings, zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -868,6 +868,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "server",
         "1.0.0",
         "Returns the Unix timestamp of the last successful save to disk."
+    ),
+    spec!(
+        "wait",
+        3,
+        BLOCKING,
+        NOKEYS,
+        Data(blocking::wait),
+        "generic",
+        "3.0.0",
+        "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."
     ),
     spec!(
         "monitor",

@@ -1,20 +1,26 @@
 //! The blocking pops: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX. An attempt pops
 //! at once if it can; otherwise the session waits (see `Session::block`) and the event loop
 //! attempts again, oldest waiter first, until it succeeds or its timeout passes.
+//!
+//! WAIT numreplicas timeout waits the same way: keg has no replicas, so, as a Redis server
+//! without any, it answers 0 at once when asked for none, and 0 when its timeout passes
+//! otherwise (0 = never, as in Redis).
 
 use crate::ValueType;
 use crate::datatypes::zset;
 use crate::server::args::is;
-use crate::server::error::{CmdError, SYNTAX};
+use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
+use crate::server::shared::Shared;
 
 /// Where the timeout argument is, for each blocking command.
 pub(crate) fn timeout_arg(name: &str, argc: usize) -> usize {
     match name {
         "blmove" => 5,
         "brpoplpush" => 3,
+        "wait" => 2,
         _ => argc - 1,
     }
 }
@@ -39,6 +45,28 @@ pub(crate) fn parse_timeout(arg: &[u8]) -> Result<f64, CmdError> {
     Ok(secs)
 }
 
+/// WAIT's timeout, in milliseconds (0 = forever).
+fn wait_timeout_ms(arg: &[u8]) -> Result<i64, CmdError> {
+    let ms = crate::numeric::parse_i64(arg).ok_or(CmdError::fixed(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::fixed("ERR timeout is negative"));
+    }
+    Ok(ms)
+}
+
+/// The timeout of a blocking command whose arguments `check` accepted, in seconds (0 =
+/// forever).
+pub(crate) fn timeout_secs(name: &str, a: &Args) -> f64 {
+    let arg = a.get(timeout_arg(name, a.len()));
+    if name == "wait" {
+        wait_timeout_ms(arg).map_or(0.0, |ms| ms as f64 / 1000.0)
+    } else {
+        parse_timeout(arg).unwrap_or(0.0)
+    }
+}
+
 fn side(word: &[u8]) -> Result<bool, CmdError> {
     if is(word, "left") {
         Ok(true)
@@ -53,12 +81,18 @@ fn side(word: &[u8]) -> Result<bool, CmdError> {
 pub(crate) fn source_keys<'a>(name: &str, a: &'a Args) -> Vec<&'a [u8]> {
     match name {
         "blmove" | "brpoplpush" => vec![a.get(1)],
+        "wait" => Vec::new(),
         _ => a.iter().skip(1).take(a.len().saturating_sub(2)).collect(),
     }
 }
 
 /// Checks the arguments once, before any attempt.
 pub(crate) fn check(name: &str, a: &Args) -> Result<(), CmdError> {
+    if name == "wait" {
+        crate::numeric::parse_i64(a.get(1)).ok_or(NOT_INTEGER)?;
+        wait_timeout_ms(a.get(2))?;
+        return Ok(());
+    }
     if name == "blmove" {
         side(a.get(3))?;
         side(a.get(4))?;
@@ -76,6 +110,14 @@ pub(crate) fn attempt(
 ) -> Result<bool, CmdError> {
     let c = ks.collections();
     match name {
+        // No replica to wait for: over at once only when asked for none.
+        "wait" => {
+            let over = crate::numeric::parse_i64(a.get(1)).is_some_and(|n| n <= 0);
+            if over {
+                out.int(0);
+            }
+            Ok(over)
+        }
         "blpop" | "brpop" => {
             for key in a.iter().skip(1).take(a.len() - 2) {
                 let popped = c.pop(key, 1, name == "blpop")?;
@@ -123,17 +165,30 @@ pub(crate) fn attempt(
     }
 }
 
-/// The reply when the timeout passes: a null array, for every blocking command.
-pub(crate) fn timed_out(out: &mut Reply) {
-    out.null_array();
+/// The reply when the timeout passes: a null array for the pops, the number of replicas
+/// that acknowledged (none) for WAIT.
+pub(crate) fn timed_out(name: &str, out: &mut Reply) {
+    match name {
+        "wait" => out.int(0),
+        _ => out.null_array(),
+    }
 }
 
 /// The reply inside MULTI when there is nothing to pop (no waiting there): what the
 /// non-blocking command would reply — a null bulk string for BLMOVE and BRPOPLPUSH (as
-/// LMOVE), a null array for the others.
+/// LMOVE), a null array for the pops, 0 replicas for WAIT.
 pub(crate) fn nothing_now(name: &str, out: &mut Reply) {
     match name {
         "blmove" | "brpoplpush" => out.null(),
+        "wait" => out.int(0),
         _ => out.null_array(),
     }
+}
+
+/// WAIT numreplicas timeout, where it cannot wait (inside MULTI): the replicas that have
+/// acknowledged, none.
+pub(crate) fn wait(_: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    check("wait", a)?;
+    out.int(0);
+    Ok(())
 }
