@@ -946,6 +946,81 @@ multi
 wait 1 0
 wait x 0
 exec
+sort nokey
+sort nokey store sdst
+exists sdst
+rpush sl 3 1 2 10 -1.5 1e2 2
+sort sl
+sort sl desc
+sort sl limit 1 3
+sort sl limit 0 -1
+sort sl limit -5 2
+sort sl limit 20 5
+sort sl limit 2 0
+sort sl limit x 1
+sort sl limit 1
+sort sl alpha
+sort sl alpha desc limit 0 3
+sort sl by nosort
+sort sl by nosort desc limit 1 2
+sort sl bogus
+sort_ro sl desc
+sort_ro sl store x
+rpush sw 1 banana 2
+sort sw
+sort sw alpha
+rpush ss ''
+sort ss
+rpush sn <sp>7 7<sp> 0x10 inf -inf
+sort sn
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-1.5 100
+sort sl by w_*
+sort sl by w_* desc
+sort sl by w_* get # get w_*
+sort sl by w_* get nokey_* get #
+sort sl by nosort get w_*
+sort sl get w_* get noglob
+hset h_1 f one g 9
+hset h_2 f two g 8
+hset h_3 f three g 7
+rpush hl 1 2 3
+sort hl by h_*->g
+sort hl by h_*->g get h_*->f
+sort hl by h_*->g get h_*->f get h_*-> get h_*
+sort hl by h_* get #
+sort hl by h_*->g alpha get h_*->f
+sort hl by h_*->nofield get #
+sadd sset 5 3 9 1
+sort sset
+sort sset desc limit 0 2
+sort sset alpha
+sort sset by nosort store sdst2
+lrange sdst2 0 -1
+zadd sz 1 c 2 a 3 b
+sort sz alpha
+sort sz by nosort
+sort sz by nosort limit 1 1
+sort sz by nosort desc
+sort sz
+sort sl store sdst
+lrange sdst 0 -1
+type sdst
+set sdst x
+sort sl limit 0 2 get w_* get nokey_* store sdst
+lrange sdst 0 -1
+sort nokey store sdst
+exists sdst
+set sstr v
+sort sstr
+sort sstr limit x 1
+hset shash f v
+sort shash
+multi
+sort sl limit 0 2
+sort sl store sdst3
+lrange sdst3 0 -1
+exec
+del sl sw ss sn w_3 w_1 w_2 w_10 w_-1.5 h_1 h_2 h_3 hl sset sdst2 sz sdst sstr shash sdst3
 ";
 
 #[test]

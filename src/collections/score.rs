@@ -27,6 +27,18 @@ pub(crate) fn parse_score(arg: &[u8]) -> Result<f64, ArgError> {
     Ok(parsed.value)
 }
 
+/// Reads an element, or the value a BY pattern names, for SORT as Redis does: C's
+/// `strtod` must stop at the end of the text (or at a NUL) — white space before the number
+/// is fine, and empty text reads as 0 — and the result be neither NaN nor out of range.
+pub(crate) fn parse_sort_score(text: &[u8]) -> Option<f64> {
+    let parsed = strtod(text);
+    let c_len = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    if parsed.consumed != c_len || parsed.range_error || parsed.value.is_nan() {
+        return None;
+    }
+    Some(parsed.value)
+}
+
 /// `current + by` for ZINCRBY and ZADD INCR. Infinities are fine; a NaN (`inf` plus
 /// `-inf`) is [`ArgError::ResultIsNan`] and the member keeps its score.
 pub(crate) fn increment_score(current: f64, by: f64) -> Result<f64, ArgError> {

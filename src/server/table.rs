@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::commands::{
     blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys,
-    lists, multi, pubsub_cmds, scan, server_cmds, sets, strings, zset_algebra, zsets,
+    lists, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings, zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -424,6 +424,26 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "generic",
         "1.0.0",
         "Determines the type of value stored at a key."
+    ),
+    spec!(
+        "sort",
+        -2,
+        WRITE | SOLO,
+        KEY1,
+        Data(sort::sort),
+        "generic",
+        "1.0.0",
+        "Sorts the elements in a list, a set, or a sorted set, optionally storing the result."
+    ),
+    spec!(
+        "sort_ro",
+        -2,
+        READONLY | SOLO | ATOMIC,
+        KEY1,
+        Data(sort::sort_ro),
+        "generic",
+        "7.0.0",
+        "Returns the sorted elements of a list, a set, or a sorted set."
     ),
     spec!(
         "touch",

@@ -16,6 +16,7 @@ pub(crate) mod pubsub_cmds;
 pub(crate) mod scan;
 pub(crate) mod server_cmds;
 pub(crate) mod sets;
+pub(crate) mod sort;
 pub(crate) mod strings;
 pub(crate) mod zset_algebra;
 pub(crate) mod zsets;
