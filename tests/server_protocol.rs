@@ -695,3 +695,34 @@ fn wait_for_replicas_answers_zero_after_its_timeout() {
     // Other connections are served meanwhile.
     assert_eq!(server.raw().call(&["PING"]), "+PONG\r\n");
 }
+
+/// A bit past the store's value size limit is an error that writes nothing (SETBIT,
+/// BITFIELD and SETRANGE alike), and a bit inside it works.
+#[test]
+fn bit_writes_past_the_value_size_limit_are_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = keg::Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .max_value_size(1024)
+        .open(dir.path())
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = keg::server::serve(listener, store, ServerConfig::default()).unwrap();
+    let mut raw = Raw::connect(server.local_addr());
+    assert_eq!(raw.call(&["SETBIT", "b", "8191", "1"]), ":0\r\n");
+    assert_eq!(raw.call(&["STRLEN", "b"]), ":1024\r\n");
+    for command in [
+        &["SETBIT", "b", "8192", "1"][..],
+        &["BITFIELD", "b", "SET", "u8", "#1024", "1"],
+        &["SETRANGE", "b", "1024", "x"],
+    ] {
+        let reply = raw.call(command);
+        assert!(
+            reply.starts_with("-ERR") && reply.contains("1024"),
+            "{command:?}: {reply}"
+        );
+    }
+    assert_eq!(raw.call(&["STRLEN", "b"]), ":1024\r\n");
+    assert_eq!(raw.call(&["BITCOUNT", "b"]), ":1\r\n");
+    server.shutdown().unwrap();
+}

@@ -1021,6 +1021,129 @@ sort sl store sdst3
 lrange sdst3 0 -1
 exec
 del sl sw ss sn w_3 w_1 w_2 w_10 w_-1.5 h_1 h_2 h_3 hl sset sdst2 sz sdst sstr shash sdst3
+setbit b1 7 1
+setbit b1 7 1
+setbit b1 7 0
+setbit b1 100 1
+get b1
+strlen b1
+getbit b1 100
+getbit b1 101
+getbit b1 99999999
+getbit nokey 5
+setbit b1 -1 1
+setbit b1 x 1
+setbit b1 1 2
+setbit b1 1 -1
+setbit b1 4294967296 1
+setbit b1 4294967295 x
+getbit b1 4294967296
+set b2 foobar
+bitcount b2
+bitcount b2 0 0
+bitcount b2 1 1
+bitcount b2 1 1 byte
+bitcount b2 5 30 bit
+bitcount b2 -2 -1
+bitcount b2 -1 -2
+bitcount b2 -100 100
+bitcount b2 1
+bitcount b2 0 1 bits
+bitcount b2 x 1
+bitcount nokey x y
+bitcount nokey 0
+bitcount b2 0 -1 bit
+bitcount b2 7 7 bit
+bitcount b2 7 16 bit
+bitpos b2 1
+bitpos b2 0
+bitpos b2 1 2
+bitpos b2 1 2 -1 byte
+bitpos b2 0 7 15 bit
+bitpos b2 1 7 15 bit
+bitpos b2 1 9 9 bit
+bitpos b2 0 -1
+bitpos b2 2
+bitpos b2 x
+bitpos nokey 1
+bitpos nokey 0
+bitpos b2 1 x
+bitpos b2 1 0 -1 bogus
+set b3 <sp><sp><sp>
+bitpos b3 1
+bitpos b3 0
+set bff2 ÿÿ
+bitpos bff2 0
+bitpos bff2 0 0 -1
+bitpos bff2 0 0
+bitpos bff2 0 1 0
+set bz ''
+bitpos bz 0
+bitpos bz 1
+bitcount bz
+set bo1 abc
+set bo2 xyzw
+bitop and bdst bo1 bo2
+get bdst
+bitop or bdst bo1 bo2 nokey
+get bdst
+bitop xor bdst bo1 bo2 bo1
+get bdst
+bitop not bdst bo1
+strlen bdst
+bitop not bdst bo1 bo2
+bitop nand bdst bo1
+bitop and bdst nokey nokey2
+exists bdst
+set bdst x ex 1000
+bitop or bdst bo1
+ttl bdst
+rpush blist a
+bitop or bdst blist
+getbit blist 0
+setbit blist 0 1
+bitcount blist
+bitfield bf set i8 0 100 get i8 0 incrby i8 0 100 get u4 0
+bitfield bf overflow sat incrby i8 0 100 incrby u2 100 7 overflow fail incrby i8 0 1 get i8 0
+bitfield bf set u8 #1 255 get u8 #1 get u16 0 get i16 0 incrby u8 #1 1
+bitfield bf overflow wrap set i5 3 31 get i5 3 set u3 9 -1 get u3 9
+bitfield bf set i64 0 -9223372036854775808 incrby i64 0 -1 overflow sat incrby i64 0 -1
+bitfield bf get u63 0 get i64 0 get u8 #1000
+bitfield bf set u64 0 1
+bitfield bf set i65 0 1
+bitfield bf set x8 0 1
+bitfield bf set I8 0 1
+bitfield bf set u0 0 1
+bitfield bf get u8
+bitfield bf get u8 -1
+bitfield bf get u8 x
+bitfield bf set u8 0 x
+bitfield bf overflow bogus get u8 0
+bitfield bf bogus
+bitfield bf
+bitfield bf overflow fail
+bitfield newbf overflow fail set u2 0 5
+exists newbf
+get newbf
+bitfield nokey get u8 0 get i5 100
+exists nokey
+bitfield_ro bf get u8 0 get i16 #1
+bitfield_ro bf set u8 0 1
+bitfield_ro nokey get u8 0
+bitfield blist get u8 0
+bitfield_ro blist get u8 0
+set bexp v ex 1000
+setbit bexp 100 1
+ttl bexp
+bitfield bexp set u8 #20 1
+ttl bexp
+multi
+setbit bm 3 1
+getbit bm 3
+bitcount bm
+bitfield bm incrby u8 0 1
+exec
+del b1 b2 b3 bff2 bz bo1 bo2 bdst blist bf newbf bexp bm
 ";
 
 #[test]

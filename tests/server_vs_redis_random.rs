@@ -237,6 +237,70 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     (cmd, Order::Exact)
 }
 
+/// Bitmap commands, mostly on string keys (whose values include numbers, spaces and
+/// long text, and which SETBIT and BITFIELD grow).
+fn bits(rng: &mut Rng) -> (Vec<&'static str>, Order) {
+    const OFFSETS: &[&str] = &["0", "1", "7", "8", "13", "63", "100", "-1", "abc", "#2"];
+    const RANGES: &[&str] = &["0", "1", "-1", "-2", "3", "10", "-100", "abc"];
+    const TYPES: &[&str] = &["u1", "u8", "i8", "i5", "u16", "i64", "u63", "u64", "x8"];
+    const NUMBERS: &[&str] = &["0", "1", "-1", "100", "300", "-200", "9223372036854775807"];
+    let k = key(rng, STRING_KEYS);
+    let cmd = match rng.below(7) {
+        0 => vec![
+            "SETBIT",
+            k,
+            rng.pick(OFFSETS),
+            rng.pick(&["0", "1", "1", "2"]),
+        ],
+        1 => vec!["GETBIT", k, rng.pick(OFFSETS)],
+        2 => {
+            let mut c = vec!["BITCOUNT", k];
+            if rng.chance(70) {
+                c.extend([rng.pick(RANGES), rng.pick(RANGES)]);
+                if rng.chance(50) {
+                    c.push(rng.pick(&["BIT", "BYTE"]));
+                }
+            }
+            c
+        }
+        3 => {
+            let mut c = vec!["BITPOS", k, rng.pick(&["0", "1", "1", "0", "2"])];
+            let extra = rng.below(4);
+            c.extend((0..extra.min(2)).map(|_| rng.pick(RANGES)));
+            if extra == 3 {
+                c.extend([rng.pick(RANGES), rng.pick(&["BIT", "BYTE"])]);
+            }
+            c
+        }
+        4 => vec![
+            "BITOP",
+            rng.pick(&["AND", "OR", "XOR", "NOT"]),
+            key(rng, STRING_KEYS),
+            k,
+            key(rng, STRING_KEYS),
+        ],
+        5 => vec!["BITOP", "NOT", key(rng, STRING_KEYS), k],
+        _ => {
+            let mut c = vec![rng.pick(&["BITFIELD", "BITFIELD", "BITFIELD_RO"]), k];
+            for _ in 0..1 + rng.below(3) {
+                match rng.below(4) {
+                    0 => c.extend(["GET", rng.pick(TYPES), rng.pick(OFFSETS)]),
+                    1 => c.extend(["SET", rng.pick(TYPES), rng.pick(OFFSETS), rng.pick(NUMBERS)]),
+                    2 => c.extend([
+                        "INCRBY",
+                        rng.pick(TYPES),
+                        rng.pick(OFFSETS),
+                        rng.pick(NUMBERS),
+                    ]),
+                    _ => c.extend(["OVERFLOW", rng.pick(&["WRAP", "SAT", "FAIL"])]),
+                }
+            }
+            c
+        }
+    };
+    (cmd, Order::Exact)
+}
+
 fn keys(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     let k = any_key(rng);
     let other = any_key(rng);
@@ -757,8 +821,9 @@ fn misc(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 }
 
 fn command(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let (mut cmd, order) = match rng.below(41) {
+    let (mut cmd, order) = match rng.below(44) {
         0..=7 => strings(rng),
+        41..=43 => bits(rng),
         8..=10 => keys(rng),
         11..=18 => lists(rng),
         19..=24 => hashes(rng),

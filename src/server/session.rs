@@ -223,9 +223,7 @@ impl Session {
             if let Some(spec) = table::lookup(args.get(0))
                 && let Handler::Data(handler) = spec.handler
             {
-                if let Err(e) = handler(tx, &shared, &args, out) {
-                    out.error(&e.0);
-                }
+                table::run_data(handler, tx, &shared, &args, out);
                 shared.monitors.feed(&self.client, spec, &args);
             }
             self.recycle(args);
@@ -476,6 +474,7 @@ impl Session {
 
     /// Runs a command that passed every check, outside any transaction.
     fn run(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        let mark = out.len();
         self.client.touch();
         *lock(&self.client.last_command) = command_label(spec, args);
         let result = match spec.handler {
@@ -519,6 +518,8 @@ impl Session {
             }
         };
         if let Err(e) = result {
+            // One reply per command: whatever the handler wrote before failing goes.
+            out.truncate(mark);
             out.error(&e.0);
         }
     }
@@ -542,10 +543,8 @@ impl Session {
             let mark = out.len();
             let committed = shared.store.transaction(|tx| {
                 for (spec, args) in &pending {
-                    if let Handler::Data(handler) = spec.handler
-                        && let Err(e) = handler(tx as &dyn KeySpace, &shared, args, out)
-                    {
-                        out.error(&e.0);
+                    if let Handler::Data(handler) = spec.handler {
+                        table::run_data(handler, tx as &dyn KeySpace, &shared, args, out);
                     }
                     shared.monitors.feed(client, spec, args);
                 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes, keys,
-    lists, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings, zset_algebra, zsets,
+    bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes,
+    keys, lists, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings, zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -19,6 +19,23 @@ use super::shared::Shared;
 pub(crate) type DataFn = fn(&dyn KeySpace, &Shared, &Args, &mut Reply) -> CmdResult;
 /// A command about the connection or the server.
 pub(crate) type SessionFn = fn(&mut Session, &Args, &mut Reply) -> CmdResult;
+
+/// Runs a data command against `ks`. A failure is its one reply: whatever the handler
+/// wrote before failing is taken back, so that the client never reads two replies for one
+/// command.
+pub(crate) fn run_data(
+    handler: DataFn,
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    args: &Args,
+    out: &mut Reply,
+) {
+    let mark = out.len();
+    if let Err(e) = handler(ks, shared, args, out) {
+        out.truncate(mark);
+        out.error(&e.0);
+    }
+}
 
 #[derive(Clone, Copy)]
 pub(crate) enum Handler {
@@ -323,6 +340,76 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "string",
         "1.0.0",
         "Returns a substring from a string value."
+    ),
+    spec!(
+        "setbit",
+        4,
+        WRITE | ATOMIC,
+        KEY1,
+        Data(bits::setbit),
+        "bitmap",
+        "2.2.0",
+        "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist."
+    ),
+    spec!(
+        "getbit",
+        3,
+        READONLY | FAST,
+        KEY1,
+        Data(bits::getbit),
+        "bitmap",
+        "2.2.0",
+        "Returns a bit value by offset."
+    ),
+    spec!(
+        "bitcount",
+        -2,
+        READONLY,
+        KEY1,
+        Data(bits::bitcount),
+        "bitmap",
+        "2.6.0",
+        "Counts the number of set bits (population counting) in a string."
+    ),
+    spec!(
+        "bitpos",
+        -3,
+        READONLY,
+        KEY1,
+        Data(bits::bitpos),
+        "bitmap",
+        "2.8.7",
+        "Finds the first set (1) or clear (0) bit in a string."
+    ),
+    spec!(
+        "bitop",
+        -4,
+        WRITE | ATOMIC,
+        (2, -1, 1),
+        Data(bits::bitop),
+        "bitmap",
+        "2.6.0",
+        "Performs bitwise operations on multiple strings, and stores the result."
+    ),
+    spec!(
+        "bitfield",
+        -2,
+        WRITE | ATOMIC,
+        KEY1,
+        Data(bits::bitfield),
+        "bitmap",
+        "3.2.0",
+        "Performs arbitrary bitfield integer operations on strings."
+    ),
+    spec!(
+        "bitfield_ro",
+        -2,
+        READONLY | FAST,
+        KEY1,
+        Data(bits::bitfield_ro),
+        "bitmap",
+        "6.0.0",
+        "Performs arbitrary read-only bitfield integer operations on strings."
     ),
     spec!(
         "setrange",
@@ -1900,12 +1987,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "geopos",
     "geosearch",
     "georadius",
-    "setbit",
-    "getbit",
-    "bitcount",
-    "bitpos",
-    "bitop",
-    "bitfield",
     "eval",
     "evalsha",
     "script",
@@ -1939,6 +2020,34 @@ pub(crate) fn is_unsupported(name: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// Named after the bug: BITFIELD answered its values, then an error, when the store
+    /// refused the grown string — two replies for one command.
+    #[test]
+    fn a_handler_that_fails_after_writing_answers_one_error() {
+        fn writes_then_fails(_: &dyn KeySpace, _: &Shared, _: &Args, out: &mut Reply) -> CmdResult {
+            out.array(1);
+            out.int(7);
+            Err(CmdError::fixed("ERR refused"))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(dir.path()).unwrap();
+        let local = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let shared = Shared::new(
+            store.clone(),
+            &crate::server::ServerConfig::default(),
+            local,
+        );
+        let mut out = Reply::new(crate::server::reply::Protocol::Resp2);
+        out.simple("EARLIER");
+        run_data(
+            writes_then_fails,
+            &store,
+            &shared,
+            &Args::from_slices(&[b"x"]),
+            &mut out,
+        );
+        assert_eq!(out.bytes(), b"+EARLIER\r\n-ERR refused\r\n");
+    }
 
     #[test]
     fn lookup_ignores_case_and_key_positions_follow_redis() {
@@ -1955,6 +2064,7 @@ mod tests {
     }
 
     #[test]
+    /// Lowercase, with Redis's underscores (SORT_RO, BITFIELD_RO).
     fn names_are_unique_and_lowercase() {
         let mut names: Vec<_> = COMMANDS.iter().map(|s| s.name).collect();
         names.sort_unstable();
@@ -1964,7 +2074,7 @@ mod tests {
         assert!(
             names
                 .iter()
-                .all(|n| n.chars().all(|c| c.is_ascii_lowercase()))
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         );
     }
 }

@@ -94,6 +94,16 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "bits_sort_copy",
+            commands(9, &[
+                "SETBIT b 7 1", "GETBIT b 7", "BITCOUNT b 0 -1 BIT", "BITPOS b 0 1 -1",
+                "BITOP XOR c b b", "BITFIELD b SET i8 #1 -3 INCRBY u4 0 9 OVERFLOW SAT GET i8 0",
+                "BITFIELD_RO b GET u8 0", "RPUSH l 3 1 2", "SET w_1 9", "SORT l BY w_* GET # DESC",
+                "SORT l ALPHA LIMIT 0 2 STORE d", "COPY l l2 REPLACE", "TOUCH l l2", "MOVE l 0",
+                "WAIT 0 0",
+            ]),
+        ),
+        (
             "monitor",
             commands(16, &[
                 "SET a 1", "MULTI", "MONITOR", "EXEC", "MONITOR", "PING", "GET a",

@@ -1,5 +1,6 @@
 //! Command implementations, one file per family; `table.rs` maps names to them.
 
+pub(crate) mod bits;
 pub(crate) mod blocking;
 pub(crate) mod client;
 pub(crate) mod collection_scan;

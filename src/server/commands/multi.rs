@@ -100,6 +100,7 @@ fn run_queued(
     args: &Args,
     out: &mut Reply,
 ) {
+    let mark = out.len();
     let result = match spec.handler {
         // Redis refuses it to a client that expects one reply per command.
         _ if spec.name == "monitor" => Err(CmdError::fixed(
@@ -109,6 +110,8 @@ fn run_queued(
         Handler::Session(handler) => handler(s, args, out),
     };
     if let Err(e) = result {
+        // One reply per command: whatever the handler wrote before failing goes.
+        out.truncate(mark);
         out.error(&e.0);
     }
     shared.monitors.feed(&s.client, spec, args);
