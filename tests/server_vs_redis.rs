@@ -1144,6 +1144,60 @@ bitcount bm
 bitfield bm incrby u8 0 1
 exec
 del b1 b2 b3 bff2 bz bo1 bo2 bdst blist bf newbf bexp bm
+pfadd hl1
+pfcount hl1
+get hl1
+strlen hl1
+pfadd hl1
+pfadd hl1 a b c d e f g
+pfadd hl1 a b
+pfcount hl1
+pfcount hl1
+pfadd hl2 c d e x y z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
+pfcount hl2
+pfcount hl1 hl2
+pfcount hl1 hl2 nokey
+pfcount nokey
+pfmerge hl3 hl1 hl2
+pfcount hl3
+pfmerge hl3
+pfcount hl3
+pfmerge hl1 hl2
+pfcount hl1
+pfmerge hl4
+pfcount hl4
+get hl4
+exists hl4
+set hls notanhll
+pfadd hls a
+pfcount hls
+pfcount hl1 hls
+pfmerge hl1 hls
+pfmerge hls hl1
+rpush hll a
+pfadd hll a
+pfcount hll
+pfmerge hl1 hll
+set hlbad HYLLx
+pfcount hlbad
+pfadd hlnum 1
+set hlnum 12345678901234567890
+pfadd hlnum x
+pfadd hlttl a
+expire hlttl 1000
+pfadd hlttl b
+ttl hlttl
+pfcount hlttl
+ttl hlttl
+pfmerge hlttl hl2
+ttl hlttl
+multi
+pfadd hlm a b c
+pfcount hlm
+pfmerge hlm2 hlm hl2
+pfcount hlm2
+exec
+del hl1 hl2 hl3 hl4 hls hll hlbad hlnum hlttl hlm hlm2
 ";
 
 #[test]

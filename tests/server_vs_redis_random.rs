@@ -237,6 +237,31 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     (cmd, Order::Exact)
 }
 
+/// HyperLogLog commands, on keys of their own (their sparse bytes may differ from
+/// Redis's: see `server/commands/hll.rs`), now and then on another key.
+fn hyperloglogs(rng: &mut Rng) -> (Vec<&'static str>, Order) {
+    let hll = |rng: &mut Rng| {
+        if rng.chance(10) {
+            any_key(rng)
+        } else {
+            rng.pick(&["p1", "p2", "p3"])
+        }
+    };
+    let k = hll(rng);
+    let cmd = match rng.below(4) {
+        0 | 1 => with_members(&["PFADD", k], rng, 6),
+        2 => {
+            let mut c = vec!["PFCOUNT", k];
+            if rng.chance(40) {
+                c.push(hll(rng));
+            }
+            c
+        }
+        _ => vec!["PFMERGE", k, hll(rng), hll(rng)],
+    };
+    (cmd, Order::Exact)
+}
+
 /// Bitmap commands, mostly on string keys (whose values include numbers, spaces and
 /// long text, and which SETBIT and BITFIELD grow).
 fn bits(rng: &mut Rng) -> (Vec<&'static str>, Order) {
@@ -821,9 +846,10 @@ fn misc(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 }
 
 fn command(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let (mut cmd, order) = match rng.below(44) {
+    let (mut cmd, order) = match rng.below(46) {
         0..=7 => strings(rng),
         41..=43 => bits(rng),
+        44 | 45 => hyperloglogs(rng),
         8..=10 => keys(rng),
         11..=18 => lists(rng),
         19..=24 => hashes(rng),

@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 use super::commands::{
     bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes,
-    keys, lists, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings, zset_algebra, zsets,
+    hll, keys, lists, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings, zset_algebra,
+    zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -340,6 +341,36 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "string",
         "1.0.0",
         "Returns a substring from a string value."
+    ),
+    spec!(
+        "pfadd",
+        -2,
+        WRITE | ATOMIC | FAST,
+        KEY1,
+        Data(hll::pfadd),
+        "hyperloglog",
+        "2.8.9",
+        "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist."
+    ),
+    spec!(
+        "pfcount",
+        -2,
+        WRITE | ATOMIC,
+        ALLKEYS,
+        Data(hll::pfcount),
+        "hyperloglog",
+        "2.8.9",
+        "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s)."
+    ),
+    spec!(
+        "pfmerge",
+        -2,
+        WRITE | ATOMIC,
+        ALLKEYS,
+        Data(hll::pfmerge),
+        "hyperloglog",
+        "2.8.9",
+        "Merges one or more HyperLogLog values into a single key."
     ),
     spec!(
         "setbit",
@@ -1979,9 +2010,8 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "xpending",
     "xclaim",
     "xinfo",
-    "pfadd",
-    "pfcount",
-    "pfmerge",
+    "pfdebug",
+    "pfselftest",
     "geoadd",
     "geodist",
     "geopos",

@@ -10,6 +10,7 @@ pub(crate) mod connection;
 pub(crate) mod expire;
 mod expiry_arg;
 pub(crate) mod hashes;
+pub(crate) mod hll;
 pub(crate) mod keys;
 pub(crate) mod lists;
 pub(crate) mod multi;
