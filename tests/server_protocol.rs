@@ -726,3 +726,41 @@ fn bit_writes_past_the_value_size_limit_are_refused_whole() {
     assert_eq!(raw.call(&["BITCOUNT", "b"]), ":1\r\n");
     server.shutdown().unwrap();
 }
+
+/// BLMPOP and BZMPOP wait on several keys and take from the first that gets data, from
+/// another connection, up to COUNT.
+#[test]
+fn multi_key_blocking_pops_wait_for_another_connection() {
+    let server = TestServer::start();
+    let mut waiter = server.raw();
+    let mut writer = server.raw();
+    waiter.command(&["BLMPOP", "5", "2", "wl1", "wl2", "RIGHT", "COUNT", "2"]);
+    // Once the waiter is blocked (CLIENT LIST shows its command, as Redis's does), the
+    // push wakes it.
+    assert!(
+        (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(2));
+            writer.call(&["CLIENT", "LIST"]).contains("cmd=blmpop")
+        }),
+        "CLIENT LIST shows the waiting BLMPOP"
+    );
+    assert_eq!(writer.call(&["RPUSH", "wl2", "a", "b", "c"]), ":3\r\n");
+    assert_eq!(
+        String::from_utf8(waiter.reply()).unwrap(),
+        "*2\r\n$3\r\nwl2\r\n*2\r\n$1\r\nc\r\n$1\r\nb\r\n"
+    );
+    waiter.command(&["BZMPOP", "5", "1", "wz", "MIN"]);
+    assert!(
+        (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(2));
+            writer.call(&["CLIENT", "LIST"]).contains("cmd=bzmpop")
+        }),
+        "CLIENT LIST shows the waiting BZMPOP"
+    );
+    assert_eq!(writer.call(&["ZADD", "wz", "2", "m", "1", "n"]), ":2\r\n");
+    assert_eq!(
+        String::from_utf8(waiter.reply()).unwrap(),
+        "*2\r\n$2\r\nwz\r\n*1\r\n*2\r\n$1\r\nn\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(writer.call(&["ZCARD", "wz"]), ":1\r\n");
+}

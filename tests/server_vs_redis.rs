@@ -1198,6 +1198,62 @@ pfmerge hlm2 hlm hl2
 pfcount hlm2
 exec
 del hl1 hl2 hl3 hl4 hls hll hlbad hlnum hlttl hlm hlm2
+lmpop 1 nol left
+rpush ml1 a b c d e
+rpush ml2 x y
+lmpop 2 nol ml1 left
+lmpop 2 nol ml1 right count 2
+lmpop 2 ml1 ml2 left count 10
+lmpop 2 ml1 ml2 left count 10
+lmpop 2 ml1 ml2 left count 10
+lmpop 0 ml1 left
+lmpop -1 ml1 left
+lmpop x ml1 left
+lmpop 3 ml1 left
+lmpop 1 ml1 middle
+lmpop 1 ml1 left count 0
+lmpop 1 ml1 left count -1
+lmpop 1 ml1 left count x
+lmpop 1 ml1 left count 1 count 1
+lmpop 1 ml1 left bogus
+lmpop 1 ml1 left count
+set mstr v
+rpush ml3 q
+lmpop 2 mstr ml3 left
+lmpop 2 ml3 mstr left
+lmpop 2 nol2 ml3 left
+zadd mz1 1 a 2 b 3 c
+zadd mz2 5 x
+zmpop 1 noz min
+zmpop 2 noz mz1 min
+zmpop 2 noz mz1 max count 5
+zmpop 2 mz1 mz2 max count 5
+zmpop 1 mz2 middle
+zmpop 0 mz2 min
+zmpop 2 mstr mz2 min
+zmpop 1 mz2 min count 0
+blmpop 0.01 1 nol left
+blmpop 0.01 1 nol left count 2
+rpush ml4 a b c
+blmpop 0 2 nol ml4 right count 2
+blmpop x 1 ml4 left
+blmpop -1 1 ml4 left
+blmpop 0 0 ml4 left
+blmpop 0 1 ml4 up
+blmpop 0 1 mstr left
+zadd mz3 1 a 2 b
+bzmpop 0 1 mz3 max count 5
+bzmpop 0.01 1 mz3 min
+bzmpop x 1 mz3 min
+bzmpop 0 1 mz3 sideways
+multi
+lmpop 1 ml4 left
+blmpop 0 1 ml4 left
+blmpop 0 1 nol left
+bzmpop 0 1 noz min
+blmpop 0 0 nol left
+exec
+del ml1 ml2 ml3 ml4 mstr mz1 mz2 mz3
 ";
 
 #[test]

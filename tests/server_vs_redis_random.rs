@@ -237,6 +237,32 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     (cmd, Order::Exact)
 }
 
+/// LMPOP and ZMPOP over two keys of any type (a key of another type before a non-empty
+/// one is WRONGTYPE), and their blocking forms with a timeout too short to wait long.
+fn multi_pops(rng: &mut Rng) -> (Vec<&'static str>, Order) {
+    let lists = rng.chance(50);
+    let family = if lists { LIST_KEYS } else { ZSET_KEYS };
+    let mut c = if rng.chance(80) {
+        vec![if lists { "LMPOP" } else { "ZMPOP" }]
+    } else {
+        vec![if lists { "BLMPOP" } else { "BZMPOP" }, "0.001"]
+    };
+    c.extend([
+        rng.pick(&["2", "2", "1", "0", "3"]),
+        key(rng, family),
+        key(rng, family),
+    ]);
+    c.push(if lists {
+        rng.pick(&["LEFT", "RIGHT", "MIN"])
+    } else {
+        rng.pick(&["MIN", "MAX", "LEFT"])
+    });
+    if rng.chance(50) {
+        c.extend(["COUNT", rng.pick(COUNTS)]);
+    }
+    (c, Order::Exact)
+}
+
 /// HyperLogLog commands, on keys of their own (their sparse bytes may differ from
 /// Redis's: see `server/commands/hll.rs`), now and then on another key.
 fn hyperloglogs(rng: &mut Rng) -> (Vec<&'static str>, Order) {
@@ -846,10 +872,11 @@ fn misc(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 }
 
 fn command(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let (mut cmd, order) = match rng.below(46) {
+    let (mut cmd, order) = match rng.below(48) {
         0..=7 => strings(rng),
         41..=43 => bits(rng),
         44 | 45 => hyperloglogs(rng),
+        46 | 47 => multi_pops(rng),
         8..=10 => keys(rng),
         11..=18 => lists(rng),
         19..=24 => hashes(rng),

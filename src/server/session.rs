@@ -381,6 +381,8 @@ impl Session {
     /// A blocking pop outside MULTI: pops now if it can, else waits (the event loop calls
     /// `retry_blocked`).
     fn block_or_pop(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        self.client.touch();
+        *lock(&self.client.last_command) = command_label(spec, args);
         if let Err(e) = blocking::check(spec.name, args) {
             self.reject(e, out);
             return;

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use super::commands::{
     bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes,
-    hll, keys, lists, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings, zset_algebra,
-    zsets,
+    hll, keys, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings,
+    zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -1879,6 +1879,50 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Iterates over members and scores of a sorted set."
     ),
     spec!(
+        "lmpop",
+        -4,
+        WRITE,
+        NOKEYS,
+        Data(mpop::lmpop),
+        "list",
+        "7.0.0",
+        "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."
+    )
+    .numkeys_at(1),
+    spec!(
+        "zmpop",
+        -4,
+        WRITE | SOLO,
+        NOKEYS,
+        Data(mpop::zmpop),
+        "sorted_set",
+        "7.0.0",
+        "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."
+    )
+    .numkeys_at(1),
+    spec!(
+        "blmpop",
+        -5,
+        WRITE | SOLO | BLOCKING,
+        NOKEYS,
+        Data(blocking::blmpop),
+        "list",
+        "7.0.0",
+        "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."
+    )
+    .numkeys_at(2),
+    spec!(
+        "bzmpop",
+        -5,
+        WRITE | SOLO | BLOCKING,
+        NOKEYS,
+        Data(blocking::bzmpop),
+        "sorted_set",
+        "7.0.0",
+        "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."
+    )
+    .numkeys_at(2),
+    spec!(
         "blpop",
         -3,
         WRITE | SOLO | BLOCKING,
@@ -1995,8 +2039,6 @@ pub(crate) fn subcommand_error(command: &str, args: &Args) -> Option<CmdError> {
 
 /// Commands of the types keg does not store: answered with a clear error.
 pub(crate) static UNSUPPORTED: &[&str] = &[
-    "lmpop",
-    "blmpop",
     "xadd",
     "xrange",
     "xrevrange",

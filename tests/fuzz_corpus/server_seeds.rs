@@ -101,6 +101,7 @@ pub fn server_session_seeds() -> Seeds {
                 "BITFIELD_RO b GET u8 0", "RPUSH l 3 1 2", "SET w_1 9", "SORT l BY w_* GET # DESC",
                 "SORT l ALPHA LIMIT 0 2 STORE d", "COPY l l2 REPLACE", "TOUCH l l2", "MOVE l 0",
                 "WAIT 0 0", "PFADD h a b c", "PFCOUNT h", "PFMERGE h2 h", "PFCOUNT h h2",
+                "LMPOP 2 x l LEFT COUNT 2", "ZADD z 1 a", "ZMPOP 1 z MAX", "BLMPOP 0 1 l RIGHT",
             ]),
         ),
         (

@@ -1,4 +1,5 @@
-//! The blocking pops: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX. An attempt pops
+//! The blocking pops: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX, BLMPOP, BZMPOP
+//! (the last two's arguments and attempts are `mpop.rs`'s). An attempt pops
 //! at once if it can; otherwise the session waits (see `Session::block`) and the event loop
 //! attempts again, oldest waiter first, until it succeeds or its timeout passes.
 //!
@@ -15,12 +16,15 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
+use super::mpop::{self, MultiPop};
+
 /// Where the timeout argument is, for each blocking command.
 pub(crate) fn timeout_arg(name: &str, argc: usize) -> usize {
     match name {
         "blmove" => 5,
         "brpoplpush" => 3,
         "wait" => 2,
+        "blmpop" | "bzmpop" => 1,
         _ => argc - 1,
     }
 }
@@ -82,6 +86,7 @@ pub(crate) fn source_keys<'a>(name: &str, a: &'a Args) -> Vec<&'a [u8]> {
     match name {
         "blmove" | "brpoplpush" => vec![a.get(1)],
         "wait" => Vec::new(),
+        "blmpop" | "bzmpop" => multi_pop(name, a).map(|m| m.keys).unwrap_or_default(),
         _ => a.iter().skip(1).take(a.len().saturating_sub(2)).collect(),
     }
 }
@@ -96,6 +101,9 @@ pub(crate) fn check(name: &str, a: &Args) -> Result<(), CmdError> {
     if name == "blmove" {
         side(a.get(3))?;
         side(a.get(4))?;
+    }
+    if matches!(name, "blmpop" | "bzmpop") {
+        multi_pop(name, a)?;
     }
     parse_timeout(a.get(timeout_arg(name, a.len())))?;
     Ok(())
@@ -118,6 +126,8 @@ pub(crate) fn attempt(
             }
             Ok(over)
         }
+        "blmpop" => mpop::attempt_lists(ks, &multi_pop(name, a)?, out),
+        "bzmpop" => mpop::attempt_zsets(ks, &multi_pop(name, a)?, out),
         "blpop" | "brpop" => {
             for key in a.iter().skip(1).take(a.len() - 2) {
                 let popped = c.pop(key, 1, name == "blpop")?;
@@ -191,4 +201,33 @@ pub(crate) fn wait(_: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> C
     check("wait", a)?;
     out.int(0);
     Ok(())
+}
+
+/// BLMPOP's or BZMPOP's keys, end and count, after the timeout.
+fn multi_pop<'a>(name: &str, a: &'a Args) -> Result<MultiPop<'a>, CmdError> {
+    let ends = if name == "blmpop" {
+        ["left", "right"]
+    } else {
+        ["min", "max"]
+    };
+    mpop::parse(a, 2, ends)
+}
+
+/// BLMPOP / BZMPOP where they cannot wait (inside MULTI): a pop now, or a null array.
+fn multi_pop_now(name: &str, ks: &dyn KeySpace, a: &Args, out: &mut Reply) -> CmdResult {
+    check(name, a)?;
+    if !attempt(name, ks, a, out)? {
+        nothing_now(name, out);
+    }
+    Ok(())
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+pub(crate) fn blmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    multi_pop_now("blmpop", ks, a, out)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+pub(crate) fn bzmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    multi_pop_now("bzmpop", ks, a, out)
 }

@@ -13,6 +13,7 @@ pub(crate) mod hashes;
 pub(crate) mod hll;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod mpop;
 pub(crate) mod multi;
 pub(crate) mod pubsub_cmds;
 pub(crate) mod scan;

@@ -1,0 +1,147 @@
+//! LMPOP and ZMPOP (Redis 7.0): pop up to COUNT elements from the first of several keys
+//! that holds any, answering `[key, elements]`, or a null array when none does. Their
+//! blocking forms, BLMPOP and BZMPOP, wait as the other blocking pops do
+//! (`blocking.rs`), with these arguments and attempts.
+
+use crate::ValueType;
+use crate::datatypes::zset;
+use crate::server::args::is;
+use crate::server::error::{CmdError, CmdResult, SYNTAX, WRONG_TYPE};
+use crate::server::frame::Args;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::Reply;
+use crate::server::shared::Shared;
+
+/// A parsed LMPOP / ZMPOP call (after any timeout).
+pub(crate) struct MultiPop<'a> {
+    pub(crate) keys: Vec<&'a [u8]>,
+    /// LEFT for lists, MIN for sorted sets.
+    front: bool,
+    count: usize,
+}
+
+/// A count that must be 1 or more, with the error Redis gives for it otherwise.
+fn positive(arg: &[u8], what: &'static str) -> Result<usize, CmdError> {
+    crate::numeric::parse_i64(arg)
+        .filter(|&n| n >= 1)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(CmdError::fixed(what))
+}
+
+/// Reads `numkeys key [key ...] <end> [COUNT count]` from argument `at`, as Redis's
+/// `lmpopGenericCommand` / `zmpopGenericCommand`: the number of keys, the end (LEFT|RIGHT
+/// or MIN|MAX, named by `ends`), then the options.
+pub(crate) fn parse<'a>(a: &'a Args, at: usize, ends: [&str; 2]) -> Result<MultiPop<'a>, CmdError> {
+    let numkeys = positive(a.get(at), "ERR numkeys should be greater than 0")?;
+    let end_at = at.saturating_add(numkeys).saturating_add(1);
+    if end_at >= a.len() {
+        return Err(SYNTAX);
+    }
+    let front = match a.get(end_at) {
+        e if is(e, ends[0]) => true,
+        e if is(e, ends[1]) => false,
+        _ => return Err(SYNTAX),
+    };
+    let mut count = None;
+    let mut j = end_at + 1;
+    while j < a.len() {
+        if count.is_none() && is(a.get(j), "count") && j + 1 < a.len() {
+            count = Some(positive(
+                a.get(j + 1),
+                "ERR count should be greater than 0",
+            )?);
+            j += 2;
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    Ok(MultiPop {
+        keys: (at + 1..end_at).map(|i| a.get(i)).collect(),
+        front,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// Pops from the first list of `m.keys` that exists; true if it replied. A key of another
+/// type before it is WRONGTYPE.
+pub(crate) fn attempt_lists(
+    ks: &dyn KeySpace,
+    m: &MultiPop<'_>,
+    out: &mut Reply,
+) -> Result<bool, CmdError> {
+    let c = ks.collections();
+    for &key in &m.keys {
+        match c.value_type(key)? {
+            None => continue,
+            Some(ValueType::List) => {
+                let values = c.pop(key, m.count, m.front)?;
+                if values.is_empty() {
+                    continue;
+                }
+                out.array(2);
+                out.bulk(key);
+                out.array(values.len());
+                for v in &values {
+                    out.bulk(v);
+                }
+                return Ok(true);
+            }
+            Some(_) => return Err(WRONG_TYPE),
+        }
+    }
+    Ok(false)
+}
+
+/// Pops from the first sorted set of `m.keys` that exists, lowest scores first for MIN;
+/// true if it replied.
+pub(crate) fn attempt_zsets(
+    ks: &dyn KeySpace,
+    m: &MultiPop<'_>,
+    out: &mut Reply,
+) -> Result<bool, CmdError> {
+    let c = ks.collections();
+    for &key in &m.keys {
+        match c.value_type(key)? {
+            None => continue,
+            Some(ValueType::ZSet) => {
+                let mut popped = Vec::new();
+                c.edit_with(key, ValueType::ZSet, &mut |e| {
+                    popped = zset::pop(e, m.count, !m.front);
+                    Ok(())
+                })?;
+                if popped.is_empty() {
+                    continue;
+                }
+                out.array(2);
+                out.bulk(key);
+                out.array(popped.len());
+                for (member, score) in &popped {
+                    out.array(2);
+                    out.bulk(member);
+                    out.double(*score);
+                }
+                return Ok(true);
+            }
+            Some(_) => return Err(WRONG_TYPE),
+        }
+    }
+    Ok(false)
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
+pub(crate) fn lmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let m = parse(a, 1, ["left", "right"])?;
+    if !attempt_lists(ks, &m, out)? {
+        out.null_array();
+    }
+    Ok(())
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count].
+pub(crate) fn zmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let m = parse(a, 1, ["min", "max"])?;
+    if !attempt_zsets(ks, &m, out)? {
+        out.null_array();
+    }
+    Ok(())
+}
