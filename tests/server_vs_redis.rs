@@ -1254,6 +1254,47 @@ bzmpop 0 1 noz min
 blmpop 0 0 nol left
 exec
 del ml1 ml2 ml3 ml4 mstr mz1 mz2 mz3
+geoadd sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
+geoadd sicily 13.361389 38.115556 Palermo
+geoadd sicily ch 13.361390 38.115556 Palermo
+geoadd sicily nx 13.5 38.1 Palermo 13.583333 37.316667 Agrigento
+geoadd sicily xx ch 13.5 38.1 Palermo 1 1 Nowhere
+geoadd sicily nx xx 1 1 x
+geoadd sicily 1 1
+geoadd sicily 1 1 a 2
+geoadd sicily 181 1 bad
+geoadd sicily 1 85.06 bad
+geoadd sicily -180 -85.05112878 corner
+geoadd sicily 180 85.05112878 corner2
+geoadd sicily x 1 bad
+geoadd sicily 1 nan bad
+geoadd sicily 0 0 zero
+geoadd sicily -0.000001 -0.000001 negzero
+zrange sicily 0 -1 withscores
+geopos sicily Palermo Catania Nowhere Agrigento corner corner2 zero negzero
+geopos sicily
+geopos nogeo a b
+geodist sicily Palermo Catania
+geodist sicily Palermo Catania km
+geodist sicily Palermo Catania KM
+geodist sicily Palermo Catania mi
+geodist sicily Palermo Catania ft
+geodist sicily Palermo Catania furlong
+geodist sicily Palermo Nowhere
+geodist sicily Palermo Palermo
+geodist sicily corner corner2
+geodist sicily zero negzero
+geodist sicily Palermo Catania km extra
+geodist nogeo a b
+geohash sicily Palermo Catania Nowhere corner corner2 zero negzero
+geohash nogeo a
+geohash sicily
+set geostr v
+geoadd geostr 1 1 a
+geopos geostr a
+geodist geostr a b
+geohash geostr a
+del sicily geostr
 ";
 
 #[test]

@@ -237,6 +237,35 @@ fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     (cmd, Order::Exact)
 }
 
+/// Geo commands, on sorted set keys (members the other sorted set commands also touch).
+fn geo(rng: &mut Rng) -> (Vec<&'static str>, Order) {
+    const LONGITUDES: &[&str] = &["13.361389", "-180", "180", "0", "-0.5", "181", "abc"];
+    const LATITUDES: &[&str] = &["38.115556", "85.05112878", "-85.05112878", "0", "86", "x"];
+    let k = key(rng, ZSET_KEYS);
+    let cmd = match rng.below(5) {
+        0 | 1 => {
+            let mut c = vec!["GEOADD", k];
+            if rng.chance(30) {
+                c.push(rng.pick(&["NX", "XX", "CH"]));
+            }
+            for _ in 0..1 + rng.below(2) {
+                c.extend([rng.pick(LONGITUDES), rng.pick(LATITUDES), rng.pick(MEMBERS)]);
+            }
+            c
+        }
+        2 => with_members(&["GEOPOS", k], rng, 3),
+        3 => {
+            let mut c = vec!["GEODIST", k, rng.pick(MEMBERS), rng.pick(MEMBERS)];
+            if rng.chance(50) {
+                c.push(rng.pick(&["km", "MI", "ft", "m", "yd"]));
+            }
+            c
+        }
+        _ => with_members(&["GEOHASH", k], rng, 3),
+    };
+    (cmd, Order::Exact)
+}
+
 /// LMPOP and ZMPOP over two keys of any type (a key of another type before a non-empty
 /// one is WRONGTYPE), and their blocking forms with a timeout too short to wait long.
 fn multi_pops(rng: &mut Rng) -> (Vec<&'static str>, Order) {
@@ -872,11 +901,12 @@ fn misc(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 }
 
 fn command(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let (mut cmd, order) = match rng.below(48) {
+    let (mut cmd, order) = match rng.below(50) {
         0..=7 => strings(rng),
         41..=43 => bits(rng),
         44 | 45 => hyperloglogs(rng),
         46 | 47 => multi_pops(rng),
+        48 | 49 => geo(rng),
         8..=10 => keys(rng),
         11..=18 => lists(rng),
         19..=24 => hashes(rng),

@@ -205,6 +205,11 @@ impl Reply {
     /// (`%.17g`; `inf`, `-inf`).
     pub fn double(&mut self, value: f64) {
         let text = crate::collections::score::format_score_printf(value);
+        self.double_text(text.as_str());
+    }
+
+    /// A double already written as text (`,` in RESP3, a bulk string in RESP2).
+    pub fn double_text(&mut self, text: &str) {
         match self.protocol {
             Protocol::Resp2 => self.bulk(text.as_bytes()),
             Protocol::Resp3 => {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, hashes,
-    hll, keys, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings,
+    bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, geo,
+    hashes, hll, keys, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings,
     zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
@@ -341,6 +341,46 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "string",
         "1.0.0",
         "Returns a substring from a string value."
+    ),
+    spec!(
+        "geoadd",
+        -5,
+        WRITE,
+        KEY1,
+        Data(geo::geoadd),
+        "geo",
+        "3.2.0",
+        "Adds one or more members to a geospatial index. The key is created if it doesn't exist."
+    ),
+    spec!(
+        "geopos",
+        -2,
+        READONLY,
+        KEY1,
+        Data(geo::geopos),
+        "geo",
+        "3.2.0",
+        "Returns the longitude and latitude of members from a geospatial index."
+    ),
+    spec!(
+        "geodist",
+        -4,
+        READONLY,
+        KEY1,
+        Data(geo::geodist),
+        "geo",
+        "3.2.0",
+        "Returns the distance between two members of a geospatial index."
+    ),
+    spec!(
+        "geohash",
+        -2,
+        READONLY,
+        KEY1,
+        Data(geo::geohash),
+        "geo",
+        "3.2.0",
+        "Returns members from a geospatial index as geohash strings."
     ),
     spec!(
         "pfadd",
@@ -2054,9 +2094,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "xinfo",
     "pfdebug",
     "pfselftest",
-    "geoadd",
-    "geodist",
-    "geopos",
     "geosearch",
     "georadius",
     "eval",

@@ -102,6 +102,8 @@ pub fn server_session_seeds() -> Seeds {
                 "SORT l ALPHA LIMIT 0 2 STORE d", "COPY l l2 REPLACE", "TOUCH l l2", "MOVE l 0",
                 "WAIT 0 0", "PFADD h a b c", "PFCOUNT h", "PFMERGE h2 h", "PFCOUNT h h2",
                 "LMPOP 2 x l LEFT COUNT 2", "ZADD z 1 a", "ZMPOP 1 z MAX", "BLMPOP 0 1 l RIGHT",
+                "GEOADD g 13.361389 38.115556 a 15.087269 37.502669 b", "GEODIST g a b km",
+                "GEOPOS g a x", "GEOHASH g b",
             ]),
         ),
         (

@@ -9,6 +9,7 @@ pub(crate) mod config_cmd;
 pub(crate) mod connection;
 pub(crate) mod expire;
 mod expiry_arg;
+pub(crate) mod geo;
 pub(crate) mod hashes;
 pub(crate) mod hll;
 pub(crate) mod keys;
