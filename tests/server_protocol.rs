@@ -764,3 +764,43 @@ fn multi_key_blocking_pops_wait_for_another_connection() {
     );
     assert_eq!(writer.call(&["ZCARD", "wz"]), ":1\r\n");
 }
+
+/// Geo searches test every member against the area, so one across the ±180° meridian is
+/// found (Redis's cell search misses it there: docs/server.md).
+#[test]
+fn geo_searches_cross_the_antimeridian() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.call(&[
+            "GEOADD", "g", "179.95", "0", "east", "-179.95", "0", "west", "0", "0", "far"
+        ]),
+        ":3\r\n"
+    );
+    assert_eq!(
+        raw.call(&[
+            "GEOSEARCH",
+            "g",
+            "FROMLONLAT",
+            "-179.99",
+            "0",
+            "BYRADIUS",
+            "20",
+            "km",
+            "ASC"
+        ]),
+        "*2\r\n$4\r\nwest\r\n$4\r\neast\r\n"
+    );
+    assert_eq!(
+        raw.call(&[
+            "GEORADIUSBYMEMBER",
+            "g",
+            "east",
+            "20",
+            "km",
+            "DESC",
+            "WITHDIST"
+        ]),
+        "*2\r\n*2\r\n$4\r\nwest\r\n$7\r\n11.1224\r\n*2\r\n$4\r\neast\r\n$6\r\n0.0000\r\n"
+    );
+}

@@ -1295,6 +1295,71 @@ geopos geostr a
 geodist geostr a b
 geohash geostr a
 del sicily geostr
+geoadd gs 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 12.758489 38.788135 edge1 17.241510 38.222123 edge2 13.583333 37.316667 Agrigento
+geosearch gs frommember Palermo byradius 200 km asc
+geosearch gs frommember Palermo byradius 200 km desc withdist
+geosearch gs fromlonlat 15 37 byradius 200 km asc withdist withhash withcoord
+geosearch gs fromlonlat 15 37 byradius 200 km withcoord withdist asc count 2
+geosearch gs fromlonlat 15 37 byradius 200 km count 1
+geosearch gs fromlonlat 15 37 byradius 200 km count 10 any asc
+geosearch gs fromlonlat 15 37 bybox 400 400 km asc withdist
+geosearch gs fromlonlat 15 37 bybox 40 400 km asc withdist
+geosearch gs fromlonlat 15 37 bybox 400 40 mi desc
+geosearch gs fromlonlat 15 37 byradius 120 mi asc
+geosearch gs fromlonlat 15 37 byradius 120000 m asc withdist
+geosearch gs fromlonlat 15 37 byradius 400000 ft asc withdist
+geosearch gs fromlonlat 15 37 byradius 1 m
+geosearch gs frommember Catania byradius 0 km withdist
+geosearch gs frommember nomember byradius 1 km
+geosearch nogs frommember nomember byradius 1 km
+geosearch gs frommember Palermo byradius -1 km
+geosearch gs frommember nomember byradius -1 km
+geosearch gs frommember Palermo byradius x km
+geosearch gs frommember Palermo byradius 1 yd
+geosearch gs frommember Palermo bybox x 1 km
+geosearch gs frommember Palermo bybox 1 x km
+geosearch gs frommember Palermo bybox -1 1 km
+geosearch gs frommember Palermo bybox 1 1
+geosearch gs byradius 1 km asc
+geosearch gs frommember Palermo asc desc
+geosearch gs frommember Palermo fromlonlat 1 1 byradius 1 km
+geosearch gs frommember Palermo byradius 1 km bybox 1 1 km
+geosearch gs frommember Palermo byradius 200 km count 0
+geosearch gs frommember Palermo byradius 200 km count x
+geosearch gs frommember Palermo byradius 200 km any
+geosearch gs frommember Palermo byradius 200 km store x
+geosearch gs fromlonlat 200 37 byradius 1 km
+geosearch gs fromlonlat x 37 byradius 1 km
+geosearchstore gd gs frommember Palermo byradius 200 km withdist
+geosearchstore gd gs frommember Palermo byradius 200 km asc storedist
+zrange gd 0 -1 withscores
+geosearchstore gd gs frommember Palermo byradius 200 km count 2 asc
+zrange gd 0 -1 withscores
+geosearchstore gd gs fromlonlat 0 0 byradius 1 km
+exists gd
+geosearchstore gd nogs fromlonlat 0 0 byradius 1 km
+georadius gs 15 37 200 km withdist asc
+georadius gs 15 37 200 km asc count 2 store gd2
+zrange gd2 0 -1 withscores
+georadius gs 15 37 200 km desc storedist gd2
+zrange gd2 0 -1 withscores
+georadius gs 15 37 200 km withdist store gd2
+georadius_ro gs 15 37 200 km store gd2
+georadius_ro gs 15 37 200 km asc withhash
+georadius gs 15 37 -1 km
+georadius gs 200 37 1 km
+georadius gs 15 37 1 km bogus
+georadiusbymember gs Palermo 200 km withdist desc
+georadiusbymember gs nomember 200 km
+georadiusbymember nogs nomember 200 km
+georadiusbymember nogs nomember 200 km store gd3
+georadiusbymember_ro gs Agrigento 100 km asc withcoord
+georadius nogs 15 37 200 km store gd3
+set gstr v
+georadius gstr 1 1 1 km
+geosearch gstr frommember x byradius 1 km
+geosearchstore gd gstr frommember x byradius 1 km
+del gs gd gd2 gd3 gstr
 ";
 
 #[test]

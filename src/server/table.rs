@@ -383,6 +383,66 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Returns members from a geospatial index as geohash strings."
     ),
     spec!(
+        "geosearch",
+        -7,
+        READONLY | ATOMIC,
+        KEY1,
+        Data(geo::geosearch),
+        "geo",
+        "6.2.0",
+        "Queries a geospatial index for members inside an area of a box or a circle."
+    ),
+    spec!(
+        "geosearchstore",
+        -8,
+        WRITE | ATOMIC,
+        (1, 2, 1),
+        Data(geo::geosearchstore),
+        "geo",
+        "6.2.0",
+        "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result."
+    ),
+    spec!(
+        "georadius",
+        -6,
+        WRITE | ATOMIC,
+        KEY1,
+        Data(geo::georadius),
+        "geo",
+        "3.2.0",
+        "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result."
+    ),
+    spec!(
+        "georadius_ro",
+        -6,
+        READONLY | ATOMIC,
+        KEY1,
+        Data(geo::georadius_ro),
+        "geo",
+        "3.2.10",
+        "Returns members from a geospatial index that are within a distance from a coordinate."
+    ),
+    spec!(
+        "georadiusbymember",
+        -5,
+        WRITE | ATOMIC,
+        KEY1,
+        Data(geo::georadiusbymember),
+        "geo",
+        "3.2.0",
+        "Queries a geospatial index for members within a distance from a member, optionally stores the result."
+    ),
+    spec!(
+        "georadiusbymember_ro",
+        -5,
+        READONLY | ATOMIC,
+        KEY1,
+        Data(geo::georadiusbymember_ro),
+        "geo",
+        "3.2.10",
+        "Returns members from a geospatial index that are within a distance from a member."
+    ),
+    spec!(
         "pfadd",
         -2,
         WRITE | ATOMIC | FAST,
@@ -2094,8 +2154,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "xinfo",
     "pfdebug",
     "pfselftest",
-    "geosearch",
-    "georadius",
     "eval",
     "evalsha",
     "script",

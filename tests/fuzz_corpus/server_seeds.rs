@@ -104,6 +104,9 @@ pub fn server_session_seeds() -> Seeds {
                 "LMPOP 2 x l LEFT COUNT 2", "ZADD z 1 a", "ZMPOP 1 z MAX", "BLMPOP 0 1 l RIGHT",
                 "GEOADD g 13.361389 38.115556 a 15.087269 37.502669 b", "GEODIST g a b km",
                 "GEOPOS g a x", "GEOHASH g b",
+                "GEOSEARCH g FROMMEMBER a BYRADIUS 200 km ASC WITHDIST WITHCOORD",
+                "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYBOX 400 400 km STOREDIST",
+                "GEORADIUS g 15 37 200 km COUNT 1 ANY", "GEORADIUSBYMEMBER_RO g b 1 mi",
             ]),
         ),
         (

@@ -255,3 +255,416 @@ pub(crate) fn geohash(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
     }
     Ok(())
 }
+
+/// The area a search covers, sizes in meters.
+#[derive(Clone, Copy)]
+enum Shape {
+    Radius(f64),
+    Box { width: f64, height: f64 },
+}
+
+/// How a search was called: GEOSEARCH / GEOSEARCHSTORE name the centre and the shape in
+/// options; GEORADIUS(_RO) and GEORADIUSBYMEMBER(_RO) in fixed arguments, with STORE and
+/// STOREDIST options unless read-only.
+#[derive(Clone, Copy, PartialEq)]
+enum Search {
+    Geosearch { store: bool },
+    Radius { by_member: bool, read_only: bool },
+}
+
+/// A member found inside the shape.
+struct Found {
+    member: Vec<u8>,
+    score: f64,
+    longitude: f64,
+    latitude: f64,
+    /// From the centre, in meters.
+    meters: f64,
+}
+
+/// A radius (or a box's sides) and its unit: `(sizes, meters per unit)`, with Redis's
+/// errors.
+fn sizes(args: &[&[u8]], names: &[&'static str]) -> Result<(Vec<f64>, f64), CmdError> {
+    let mut values = Vec::with_capacity(names.len());
+    for (arg, name) in args.iter().zip(names) {
+        let value = crate::collections::score::parse_score(arg)
+            .map_err(|_| CmdError::new(format!("ERR need numeric {name}")))?;
+        values.push(value);
+    }
+    if values.iter().any(|&v| v < 0.0) {
+        return Err(CmdError::fixed(if names.len() == 1 {
+            "ERR radius cannot be negative"
+        } else {
+            "ERR height or width cannot be negative"
+        }));
+    }
+    let per_unit = unit(args.get(names.len()).copied().unwrap_or_default())?;
+    Ok((values, per_unit))
+}
+
+fn position_arg(a: &Args, at: usize) -> Result<(f64, f64), CmdError> {
+    let parse = |arg: &[u8]| crate::collections::score::parse_score(arg).map_err(|_| NOT_FLOAT);
+    let (longitude, latitude) = (parse(a.get(at))?, parse(a.get(at + 1))?);
+    if !(LONG_MIN..=LONG_MAX).contains(&longitude) || !(LAT_MIN..=LAT_MAX).contains(&latitude) {
+        return Err(CmdError::new(format!(
+            "ERR invalid longitude,latitude pair {longitude:.6},{latitude:.6}"
+        )));
+    }
+    Ok((longitude, latitude))
+}
+
+fn member_position(ks: &dyn KeySpace, key: &[u8], member: &[u8]) -> Result<(f64, f64), CmdError> {
+    match scores_of(ks, key, &[member])?.first().copied().flatten() {
+        Some(score) => Ok(decode(score)),
+        None => Err(CmdError::fixed(
+            "ERR could not decode requested zset member",
+        )),
+    }
+}
+
+/// Whether a point lies in `shape` around `centre`, and its distance from it (Redis's
+/// `geoAppendIfWithinShape`: a box is checked along the meridian, then the parallel).
+fn within(shape: Shape, centre: (f64, f64), point: (f64, f64)) -> Option<f64> {
+    let ((x1, y1), (x2, y2)) = (centre, point);
+    match shape {
+        Shape::Radius(radius) => Some(distance(x1, y1, x2, y2)).filter(|&d| d <= radius),
+        Shape::Box { width, height } => {
+            let along_meridian = EARTH_RADIUS_IN_METERS * (radians(y1) - radians(y2)).abs();
+            if along_meridian > height / 2.0 || distance(x2, y2, x1, y2) > width / 2.0 {
+                return None;
+            }
+            Some(distance(x1, y1, x2, y2))
+        }
+    }
+}
+
+/// GEOSEARCH, GEOSEARCHSTORE, GEORADIUS, GEORADIUSBYMEMBER and their read-only forms, as
+/// Redis 7.0's `georadiusGeneric` parses and answers them. Every member of the set is
+/// tested against the shape (Redis tests those in the geohash cells around the centre: the
+/// same members); unsorted, they come in score order, Redis's in cell order.
+fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResult {
+    let source_at = if how == (Search::Geosearch { store: true }) {
+        2
+    } else {
+        1
+    };
+    let source = a.get(source_at);
+    let exists = match ks.collections().value_type(source)? {
+        None => false,
+        Some(ValueType::ZSet) => true,
+        Some(_) => return Err(crate::server::error::WRONG_TYPE),
+    };
+    let mut centre = None;
+    let mut shape = None;
+    let mut per_unit = 1.0;
+    let mut store: Option<(&[u8], bool)> = None;
+    let options_at = match how {
+        Search::Radius { by_member, .. } => {
+            let radius_at = if by_member { 3 } else { 4 };
+            if by_member {
+                if exists {
+                    centre = Some(member_position(ks, source, a.get(2))?);
+                }
+            } else {
+                centre = Some(position_arg(a, 2)?);
+            }
+            let (values, unit) = sizes(&[a.get(radius_at), a.get(radius_at + 1)], &["radius"])?;
+            shape = values.first().map(|&r| Shape::Radius(r * unit));
+            per_unit = unit;
+            radius_at + 2
+        }
+        Search::Geosearch { store: true } => {
+            store = Some((a.get(1), false));
+            3
+        }
+        Search::Geosearch { store: false } => 2,
+    };
+    let (mut with_dist, mut with_hash, mut with_coord, mut any) = (false, false, false, false);
+    let mut descending = None;
+    let mut count: Option<usize> = None;
+    let (mut from_given, mut shape_given) = (false, false);
+    let mut i = options_at;
+    while i < a.len() {
+        let word = a.get(i);
+        let left = a.len() - i - 1;
+        let geosearch = matches!(how, Search::Geosearch { .. });
+        let may_store = matches!(
+            how,
+            Search::Radius {
+                read_only: false,
+                ..
+            }
+        );
+        if is(word, "withdist") {
+            with_dist = true;
+        } else if is(word, "withhash") {
+            with_hash = true;
+        } else if is(word, "withcoord") {
+            with_coord = true;
+        } else if is(word, "any") {
+            any = true;
+        } else if is(word, "asc") {
+            descending = Some(false);
+        } else if is(word, "desc") {
+            descending = Some(true);
+        } else if is(word, "count") && left >= 1 {
+            let n =
+                crate::numeric::parse_i64(a.get(i + 1)).ok_or(crate::server::error::NOT_INTEGER)?;
+            if n <= 0 {
+                return Err(CmdError::fixed("ERR COUNT must be > 0"));
+            }
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+            i += 1;
+        } else if may_store && (is(word, "store") || is(word, "storedist")) && left >= 1 {
+            store = Some((a.get(i + 1), is(word, "storedist")));
+            i += 1;
+        } else if how == (Search::Geosearch { store: true }) && is(word, "storedist") {
+            store = store.map(|(key, _)| (key, true));
+        } else if geosearch && is(word, "frommember") && left >= 1 {
+            if from_given {
+                return Err(SYNTAX);
+            }
+            if exists {
+                centre = Some(member_position(ks, source, a.get(i + 1))?);
+            }
+            from_given = true;
+            i += 1;
+        } else if geosearch && is(word, "fromlonlat") && left >= 2 {
+            if from_given {
+                return Err(SYNTAX);
+            }
+            centre = Some(position_arg(a, i + 1)?);
+            from_given = true;
+            i += 2;
+        } else if geosearch && is(word, "byradius") && left >= 2 {
+            if shape_given {
+                return Err(SYNTAX);
+            }
+            let (values, unit) = sizes(&[a.get(i + 1), a.get(i + 2)], &["radius"])?;
+            shape = values.first().map(|&r| Shape::Radius(r * unit));
+            per_unit = unit;
+            shape_given = true;
+            i += 2;
+        } else if geosearch && is(word, "bybox") && left >= 3 {
+            if shape_given {
+                return Err(SYNTAX);
+            }
+            let (values, unit) = sizes(
+                &[a.get(i + 1), a.get(i + 2), a.get(i + 3)],
+                &["width", "height"],
+            )?;
+            if let [width, height] = values[..] {
+                shape = Some(Shape::Box {
+                    width: width * unit,
+                    height: height * unit,
+                });
+            }
+            per_unit = unit;
+            shape_given = true;
+            i += 3;
+        } else {
+            return Err(SYNTAX);
+        }
+        i += 1;
+    }
+    if store.is_some() && (with_dist || with_hash || with_coord) {
+        return Err(CmdError::fixed(match how {
+            Search::Geosearch { .. } => {
+                "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+            }
+            Search::Radius { .. } => {
+                "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+            }
+        }));
+    }
+    if let Search::Geosearch { .. } = how {
+        let name = String::from_utf8_lossy(a.get(0)).into_owned();
+        if !from_given {
+            return Err(CmdError::new(format!(
+                "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"
+            )));
+        }
+        if !shape_given {
+            return Err(CmdError::new(format!(
+                "ERR exactly one of BYRADIUS and BYBOX can be specified for {name}"
+            )));
+        }
+    }
+    if any && count.is_none() {
+        return Err(CmdError::fixed(
+            "ERR the ANY argument requires COUNT argument",
+        ));
+    }
+    let (Some(centre), Some(shape), true) = (centre, shape, exists) else {
+        match store {
+            Some((destination, _)) => {
+                ks.delete(destination)?;
+                out.int(0);
+            }
+            None => out.array(0),
+        }
+        return Ok(());
+    };
+    // With a COUNT, the nearest ones (unless ANY: the first found).
+    let descending = descending.or((count.is_some() && !any).then_some(false));
+
+    let mut members = Vec::new();
+    ks.collections().view_with(&mut |v| {
+        members = zset::range_by_rank(v, source, 0, -1, false)?;
+        Ok(())
+    })?;
+    let mut found: Vec<Found> = Vec::new();
+    for (member, score) in members {
+        // No geohash is negative (a ZADD may have written one): outside every cell Redis
+        // searches.
+        if score < 0.0 {
+            continue;
+        }
+        let (longitude, latitude) = decode(score);
+        if let Some(meters) = within(shape, centre, (longitude, latitude)) {
+            found.push(Found {
+                member,
+                score,
+                longitude,
+                latitude,
+                meters,
+            });
+            if any && count.is_some_and(|n| found.len() >= n) {
+                break;
+            }
+        }
+    }
+    if let Some(descending) = descending {
+        // Stable, as glibc's qsort (a merge sort) is: equal distances keep their order.
+        found.sort_by(|x, y| {
+            let order = x
+                .meters
+                .partial_cmp(&y.meters)
+                .unwrap_or(std::cmp::Ordering::Equal);
+            if descending { order.reverse() } else { order }
+        });
+    }
+    found.truncate(count.unwrap_or(usize::MAX));
+
+    if let Some((destination, store_distance)) = store {
+        ks.delete(destination)?;
+        if !found.is_empty() {
+            let items: Vec<(f64, &[u8])> = found
+                .iter()
+                .map(|f| {
+                    let score = if store_distance {
+                        f.meters / per_unit
+                    } else {
+                        f.score
+                    };
+                    (score, f.member.as_slice())
+                })
+                .collect();
+            ks.collections()
+                .edit_with(destination, ValueType::ZSet, &mut |e| {
+                    zset::add(e, &items, ZAddOptions::default())?;
+                    Ok(())
+                })?;
+        }
+        out.count(found.len());
+        return Ok(());
+    }
+    let extras = usize::from(with_dist) + usize::from(with_hash) + usize::from(with_coord);
+    out.array(found.len());
+    for f in &found {
+        if extras > 0 {
+            out.array(extras + 1);
+        }
+        out.bulk(&f.member);
+        if with_dist {
+            out.bulk(format!("{:.4}", f.meters / per_unit).as_bytes());
+        }
+        if with_hash {
+            out.int(f.score as i64);
+        }
+        if with_coord {
+            out.array(2);
+            reply_coordinate(out, f.longitude);
+            reply_coordinate(out, f.latitude);
+        }
+    }
+    Ok(())
+}
+
+/// GEOSEARCH key FROMMEMBER m|FROMLONLAT lon lat BYRADIUS r unit|BYBOX w h unit [ASC|DESC]
+/// [COUNT n [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH].
+pub(crate) fn geosearch(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    search(ks, a, out, Search::Geosearch { store: false })
+}
+
+/// GEOSEARCHSTORE destination source ... [STOREDIST].
+pub(crate) fn geosearchstore(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    search(ks, a, out, Search::Geosearch { store: true })
+}
+
+/// GEORADIUS key lon lat radius unit [options] [STORE key] [STOREDIST key].
+pub(crate) fn georadius(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    search(
+        ks,
+        a,
+        out,
+        Search::Radius {
+            by_member: false,
+            read_only: false,
+        },
+    )
+}
+
+/// GEORADIUS_RO: GEORADIUS without STORE.
+pub(crate) fn georadius_ro(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    search(
+        ks,
+        a,
+        out,
+        Search::Radius {
+            by_member: false,
+            read_only: true,
+        },
+    )
+}
+
+/// GEORADIUSBYMEMBER key member radius unit [options] [STORE key] [STOREDIST key].
+pub(crate) fn georadiusbymember(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    search(
+        ks,
+        a,
+        out,
+        Search::Radius {
+            by_member: true,
+            read_only: false,
+        },
+    )
+}
+
+/// GEORADIUSBYMEMBER_RO: GEORADIUSBYMEMBER without STORE.
+pub(crate) fn georadiusbymember_ro(
+    ks: &dyn KeySpace,
+    _: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    search(
+        ks,
+        a,
+        out,
+        Search::Radius {
+            by_member: true,
+            read_only: true,
+        },
+    )
+}
