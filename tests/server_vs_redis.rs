@@ -1360,6 +1360,35 @@ georadius gstr 1 1 1 km
 geosearch gstr frommember x byradius 1 km
 geosearchstore gd gstr frommember x byradius 1 km
 del gs gd gd2 gd3 gstr
+mset lk1 ohmytext lk2 mynewtext
+lcs lk1 lk2
+lcs lk1 lk2 len
+lcs lk1 lk2 idx
+lcs lk1 lk2 idx minmatchlen 4
+lcs lk1 lk2 idx minmatchlen 4 withmatchlen
+lcs lk1 lk2 idx withmatchlen
+lcs lk1 lk2 idx minmatchlen -3
+lcs lk1 lk2 idx minmatchlen x
+lcs lk1 lk2 idx minmatchlen
+lcs lk1 lk2 len idx
+lcs lk1 lk2 bogus
+lcs lk1 nokey
+lcs nokey nokey2 idx
+lcs nokey nokey2 len
+mset lk3 abcabcabc lk4 cbacbacba
+lcs lk3 lk4
+lcs lk3 lk4 idx withmatchlen
+lcs lk4 lk3 idx
+mset lk5 aaaa lk6 aa
+lcs lk5 lk6 idx withmatchlen
+lcs lk6 lk5 idx withmatchlen
+mset lk7 xyz lk8 abc
+lcs lk7 lk8 idx
+lcs lk7 lk8
+rpush lkl a
+lcs lk1 lkl
+lcs lkl lk1 len
+del lk1 lk2 lk3 lk4 lk5 lk6 lk7 lk8 lkl
 ";
 
 #[test]

@@ -393,15 +393,25 @@ fn hyperloglogs(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     (cmd, Order::Exact)
 }
 
-/// Bitmap commands, mostly on string keys (whose values include numbers, spaces and
-/// long text, and which SETBIT and BITFIELD grow).
+/// Bitmap commands and LCS, mostly on string keys (whose values include numbers, spaces
+/// and long text, and which SETBIT and BITFIELD grow).
 fn bits(rng: &mut Rng) -> (Vec<&'static str>, Order) {
     const OFFSETS: &[&str] = &["0", "1", "7", "8", "13", "63", "100", "-1", "abc", "#2"];
     const RANGES: &[&str] = &["0", "1", "-1", "-2", "3", "10", "-100", "abc"];
     const TYPES: &[&str] = &["u1", "u8", "i8", "i5", "u16", "i64", "u63", "u64", "x8"];
     const NUMBERS: &[&str] = &["0", "1", "-1", "100", "300", "-200", "9223372036854775807"];
     let k = key(rng, STRING_KEYS);
-    let cmd = match rng.below(7) {
+    let cmd = match rng.below(8) {
+        7 => {
+            let mut c = vec!["LCS", k, key(rng, STRING_KEYS)];
+            match rng.below(4) {
+                0 => c.push("LEN"),
+                1 => c.extend(["IDX", "WITHMATCHLEN"]),
+                2 => c.extend(["IDX", "MINMATCHLEN", rng.pick(&["0", "2", "-1"])]),
+                _ => {}
+            }
+            c
+        }
         0 => vec![
             "SETBIT",
             k,

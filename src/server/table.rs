@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use super::commands::{
     bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, geo,
-    hashes, hll, keys, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort, strings,
-    zset_algebra, zsets,
+    hashes, hll, keys, lcs, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort,
+    strings, zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -541,6 +541,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "bitmap",
         "6.0.0",
         "Performs arbitrary read-only bitfield integer operations on strings."
+    ),
+    spec!(
+        "lcs",
+        -3,
+        READONLY,
+        (1, 2, 1),
+        Data(lcs::lcs),
+        "string",
+        "7.0.0",
+        "Finds the longest common substring."
     ),
     spec!(
         "setrange",

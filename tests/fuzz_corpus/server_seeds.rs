@@ -107,6 +107,7 @@ pub fn server_session_seeds() -> Seeds {
                 "GEOSEARCH g FROMMEMBER a BYRADIUS 200 km ASC WITHDIST WITHCOORD",
                 "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYBOX 400 400 km STOREDIST",
                 "GEORADIUS g 15 37 200 km COUNT 1 ANY", "GEORADIUSBYMEMBER_RO g b 1 mi",
+                "MSET x ohmytext y mynewtext", "LCS x y IDX MINMATCHLEN 2 WITHMATCHLEN",
             ]),
         ),
         (

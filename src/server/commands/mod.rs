@@ -13,6 +13,7 @@ pub(crate) mod geo;
 pub(crate) mod hashes;
 pub(crate) mod hll;
 pub(crate) mod keys;
+pub(crate) mod lcs;
 pub(crate) mod lists;
 pub(crate) mod mpop;
 pub(crate) mod multi;
