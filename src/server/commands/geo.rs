@@ -338,94 +338,106 @@ fn within(shape: Shape, centre: (f64, f64), point: (f64, f64)) -> Option<f64> {
     }
 }
 
-/// GEOSEARCH, GEOSEARCHSTORE, GEORADIUS, GEORADIUSBYMEMBER and their read-only forms, as
-/// Redis 7.0's `georadiusGeneric` parses and answers them. Every member of the set is
-/// tested against the shape (Redis tests those in the geohash cells around the centre: the
-/// same members); unsorted, they come in score order, Redis's in cell order.
-fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResult {
-    let source_at = if how == (Search::Geosearch { store: true }) {
-        2
-    } else {
-        1
+/// A search as its arguments describe it.
+struct Request<'a> {
+    /// None where the source set does not exist (then no member was looked up).
+    centre: Option<(f64, f64)>,
+    shape: Option<Shape>,
+    /// Meters per unit of the radius or box.
+    per_unit: f64,
+    /// The destination, and whether it stores distances (STOREDIST) or geohashes.
+    store: Option<(&'a [u8], bool)>,
+    with_dist: bool,
+    with_hash: bool,
+    with_coord: bool,
+    any: bool,
+    count: Option<usize>,
+    /// ASC (false) or DESC (true), if asked.
+    descending: Option<bool>,
+}
+
+/// Reads a search's arguments in Redis 7.0's order (`georadiusGeneric`), with its errors.
+/// A FROMMEMBER or BYMEMBER member is looked up where the set `exists`.
+fn parse_search<'a>(
+    ks: &dyn KeySpace,
+    a: &'a Args,
+    how: Search,
+    source: &[u8],
+    exists: bool,
+) -> Result<Request<'a>, CmdError> {
+    let mut r = Request {
+        centre: None,
+        shape: None,
+        per_unit: 1.0,
+        store: None,
+        with_dist: false,
+        with_hash: false,
+        with_coord: false,
+        any: false,
+        count: None,
+        descending: None,
     };
-    let source = a.get(source_at);
-    let exists = match ks.collections().value_type(source)? {
-        None => false,
-        Some(ValueType::ZSet) => true,
-        Some(_) => return Err(crate::server::error::WRONG_TYPE),
-    };
-    let mut centre = None;
-    let mut shape = None;
-    let mut per_unit = 1.0;
-    let mut store: Option<(&[u8], bool)> = None;
     let options_at = match how {
         Search::Radius { by_member, .. } => {
             let radius_at = if by_member { 3 } else { 4 };
-            if by_member {
-                if exists {
-                    centre = Some(member_position(ks, source, a.get(2))?);
-                }
-            } else {
-                centre = Some(position_arg(a, 2)?);
+            if !by_member {
+                r.centre = Some(position_arg(a, 2)?);
+            } else if exists {
+                r.centre = Some(member_position(ks, source, a.get(2))?);
             }
             let (values, unit) = sizes(&[a.get(radius_at), a.get(radius_at + 1)], &["radius"])?;
-            shape = values.first().map(|&r| Shape::Radius(r * unit));
-            per_unit = unit;
+            r.shape = values.first().map(|&radius| Shape::Radius(radius * unit));
+            r.per_unit = unit;
             radius_at + 2
         }
         Search::Geosearch { store: true } => {
-            store = Some((a.get(1), false));
+            r.store = Some((a.get(1), false));
             3
         }
         Search::Geosearch { store: false } => 2,
     };
-    let (mut with_dist, mut with_hash, mut with_coord, mut any) = (false, false, false, false);
-    let mut descending = None;
-    let mut count: Option<usize> = None;
+    let geosearch = matches!(how, Search::Geosearch { .. });
+    let may_store = matches!(
+        how,
+        Search::Radius {
+            read_only: false,
+            ..
+        }
+    );
     let (mut from_given, mut shape_given) = (false, false);
     let mut i = options_at;
     while i < a.len() {
         let word = a.get(i);
         let left = a.len() - i - 1;
-        let geosearch = matches!(how, Search::Geosearch { .. });
-        let may_store = matches!(
-            how,
-            Search::Radius {
-                read_only: false,
-                ..
-            }
-        );
         if is(word, "withdist") {
-            with_dist = true;
+            r.with_dist = true;
         } else if is(word, "withhash") {
-            with_hash = true;
+            r.with_hash = true;
         } else if is(word, "withcoord") {
-            with_coord = true;
+            r.with_coord = true;
         } else if is(word, "any") {
-            any = true;
-        } else if is(word, "asc") {
-            descending = Some(false);
-        } else if is(word, "desc") {
-            descending = Some(true);
+            r.any = true;
+        } else if is(word, "asc") || is(word, "desc") {
+            r.descending = Some(is(word, "desc"));
         } else if is(word, "count") && left >= 1 {
             let n =
                 crate::numeric::parse_i64(a.get(i + 1)).ok_or(crate::server::error::NOT_INTEGER)?;
             if n <= 0 {
                 return Err(CmdError::fixed("ERR COUNT must be > 0"));
             }
-            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+            r.count = Some(usize::try_from(n).unwrap_or(usize::MAX));
             i += 1;
         } else if may_store && (is(word, "store") || is(word, "storedist")) && left >= 1 {
-            store = Some((a.get(i + 1), is(word, "storedist")));
+            r.store = Some((a.get(i + 1), is(word, "storedist")));
             i += 1;
         } else if how == (Search::Geosearch { store: true }) && is(word, "storedist") {
-            store = store.map(|(key, _)| (key, true));
+            r.store = r.store.map(|(key, _)| (key, true));
         } else if geosearch && is(word, "frommember") && left >= 1 {
             if from_given {
                 return Err(SYNTAX);
             }
             if exists {
-                centre = Some(member_position(ks, source, a.get(i + 1))?);
+                r.centre = Some(member_position(ks, source, a.get(i + 1))?);
             }
             from_given = true;
             i += 1;
@@ -433,7 +445,7 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
             if from_given {
                 return Err(SYNTAX);
             }
-            centre = Some(position_arg(a, i + 1)?);
+            r.centre = Some(position_arg(a, i + 1)?);
             from_given = true;
             i += 2;
         } else if geosearch && is(word, "byradius") && left >= 2 {
@@ -441,8 +453,8 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
                 return Err(SYNTAX);
             }
             let (values, unit) = sizes(&[a.get(i + 1), a.get(i + 2)], &["radius"])?;
-            shape = values.first().map(|&r| Shape::Radius(r * unit));
-            per_unit = unit;
+            r.shape = values.first().map(|&radius| Shape::Radius(radius * unit));
+            r.per_unit = unit;
             shape_given = true;
             i += 2;
         } else if geosearch && is(word, "bybox") && left >= 3 {
@@ -454,12 +466,12 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
                 &["width", "height"],
             )?;
             if let [width, height] = values[..] {
-                shape = Some(Shape::Box {
+                r.shape = Some(Shape::Box {
                     width: width * unit,
                     height: height * unit,
                 });
             }
-            per_unit = unit;
+            r.per_unit = unit;
             shape_given = true;
             i += 3;
         } else {
@@ -467,17 +479,14 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
         }
         i += 1;
     }
-    if store.is_some() && (with_dist || with_hash || with_coord) {
-        return Err(CmdError::fixed(match how {
-            Search::Geosearch { .. } => {
-                "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
-            }
-            Search::Radius { .. } => {
-                "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
-            }
+    if r.store.is_some() && (r.with_dist || r.with_hash || r.with_coord) {
+        return Err(CmdError::fixed(if geosearch {
+            "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+        } else {
+            "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
         }));
     }
-    if let Search::Geosearch { .. } = how {
+    if geosearch {
         let name = String::from_utf8_lossy(a.get(0)).into_owned();
         if !from_given {
             return Err(CmdError::new(format!(
@@ -490,24 +499,24 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
             )));
         }
     }
-    if any && count.is_none() {
+    if r.any && r.count.is_none() {
         return Err(CmdError::fixed(
             "ERR the ANY argument requires COUNT argument",
         ));
     }
-    let (Some(centre), Some(shape), true) = (centre, shape, exists) else {
-        match store {
-            Some((destination, _)) => {
-                ks.delete(destination)?;
-                out.int(0);
-            }
-            None => out.array(0),
-        }
-        return Ok(());
-    };
-    // With a COUNT, the nearest ones (unless ANY: the first found).
-    let descending = descending.or((count.is_some() && !any).then_some(false));
+    Ok(r)
+}
 
+/// The members of `source` inside `shape` around `centre`: in score order, the first
+/// `count` found with ANY; sorted by distance (stable, as glibc's merge-sort `qsort`) when
+/// asked, or when a COUNT is given without ANY (the nearest ones); then at most `count`.
+fn find(
+    ks: &dyn KeySpace,
+    source: &[u8],
+    centre: (f64, f64),
+    shape: Shape,
+    r: &Request<'_>,
+) -> Result<Vec<Found>, CmdError> {
     let mut members = Vec::new();
     ks.collections().view_with(&mut |v| {
         members = zset::range_by_rank(v, source, 0, -1, false)?;
@@ -529,13 +538,15 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
                 latitude,
                 meters,
             });
-            if any && count.is_some_and(|n| found.len() >= n) {
+            if r.any && r.count.is_some_and(|n| found.len() >= n) {
                 break;
             }
         }
     }
+    let descending = r
+        .descending
+        .or((r.count.is_some() && !r.any).then_some(false));
     if let Some(descending) = descending {
-        // Stable, as glibc's qsort (a merge sort) is: equal distances keep their order.
         found.sort_by(|x, y| {
             let order = x
                 .meters
@@ -544,50 +555,79 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
             if descending { order.reverse() } else { order }
         });
     }
-    found.truncate(count.unwrap_or(usize::MAX));
+    found.truncate(r.count.unwrap_or(usize::MAX));
+    Ok(found)
+}
 
-    if let Some((destination, store_distance)) = store {
-        ks.delete(destination)?;
-        if !found.is_empty() {
-            let items: Vec<(f64, &[u8])> = found
-                .iter()
-                .map(|f| {
-                    let score = if store_distance {
-                        f.meters / per_unit
-                    } else {
-                        f.score
-                    };
-                    (score, f.member.as_slice())
-                })
-                .collect();
-            ks.collections()
-                .edit_with(destination, ValueType::ZSet, &mut |e| {
-                    zset::add(e, &items, ZAddOptions::default())?;
-                    Ok(())
-                })?;
-        }
-        out.count(found.len());
-        return Ok(());
-    }
-    let extras = usize::from(with_dist) + usize::from(with_hash) + usize::from(with_coord);
+/// The found members as Redis replies them: each a bulk string, or an array of it with
+/// the distance, the geohash and the position, as asked.
+fn reply_found(found: &[Found], r: &Request<'_>, out: &mut Reply) {
+    let extras = usize::from(r.with_dist) + usize::from(r.with_hash) + usize::from(r.with_coord);
     out.array(found.len());
-    for f in &found {
+    for f in found {
         if extras > 0 {
             out.array(extras + 1);
         }
         out.bulk(&f.member);
-        if with_dist {
-            out.bulk(format!("{:.4}", f.meters / per_unit).as_bytes());
+        if r.with_dist {
+            out.bulk(format!("{:.4}", f.meters / r.per_unit).as_bytes());
         }
-        if with_hash {
+        if r.with_hash {
             out.int(f.score as i64);
         }
-        if with_coord {
+        if r.with_coord {
             out.array(2);
             reply_coordinate(out, f.longitude);
             reply_coordinate(out, f.latitude);
         }
     }
+}
+
+/// GEOSEARCH, GEOSEARCHSTORE, GEORADIUS, GEORADIUSBYMEMBER and their read-only forms, as
+/// Redis 7.0's `georadiusGeneric` answers them. Every member of the set is tested against
+/// the area (Redis tests those in the geohash cells around the centre: the same members for
+/// areas of a few hundred kilometres; see docs/server.md); unsorted, they come in score
+/// order, Redis's in cell order.
+fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResult {
+    let source = a.get(if how == (Search::Geosearch { store: true }) {
+        2
+    } else {
+        1
+    });
+    let exists = match ks.collections().value_type(source)? {
+        None => false,
+        Some(ValueType::ZSet) => true,
+        Some(_) => return Err(crate::server::error::WRONG_TYPE),
+    };
+    let r = parse_search(ks, a, how, source, exists)?;
+    let found = match (r.centre, r.shape, exists) {
+        (Some(centre), Some(shape), true) => find(ks, source, centre, shape, &r)?,
+        _ => Vec::new(),
+    };
+    let Some((destination, store_distance)) = r.store else {
+        reply_found(&found, &r, out);
+        return Ok(());
+    };
+    ks.delete(destination)?;
+    if !found.is_empty() {
+        let items: Vec<(f64, &[u8])> = found
+            .iter()
+            .map(|f| {
+                let score = if store_distance {
+                    f.meters / r.per_unit
+                } else {
+                    f.score
+                };
+                (score, f.member.as_slice())
+            })
+            .collect();
+        ks.collections()
+            .edit_with(destination, ValueType::ZSet, &mut |e| {
+                zset::add(e, &items, ZAddOptions::default())?;
+                Ok(())
+            })?;
+    }
+    out.count(found.len());
     Ok(())
 }
 
