@@ -1144,6 +1144,11 @@ bitcount bm
 bitfield bm incrby u8 0 1
 exec
 del b1 b2 b3 bff2 bz bo1 bo2 bdst blist bf newbf bexp bm
+pfadd hlc
+get hlc
+pfadd hlc a
+get hlc
+del hlc
 pfadd hl1
 pfcount hl1
 get hl1

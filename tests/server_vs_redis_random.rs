@@ -369,15 +369,11 @@ fn multi_pops(rng: &mut Rng) -> (Vec<&'static str>, Order) {
 }
 
 /// HyperLogLog commands, on keys of their own (their sparse bytes may differ from
-/// Redis's: see `server/commands/hll.rs`), now and then on another key.
+/// Redis's: see `server/commands/hll.rs`).
 fn hyperloglogs(rng: &mut Rng) -> (Vec<&'static str>, Order) {
-    let hll = |rng: &mut Rng| {
-        if rng.chance(10) {
-            any_key(rng)
-        } else {
-            rng.pick(&["p1", "p2", "p3"])
-        }
-    };
+    // Not string keys: string commands editing a HyperLogLog's bytes make values Redis
+    // and keg treat differently (docs/server.md); a list for the type error.
+    let hll = |rng: &mut Rng| rng.pick(&["p1", "p2", "p3", "p1", "p2", "p3", "l1"]);
     let k = hll(rng);
     let cmd = match rng.below(4) {
         0 | 1 => with_members(&["PFADD", k], rng, 6),
@@ -460,6 +456,14 @@ fn bits(rng: &mut Rng) -> (Vec<&'static str>, Order) {
                     ]),
                     _ => c.extend(["OVERFLOW", rng.pick(&["WRAP", "SAT", "FAIL"])]),
                 }
+            }
+            // A BITFIELD whose every write fails still creates or grows its string, which
+            // Redis does not signal to WATCH (keg does: docs/server.md): with FAIL, a key
+            // nobody watches.
+            if c.contains(&"FAIL")
+                && let Some(key) = c.get_mut(1)
+            {
+                *key = "bf";
             }
             c
         }

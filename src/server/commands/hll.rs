@@ -305,11 +305,10 @@ pub(crate) fn pfadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
         let (index, count) = register_of(element);
         raised |= hll.raise(index, count);
     }
-    if raised {
-        hll.invalidate_cache();
-    }
     updated |= raised;
     if updated {
+        // A new key's cache is marked stale too, as Redis marks it.
+        hll.invalidate_cache();
         ks.set_with_expiry(key, &hll.encode(), expiry)?;
     }
     out.int(i64::from(updated));
