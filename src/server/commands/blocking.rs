@@ -187,7 +187,7 @@ pub(crate) fn timed_out(name: &str, out: &mut Reply) {
 /// The reply inside MULTI when there is nothing to pop (no waiting there): what the
 /// non-blocking command would reply — a null bulk string for BLMOVE and BRPOPLPUSH (as
 /// LMOVE), a null array for the pops, 0 replicas for WAIT.
-pub(crate) fn nothing_now(name: &str, out: &mut Reply) {
+fn nothing_now(name: &str, out: &mut Reply) {
     match name {
         "blmove" | "brpoplpush" => out.null(),
         "wait" => out.int(0),
@@ -197,10 +197,8 @@ pub(crate) fn nothing_now(name: &str, out: &mut Reply) {
 
 /// WAIT numreplicas timeout, where it cannot wait (inside MULTI): the replicas that have
 /// acknowledged, none.
-pub(crate) fn wait(_: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    check("wait", a)?;
-    out.int(0);
-    Ok(())
+pub(crate) fn wait(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    without_waiting("wait", ks, a, out)
 }
 
 /// BLMPOP's or BZMPOP's keys, end and count, after the timeout.
@@ -213,8 +211,14 @@ fn multi_pop<'a>(name: &str, a: &'a Args) -> Result<MultiPop<'a>, CmdError> {
     mpop::parse(a, 2, ends)
 }
 
-/// BLMPOP / BZMPOP where they cannot wait (inside MULTI): a pop now, or a null array.
-fn multi_pop_now(name: &str, ks: &dyn KeySpace, a: &Args, out: &mut Reply) -> CmdResult {
+/// A blocking command where it cannot wait (inside MULTI, or run by EXEC), as in Redis:
+/// one attempt now, else what the command answers when there is nothing.
+pub(crate) fn without_waiting(
+    name: &str,
+    ks: &dyn KeySpace,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     check(name, a)?;
     if !attempt(name, ks, a, out)? {
         nothing_now(name, out);
@@ -222,12 +226,12 @@ fn multi_pop_now(name: &str, ks: &dyn KeySpace, a: &Args, out: &mut Reply) -> Cm
     Ok(())
 }
 
-/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], inside MULTI.
 pub(crate) fn blmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    multi_pop_now("blmpop", ks, a, out)
+    without_waiting("blmpop", ks, a, out)
 }
 
-/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count], inside MULTI.
 pub(crate) fn bzmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    multi_pop_now("bzmpop", ks, a, out)
+    without_waiting("bzmpop", ks, a, out)
 }

@@ -165,13 +165,7 @@ pub(crate) fn geoadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
     }
     let mut items: Vec<(f64, &[u8])> = Vec::with_capacity((a.len() - at) / 3);
     for i in (at..a.len()).step_by(3) {
-        let parse = |arg: &[u8]| crate::collections::score::parse_score(arg).map_err(|_| NOT_FLOAT);
-        let (longitude, latitude) = (parse(a.get(i))?, parse(a.get(i + 1))?);
-        if !(LONG_MIN..=LONG_MAX).contains(&longitude) || !(LAT_MIN..=LAT_MAX).contains(&latitude) {
-            return Err(CmdError::new(format!(
-                "ERR invalid longitude,latitude pair {longitude:.6},{latitude:.6}"
-            )));
-        }
+        let (longitude, latitude) = position_arg(a, i)?;
         let bits = encode(longitude, latitude, LAT_MIN, LAT_MAX);
         items.push((bits as f64, a.get(i + 2)));
     }

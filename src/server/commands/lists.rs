@@ -260,38 +260,22 @@ pub(crate) fn rpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply
 
 /// BLPOP inside MULTI (or run by EXEC): never waits, as in Redis.
 pub(crate) fn blpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::check("blpop", a)?;
-    if !super::blocking::attempt("blpop", ks, a, out)? {
-        super::blocking::nothing_now("blpop", out);
-    }
-    Ok(())
+    super::blocking::without_waiting("blpop", ks, a, out)
 }
 
 /// BRPOP inside MULTI (or run by EXEC): never waits, as in Redis.
 pub(crate) fn brpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::check("brpop", a)?;
-    if !super::blocking::attempt("brpop", ks, a, out)? {
-        super::blocking::nothing_now("brpop", out);
-    }
-    Ok(())
+    super::blocking::without_waiting("brpop", ks, a, out)
 }
 
 /// BLMOVE inside MULTI (or run by EXEC): never waits, as in Redis.
 pub(crate) fn blmove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::check("blmove", a)?;
-    if !super::blocking::attempt("blmove", ks, a, out)? {
-        super::blocking::nothing_now("blmove", out);
-    }
-    Ok(())
+    super::blocking::without_waiting("blmove", ks, a, out)
 }
 
 /// BRPOPLPUSH inside MULTI (or run by EXEC): never waits, as in Redis.
 pub(crate) fn brpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::check("brpoplpush", a)?;
-    if !super::blocking::attempt("brpoplpush", ks, a, out)? {
-        super::blocking::nothing_now("brpoplpush", out);
-    }
-    Ok(())
+    super::blocking::without_waiting("brpoplpush", ks, a, out)
 }
 
 #[cfg(test)]

@@ -500,18 +500,10 @@ pub(crate) fn zremrangebylex(
 
 /// BZPOPMIN inside MULTI (or run by EXEC): never waits, as in Redis.
 pub(crate) fn bzpopmin(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::check("bzpopmin", a)?;
-    if !super::blocking::attempt("bzpopmin", ks, a, out)? {
-        super::blocking::nothing_now("bzpopmin", out);
-    }
-    Ok(())
+    super::blocking::without_waiting("bzpopmin", ks, a, out)
 }
 
 /// BZPOPMAX inside MULTI (or run by EXEC): never waits, as in Redis.
 pub(crate) fn bzpopmax(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::check("bzpopmax", a)?;
-    if !super::blocking::attempt("bzpopmax", ks, a, out)? {
-        super::blocking::nothing_now("bzpopmax", out);
-    }
-    Ok(())
+    super::blocking::without_waiting("bzpopmax", ks, a, out)
 }
