@@ -144,6 +144,44 @@ mod tests {
         })
     }
 
+    /// A monitor that does not read is disconnected once its outbox is full, and no longer
+    /// fed; the others go on receiving lines.
+    #[test]
+    fn a_monitor_past_its_outbox_limit_is_disconnected_and_dropped() {
+        use crate::server::clients::Clients;
+        use crate::server::pubsub::Outbox;
+        use crate::server::reply::Protocol;
+        let clients = Clients::default();
+        let monitor = |limit: usize| {
+            Arc::new(Subscriber {
+                client: clients.register_detached().unwrap(),
+                outbox: Arc::new(Outbox::new(Protocol::Resp2, limit)),
+            })
+        };
+        let (slow, roomy) = (monitor(100), monitor(1 << 20));
+        let monitors = Monitors::default();
+        monitors.add(Arc::clone(&slow));
+        monitors.add(Arc::clone(&roomy));
+        monitors.add(Arc::clone(&roomy));
+        assert_eq!(monitors.count.load(Ordering::Relaxed), 2, "added once");
+        let writer = clients.register_detached().unwrap();
+        let set = Args::from_slices(&[b"SET".as_slice(), b"key", &[b'v'; 200]]);
+        let spec = table::lookup(b"set").unwrap();
+        monitors.feed(&writer, spec, &set);
+        assert!(slow.client.is_killed());
+        assert!(!roomy.client.is_killed());
+        assert_eq!(monitors.count.load(Ordering::Relaxed), 1);
+        monitors.feed(&writer, spec, &set);
+        let mut received = Vec::new();
+        roomy.outbox.drain_into(&mut received);
+        assert_eq!(
+            String::from_utf8_lossy(&received)
+                .matches("\"SET\"")
+                .count(),
+            2
+        );
+    }
+
     #[test]
     fn arguments_are_quoted_with_redis_escapes() {
         assert_eq!(
