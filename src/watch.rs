@@ -132,16 +132,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Options, Store, SyncPolicy};
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Options::new()
-            .sync_policy(SyncPolicy::Never)
-            .open(dir.path())
-            .unwrap();
-        (dir, store)
-    }
+    use crate::datatypes::scratch_store as store;
 
     #[test]
     fn counts_the_writes_of_watched_keys_and_their_elements() {

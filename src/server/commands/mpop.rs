@@ -62,27 +62,29 @@ pub(crate) fn parse<'a>(a: &'a Args, at: usize, ends: [&str; 2]) -> Result<Multi
     })
 }
 
-/// Pops from the first list of `m.keys` that exists; true if it replied. A key of another
-/// type before it is WRONGTYPE.
-pub(crate) fn attempt_lists(
+/// Pops with `pop` from the first key of `m.keys` that holds a `ty` (and anything);
+/// true if it replied, `[key, popped]`. A key of another type before it is WRONGTYPE.
+fn pop_first<T>(
     ks: &dyn KeySpace,
     m: &MultiPop<'_>,
+    ty: ValueType,
     out: &mut Reply,
+    mut pop: impl FnMut(&[u8]) -> Result<Vec<T>, CmdError>,
+    mut reply: impl FnMut(&T, &mut Reply),
 ) -> Result<bool, CmdError> {
-    let c = ks.collections();
     for &key in &m.keys {
-        match c.value_type(key)? {
+        match ks.collections().value_type(key)? {
             None => continue,
-            Some(ValueType::List) => {
-                let values = c.pop(key, m.count, m.front)?;
-                if values.is_empty() {
+            Some(t) if t == ty => {
+                let popped = pop(key)?;
+                if popped.is_empty() {
                     continue;
                 }
                 out.array(2);
                 out.bulk(key);
-                out.array(values.len());
-                for v in &values {
-                    out.bulk(v);
+                out.array(popped.len());
+                for item in &popped {
+                    reply(item, out);
                 }
                 return Ok(true);
             }
@@ -92,40 +94,37 @@ pub(crate) fn attempt_lists(
     Ok(false)
 }
 
-/// Pops from the first sorted set of `m.keys` that exists, lowest scores first for MIN;
-/// true if it replied.
+/// Pops from the first list of `m.keys` that holds any, from the LEFT or the RIGHT.
+pub(crate) fn attempt_lists(
+    ks: &dyn KeySpace,
+    m: &MultiPop<'_>,
+    out: &mut Reply,
+) -> Result<bool, CmdError> {
+    let pop = |key: &[u8]| Ok(ks.collections().pop(key, m.count, m.front)?);
+    pop_first(ks, m, ValueType::List, out, pop, |v: &Vec<u8>, out| {
+        out.bulk(v)
+    })
+}
+
+/// Pops from the first sorted set of `m.keys` that holds any, lowest scores first for MIN.
 pub(crate) fn attempt_zsets(
     ks: &dyn KeySpace,
     m: &MultiPop<'_>,
     out: &mut Reply,
 ) -> Result<bool, CmdError> {
-    let c = ks.collections();
-    for &key in &m.keys {
-        match c.value_type(key)? {
-            None => continue,
-            Some(ValueType::ZSet) => {
-                let mut popped = Vec::new();
-                c.edit_with(key, ValueType::ZSet, &mut |e| {
-                    popped = zset::pop(e, m.count, !m.front);
-                    Ok(())
-                })?;
-                if popped.is_empty() {
-                    continue;
-                }
-                out.array(2);
-                out.bulk(key);
-                out.array(popped.len());
-                for (member, score) in &popped {
-                    out.array(2);
-                    out.bulk(member);
-                    out.double(*score);
-                }
-                return Ok(true);
-            }
-            Some(_) => return Err(WRONG_TYPE),
-        }
-    }
-    Ok(false)
+    let pop = |key: &[u8]| {
+        let mut popped = Vec::new();
+        ks.collections().edit_with(key, ValueType::ZSet, &mut |e| {
+            popped = zset::pop(e, m.count, !m.front);
+            Ok(())
+        })?;
+        Ok(popped)
+    };
+    pop_first(ks, m, ValueType::ZSet, out, pop, |(member, score), out| {
+        out.array(2);
+        out.bulk(member);
+        out.double(*score);
+    })
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
