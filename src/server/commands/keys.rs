@@ -50,13 +50,25 @@ fn rename_key(
     if only_if_absent && ks.contains(to) {
         return Ok(false);
     }
+    copy_value(ks, from, to, ty)?;
+    ks.delete(from)?;
+    Ok(true)
+}
+
+/// Writes the value of `from` (of type `ty`) with its expiry to `to`, replacing it. A
+/// collection's element keys name their key: it is rebuilt under the new name, one record
+/// per member (Redis renames and copies a whole object at once).
+fn copy_value(
+    ks: &dyn KeySpace,
+    from: &[u8],
+    to: &[u8],
+    ty: ValueType,
+) -> Result<(), crate::server::error::CmdError> {
     match ty {
         ValueType::String => {
             let (value, expiry) = ks.get_with_expiry(from)?.ok_or(NO_SUCH_KEY)?;
             ks.set_with_expiry(to, &value, expiry)?;
         }
-        // A collection's element keys name their key: it is rebuilt under the new name,
-        // one record per member (Redis renames in O(1)).
         _ => {
             let expiry = ks.expires_at(from)?;
             ks.collections().copy_collection(from, to)?;
@@ -65,8 +77,7 @@ fn rename_key(
             }
         }
     }
-    ks.delete(from)?;
-    Ok(true)
+    Ok(())
 }
 
 pub(crate) fn rename(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
@@ -125,18 +136,7 @@ pub(crate) fn copy(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
         }
         ks.delete(to)?;
     }
-    match ty {
-        ValueType::String => {
-            let (value, expiry) = ks.get_with_expiry(from)?.ok_or(NO_SUCH_KEY)?;
-            ks.set_with_expiry(to, &value, expiry)?;
-        }
-        _ => {
-            ks.collections().copy_collection(from, to)?;
-            if let Some(at) = ks.expires_at(from)? {
-                ks.expire_at(to, at)?;
-            }
-        }
-    }
+    copy_value(ks, from, to, ty)?;
     out.int(1);
     Ok(())
 }
