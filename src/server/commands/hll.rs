@@ -293,6 +293,22 @@ fn load(ks: &dyn KeySpace, key: &[u8]) -> Result<Option<(Hll, Option<u64>)>, Cmd
     }
 }
 
+/// The registers of the union of the HyperLogLogs named from argument 1 on (missing keys
+/// count as empty), and whether any of them is dense.
+fn union_of(ks: &dyn KeySpace, a: &Args) -> Result<(Vec<u8>, bool), CmdError> {
+    let mut union = vec![0u8; REGISTERS];
+    let mut any_dense = false;
+    for key in a.iter().skip(1) {
+        if let Some((hll, _)) = load(ks, key)? {
+            any_dense |= hll.dense;
+            for (u, r) in union.iter_mut().zip(&hll.registers) {
+                *u = (*u).max(*r);
+            }
+        }
+    }
+    Ok((union, any_dense))
+}
+
 /// PFADD key [element ...]: 1 if a register rose (or the key was created), else 0.
 pub(crate) fn pfadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let key = a.get(1);
@@ -319,14 +335,7 @@ pub(crate) fn pfadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
 /// of the union of several.
 pub(crate) fn pfcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     if a.len() > 2 {
-        let mut union = vec![0u8; REGISTERS];
-        for key in a.iter().skip(1) {
-            if let Some((hll, _)) = load(ks, key)? {
-                for (u, r) in union.iter_mut().zip(&hll.registers) {
-                    *u = (*u).max(*r);
-                }
-            }
-        }
+        let (union, _) = union_of(ks, a)?;
         out.int(i64::try_from(estimate(&union)).unwrap_or(i64::MAX));
         return Ok(());
     }
@@ -350,16 +359,7 @@ pub(crate) fn pfcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
 
 /// PFMERGE destination [source ...]: the destination (a source too) becomes the union.
 pub(crate) fn pfmerge(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let mut union = vec![0u8; REGISTERS];
-    let mut any_dense = false;
-    for key in a.iter().skip(1) {
-        if let Some((hll, _)) = load(ks, key)? {
-            any_dense |= hll.dense;
-            for (u, r) in union.iter_mut().zip(&hll.registers) {
-                *u = (*u).max(*r);
-            }
-        }
-    }
+    let (union, any_dense) = union_of(ks, a)?;
     let key = a.get(1);
     let (mut hll, expiry) = load(ks, key)?.unwrap_or_else(|| (Hll::new(), None));
     hll.dense |= any_dense;
