@@ -727,6 +727,49 @@ fn bit_writes_past_the_value_size_limit_are_refused_whole() {
     server.shutdown().unwrap();
 }
 
+/// Peak resident memory of this process (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A bit offset or SETRANGE offset may ask for a string of up to 512 MiB (Redis's limit);
+/// one past the store's value size limit is refused before the string is built, so a
+/// client cannot make the server allocate and zero half a gigabyte for a write the store
+/// would refuse anyway.
+#[test]
+fn far_offsets_are_refused_before_the_string_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = keg::Options::new()
+        .sync_policy(SyncPolicy::Never)
+        .max_value_size(1024)
+        .open(dir.path())
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = keg::server::serve(listener, store, ServerConfig::default()).unwrap();
+    let mut raw = Raw::connect(server.local_addr());
+    let before = peak_rss_kib();
+    for command in [
+        &["SETBIT", "far", "4294967295", "1"][..],
+        &["BITFIELD", "far", "SET", "u8", "#536870911", "1"],
+        &["SETRANGE", "far", "536870911", "x"],
+    ] {
+        assert_eq!(
+            raw.call(command),
+            "-ERR value is 536870912 bytes; the limit is 1024\r\n",
+            "{command:?}"
+        );
+    }
+    let grown_mib = (peak_rss_kib() - before) / 1024;
+    assert!(grown_mib < 256, "peak memory grew by {grown_mib} MiB");
+    assert_eq!(raw.call(&["EXISTS", "far"]), ":0\r\n");
+    server.shutdown().unwrap();
+}
+
 /// BLMPOP and BZMPOP wait on several keys and take from the first that gets data, from
 /// another connection, up to COUNT.
 #[test]

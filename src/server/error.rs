@@ -80,6 +80,21 @@ pub(crate) fn unknown_subcommand(sub: &[u8], command: &str) -> CmdError {
     ))
 }
 
+/// Refuses, before it is built, a string of `len` bytes that the store would refuse (its
+/// `max_value_size`, `max`), with the error the store gives: a bit offset or SETRANGE
+/// offset may ask for up to 512 MiB, and the server should not allocate that only to have
+/// the write refused.
+pub(crate) fn value_fits(len: u64, max: usize) -> Result<(), CmdError> {
+    match usize::try_from(len) {
+        Ok(len) if len <= max => Ok(()),
+        _ => Err(Error::ValueTooLarge {
+            len: usize::try_from(len).unwrap_or(usize::MAX),
+            max,
+        }
+        .into()),
+    }
+}
+
 impl From<Error> for CmdError {
     fn from(e: Error) -> CmdError {
         match e {

@@ -11,6 +11,13 @@ impl Store {
         self.engine().options.sync_policy
     }
 
+    /// The largest value a write may store ([`Options::max_value_size`](crate::Options::max_value_size)):
+    /// a server checks a value it would build (SETRANGE, SETBIT) against it before
+    /// allocating, rather than building it only to have the write refused.
+    pub fn max_value_size(&self) -> usize {
+        self.engine().options.max_value_size
+    }
+
     /// How many live keys have an expiry (Redis's `expires=` in INFO keyspace). Walks the
     /// index: O(keys), no disk I/O.
     pub fn expiring_len(&self) -> usize {

@@ -4,7 +4,7 @@
 //! as zero bits.
 
 use crate::server::args::is;
-use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX};
+use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX, value_fits};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
@@ -68,7 +68,7 @@ fn grow_to_bit(value: &mut Vec<u8>, offset: u64) -> bool {
 
 /// SETBIT key offset 0|1: the bit's previous value. The string grows as needed; its
 /// expiry stays.
-pub(crate) fn setbit(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn setbit(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let offset = bit_offset(a.get(2), None)?;
     let on = match crate::numeric::parse_i64(a.get(3)) {
         Some(0) => false,
@@ -81,6 +81,7 @@ pub(crate) fn setbit(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
     let current = ks.get_with_expiry(key)?;
     let created = current.is_none();
     let (mut value, expiry) = current.unwrap_or_default();
+    value_fits((offset >> 3) + 1, shared.store.max_value_size())?;
     let grew = grow_to_bit(&mut value, offset);
     let was = bit_at(&value, offset);
     if created || grew || was != on {
@@ -459,7 +460,13 @@ fn field_add(signed: bool, bits: u32, value: i64, incr: i64, how: Overflow) -> (
     (limited, true)
 }
 
-fn bitfield_generic(ks: &dyn KeySpace, a: &Args, out: &mut Reply, read_only: bool) -> CmdResult {
+fn bitfield_generic(
+    ks: &dyn KeySpace,
+    max_value_size: usize,
+    a: &Args,
+    out: &mut Reply,
+    read_only: bool,
+) -> CmdResult {
     let fields = parse_fields(a)?;
     let writes = fields.iter().any(|f| f.op != FieldOp::Get);
     if writes && read_only {
@@ -477,6 +484,7 @@ fn bitfield_generic(ks: &dyn KeySpace, a: &Args, out: &mut Reply, read_only: boo
         .map(|f| f.offset + u64::from(f.bits) - 1)
         .max()
     {
+        value_fits((highest >> 3) + 1, max_value_size)?;
         dirty |= grow_to_bit(&mut value, highest);
     }
     // Replies are written once the value is stored: a failed write answers one error.
@@ -525,13 +533,18 @@ fn bitfield_generic(ks: &dyn KeySpace, a: &Args, out: &mut Reply, read_only: boo
 
 /// BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment]
 /// [OVERFLOW WRAP|SAT|FAIL] ...
-pub(crate) fn bitfield(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    bitfield_generic(ks, a, out, false)
+pub(crate) fn bitfield(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    bitfield_generic(ks, shared.store.max_value_size(), a, out, false)
 }
 
 /// BITFIELD_RO key [GET type offset] ...
-pub(crate) fn bitfield_ro(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    bitfield_generic(ks, a, out, true)
+pub(crate) fn bitfield_ro(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    bitfield_generic(ks, shared.store.max_value_size(), a, out, true)
 }
 
 #[cfg(test)]

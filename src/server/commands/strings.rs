@@ -249,7 +249,7 @@ pub(crate) fn getrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply)
 }
 
 /// SETRANGE key offset value: overwrites from `offset`, zero-padding; keeps the TTL.
-pub(crate) fn setrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn setrange(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let key = a.get(1);
     let offset = args::int(a.get(2))?;
     let patch = a.get(3);
@@ -268,6 +268,7 @@ pub(crate) fn setrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply)
     let (mut value, expiry) = current.unwrap_or_default();
     let offset = usize::try_from(offset).map_err(|_| error::TOO_LARGE)?;
     let end = offset + patch.len();
+    error::value_fits(end as u64, shared.store.max_value_size())?;
     if value.len() < end {
         value.resize(end, 0);
     }
