@@ -24,6 +24,7 @@ pub struct ServerConfig {
     pub(crate) drain_timeout: Duration,
     pub(crate) event_loops: usize,
     pub(crate) blocked_retry: Duration,
+    pub(crate) script_time_limit: Duration,
 }
 
 /// Default connection limit (Redis's `maxclients`).
@@ -32,6 +33,10 @@ pub const DEFAULT_MAXCLIENTS: usize = 10_000;
 /// How often waiting blocking pops are tried again when nothing wakes them (the default
 /// of [`ServerConfig::blocked_retry`]).
 pub const DEFAULT_BLOCKED_RETRY: Duration = Duration::from_millis(5);
+
+/// How long a Lua script may run before it is stopped (the default of
+/// [`ServerConfig::script_time_limit`]): Redis's `busy-reply-threshold`, 5 s.
+pub const DEFAULT_SCRIPT_TIME_LIMIT: Duration = Duration::from_secs(5);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -43,6 +48,7 @@ impl Default for ServerConfig {
             drain_timeout: Duration::from_secs(10),
             event_loops: 0,
             blocked_retry: DEFAULT_BLOCKED_RETRY,
+            script_time_limit: DEFAULT_SCRIPT_TIME_LIMIT,
         }
     }
 }
@@ -90,6 +96,16 @@ impl ServerConfig {
     /// [`DEFAULT_BLOCKED_RETRY`], 5 ms.
     pub fn blocked_retry(mut self, interval: Duration) -> Self {
         self.blocked_retry = interval;
+        self
+    }
+
+    /// How long a Lua script (EVAL) may run. Past it, the script is stopped with an error
+    /// and keeps the writes it made before, as a script that fails does: a script that
+    /// never ends would otherwise hold the store's writer lock for good. (Redis lets it run
+    /// and answers BUSY to everyone else until SCRIPT KILL.) Default:
+    /// [`DEFAULT_SCRIPT_TIME_LIMIT`], 5 s.
+    pub fn script_time_limit(mut self, limit: Duration) -> Self {
+        self.script_time_limit = limit;
         self
     }
 

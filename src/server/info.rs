@@ -109,6 +109,7 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
                     "index_bytes_per_key",
                     format!("{:.2}", stats.index_bytes_per_key),
                 ),
+                ("number_of_cached_scripts", shared.scripts.len().to_string()),
                 ("maxmemory", "0".into()),
                 ("maxmemory_policy", "noeviction".into()),
             ]

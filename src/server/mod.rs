@@ -47,12 +47,15 @@ mod monitor;
 mod pubsub;
 mod replay;
 mod reply;
+mod script;
 mod session;
 mod shared;
 mod table;
 mod waiters;
 
-pub use config::{DEFAULT_BLOCKED_RETRY, DEFAULT_MAXCLIENTS, ServerConfig};
+pub use config::{
+    DEFAULT_BLOCKED_RETRY, DEFAULT_MAXCLIENTS, DEFAULT_SCRIPT_TIME_LIMIT, ServerConfig,
+};
 pub use frame::Limits;
 #[doc(hidden)]
 pub use replay::replay_connection;

@@ -196,6 +196,15 @@ impl Reply {
         }
     }
 
+    /// A boolean: `#t` / `#f` in RESP3, the integer 1 or 0 in RESP2.
+    pub fn boolean(&mut self, value: bool) {
+        match (self.protocol, value) {
+            (Protocol::Resp3, true) => self.buf.extend_from_slice(b"#t\r\n"),
+            (Protocol::Resp3, false) => self.buf.extend_from_slice(b"#f\r\n"),
+            (Protocol::Resp2, _) => self.int(i64::from(value)),
+        }
+    }
+
     /// Whether replies are RESP3 (some commands shape their replies by protocol).
     pub fn is_resp3(&self) -> bool {
         matches!(self.protocol, Protocol::Resp3)

@@ -94,6 +94,10 @@ pub(crate) struct Shared {
     pub(crate) last_save: AtomicU64,
     /// A BGREWRITEAOF (merge) is running.
     pub(crate) merging: Arc<AtomicBool>,
+    /// Lua scripts (EVAL, SCRIPT LOAD) and the one running.
+    pub(crate) scripts: Arc<super::script::Scripts>,
+    /// See [`ServerConfig::script_time_limit`].
+    pub(crate) script_time_limit: Duration,
 }
 
 impl Shared {
@@ -118,6 +122,8 @@ impl Shared {
             stop: Stop::default(),
             last_save: AtomicU64::new(super::args::unix_now().as_secs()),
             merging: Arc::new(AtomicBool::new(false)),
+            scripts: Arc::default(),
+            script_time_limit: config.script_time_limit,
         }
     }
 

@@ -13,6 +13,7 @@ use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
 use super::keyspace::KeySpace;
 use super::reply::Reply;
+use super::script;
 use super::session::Session;
 use super::shared::Shared;
 
@@ -672,6 +673,61 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "generic",
         "7.0.0",
         "Returns the sorted elements of a list, a set, or a sorted set."
+    ),
+    // Scripting.
+    spec!(
+        "eval",
+        -3,
+        ATOMIC | SOLO,
+        NOKEYS,
+        Data(script::eval),
+        "scripting",
+        "2.6.0",
+        "Executes a server-side Lua script."
+    )
+    .numkeys_at(2),
+    spec!(
+        "evalsha",
+        -3,
+        ATOMIC | SOLO,
+        NOKEYS,
+        Data(script::evalsha),
+        "scripting",
+        "2.6.0",
+        "Executes a server-side Lua script by SHA1 digest."
+    )
+    .numkeys_at(2),
+    spec!(
+        "eval_ro",
+        -3,
+        READONLY | ATOMIC | SOLO,
+        NOKEYS,
+        Data(script::eval_ro),
+        "scripting",
+        "7.0.0",
+        "Executes a read-only server-side Lua script."
+    )
+    .numkeys_at(2),
+    spec!(
+        "evalsha_ro",
+        -3,
+        READONLY | ATOMIC | SOLO,
+        NOKEYS,
+        Data(script::evalsha_ro),
+        "scripting",
+        "7.0.0",
+        "Executes a read-only server-side Lua script by SHA1 digest."
+    )
+    .numkeys_at(2),
+    spec!(
+        "script",
+        -2,
+        0,
+        NOKEYS,
+        Data(script::script),
+        "scripting",
+        "2.6.0",
+        "A container for Lua scripts management commands."
     ),
     spec!(
         "touch",
@@ -2123,6 +2179,11 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("pubsub", "numsub", -2),
     ("pubsub", "shardchannels", -2),
     ("pubsub", "shardnumsub", -2),
+    ("script", "exists", -3),
+    ("script", "flush", -2),
+    ("script", "help", 2),
+    ("script", "kill", 2),
+    ("script", "load", 3),
 ];
 
 /// For a call of a container listed in [`SUBCOMMANDS`] (CLIENT, COMMAND, CONFIG, PUBSUB):
@@ -2164,9 +2225,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "xinfo",
     "pfdebug",
     "pfselftest",
-    "eval",
-    "evalsha",
-    "script",
     "function",
     "fcall",
 ];

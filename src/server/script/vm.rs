@@ -1,0 +1,592 @@
+//! The Lua 5.1 interpreter scripts run in: one per event-loop thread, set up once with
+//! Redis's script environment (the `redis` library, `KEYS` and `ARGV`, read-only globals),
+//! with each script compiled once per thread and kept under its SHA-1.
+//!
+//! The sandbox, as Redis 7.0's: the base, table, string and math libraries, without the
+//! functions that reach the file system or the process (`dofile`, `loadfile`, `print`,
+//! `getfenv`, `setfenv`, `require`, `os`, `io`, `debug`); reading a global that does not
+//! exist and creating one are errors; the libraries cannot be changed. A script runs as one
+//! Lua call under an error handler that turns any error into Redis's `{err=...}` table with
+//! the line of the script it came from.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variadic, VmState};
+
+use super::Scripts;
+use super::convert::{ReplyMode, error_table, lua_to_reply, reply_to_lua};
+use crate::server::error::CmdError;
+use crate::server::frame::Args;
+use crate::server::keyspace::KeySpace;
+use crate::server::reply::{Protocol, Reply};
+use crate::server::shared::Shared;
+use crate::server::table::{self, Handler, flag};
+
+/// Lua instructions between two checks of the time limit and of SCRIPT KILL.
+const CHECK_EVERY: u32 = 10_000;
+/// Most memory the interpreter may use: a script that builds more gets an error
+/// (`not enough memory`) instead of taking the server's memory.
+const MEMORY_LIMIT: usize = 1 << 30;
+
+/// The prelude's chunk name: its frames are passed over when an error's line is looked for.
+const PRELUDE_NAME: &str = "=prelude";
+
+/// A failed `redis.call`, raised as an error: the command's error reply.
+#[derive(Debug)]
+struct RaisedReply(String);
+
+impl std::fmt::Display for RaisedReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RaisedReply {}
+
+/// The reply a failed `redis.call` raised, if `e` is one.
+fn raised_message(e: &mlua::Error) -> Option<String> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => raised_message(cause),
+        mlua::Error::ExternalError(inner) => {
+            inner.downcast_ref::<RaisedReply>().map(|r| r.0.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The environment, in Lua: run once with the real globals. `slot` is how the `redis`
+/// functions reach the current call's command runner (`slot.raw`) and RESP version
+/// (`slot.resp`); `sha1hex` is Rust's. Returns the table scripts see as their globals.
+const PRELUDE: &str = r##"
+local slot, sha1hex, setresp, error_message, stopping = ...
+local error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select =
+    error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select
+local G = _G
+
+local function readonly(t)
+    return setmetatable({}, {
+        __index = t,
+        __newindex = function() error("Attempt to modify a readonly table", 2) end,
+        __metatable = false,
+    })
+end
+
+-- redis.call and redis.pcall are set for each run (they reach that run's transaction).
+-- They, sha1hex and setresp are Rust functions: an error they raise points at the
+-- script's line even from a tail call (`return redis.call(...)`), as from Redis's C.
+local redis = {
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+    REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
+}
+function redis.error_reply(message)
+    if type(message) ~= "string" then
+        return { err = "ERR wrong number or type of arguments" }
+    end
+    if message:sub(1, 1) == "-" then message = message:sub(2) end
+    return { err = message }
+end
+function redis.status_reply(message)
+    if type(message) ~= "string" then
+        return { err = "ERR wrong number or type of arguments" }
+    end
+    return { ok = message }
+end
+redis.sha1hex = sha1hex
+redis.setresp = setresp
+function redis.log(level, ...)
+    if type(level) ~= "number" or level < 0 or level > 3 then
+        error({ err = "ERR Invalid debug level." })
+    end
+end
+function redis.replicate_commands() return true end
+function redis.set_repl() end
+function redis.breakpoint() return false end
+function redis.debug() end
+
+-- As Redis 7.0's pcall: a failed redis.call (or an {err=...} error) is caught as its
+-- message.
+local function caught(ok, ...)
+    if ok then return true, ... end
+    -- A script being stopped (time limit, SCRIPT KILL) cannot catch that.
+    if stopping() then error((...), 0) end
+    local message = error_message((...))
+    if message ~= nil then return false, message end
+    return false, ...
+end
+G.pcall = function(f, ...) return caught(pcall(f, ...)) end
+
+local env
+local function sandboxed(loader)
+    return function(...)
+        local f, message = loader(...)
+        if f then setfenv(f, env) end
+        return f, message
+    end
+end
+G.loadstring = sandboxed(G.loadstring)
+G.load = sandboxed(G.load)
+G.setmetatable = function(t, mt)
+    if getmetatable(t) == false then
+        error({ err = "ERR Attempt to modify a readonly table" })
+    end
+    return setmetatable(t, mt)
+end
+for _, name in ipairs({ "dofile", "loadfile", "print", "getfenv", "setfenv", "module",
+                        "require", "newproxy", "gcinfo" }) do
+    G[name] = nil
+end
+G.redis = readonly(redis)
+for _, name in ipairs({ "string", "table", "math" }) do
+    G[name] = readonly(G[name])
+end
+env = setmetatable({}, {
+    __index = function(_, name)
+        local value = rawget(G, name)
+        if value == nil then
+            error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+        end
+        return value
+    end,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+})
+G._G = env
+return env, redis
+"##;
+
+/// One thread's interpreter.
+struct Vm {
+    lua: Lua,
+    /// The real globals (KEYS and ARGV are set in it before each run).
+    globals: Table,
+    /// What scripts see as their globals: reads through to `globals`, refuses writes.
+    env: Table,
+    /// `slot.resp`: the RESP version the script chose (see `PRELUDE`).
+    slot: Table,
+    /// The `redis` library table behind its read-only view: `call` and `pcall` are set in
+    /// it for each run.
+    redis: Table,
+    /// Set by the hook once the running script is being stopped: `pcall` re-raises.
+    stop: Rc<Cell<bool>>,
+    xpcall: Function,
+    handler: Function,
+    /// Compiled scripts by SHA-1, as of the script cache's `generation`.
+    compiled: HashMap<String, Function>,
+    generation: u64,
+}
+
+thread_local! {
+    static VM: RefCell<Option<Vm>> = const { RefCell::new(None) };
+}
+
+fn new_vm() -> mlua::Result<Vm> {
+    let lua = Lua::new_with(
+        StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+        LuaOptions::default(),
+    )?;
+    lua.set_memory_limit(MEMORY_LIMIT)?;
+    let globals = lua.globals();
+    let slot = lua.create_table()?;
+    slot.raw_set("resp", 2)?;
+    let raise = |message: &str| mlua::Error::external(RaisedReply(message.to_string()));
+    let sha1hex = lua.create_function(move |lua, args: Variadic<Value>| {
+        let [value] = args.as_slice() else {
+            return Err(raise("ERR wrong number of arguments"));
+        };
+        let text = lua
+            .coerce_string(value.clone())?
+            .map(|s| s.as_bytes().to_vec());
+        Ok(super::sha1::sha1_hex(&text.unwrap_or_default()))
+    })?;
+    let resp_slot = slot.clone();
+    let setresp = lua.create_function(move |_, args: Variadic<Value>| {
+        let version = match args.as_slice() {
+            [Value::Integer(n)] => *n,
+            [Value::Number(n)] if n.fract() == 0.0 => *n as i64,
+            _ => 0,
+        };
+        if version != 2 && version != 3 {
+            return Err(raise("ERR RESP version must be 2 or 3."));
+        }
+        resp_slot.raw_set("resp", version)
+    })?;
+    let error_message = lua.create_function(|_, error: Value| {
+        Ok(match error {
+            Value::Error(e) => Some(raised_message(&e).unwrap_or_else(|| root_message(&e))),
+            Value::Table(t) => match t.raw_get::<Value>("err")? {
+                Value::String(s) => Some(s.to_string_lossy()),
+                _ => None,
+            },
+            _ => None,
+        })
+    })?;
+    let stop = Rc::new(Cell::new(false));
+    let stop_flag = Rc::clone(&stop);
+    let stopping = lua.create_function(move |_, ()| Ok(stop_flag.get()))?;
+    let (env, redis): (Table, Table) = lua.load(PRELUDE).set_name(PRELUDE_NAME).call((
+        slot.clone(),
+        sha1hex,
+        setresp,
+        error_message,
+        stopping,
+    ))?;
+    let xpcall: Function = globals.raw_get("xpcall")?;
+    let handler = lua.create_function(error_handler)?;
+    Ok(Vm {
+        lua,
+        globals,
+        env,
+        slot,
+        redis,
+        stop,
+        xpcall,
+        handler,
+        compiled: HashMap::new(),
+        generation: 0,
+    })
+}
+
+/// The message of an error Lua raised as something other than a table.
+fn error_text(lua: &Lua, value: Value) -> String {
+    match value {
+        Value::Error(e) => root_message(&e),
+        Value::Nil => "nil".to_string(),
+        other => match lua.coerce_string(other.clone()) {
+            Ok(Some(s)) => s.to_string_lossy(),
+            _ => other.type_name().to_string(),
+        },
+    }
+}
+
+/// The innermost message of an error from Rust (a hook or a callback).
+fn root_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => root_message(cause),
+        mlua::Error::RuntimeError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Redis's `__redis__err__handler`: any error becomes `{err=..., source=..., line=...}`,
+/// the line being where the script was when it failed: the function that raised it, or
+/// its caller when that is a C function (`error`, `redis.call`). The prelude's own
+/// functions (read-only tables, the global guard) stand for Redis's C code and are passed
+/// over too.
+fn error_handler(lua: &Lua, error: Value) -> mlua::Result<Table> {
+    let table = match error {
+        Value::Table(t) => t,
+        Value::Error(e) if raised_message(&e).is_some() => {
+            let t = lua.create_table()?;
+            t.raw_set("err", raised_message(&e).unwrap_or_default())?;
+            t
+        }
+        other => {
+            let t = lua.create_table()?;
+            t.raw_set("err", format!("ERR {}", error_text(lua, other)))?;
+            t
+        }
+    };
+    for level in 1..64 {
+        let Some((what, source, line)) = lua.inspect_stack(level, |d| {
+            let source = d.source();
+            (
+                source.what,
+                source.source.map(|s| s.into_owned()),
+                d.current_line(),
+            )
+        }) else {
+            break;
+        };
+        if what == "C" || source.as_deref() == Some(PRELUDE_NAME) {
+            continue;
+        }
+        if let (Some(source), Some(line)) = (source, line) {
+            table.raw_set("source", source)?;
+            table.raw_set("line", line)?;
+        }
+        break;
+    }
+    Ok(table)
+}
+
+/// One script call: what its `redis.call`s run against.
+pub(crate) struct Call<'a> {
+    pub(crate) ks: &'a dyn KeySpace,
+    pub(crate) shared: &'a Shared,
+    pub(crate) scripts: &'a Arc<Scripts>,
+    /// EVAL_RO / EVALSHA_RO: commands that write are refused.
+    pub(crate) read_only: bool,
+}
+
+/// Runs the script `body` (named `sha`) with `keys` and `argv`, writing its reply to
+/// `out`; an error of the script is the command's error.
+/// Compiles `body` (SCRIPT LOAD), keeping it for the runs to come; a script that does not
+/// compile is refused with Redis's error.
+pub(crate) fn compile_only(scripts: &Scripts, sha: &str, body: &[u8]) -> Result<(), CmdError> {
+    with_vm(|vm| compile(vm, sha, body, scripts.generation()).map(drop))
+}
+
+fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, CmdError>) -> Result<R, CmdError> {
+    VM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(new_vm().map_err(|e| CmdError::new(format!("ERR {e}")))?);
+        }
+        let Some(vm) = slot.as_mut() else {
+            return Err(CmdError::fixed("ERR scripting is unavailable"));
+        };
+        f(vm)
+    })
+}
+
+pub(crate) fn run(
+    call: &Call<'_>,
+    sha: &str,
+    body: &[u8],
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    out: &mut Reply,
+) -> Result<(), CmdError> {
+    with_vm(|vm| run_in(vm, call, sha, body, keys, argv, out))
+}
+
+fn compile(vm: &mut Vm, sha: &str, body: &[u8], generation: u64) -> Result<Function, CmdError> {
+    if vm.generation != generation {
+        vm.compiled.clear();
+        vm.generation = generation;
+    }
+    if let Some(f) = vm.compiled.get(sha) {
+        return Ok(f.clone());
+    }
+    let function = vm
+        .lua
+        .load(body)
+        .set_name("@user_script")
+        .set_environment(vm.env.clone())
+        .into_function()
+        .map_err(|e| {
+            let message = match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => root_message(&other),
+            };
+            CmdError::new(format!(
+                "ERR Error compiling script (new function): {message}"
+            ))
+        })?;
+    vm.compiled.insert(sha.to_string(), function.clone());
+    Ok(function)
+}
+
+fn strings(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let table = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        table.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(table)
+}
+
+fn lua_error(e: mlua::Error) -> CmdError {
+    CmdError::new(format!("ERR {}", root_message(&e)))
+}
+
+fn run_in(
+    vm: &mut Vm,
+    call: &Call<'_>,
+    sha: &str,
+    body: &[u8],
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    out: &mut Reply,
+) -> Result<(), CmdError> {
+    let function = compile(vm, sha, body, call.scripts.generation())?;
+    let lua = &vm.lua;
+    vm.globals
+        .raw_set("KEYS", strings(lua, keys).map_err(lua_error)?)
+        .map_err(lua_error)?;
+    vm.globals
+        .raw_set("ARGV", strings(lua, argv).map_err(lua_error)?)
+        .map_err(lua_error)?;
+    vm.slot.raw_set("resp", 2).map_err(lua_error)?;
+
+    let _running = call.scripts.start();
+    let scripts = Arc::clone(call.scripts);
+    let deadline = Instant::now() + call.shared.script_time_limit;
+    let limit_ms = call.shared.script_time_limit.as_millis();
+    vm.stop.set(false);
+    let stop = Rc::clone(&vm.stop);
+    let killed = "Script killed by user with SCRIPT KILL...".to_string();
+    let timed_out =
+        format!("Script stopped: it ran past the server's script time limit ({limit_ms} ms)");
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(CHECK_EVERY),
+        move |_, _| {
+            // Once stopping, every check raises again: a `pcall` in the script re-raises
+            // too (PRELUDE), so the script cannot go on.
+            let reason = if scripts.kill_requested.load(Ordering::Relaxed) {
+                &killed
+            } else if stop.get() || Instant::now() >= deadline {
+                &timed_out
+            } else {
+                return Ok(VmState::Continue);
+            };
+            stop.set(true);
+            Err(mlua::Error::runtime(reason.clone()))
+        },
+    )
+    .map_err(lua_error)?;
+    let outcome = lua.scope(|scope| {
+        let slot = &vm.slot;
+        let resp3 = move || matches!(slot.raw_get::<i64>("resp"), Ok(3));
+        let redis_call = scope.create_function(move |lua, args: Variadic<Value>| {
+            run_command(lua, call, resp3(), &args).map_err(|message| {
+                mlua::Error::external(RaisedReply(String::from_utf8_lossy(&message).into_owned()))
+            })
+        })?;
+        let redis_pcall =
+            scope.create_function(move |lua, args: Variadic<Value>| {
+                match run_command(lua, call, resp3(), &args) {
+                    Ok(value) => Ok(value),
+                    Err(message) => error_table(lua, &message),
+                }
+            })?;
+        vm.redis.raw_set("call", redis_call)?;
+        vm.redis.raw_set("pcall", redis_pcall)?;
+        let result = vm
+            .xpcall
+            .call::<(bool, Value)>((function, vm.handler.clone()));
+        vm.redis.raw_set("call", Value::Nil)?;
+        vm.redis.raw_set("pcall", Value::Nil)?;
+        result
+    });
+    lua.remove_hook();
+    let (ok, value) = outcome.map_err(lua_error)?;
+    if !ok {
+        return Err(script_error(&value, sha));
+    }
+    let resp3_script = matches!(vm.slot.raw_get::<i64>("resp"), Ok(3));
+    lua_to_reply(&value, ReplyMode { resp3_script }, out);
+    Ok(())
+}
+
+/// The reply for an error the script raised: its message, then where it came from.
+fn script_error(value: &Value, sha: &str) -> CmdError {
+    let Value::Table(table) = value else {
+        return CmdError::fixed("ERR Error running script: execution failure");
+    };
+    let message = match table.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => s.to_string_lossy(),
+        _ => "ERR unknown error".to_string(),
+    };
+    let source = table.raw_get::<Option<String>>("source").ok().flatten();
+    let line = table.raw_get::<Option<i64>>("line").ok().flatten();
+    let message = message.strip_prefix('-').unwrap_or(&message).to_string();
+    match (source, line) {
+        (Some(source), Some(line)) => {
+            CmdError::new(format!("{message} script: {sha}, on {source}:{line}."))
+        }
+        _ => CmdError::new(message),
+    }
+}
+
+/// The commands a script may not call: those that wait, manage the connection or the
+/// server, or run scripts.
+fn allowed(spec: &table::Spec) -> bool {
+    match spec.handler {
+        Handler::Data(_) => {
+            !spec.has(flag::BLOCKING)
+                && !matches!(
+                    spec.name,
+                    "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "script"
+                )
+        }
+        Handler::Session(_) => matches!(spec.name, "ping" | "echo" | "time" | "publish"),
+    }
+}
+
+/// Runs one `redis.call` / `redis.pcall`: the command's reply as a Lua value, or the
+/// error message it (or the checks before it) answered.
+fn run_command(
+    lua: &Lua,
+    call: &Call<'_>,
+    resp3: bool,
+    values: &[Value],
+) -> Result<Value, Vec<u8>> {
+    let text = |s: &str| s.as_bytes().to_vec();
+    if values.is_empty() {
+        return Err(text(
+            "ERR Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let mut args = Args::new();
+    for value in values {
+        let bytes = match value {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Integer(_) | Value::Number(_) => match lua.coerce_string(value.clone()) {
+                Ok(Some(s)) => s.as_bytes().to_vec(),
+                _ => Vec::new(),
+            },
+            _ => {
+                return Err(text(
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                ));
+            }
+        };
+        args.push(&bytes);
+    }
+    let Some(spec) = table::lookup(args.get(0)) else {
+        return Err(text("ERR Unknown Redis command called from script"));
+    };
+    if !spec.arity_ok(args.len()) {
+        return Err(text(
+            "ERR Wrong number of args calling Redis command from script",
+        ));
+    }
+    if !allowed(spec) {
+        return Err(text("ERR This Redis command is not allowed from script"));
+    }
+    if spec.has(flag::WRITE) {
+        if call.read_only {
+            return Err(text(
+                "ERR Write commands are not allowed from read-only scripts.",
+            ));
+        }
+        call.scripts.wrote.store(true, Ordering::Relaxed);
+    }
+    let mut reply = Reply::new(if resp3 {
+        Protocol::Resp3
+    } else {
+        Protocol::Resp2
+    });
+    match spec.handler {
+        Handler::Data(handler) => table::run_data(handler, call.ks, call.shared, &args, &mut reply),
+        Handler::Session(_) => session_command(spec.name, call.shared, &args, &mut reply),
+    }
+    let bytes = reply.bytes();
+    if let Some(error) = bytes.strip_prefix(b"-") {
+        return Err(error.strip_suffix(b"\r\n").unwrap_or(error).to_vec());
+    }
+    reply_to_lua(lua, bytes).map_err(|e| text(&format!("ERR {}", root_message(&e))))
+}
+
+/// The connection-level commands a script may call, which need no connection.
+fn session_command(name: &str, shared: &Shared, args: &Args, out: &mut Reply) {
+    match name {
+        "ping" if args.len() > 2 => out.error("ERR wrong number of arguments for 'ping' command"),
+        "ping" if args.len() == 2 => out.bulk(args.get(1)),
+        "ping" => out.simple("PONG"),
+        "echo" => out.bulk(args.get(1)),
+        "time" => {
+            let now = crate::server::args::unix_now();
+            out.array(2);
+            out.bulk(now.as_secs().to_string().as_bytes());
+            out.bulk(now.subsec_micros().to_string().as_bytes());
+        }
+        "publish" => out.count(shared.pubsub.publish(args.get(1), args.get(2))),
+        _ => out.error("ERR This Redis command is not allowed from script"),
+    }
+}

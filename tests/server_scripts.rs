@@ -1,0 +1,628 @@
+//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT): the same scripts sent to
+//! keg's server and to a real redis-server get the same bytes back (where redis-server is
+//! installed), and the behaviour that needs no Redis to check — atomicity, the script
+//! cache, the time limit, SCRIPT KILL, MULTI, a Redis client library's `Script` — is
+//! tested against keg alone.
+
+mod redis_server;
+mod server_support;
+
+use std::time::{Duration, Instant};
+
+use keg::SyncPolicy;
+use keg::server::ServerConfig;
+use redis_server::RedisServer;
+use server_support::{Raw, TestServer};
+
+/// Commands in order; `false` marks one whose reply is not compared (HELLO: the client
+/// ids differ). Left out: two scripts that crash Redis 7.0.15 (`error({})` and a table
+/// that contains itself; keg answers them with errors, tested below) and INFO from a
+/// script (keg refuses it; docs/server.md).
+const CORPUS: &[(bool, &[&str])] = &[
+    (true, &["eval", "return redis.call('set','s','abc')", "0"]),
+    (true, &["eval", "return redis.call('incr','s')", "0"]),
+    (true, &["eval", "return redis.pcall('incr','s')", "0"]),
+    (true, &["eval", "return redis.call('nosuch')", "0"]),
+    (true, &["eval", "return redis.call('get')", "0"]),
+    (true, &["eval", "a=1", "0"]),
+    (true, &["eval", "return b", "0"]),
+    (true, &["eval", "return 1.9", "0"]),
+    (true, &["eval", "return {1,2,{3,'x'},nil,5}", "0"]),
+    (true, &["eval", "return {ok='fine'}", "0"]),
+    (true, &["eval", "return {err='bad thing'}", "0"]),
+    (true, &["eval", "return {err='-ERR bad thing'}", "0"]),
+    (true, &["eval", "return redis.error_reply('My Error')", "0"]),
+    (
+        true,
+        &["eval", "return redis.error_reply('-My Error')", "0"],
+    ),
+    (true, &["eval", "return redis.status_reply('STAT')", "0"]),
+    (true, &["eval", "return true", "0"]),
+    (true, &["eval", "return false", "0"]),
+    (true, &["eval", "return nil", "0"]),
+    (true, &["eval", "error('boom')", "0"]),
+    (true, &["eval", "error({err='TABLEERR x'})", "0"]),
+    (true, &["eval", "return x(", "0"]),
+    (true, &["eval", "return KEYS[1]..ARGV[1]", "1", "k", "a"]),
+    (true, &["eval", "return 1", "2", "k"]),
+    (true, &["eval", "return 1", "-1"]),
+    (true, &["eval", "return 1", "abc"]),
+    (
+        true,
+        &["evalsha", "0123456789012345678901234567890123456789", "0"],
+    ),
+    (true, &["evalsha", "abc", "0"]),
+    (true, &["script", "load", "return 'hi'"]),
+    (
+        true,
+        &["evalsha", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"],
+    ),
+    (
+        true,
+        &["evalsha", "2F31BA2BB6D6A0F42CC159D2E2DAD55440778DE3", "0"],
+    ),
+    (true, &["eval", "return redis.sha1hex('')", "0"]),
+    (true, &["eval", "return redis.call('multi')", "0"]),
+    (
+        true,
+        &["eval", "return redis.call('blpop','nolist',0)", "0"],
+    ),
+    (true, &["eval", "return redis.call('subscribe','c')", "0"]),
+    (
+        true,
+        &["eval", "return {1,2,3.7,-2.5,'a',true,false,nil,9}", "0"],
+    ),
+    (true, &["eval", "return {ok=1}", "0"]),
+    (true, &["eval", "return {err=1}", "0"]),
+    (true, &["eval", "return {err='a\\r\\nb'}", "0"]),
+    (
+        true,
+        &["eval", "return redis.status_reply('a\\r\\nb')", "0"],
+    ),
+    (true, &["eval", "return {}", "0"]),
+    (true, &["eval", "return 'a\\0b'", "0"]),
+    (true, &["eval", "return redis.call('get','nokey')", "0"]),
+    (
+        true,
+        &["eval", "return type(redis.call('get','nokey'))", "0"],
+    ),
+    (true, &["eval", "return redis.call('ping')", "0"]),
+    (true, &["eval", "return type(redis.call('ping'))", "0"]),
+    (true, &["eval", "return redis.call('ping').ok", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "local r = redis.pcall('incr','s'); return type(r)..tostring(r.err)",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return redis.pcall('nosuch')", "0"]),
+    (true, &["eval", "return redis.call('hgetall','nokey')", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "redis.call('del','h'); redis.call('hset','h','f','v'); return redis.call('hgetall','h')",
+            "0",
+        ],
+    ),
+    (false, &["hello", "3"]),
+    (true, &["eval", "return redis.call('hgetall','h')", "0"]),
+    (true, &["eval", "return {1,false,true}", "0"]),
+    (true, &["eval", "return nil", "0"]),
+    (true, &["eval", "return 3.99", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "redis.setresp(3); return redis.call('hgetall','h')",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return redis.setresp(4)", "0"]),
+    (
+        true,
+        &["eval", "redis.setresp(3); return {1,false,true}", "0"],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "redis.setresp(3); return redis.call('get','nokey')",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "redis.setresp(3); return type(redis.call('get','nokey'))",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &["eval", "redis.setresp(3); return {double=3.5}", "0"],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "redis.setresp(3); return redis.call('zscore','nz','x')",
+            "0",
+        ],
+    ),
+    (false, &["hello", "2"]),
+    (
+        true,
+        &["eval", "redis.setresp(3); return {1,false,true}", "0"],
+    ),
+    (true, &["eval", "return {double=3.5}", "0"]),
+    (true, &["eval", "return math.huge", "0"]),
+    (true, &["eval", "return -math.huge", "0"]),
+    (true, &["eval", "return 0/0", "0"]),
+    (true, &["eval", "return 2^63", "0"]),
+    (
+        true,
+        &["eval_ro", "return redis.call('set','a','1')", "1", "a"],
+    ),
+    (true, &["eval_ro", "return redis.call('get','a')", "1", "a"]),
+    (true, &["eval", "return redis.call('set','a',{})", "0"]),
+    (true, &["eval", "return redis.call('set','a',1.5)", "0"]),
+    (true, &["eval", "return redis.call('set','a',nil)", "0"]),
+    (true, &["eval", "return redis.call()", "0"]),
+    (true, &["eval", "return redis.pcall()", "0"]),
+    (true, &["eval", "return redis.call('get','a')", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "redis.log(redis.LOG_WARNING, 'hello'); return redis.LOG_WARNING",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &["eval", "return redis.call('set','a',12345678901234)", "0"],
+    ),
+    (true, &["eval", "return redis.call('get','a')", "0"]),
+    (true, &["eval", "return redis.call('set','a',-0.0)", "0"]),
+    (true, &["eval", "return redis.call('get','a')", "0"]),
+    (true, &["eval", "return redis.call('set','a',1e100)", "0"]),
+    (true, &["eval", "return redis.call('get','a')", "0"]),
+    (
+        true,
+        &[
+            "script",
+            "exists",
+            "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3",
+            "abc",
+        ],
+    ),
+    (true, &["script", "flush"]),
+    (
+        true,
+        &[
+            "script",
+            "exists",
+            "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3",
+            "abc",
+        ],
+    ),
+    (true, &["script", "flush", "async"]),
+    (true, &["script", "flush", "bad"]),
+    (true, &["script", "kill"]),
+    (true, &["script", "load"]),
+    (true, &["script", "bogus"]),
+    (true, &["script", "exists"]),
+    (true, &["script", "help"]),
+    (true, &["script", "load", "return x("]),
+    (true, &["eval"]),
+    (true, &["eval", "return 1"]),
+    (true, &["evalsha", "abc", "x"]),
+    (true, &["evalsha", "abc", "5"]),
+    (true, &["eval", "return {1,{2,{3}}}", "0"]),
+    (true, &["eval", "return print", "0"]),
+    (true, &["eval", "return type(loadstring)", "0"]),
+    (true, &["eval", "return type(getfenv)", "0"]),
+    (true, &["eval", "return type(load)", "0"]),
+    (true, &["eval", "return type(collectgarbage)", "0"]),
+    (true, &["eval", "string.foo = 1", "0"]),
+    (true, &["eval", "return error()", "0"]),
+    (true, &["eval", "local x = nil; return x.y", "0"]),
+    (true, &["eval", "return redis.call('ping', 'x')", "0"]),
+    (true, &["eval", "return redis.call('echo', 'x')", "0"]),
+    (
+        true,
+        &["eval", "return redis.call('publish', 'ch', 'x')", "0"],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "\n\nreturn redis.call('incr', KEYS[1])",
+            "1",
+            "cnt2",
+        ],
+    ),
+    (true, &["set", "a", "x"]),
+    (
+        true,
+        &["eval", "return redis.call('incr', KEYS[1])", "1", "a"],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "local function f() return redis.call('incr','a') end\nreturn f()",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return redis.error_reply(1)", "0"]),
+    (true, &["eval", "return redis.status_reply()", "0"]),
+    (true, &["eval", "return redis.sha1hex()", "0"]),
+    (true, &["eval", "return redis.sha1hex(1)", "0"]),
+    (true, &["eval", "return KEYS", "2", "a", "b", "c"]),
+    (true, &["eval", "return ARGV", "2", "a", "b", "c"]),
+    (
+        true,
+        &["eval", "return {KEYS[1], ARGV[1], #KEYS, #ARGV}", "0"],
+    ),
+    (true, &["eval", "return redis.call('set', 'k')", "0"]),
+    (true, &["eval", "return redis.pcall('set', 'k')", "0"]),
+    (true, &["eval", "return redis.call('lpush', 'a', 'x')", "0"]),
+    (
+        true,
+        &["eval", "return redis.pcall('lpush', 'a', 'x')", "0"],
+    ),
+    (true, &["eval", "return tonumber('0x10')", "0"]),
+    (true, &["eval", "return 'x' .. 1.5", "0"]),
+    (true, &["eval", "return loadstring('return 1+1')()", "0"]),
+    (true, &["eval", "return loadstring('zz = 1')()", "0"]),
+    (
+        true,
+        &["eval", "return pcall(function() return zz end)", "0"],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "local ok, e = pcall(redis.call, 'incr', 'a'); return e",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "local ok, e = pcall(redis.call, 'incr', 'a'); return e.err",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "redis.call('rpush','L','a','b','c'); return redis.call('lrange','L',0,-1)",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &["eval", "return redis.call('zadd','Z','1.5','m')", "0"],
+    ),
+    (true, &["eval", "return redis.call('zscore','Z','m')", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "return redis.call('zrange','Z',0,-1,'withscores')",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return redis.call('type','Z')", "0"]),
+    (true, &["eval", "return redis.call('exists','Z','L')", "0"]),
+    (true, &["multi"]),
+    (true, &["eval", "return redis.call('incr','mc')", "0"]),
+    (true, &["eval", "return redis.call('incr','mc')", "0"]),
+    (true, &["exec"]),
+    (true, &["eval", "return _G.KEYS", "1", "x"]),
+    (true, &["eval", "_G.x = 1", "0"]),
+    (true, &["eval", "setmetatable(_G, nil)", "0"]),
+    (true, &["eval", "return string.rep('x', 3)", "0"]),
+    (true, &["eval", "return table.concat({'a','b'}, ',')", "0"]),
+    (true, &["eval", "return math.floor(2.7)", "0"]),
+    (true, &["eval", "return #ARGV", "0", "a", "b"]),
+    (true, &["eval", "return redis.REPL_ALL", "0"]),
+    (true, &["eval", "return redis.replicate_commands()", "0"]),
+    (true, &["eval", "return unpack({1,2,3})", "0"]),
+    (true, &["eval", "return select('#', 1, 2)", "0"]),
+    (true, &["eval", "return tostring(nil)", "0"]),
+    (true, &["eval", "return redis.call('time')[1] ~= nil", "0"]),
+    (true, &["eval", "return redis.call('echo')", "0"]),
+    (true, &["eval", "return redis.call('ping','a','b')", "0"]),
+    (true, &["eval", "return redis.call('client','list')", "0"]),
+    (true, &["eval", "return redis.call('wait','0','0')", "0"]),
+    (
+        true,
+        &["eval_ro", "return redis.call('eval','return 1', '0')", "0"],
+    ),
+    (
+        true,
+        &[
+            "evalsha_ro",
+            "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return 1", "1"]),
+    (true, &["eval", "return 1", "0", "a"]),
+    (true, &["eval", "return 1", "1.5"]),
+    (true, &["eval", "return redis.call('get', 1)", "0"]),
+    (true, &["eval", "return redis.call('set', 1, 2)", "0"]),
+    (true, &["eval", "return redis.call('get', 1)", "0"]),
+];
+
+#[test]
+fn scripts_match_a_real_redis_server_byte_for_byte() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let keg = TestServer::start();
+    let mut theirs = Raw::connect(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+    let mut ours = keg.raw();
+    let mut differences = Vec::new();
+    for (compared, args) in CORPUS {
+        let want = theirs.call(args);
+        let got = ours.call(args);
+        if *compared && want != got {
+            differences.push(format!("{args:?}\n  redis: {want:?}\n  keg:   {got:?}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// Replies checked without Redis: a script's reply, its writes, and the cache by SHA-1.
+#[test]
+fn scripts_run_their_commands_and_are_kept_by_sha1() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let script =
+        "redis.call('set', KEYS[1], ARGV[1]); return redis.call('incrby', KEYS[2], ARGV[2])";
+    assert_eq!(c.call(&["EVAL", script, "2", "k", "n", "v", "5"]), ":5\r\n");
+    assert_eq!(c.call(&["GET", "k"]), "$1\r\nv\r\n");
+    let sha = "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3";
+    assert_eq!(
+        c.call(&["EVALSHA", sha, "0"]),
+        "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+    );
+    assert_eq!(
+        c.call(&["SCRIPT", "LOAD", "return 'hi'"]),
+        format!("$40\r\n{sha}\r\n")
+    );
+    assert_eq!(c.call(&["EVALSHA", sha, "0"]), "$2\r\nhi\r\n");
+    assert_eq!(
+        c.call(&["SCRIPT", "EXISTS", sha, "ffff"]),
+        "*2\r\n:1\r\n:0\r\n"
+    );
+    assert_eq!(c.call(&["SCRIPT", "FLUSH"]), "+OK\r\n");
+    assert_eq!(
+        c.call(&["EVALSHA", sha, "0"]),
+        "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+    );
+    // EVAL keeps its script too.
+    c.call(&["EVAL", "return 'hi'", "0"]);
+    assert_eq!(c.call(&["EVALSHA", sha, "0"]), "$2\r\nhi\r\n");
+    // A table that contains itself (Redis 7.0.15 crashes on it) and an error without a
+    // message are answered with errors; the server goes on.
+    let reply = c.call(&["EVAL", "local t = {} t[1] = t return t", "0"]);
+    assert!(
+        reply.ends_with("-ERR reached lua stack limit\r\n"),
+        "{reply}"
+    );
+    let reply = c.call(&["EVAL", "error({})", "0"]);
+    assert!(reply.starts_with("-ERR unknown error script: "), "{reply}");
+    assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+}
+
+/// Scripts are sandboxed: no file or process access, no new globals.
+#[test]
+fn scripts_cannot_reach_the_machine_or_change_globals() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    for name in [
+        "os", "io", "dofile", "loadfile", "require", "debug", "print",
+    ] {
+        let reply = c.call(&["EVAL", &format!("return {name}"), "0"]);
+        assert!(
+            reply.contains(&format!("nonexistent global variable '{name}'")),
+            "{name}: {reply}"
+        );
+    }
+    for script in [
+        "x = 1",
+        "string.x = 1",
+        "redis.call = nil",
+        "loadstring('y = 1')()",
+    ] {
+        let reply = c.call(&["EVAL", script, "0"]);
+        assert!(
+            reply.contains("Attempt to modify a readonly table"),
+            "{script}: {reply}"
+        );
+    }
+    assert_eq!(
+        c.call(&["EVAL", "return type(redis.call)", "0"]),
+        "$8\r\nfunction\r\n"
+    );
+}
+
+/// A script is one transaction: two connections running a read-modify-write script at
+/// once lose no update (no other command runs between its GET and its SET).
+#[test]
+fn concurrent_read_modify_write_scripts_lose_no_update() {
+    let server = TestServer::with(ServerConfig::default().event_loops(2), SyncPolicy::Never);
+    let script = "local v = tonumber(redis.call('get', 'c') or '0') redis.call('set', 'c', v + 1) return v + 1";
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(addr);
+                for _ in 0..200 {
+                    assert!(c.call(&["EVAL", script, "0"]).starts_with(':'));
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(server.raw().call(&["GET", "c"]), "$3\r\n400\r\n");
+}
+
+/// Found while testing scripts, left for the engine: a reader on another event loop can
+/// see a transaction's writes key by key (MGET a b answered a=60, b=59 while a script
+/// set both to 60), where Redis shows a MULTI/EXEC or a script whole. The commit
+/// publishes its index entries one at a time without holding readers off.
+#[test]
+#[ignore = "known: a transaction's writes become visible key by key to other loops' reads"]
+fn a_reader_on_another_loop_sees_a_transaction_whole() {
+    let server = TestServer::with(ServerConfig::default().event_loops(2), SyncPolicy::Never);
+    let addr = server.addr;
+    let reader = std::thread::spawn(move || {
+        let mut c = Raw::connect(addr);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut seen = 0;
+        while Instant::now() < deadline && seen < 2000 {
+            let reply = c.call(&["MGET", "a", "b"]);
+            let parts: Vec<&str> = reply.split("\r\n").collect();
+            assert_eq!(parts.get(2), parts.get(4), "{reply}");
+            seen += 1;
+        }
+    });
+    let mut c = server.raw();
+    let script = "local n = redis.call('incr', 'counter') redis.call('set', 'a', n) redis.call('set', 'b', n) return n";
+    for i in 1..=300 {
+        assert_eq!(c.call(&["EVAL", script, "0"]), format!(":{i}\r\n"));
+    }
+    reader.join().unwrap();
+}
+
+/// A script that never ends is stopped at the server's time limit (the server goes on
+/// serving) and keeps what it wrote before, as a script that fails does.
+#[test]
+fn a_script_that_never_ends_is_stopped_at_the_time_limit() {
+    let config = ServerConfig::default().script_time_limit(Duration::from_millis(200));
+    let server = TestServer::with(config, SyncPolicy::Never);
+    let mut c = server.raw();
+    let started = Instant::now();
+    let reply = c.call(&[
+        "EVAL",
+        "redis.call('set', 'before', 'yes') while true do end",
+        "0",
+    ]);
+    assert!(
+        reply.starts_with(
+            "-ERR Script stopped: it ran past the server's script time limit (200 ms)"
+        ),
+        "{reply}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(c.call(&["GET", "before"]), "$3\r\nyes\r\n");
+    // Catching the error does not keep a script alive.
+    let reply = c.call(&[
+        "EVAL",
+        "while true do pcall(function() while true do end end) end",
+        "0",
+    ]);
+    assert!(reply.contains("script time limit"), "{reply}");
+    assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+}
+
+/// SCRIPT KILL from another connection stops a script that has not written, and refuses
+/// (UNKILLABLE) one that has.
+#[test]
+fn script_kill_stops_a_read_only_script() {
+    let config = ServerConfig::default()
+        .event_loops(2)
+        .script_time_limit(Duration::from_secs(3));
+    let server = TestServer::with(config, SyncPolicy::Never);
+    let mut admin = server.raw();
+    assert_eq!(
+        admin.call(&["SCRIPT", "KILL"]),
+        "-NOTBUSY No scripts in execution right now.\r\n"
+    );
+    for (script, wrote) in [
+        ("while true do end", false),
+        ("redis.call('set', 'w', '1') while true do end", true),
+    ] {
+        // Connections go to the event loops in turn: the runner and the connection after
+        // it are on different loops.
+        let mut runner = server.raw();
+        let mut admin = server.raw();
+        runner.command(&["EVAL", script, "0"]);
+        // Until the script runs, SCRIPT KILL finds nothing.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut reply = admin.call(&["SCRIPT", "KILL"]);
+        while reply.starts_with("-NOTBUSY") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            reply = admin.call(&["SCRIPT", "KILL"]);
+        }
+        if wrote {
+            assert!(reply.starts_with("-UNKILLABLE"), "{reply}");
+            // It ends at the time limit instead.
+            let answer = String::from_utf8(runner.reply()).unwrap();
+            assert!(answer.contains("script time limit"), "{answer}");
+            continue;
+        }
+        assert_eq!(reply, "+OK\r\n");
+        let answer = String::from_utf8(runner.reply()).unwrap();
+        assert!(
+            answer.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+            "{answer}"
+        );
+    }
+}
+
+/// EVAL inside MULTI runs in EXEC's transaction, in order with the other commands.
+#[test]
+fn eval_inside_multi_runs_in_exec() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.call(&["SET", "m", "1"]), "+QUEUED\r\n");
+    assert_eq!(
+        c.call(&["EVAL", "return redis.call('incr', 'm')", "0"]),
+        "+QUEUED\r\n"
+    );
+    assert_eq!(
+        c.call(&["EVAL", "return redis.call('get', 'm')", "0"]),
+        "+QUEUED\r\n"
+    );
+    assert_eq!(c.call(&["EXEC"]), "*3\r\n+OK\r\n:2\r\n$1\r\n2\r\n");
+}
+
+/// A client library's script object (EVALSHA, falling back to loading the script on
+/// NOSCRIPT): the lock that is released only by its holder.
+#[test]
+fn a_redis_client_library_runs_a_lock_release_script() {
+    let server = TestServer::start();
+    let mut con = server.redis();
+    let release = redis::Script::new(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+    );
+    let _: () = redis::cmd("SET")
+        .arg("lock")
+        .arg("token-a")
+        .query(&mut con)
+        .unwrap();
+    let released: i64 = release.key("lock").arg("token-b").invoke(&mut con).unwrap();
+    assert_eq!(released, 0);
+    let still: Option<String> = redis::cmd("GET").arg("lock").query(&mut con).unwrap();
+    assert_eq!(still.as_deref(), Some("token-a"));
+    let released: i64 = release.key("lock").arg("token-a").invoke(&mut con).unwrap();
+    assert_eq!(released, 1);
+    let gone: Option<String> = redis::cmd("GET").arg("lock").query(&mut con).unwrap();
+    assert_eq!(gone, None);
+}
