@@ -20,7 +20,10 @@ use crate::Store;
 #[doc(hidden)]
 pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
     let local = SocketAddr::from(([127, 0, 0, 1], 0));
-    let shared = Arc::new(Shared::new(store.clone(), &ServerConfig::default(), local));
+    // A generated script that never ends is stopped soon, so that one input cannot stall
+    // a fuzzing run for the default 5 s.
+    let config = ServerConfig::default().script_time_limit(std::time::Duration::from_millis(100));
+    let shared = Arc::new(Shared::new(store.clone(), &config, local));
     let Some(client) = shared.clients.register_detached() else {
         return Vec::new();
     };

@@ -20,6 +20,21 @@ fn commands(step: u8, lines: &[&str]) -> Vec<u8> {
 pub fn server_session_seeds() -> Seeds {
     vec![
         (
+            "scripts",
+            commands(255, &[
+                "EVAL return(redis.call('set',KEYS[1],ARGV[1])) 1 k v",
+                "EVAL return(redis.pcall('incr',KEYS[1])) 1 k",
+                "EVAL return{1,2,{3,'x'},false,true,{ok='s'},{err='e'}} 0",
+                "SCRIPT LOAD return(redis.call('get',KEYS[1]))",
+                "EVALSHA c77382aa965ed715a9230ae8a1d2409e254c2b00 1 k",
+                "EVAL_RO return(redis.call('del','k')) 0",
+                "EVAL error('boom') 0",
+                "EVAL redis.setresp(3);return(redis.call('hgetall','h')) 0",
+                "SCRIPT EXISTS c77382aa965ed715a9230ae8a1d2409e254c2b00",
+                "SCRIPT FLUSH",
+            ]),
+        ),
+        (
             "strings",
             commands(255, &[
                 "SET a 1", "INCR a", "INCRBY a -5", "INCRBYFLOAT a 1.5", "APPEND a xyz",
