@@ -626,3 +626,21 @@ fn a_redis_client_library_runs_a_lock_release_script() {
     let gone: Option<String> = redis::cmd("GET").arg("lock").query(&mut con).unwrap();
     assert_eq!(gone, None);
 }
+
+/// The interpreter's memory is capped (1 GiB): a script that keeps growing a string gets
+/// Lua's error instead of taking the server's memory, and the server goes on.
+#[test]
+fn a_script_past_the_memory_cap_gets_an_error() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let reply = c.call(&[
+        "EVAL",
+        "local s = string.rep('x', 1048576) while true do s = s .. s end",
+        "0",
+    ]);
+    assert!(reply.contains("not enough memory"), "{reply}");
+    assert_eq!(
+        c.call(&["EVAL", "return string.rep('y', 3)", "0"]),
+        "$3\r\nyyy\r\n"
+    );
+}

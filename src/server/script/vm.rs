@@ -476,7 +476,13 @@ fn run_in(
 /// The reply for an error the script raised: its message, then where it came from.
 fn script_error(value: &Value, sha: &str) -> CmdError {
     let Value::Table(table) = value else {
-        return CmdError::fixed("ERR Error running script: execution failure");
+        // The handler itself failed (out of memory): Lua hands back its own error.
+        let text = match value {
+            Value::String(s) => s.to_string_lossy(),
+            Value::Error(e) => root_message(e),
+            _ => "execution failure".to_string(),
+        };
+        return CmdError::new(format!("ERR Error running script: {text}"));
     };
     let message = match table.raw_get::<Value>("err") {
         Ok(Value::String(s)) => s.to_string_lossy(),
