@@ -696,10 +696,8 @@ fn wait_for_replicas_answers_zero_after_its_timeout() {
     assert_eq!(server.raw().call(&["PING"]), "+PONG\r\n");
 }
 
-/// A bit past the store's value size limit is an error that writes nothing (SETBIT,
-/// BITFIELD and SETRANGE alike), and a bit inside it works.
-#[test]
-fn bit_writes_past_the_value_size_limit_are_refused_whole() {
+/// A server over a store whose values may be at most 1 KiB.
+fn server_with_1_kib_values() -> (tempfile::TempDir, keg::server::Server) {
     let dir = tempfile::tempdir().unwrap();
     let store = keg::Options::new()
         .sync_policy(SyncPolicy::Never)
@@ -708,6 +706,14 @@ fn bit_writes_past_the_value_size_limit_are_refused_whole() {
         .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = keg::server::serve(listener, store, ServerConfig::default()).unwrap();
+    (dir, server)
+}
+
+/// A bit past the store's value size limit is an error that writes nothing (SETBIT,
+/// BITFIELD and SETRANGE alike), and a bit inside it works.
+#[test]
+fn bit_writes_past_the_value_size_limit_are_refused_whole() {
+    let (_dir, server) = server_with_1_kib_values();
     let mut raw = Raw::connect(server.local_addr());
     assert_eq!(raw.call(&["SETBIT", "b", "8191", "1"]), ":0\r\n");
     assert_eq!(raw.call(&["STRLEN", "b"]), ":1024\r\n");
@@ -743,14 +749,7 @@ fn peak_rss_kib() -> u64 {
 /// would refuse anyway.
 #[test]
 fn far_offsets_are_refused_before_the_string_is_built() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = keg::Options::new()
-        .sync_policy(SyncPolicy::Never)
-        .max_value_size(1024)
-        .open(dir.path())
-        .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = keg::server::serve(listener, store, ServerConfig::default()).unwrap();
+    let (_dir, server) = server_with_1_kib_values();
     let mut raw = Raw::connect(server.local_addr());
     let before = peak_rss_kib();
     for command in [

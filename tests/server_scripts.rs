@@ -406,6 +406,8 @@ fn scripts_run_their_commands_and_are_kept_by_sha1() {
         c.call(&["SCRIPT", "EXISTS", sha, "ffff"]),
         "*2\r\n:1\r\n:0\r\n"
     );
+    let info = c.call(&["INFO", "memory"]);
+    assert!(info.contains("number_of_cached_scripts:2\r\n"), "{info}");
     assert_eq!(c.call(&["SCRIPT", "FLUSH"]), "+OK\r\n");
     assert_eq!(
         c.call(&["EVALSHA", sha, "0"]),

@@ -23,11 +23,16 @@ pub(crate) fn info(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
 }
 
 pub(crate) fn time(_: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    write_time(out);
+    Ok(())
+}
+
+/// TIME's reply: unix seconds and microseconds, as bulk strings (also for scripts).
+pub(crate) fn write_time(out: &mut Reply) {
     let now = args::unix_now();
     out.array(2);
     out.bulk(now.as_secs().to_string().as_bytes());
     out.bulk(now.subsec_micros().to_string().as_bytes());
-    Ok(())
 }
 
 pub(crate) fn lastsave(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {

@@ -586,12 +586,7 @@ fn session_command(name: &str, shared: &Shared, args: &Args, out: &mut Reply) {
         "ping" if args.len() == 2 => out.bulk(args.get(1)),
         "ping" => out.simple("PONG"),
         "echo" => out.bulk(args.get(1)),
-        "time" => {
-            let now = crate::server::args::unix_now();
-            out.array(2);
-            out.bulk(now.as_secs().to_string().as_bytes());
-            out.bulk(now.subsec_micros().to_string().as_bytes());
-        }
+        "time" => crate::server::commands::server_cmds::write_time(out),
         "publish" => out.count(shared.pubsub.publish(args.get(1), args.get(2))),
         _ => out.error("ERR This Redis command is not allowed from script"),
     }
