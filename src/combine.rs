@@ -117,6 +117,7 @@ impl Engine {
         if crate::store::inside_transaction(self) {
             return Err(crate::store::reentry_error());
         }
+        self.write_refused_while_reading()?;
         if self.options.sync_policy != SyncPolicy::Always {
             // Without an fsync to share, handing jobs to a leader only adds wake-ups:
             // contending writers just take turns at the lock (4x faster at 8 threads).

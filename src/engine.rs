@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use arc_swap::ArcSwap;
 
@@ -30,6 +30,10 @@ pub(crate) struct Engine {
     /// The one logical writer. Every change to the keydir or the segment set happens while
     /// this is held, so read-modify-write operations are atomic.
     pub(crate) writer: Mutex<Writer>,
+    /// Held exclusively by a commit while it points the indexes at its records, and shared
+    /// by reads of several records (`Engine::read_together`), so that those see each
+    /// commit whole or not at all. Lock order: `writer`, then this, then `collections`.
+    pub(crate) publication: RwLock<()>,
     /// Keys the server's WATCH follows: the write path notes their writes.
     pub(crate) watched: crate::watch::WatchedKeys,
     /// Jobs of writers waiting for the writer lock's holder to append them.
@@ -110,6 +114,7 @@ impl Engine {
             collections: std::sync::RwLock::new(collections),
             segments: ArcSwap::from_pointee(segments),
             writer: Mutex::new(writer),
+            publication: RwLock::new(()),
             watched: crate::watch::WatchedKeys::default(),
             queue: WriteQueue::default(),
             durability: Durability::new(synced_seq),
@@ -134,6 +139,12 @@ impl Engine {
     }
 
     pub(crate) fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        // The writer lock comes before `publication`: waiting for it while reading together
+        // would wait for a commit that waits for this reader.
+        debug_assert!(
+            !crate::read::reading_together(self),
+            "the writer lock was taken inside read_together"
+        );
         lock(&self.writer)
     }
 

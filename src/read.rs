@@ -1,4 +1,9 @@
 //! The read path: keydir lookup → expiry check → segment → one read → checksum verified.
+//! Reads of several records that must agree with each other run inside
+//! `Engine::read_together`.
+
+use std::cell::Cell;
+use std::sync::PoisonError;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -10,6 +15,34 @@ use crate::ttl::is_expired;
 /// How often a read retries when its segment was retired between the index lookup and the
 /// read (the index then already points elsewhere). More than a few means a bug.
 const MAX_READ_ATTEMPTS: usize = 8;
+
+thread_local! {
+    /// Address of the engine whose `publication` lock this thread holds shared, or 0.
+    static READING_TOGETHER: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside `engine.read_together`.
+pub(crate) fn reading_together(engine: &Engine) -> bool {
+    READING_TOGETHER.with(|r| r.get() == std::ptr::from_ref(engine) as usize)
+}
+
+/// Marks this thread as reading together from one engine until dropped.
+struct ReadingTogether {
+    previous: usize,
+}
+
+impl ReadingTogether {
+    fn enter(engine: &Engine) -> ReadingTogether {
+        let previous = READING_TOGETHER.with(|r| r.replace(std::ptr::from_ref(engine) as usize));
+        ReadingTogether { previous }
+    }
+}
+
+impl Drop for ReadingTogether {
+    fn drop(&mut self) {
+        READING_TOGETHER.with(|r| r.set(self.previous));
+    }
+}
 
 impl Engine {
     /// The clock's current time.
@@ -23,6 +56,34 @@ impl Engine {
         self.keydir.get(key).filter(|e| {
             e.expiry_ms == 0 || !is_expired(e.expiry_ms, now_ms.unwrap_or_else(|| self.now_ms()))
         })
+    }
+
+    /// Runs `f`, whose reads then see every commit whole or not at all: no commit points
+    /// the indexes at its records meanwhile (a transaction that sets `a` and `b` is not
+    /// seen half done by a reader of both). Reads of one record need none of this. Nests.
+    ///
+    /// `f` must not write or take the writer lock: a commit waiting for this reader would
+    /// wait forever (writes check and refuse; see `write_refused_while_reading`).
+    pub(crate) fn read_together<R>(&self, f: impl FnOnce() -> R) -> R {
+        if reading_together(self) {
+            return f();
+        }
+        let _shared = self
+            .publication
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let _mark = ReadingTogether::enter(self);
+        f()
+    }
+
+    /// The error for a write attempted inside `read_together`, if this is one.
+    pub(crate) fn write_refused_while_reading(&self) -> Result<()> {
+        if reading_together(self) {
+            return Err(Error::InvalidArgument {
+                reason: "the store was written from inside a read of several records".into(),
+            });
+        }
+        Ok(())
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -145,5 +206,31 @@ mod tests {
             <[u8]>::to_vec,
         );
         assert_eq!(read.unwrap().as_deref(), Some(&b"value"[..]));
+    }
+
+    /// A write inside `read_together` is refused with an error (it would wait for its own
+    /// thread's shared lock forever); reads nest; after it, writes go on.
+    #[test]
+    fn a_write_inside_read_together_is_refused() {
+        let (_dir, store) = crate::datatypes::scratch_store();
+        store.set(b"k", b"v").unwrap();
+        let engine = store.engine();
+        engine.read_together(|| {
+            let refused = |r: Result<()>| {
+                assert!(
+                    matches!(r, Err(Error::InvalidArgument { ref reason }) if reason.contains("inside a read")),
+                    "{r:?}"
+                );
+            };
+            refused(store.set(b"k", b"w"));
+            refused(store.transaction(|tx| tx.set(b"k", b"w")));
+            refused(store.hset(b"h", b"f", b"v").map(drop));
+            let nested = engine.read_together(|| store.get(b"k").unwrap());
+            assert_eq!(nested.as_deref(), Some(&b"v"[..]));
+            assert!(reading_together(engine));
+        });
+        assert!(!reading_together(engine));
+        store.set(b"k", b"w").unwrap();
+        assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"w"[..]));
     }
 }

@@ -79,6 +79,7 @@ impl Engine {
         if crate::store::inside_transaction(self) {
             return Err(crate::store::reentry_error());
         }
+        self.write_refused_while_reading()?;
         // Under the writer lock: no record is being published meanwhile.
         let _writer = self.lock_writer();
         let w = &self.watched;

@@ -306,6 +306,12 @@ impl Engine {
 
         let file_id = w.active.id();
         let mut record_offset = offset;
+        // Readers of several records (`Engine::read_together`) wait while the indexes
+        // change: they see this commit whole or not at all.
+        let _publishing = self
+            .publication
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Keys past the first `PREFETCH_KEYS` (and elements) are prefetched as the loop
         // goes, `PUBLISH_AHEAD` records before their turn: a pipelined turn publishes
         // hundreds, each a table line far from the last.

@@ -483,15 +483,15 @@ fn concurrent_read_modify_write_scripts_lose_no_update() {
     assert_eq!(server.raw().call(&["GET", "c"]), "$3\r\n400\r\n");
 }
 
-/// Found while testing scripts, left for the engine: a reader on another event loop can
-/// see a transaction's writes key by key (MGET a b answered a=60, b=59 while a script
-/// set both to 60), where Redis shows a MULTI/EXEC or a script whole. The commit
-/// publishes its index entries one at a time without holding readers off.
+/// A reader on another event loop sees a script's (or an EXEC's) writes whole: MGET a b
+/// once answered a=60, b=59 while a script set both to 60, because the commit pointed the
+/// index at its records one at a time with readers running between them.
 #[test]
-#[ignore = "known: a transaction's writes become visible key by key to other loops' reads"]
 fn a_reader_on_another_loop_sees_a_transaction_whole() {
     let server = TestServer::with(ServerConfig::default().event_loops(2), SyncPolicy::Never);
     let addr = server.addr;
+    let mut c = server.raw();
+    assert_eq!(c.call(&["MSET", "a", "0", "b", "0"]), "+OK\r\n");
     let reader = std::thread::spawn(move || {
         let mut c = Raw::connect(addr);
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -503,7 +503,6 @@ fn a_reader_on_another_loop_sees_a_transaction_whole() {
             seen += 1;
         }
     });
-    let mut c = server.raw();
     let script = "local n = redis.call('incr', 'counter') redis.call('set', 'a', n) redis.call('set', 'b', n) return n";
     for i in 1..=300 {
         assert_eq!(c.call(&["EVAL", script, "0"]), format!(":{i}\r\n"));

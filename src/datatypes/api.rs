@@ -21,7 +21,10 @@ impl Store {
         &self,
         f: impl FnOnce(&dyn CollectionView) -> Result<T>,
     ) -> Result<T> {
-        f(&Committed(self.engine()))
+        // A collection read touches several records (header, members, elements): it sees
+        // each commit whole, as Redis runs each command alone.
+        let engine = self.engine();
+        engine.read_together(|| f(&Committed(engine)))
     }
 
     fn edit_collection<T>(

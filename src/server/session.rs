@@ -514,6 +514,13 @@ impl Session {
                             Err(CmdError::from(e))
                         }
                     }
+                } else if spec.has(flag::READONLY) && !spec.reads_one_string() {
+                    // Several records: seen as they stood between two commits (MGET never
+                    // shows half of another connection's EXEC).
+                    let store = &shared.store;
+                    store
+                        .engine()
+                        .read_together(|| handler(store, &shared, args, out))
                 } else {
                     handler(&shared.store, &shared, args, out)
                 }

@@ -114,6 +114,12 @@ impl Spec {
         }
     }
 
+    /// Whether a call reads one string record only (GET, STRLEN, GETBIT): one record is
+    /// published whole, so such a read need not hold commits off (`Engine::read_together`).
+    pub(crate) fn reads_one_string(&self) -> bool {
+        matches!(self.group, "string" | "bitmap") && self.keys == KEY1 && !self.movable_keys()
+    }
+
     /// Whether some of its keys are found by reading the arguments (Redis's
     /// `movablekeys`), not at fixed positions.
     pub(crate) fn movable_keys(&self) -> bool {

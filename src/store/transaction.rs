@@ -116,6 +116,7 @@ impl Store {
     ) -> Result<(T, Option<u64>)> {
         let engine = self.engine();
         engine.check_open()?;
+        engine.write_refused_while_reading()?;
         let _running = Running::enter(engine)?;
         let mut writer = engine.lock_writer();
         engine.check_writable()?;
