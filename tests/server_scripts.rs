@@ -645,3 +645,55 @@ fn a_script_past_the_memory_cap_gets_an_error() {
         "$3\r\nyyy\r\n"
     );
 }
+
+/// Pipelined scripts join the turn's one transaction with the commands around them: the
+/// replies come in order, each script sees the writes before it, a failing script leaves
+/// the others alone, and a script stopped at the time limit does not stop the next one
+/// (the interpreter's hook is installed once and rearmed per script).
+#[test]
+fn pipelined_scripts_share_the_turn_and_run_in_order() {
+    let config = ServerConfig::default().script_time_limit(Duration::from_millis(200));
+    let server = TestServer::with(config, SyncPolicy::Always);
+    let mut c = server.raw();
+    let incr = "return redis.call('incr', KEYS[1])";
+    let calls: Vec<Vec<&str>> = vec![
+        vec!["SET", "k", "10"],
+        vec!["EVAL", incr, "1", "k"],
+        vec!["EVAL", "return redis.call('lpush', KEYS[1], 'x')", "1", "k"],
+        vec!["INCR", "k"],
+        vec![
+            "EVAL",
+            "redis.call('set', 'after', 'yes') while true do end",
+            "0",
+        ],
+        vec!["EVAL", incr, "1", "k"],
+        vec![
+            "EVAL",
+            "local n = 0 for i = 1, 100000 do n = n + 1 end return n",
+            "0",
+        ],
+        vec!["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"],
+    ];
+    let mut bytes = Vec::new();
+    for call in &calls {
+        bytes.extend(server_support::encode(call));
+    }
+    c.send(&bytes);
+    let replies: Vec<String> = (0..calls.len())
+        .map(|_| String::from_utf8_lossy(&c.reply()).into_owned())
+        .collect();
+    assert_eq!(replies[0], "+OK\r\n");
+    assert_eq!(replies[1], ":11\r\n");
+    assert!(replies[2].starts_with("-WRONGTYPE"), "{}", replies[2]);
+    assert_eq!(replies[3], ":12\r\n");
+    assert!(replies[4].contains("script time limit"), "{}", replies[4]);
+    assert_eq!(replies[5], ":13\r\n");
+    assert_eq!(replies[6], ":100000\r\n");
+    assert_eq!(replies[7], "$2\r\n13\r\n");
+    // Everything acknowledged is there after a restart, the stopped script's write too.
+    let dir = server.stop();
+    let server = TestServer::in_dir(dir, ServerConfig::default(), SyncPolicy::Always);
+    let mut c = server.raw();
+    assert_eq!(c.call(&["GET", "k"]), "$2\r\n13\r\n");
+    assert_eq!(c.call(&["GET", "after"]), "$3\r\nyes\r\n");
+}

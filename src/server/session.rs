@@ -202,7 +202,7 @@ impl Session {
             match table::lookup(args.get(0)) {
                 Some(spec) if spec.arity_ok(args.len()) && self.coalescable(spec) => {
                     count += 1;
-                    writes |= spec.has(flag::WRITE);
+                    writes |= spec.may_write();
                 }
                 _ => break,
             }
@@ -305,7 +305,7 @@ impl Session {
     fn coalescable(&self, spec: &Spec) -> bool {
         // Slow reads (KEYS, SCAN) would hold the writer lock for everyone: not coalesced.
         matches!(spec.handler, Handler::Data(_))
-            && (spec.has(flag::FAST) || spec.has(flag::WRITE))
+            && (spec.has(flag::FAST) || spec.has(flag::WRITE) || spec.has(flag::SCRIPT))
             && self.multi.is_none()
             && !self.monitoring
             && !self.is_subscribed()
@@ -537,7 +537,7 @@ impl Session {
     fn flush_pending(&mut self, out: &mut Reply) {
         let mut pending = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
-        let writes = pending.iter().filter(|(s, _)| s.has(flag::WRITE)).count();
+        let writes = pending.iter().filter(|(s, _)| s.may_write()).count();
         if pending.len() == 1 || writes == 0 {
             for (spec, args) in &pending {
                 self.checked(spec, args, out);

@@ -79,6 +79,9 @@ pub(crate) mod flag {
     pub(crate) const SOLO: u16 = 1 << 10;
     /// A blocking pop: outside MULTI the session waits for data (`Session::block_or_pop`).
     pub(crate) const BLOCKING: u16 = 1 << 11;
+    /// Runs a Lua script (EVAL and its kin): like a write, it joins a pipelined turn's
+    /// transaction, and unless read-only it may write.
+    pub(crate) const SCRIPT: u16 = 1 << 13;
 }
 
 /// One command.
@@ -112,6 +115,11 @@ impl Spec {
             numkeys_at: at,
             ..self
         }
+    }
+
+    /// Whether a call may write: a write command, or a script that is not read-only.
+    pub(crate) fn may_write(&self) -> bool {
+        self.has(flag::WRITE) || (self.has(flag::SCRIPT) && !self.has(flag::READONLY))
     }
 
     /// Whether a call reads one string record only (GET, STRLEN, GETBIT): one record is
@@ -684,7 +692,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "eval",
         -3,
-        ATOMIC | SOLO,
+        ATOMIC | SCRIPT,
         NOKEYS,
         Data(script::eval),
         "scripting",
@@ -695,7 +703,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "evalsha",
         -3,
-        ATOMIC | SOLO,
+        ATOMIC | SCRIPT,
         NOKEYS,
         Data(script::evalsha),
         "scripting",
@@ -706,7 +714,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "eval_ro",
         -3,
-        READONLY | ATOMIC | SOLO,
+        READONLY | ATOMIC | SCRIPT,
         NOKEYS,
         Data(script::eval_ro),
         "scripting",
@@ -717,7 +725,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "evalsha_ro",
         -3,
-        READONLY | ATOMIC | SOLO,
+        READONLY | ATOMIC | SCRIPT,
         NOKEYS,
         Data(script::evalsha_ro),
         "scripting",

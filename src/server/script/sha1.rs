@@ -18,14 +18,16 @@ pub(crate) fn sha1_hex(data: &[u8]) -> String {
     }
     message.extend_from_slice(&bit_len.to_be_bytes());
     for block in message.chunks_exact(64) {
-        let mut w: Vec<u32> = block
-            .chunks_exact(4)
-            .map(|word| u32::from_be_bytes(word.try_into().unwrap_or([0; 4])))
-            .collect();
+        let mut w = [0u32; 80];
+        for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
+            *word = u32::from_be_bytes(bytes.try_into().unwrap_or([0; 4]));
+        }
         for i in 16..80 {
             let back = |n: usize| w.get(i - n).copied().unwrap_or(0);
             let next = (back(3) ^ back(8) ^ back(14) ^ back(16)).rotate_left(1);
-            w.push(next);
+            if let Some(slot) = w.get_mut(i) {
+                *slot = next;
+            }
         }
         let [mut a, mut b, mut c, mut d, mut e] = h;
         for (i, &wi) in w.iter().enumerate() {
@@ -51,7 +53,14 @@ pub(crate) fn sha1_hex(data: &[u8]) -> String {
             *state = state.wrapping_add(add);
         }
     }
-    h.iter().map(|word| format!("{word:08x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(40);
+    let digit = |n: u8| char::from(HEX.get(usize::from(n)).copied().unwrap_or(b'0'));
+    for byte in h.iter().flat_map(|word| word.to_be_bytes()) {
+        hex.push(digit(byte >> 4));
+        hex.push(digit(byte & 15));
+    }
+    hex
 }
 
 #[cfg(test)]

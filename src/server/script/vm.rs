@@ -33,6 +33,33 @@ const CHECK_EVERY: u32 = 10_000;
 /// (`not enough memory`) instead of taking the server's memory.
 const MEMORY_LIMIT: usize = 1 << 30;
 
+/// Turns the interpreter's memory cap on while the script's own code runs, off while Rust
+/// builds values for it. Under a cap, mlua wraps every value it creates in a protected
+/// call that allocates a closure: that was most of what a short script cost (creating
+/// KEYS, ARGV, `redis.call`'s replies). What Rust builds is sized by the request or by a
+/// reply the server has already built, and counts toward the cap the script's next
+/// allocation is checked against.
+fn script_memory_cap(lua: &Lua, on: bool) {
+    // Only fails for a state mlua did not create, which the VM is not.
+    let _ = lua.set_memory_limit(if on { MEMORY_LIMIT } else { 0 });
+}
+
+/// Turns the cap off for a `redis.call` made by a running script, on again after.
+struct CapOff<'a>(&'a Lua);
+
+impl<'a> CapOff<'a> {
+    fn new(lua: &'a Lua) -> CapOff<'a> {
+        script_memory_cap(lua, false);
+        CapOff(lua)
+    }
+}
+
+impl Drop for CapOff<'_> {
+    fn drop(&mut self) {
+        script_memory_cap(self.0, true);
+    }
+}
+
 /// The prelude's chunk name: its frames are passed over when an error's line is looked for.
 const PRELUDE_NAME: &str = "=prelude";
 
@@ -171,13 +198,47 @@ struct Vm {
     /// The `redis` library table behind its read-only view: `call` and `pcall` are set in
     /// it for each run.
     redis: Table,
-    /// Set by the hook once the running script is being stopped: `pcall` re-raises.
-    stop: Rc<Cell<bool>>,
+    /// What the instruction hook checks for the running script.
+    watch: Rc<Watch>,
     xpcall: Function,
     handler: Function,
     /// Compiled scripts by SHA-1, as of the script cache's `generation`.
     compiled: HashMap<String, Function>,
     generation: u64,
+}
+
+/// What the instruction hook (installed once per interpreter) checks, set for each run.
+#[derive(Default)]
+struct Watch {
+    /// Set by the hook once the running script is being stopped: `pcall` re-raises.
+    stop: Cell<bool>,
+    /// When the running script is past the time limit; `None` between runs.
+    deadline: Cell<Option<Instant>>,
+    /// The time limit, for the error message.
+    limit_ms: Cell<u128>,
+    /// The running script's cache, whose `kill_requested` SCRIPT KILL sets.
+    scripts: RefCell<Option<Arc<Scripts>>>,
+}
+
+impl Watch {
+    /// Every `CHECK_EVERY` instructions: an error once the script is to stop. Once
+    /// stopping, every check raises again, so a `pcall` in the script cannot go on.
+    fn check(&self) -> mlua::Result<VmState> {
+        let killed = (self.scripts.borrow().as_ref())
+            .is_some_and(|s| s.kill_requested.load(Ordering::Relaxed));
+        let reason = if killed {
+            "Script killed by user with SCRIPT KILL...".to_string()
+        } else if self.stop.get() || self.deadline.get().is_some_and(|d| Instant::now() >= d) {
+            format!(
+                "Script stopped: it ran past the server's script time limit ({} ms)",
+                self.limit_ms.get()
+            )
+        } else {
+            return Ok(VmState::Continue);
+        };
+        self.stop.set(true);
+        Err(mlua::Error::runtime(reason))
+    }
 }
 
 thread_local! {
@@ -189,7 +250,6 @@ fn new_vm() -> mlua::Result<Vm> {
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         LuaOptions::default(),
     )?;
-    lua.set_memory_limit(MEMORY_LIMIT)?;
     let globals = lua.globals();
     let slot = lua.create_table()?;
     slot.raw_set("resp", 2)?;
@@ -225,9 +285,14 @@ fn new_vm() -> mlua::Result<Vm> {
             _ => None,
         })
     })?;
-    let stop = Rc::new(Cell::new(false));
-    let stop_flag = Rc::clone(&stop);
-    let stopping = lua.create_function(move |_, ()| Ok(stop_flag.get()))?;
+    let watch = Rc::new(Watch::default());
+    let watched = Rc::clone(&watch);
+    let stopping = lua.create_function(move |_, ()| Ok(watched.stop.get()))?;
+    let watched = Rc::clone(&watch);
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(CHECK_EVERY),
+        move |_, _| watched.check(),
+    )?;
     let (env, redis): (Table, Table) = lua.load(PRELUDE).set_name(PRELUDE_NAME).call((
         slot.clone(),
         sha1hex,
@@ -243,7 +308,7 @@ fn new_vm() -> mlua::Result<Vm> {
         env,
         slot,
         redis,
-        stop,
+        watch,
         xpcall,
         handler,
         compiled: HashMap::new(),
@@ -414,31 +479,15 @@ fn run_in(
     vm.slot.raw_set("resp", 2).map_err(lua_error)?;
 
     let _running = call.scripts.start();
-    let scripts = Arc::clone(call.scripts);
-    let deadline = Instant::now() + call.shared.script_time_limit;
-    let limit_ms = call.shared.script_time_limit.as_millis();
-    vm.stop.set(false);
-    let stop = Rc::clone(&vm.stop);
-    let killed = "Script killed by user with SCRIPT KILL...".to_string();
-    let timed_out =
-        format!("Script stopped: it ran past the server's script time limit ({limit_ms} ms)");
-    lua.set_hook(
-        HookTriggers::new().every_nth_instruction(CHECK_EVERY),
-        move |_, _| {
-            // Once stopping, every check raises again: a `pcall` in the script re-raises
-            // too (PRELUDE), so the script cannot go on.
-            let reason = if scripts.kill_requested.load(Ordering::Relaxed) {
-                &killed
-            } else if stop.get() || Instant::now() >= deadline {
-                &timed_out
-            } else {
-                return Ok(VmState::Continue);
-            };
-            stop.set(true);
-            Err(mlua::Error::runtime(reason.clone()))
-        },
-    )
-    .map_err(lua_error)?;
+    let watch = &vm.watch;
+    watch.stop.set(false);
+    watch
+        .deadline
+        .set(Some(Instant::now() + call.shared.script_time_limit));
+    watch
+        .limit_ms
+        .set(call.shared.script_time_limit.as_millis());
+    *watch.scripts.borrow_mut() = Some(Arc::clone(call.scripts));
     let outcome = lua.scope(|scope| {
         let slot = &vm.slot;
         let resp3 = move || matches!(slot.raw_get::<i64>("resp"), Ok(3));
@@ -456,14 +505,17 @@ fn run_in(
             })?;
         vm.redis.raw_set("call", redis_call)?;
         vm.redis.raw_set("pcall", redis_pcall)?;
+        script_memory_cap(lua, true);
         let result = vm
             .xpcall
             .call::<(bool, Value)>((function, vm.handler.clone()));
+        script_memory_cap(lua, false);
         vm.redis.raw_set("call", Value::Nil)?;
         vm.redis.raw_set("pcall", Value::Nil)?;
         result
     });
-    lua.remove_hook();
+    watch.deadline.set(None);
+    watch.scripts.borrow_mut().take();
     let (ok, value) = outcome.map_err(lua_error)?;
     if !ok {
         return Err(script_error(&value, sha));
@@ -522,6 +574,7 @@ fn run_command(
     resp3: bool,
     values: &[Value],
 ) -> Result<Value, Vec<u8>> {
+    let _cap_off = CapOff::new(lua);
     let text = |s: &str| s.as_bytes().to_vec();
     if values.is_empty() {
         return Err(text(
