@@ -130,7 +130,7 @@ fn eval_generic(
 ) -> CmdResult {
     keys_and_args(a)?;
     let body = a.get(1);
-    let sha = shared.scripts.add(body);
+    let sha = vm::register(&shared.scripts, body)?;
     run_body(ks, shared, a, out, &sha, body, read_only)
 }
 

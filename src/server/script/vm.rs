@@ -86,11 +86,10 @@ fn raised_message(e: &mlua::Error) -> Option<String> {
     }
 }
 
-/// The environment, in Lua: run once with the real globals. `slot` is how the `redis`
-/// functions reach the current call's command runner (`slot.raw`) and RESP version
-/// (`slot.resp`); `sha1hex` is Rust's. Returns the table scripts see as their globals.
+/// The environment, in Lua: run once with the real globals and the Rust functions it
+/// needs. Returns the table scripts see as their globals, and the `redis` table.
 const PRELUDE: &str = r##"
-local slot, sha1hex, setresp, error_message, stopping = ...
+local sha1hex, setresp, error_message, stopping = ...
 local error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select =
     error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select
 local G = _G
@@ -193,23 +192,27 @@ struct Vm {
     globals: Table,
     /// What scripts see as their globals: reads through to `globals`, refuses writes.
     env: Table,
-    /// `slot.resp`: the RESP version the script chose (see `PRELUDE`).
-    slot: Table,
     /// The `redis` library table behind its read-only view: `call` and `pcall` are set in
     /// it for each run.
     redis: Table,
-    /// What the instruction hook checks for the running script.
-    watch: Rc<Watch>,
+    /// The running script's state, shared with the hook and the Rust functions.
+    state: Rc<RunState>,
     xpcall: Function,
     handler: Function,
     /// Compiled scripts by SHA-1, as of the script cache's `generation`.
     compiled: HashMap<String, Function>,
+    /// SHA-1s of the bodies EVAL sent, as of `generation`: a script sent again is found by
+    /// its bytes instead of hashed again.
+    shas: HashMap<Box<[u8]>, String>,
     generation: u64,
 }
 
-/// What the instruction hook (installed once per interpreter) checks, set for each run.
+/// The running script's state, set for each run and read by the instruction hook and the
+/// Rust functions (each made once per interpreter).
 #[derive(Default)]
-struct Watch {
+struct RunState {
+    /// The script chose RESP3 replies from `redis.call` (`redis.setresp(3)`).
+    resp3: Cell<bool>,
     /// Set by the hook once the running script is being stopped: `pcall` re-raises.
     stop: Cell<bool>,
     /// When the running script is past the time limit; `None` between runs.
@@ -220,7 +223,7 @@ struct Watch {
     scripts: RefCell<Option<Arc<Scripts>>>,
 }
 
-impl Watch {
+impl RunState {
     /// Every `CHECK_EVERY` instructions: an error once the script is to stop. Once
     /// stopping, every check raises again, so a `pcall` in the script cannot go on.
     fn check(&self) -> mlua::Result<VmState> {
@@ -251,8 +254,7 @@ fn new_vm() -> mlua::Result<Vm> {
         LuaOptions::default(),
     )?;
     let globals = lua.globals();
-    let slot = lua.create_table()?;
-    slot.raw_set("resp", 2)?;
+    let state = Rc::new(RunState::default());
     let raise = |message: &str| mlua::Error::external(RaisedReply(message.to_string()));
     let sha1hex = lua.create_function(move |lua, args: Variadic<Value>| {
         let [value] = args.as_slice() else {
@@ -263,7 +265,7 @@ fn new_vm() -> mlua::Result<Vm> {
             .map(|s| s.as_bytes().to_vec());
         Ok(super::sha1::sha1_hex(&text.unwrap_or_default()))
     })?;
-    let resp_slot = slot.clone();
+    let chosen = Rc::clone(&state);
     let setresp = lua.create_function(move |_, args: Variadic<Value>| {
         let version = match args.as_slice() {
             [Value::Integer(n)] => *n,
@@ -273,7 +275,8 @@ fn new_vm() -> mlua::Result<Vm> {
         if version != 2 && version != 3 {
             return Err(raise("ERR RESP version must be 2 or 3."));
         }
-        resp_slot.raw_set("resp", version)
+        chosen.resp3.set(version == 3);
+        Ok(())
     })?;
     let error_message = lua.create_function(|_, error: Value| {
         Ok(match error {
@@ -285,16 +288,14 @@ fn new_vm() -> mlua::Result<Vm> {
             _ => None,
         })
     })?;
-    let watch = Rc::new(Watch::default());
-    let watched = Rc::clone(&watch);
+    let watched = Rc::clone(&state);
     let stopping = lua.create_function(move |_, ()| Ok(watched.stop.get()))?;
-    let watched = Rc::clone(&watch);
+    let watched = Rc::clone(&state);
     lua.set_hook(
         HookTriggers::new().every_nth_instruction(CHECK_EVERY),
         move |_, _| watched.check(),
     )?;
     let (env, redis): (Table, Table) = lua.load(PRELUDE).set_name(PRELUDE_NAME).call((
-        slot.clone(),
         sha1hex,
         setresp,
         error_message,
@@ -306,12 +307,12 @@ fn new_vm() -> mlua::Result<Vm> {
         lua,
         globals,
         env,
-        slot,
         redis,
-        watch,
+        state,
         xpcall,
         handler,
         compiled: HashMap::new(),
+        shas: HashMap::new(),
         generation: 0,
     })
 }
@@ -420,11 +421,33 @@ pub(crate) fn run(
     with_vm(|vm| run_in(vm, call, sha, body, keys, argv, out))
 }
 
-fn compile(vm: &mut Vm, sha: &str, body: &[u8], generation: u64) -> Result<Function, CmdError> {
-    if vm.generation != generation {
-        vm.compiled.clear();
-        vm.generation = generation;
+/// The SHA-1 of a body EVAL sent, kept in the script cache (for EVALSHA) the first time
+/// this thread sees it since the last SCRIPT FLUSH.
+pub(crate) fn register(scripts: &Scripts, body: &[u8]) -> Result<String, CmdError> {
+    with_vm(|vm| {
+        vm.follow_flush(scripts.generation());
+        if let Some(sha) = vm.shas.get(body) {
+            return Ok(sha.clone());
+        }
+        let sha = scripts.add(body);
+        vm.shas.insert(body.into(), sha.clone());
+        Ok(sha)
+    })
+}
+
+impl Vm {
+    /// Forgets what was compiled and hashed before a SCRIPT FLUSH.
+    fn follow_flush(&mut self, generation: u64) {
+        if self.generation != generation {
+            self.compiled.clear();
+            self.shas.clear();
+            self.generation = generation;
+        }
     }
+}
+
+fn compile(vm: &mut Vm, sha: &str, body: &[u8], generation: u64) -> Result<Function, CmdError> {
+    vm.follow_flush(generation);
     if let Some(f) = vm.compiled.get(sha) {
         return Ok(f.clone());
     }
@@ -476,21 +499,20 @@ fn run_in(
     vm.globals
         .raw_set("ARGV", strings(lua, argv).map_err(lua_error)?)
         .map_err(lua_error)?;
-    vm.slot.raw_set("resp", 2).map_err(lua_error)?;
 
     let _running = call.scripts.start();
-    let watch = &vm.watch;
-    watch.stop.set(false);
-    watch
+    let state = &vm.state;
+    state.resp3.set(false);
+    state.stop.set(false);
+    state
         .deadline
         .set(Some(Instant::now() + call.shared.script_time_limit));
-    watch
+    state
         .limit_ms
         .set(call.shared.script_time_limit.as_millis());
-    *watch.scripts.borrow_mut() = Some(Arc::clone(call.scripts));
+    *state.scripts.borrow_mut() = Some(Arc::clone(call.scripts));
     let outcome = lua.scope(|scope| {
-        let slot = &vm.slot;
-        let resp3 = move || matches!(slot.raw_get::<i64>("resp"), Ok(3));
+        let resp3 = move || state.resp3.get();
         let redis_call = scope.create_function(move |lua, args: Variadic<Value>| {
             run_command(lua, call, resp3(), &args).map_err(|message| {
                 mlua::Error::external(RaisedReply(String::from_utf8_lossy(&message).into_owned()))
@@ -514,13 +536,13 @@ fn run_in(
         vm.redis.raw_set("pcall", Value::Nil)?;
         result
     });
-    watch.deadline.set(None);
-    watch.scripts.borrow_mut().take();
+    state.deadline.set(None);
+    state.scripts.borrow_mut().take();
     let (ok, value) = outcome.map_err(lua_error)?;
     if !ok {
         return Err(script_error(&value, sha));
     }
-    let resp3_script = matches!(vm.slot.raw_get::<i64>("resp"), Ok(3));
+    let resp3_script = state.resp3.get();
     lua_to_reply(&value, ReplyMode { resp3_script }, out);
     Ok(())
 }
