@@ -1,6 +1,6 @@
 //! Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, as Redis 7.0 serves them.
 //!
-//! A script runs inside one store transaction (the one EXEC or the command's own): every
+//! A script runs inside one store transaction (EXEC's, a pipelined turn's, or its own): every
 //! command it calls sees the writes before it, no other client's command runs in between,
 //! and its writes are appended together and acknowledged under the sync policy like any
 //! write. A script that fails part way keeps the writes it made before the error, as in
