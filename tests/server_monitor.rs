@@ -83,12 +83,29 @@ fn monitor_transcript(addr: SocketAddr) -> Vec<String> {
     for command in [&["MULTI"][..], &["GET", "w"], &["EXEC"]] {
         a.call(command);
     }
-    // A pipeline in one write (coalesced into one transaction by keg).
+    // Scripts: the commands a script calls follow its line, marked lua (also one that
+    // fails part way, and a command a script may not call, which is not run).
+    let set_get = "redis.call('set', KEYS[1], ARGV[1]) return redis.call('get', KEYS[1])";
+    a.call(&["EVAL", set_get, "1", "sk", "sv"]);
+    a.call(&[
+        "EVAL",
+        "redis.call('set', 'e', '1') return redis.call('incr', KEYS[1])",
+        "1",
+        "sk",
+    ]);
+    a.call(&["EVAL", "return redis.pcall('monitor')", "0"]);
+    // A pipeline in one write (coalesced into one transaction by keg), scripts among it.
     let mut batch = encode(&["SET", "p1", "1"]);
+    batch.extend(encode(&["EVAL", "return redis.call('incr', 'p1')", "0"]));
     batch.extend(encode(&["SET", "p2", "2"]));
+    batch.extend(encode(&[
+        "EVAL",
+        "return redis.call('mget', 'p1', 'p2')",
+        "0",
+    ]));
     batch.extend(encode(&["MGET", "p1", "p2"]));
     a.send(&batch);
-    for _ in 0..3 {
+    for _ in 0..5 {
         a.reply();
     }
     // MONITOR inside MULTI is queued, and refused by EXEC.
@@ -150,8 +167,19 @@ const EXPECTED: &[&str] = &[
     "+[0 B] \"SET\" \"w\" \"changed\"\r\n",
     "+[0 A] \"MULTI\"\r\n",
     "+[0 A] \"EXEC\"\r\n",
+    "+[0 A] \"EVAL\" \"redis.call('set', KEYS[1], ARGV[1]) return redis.call('get', KEYS[1])\" \"1\" \"sk\" \"sv\"\r\n",
+    "+[0 lua] \"set\" \"sk\" \"sv\"\r\n",
+    "+[0 lua] \"get\" \"sk\"\r\n",
+    "+[0 A] \"EVAL\" \"redis.call('set', 'e', '1') return redis.call('incr', KEYS[1])\" \"1\" \"sk\"\r\n",
+    "+[0 lua] \"set\" \"e\" \"1\"\r\n",
+    "+[0 lua] \"incr\" \"sk\"\r\n",
+    "+[0 A] \"EVAL\" \"return redis.pcall('monitor')\" \"0\"\r\n",
     "+[0 A] \"SET\" \"p1\" \"1\"\r\n",
+    "+[0 A] \"EVAL\" \"return redis.call('incr', 'p1')\" \"0\"\r\n",
+    "+[0 lua] \"incr\" \"p1\"\r\n",
     "+[0 A] \"SET\" \"p2\" \"2\"\r\n",
+    "+[0 A] \"EVAL\" \"return redis.call('mget', 'p1', 'p2')\" \"0\"\r\n",
+    "+[0 lua] \"mget\" \"p1\" \"p2\"\r\n",
     "+[0 A] \"MGET\" \"p1\" \"p2\"\r\n",
     "+[0 C] \"MULTI\"\r\n",
     "+[0 C] \"EXEC\"\r\n",

@@ -6,10 +6,12 @@
 //! after the commands it ran. Administration commands (CONFIG, SAVE, SHUTDOWN, CLIENT KILL,
 //! ...) are never shown, and passwords are shown as `(redacted)`. Lines reach a monitor
 //! through its outbox, as pub/sub messages do; a monitor that stops reading is disconnected
-//! once 256 MiB wait for it (Redis's replica output limit).
+//! once 256 MiB wait for it (Redis's replica output limit). The commands a script calls
+//! follow its EVAL line, marked `[0 lua]`, as in Redis.
 //!
 //! A server that nobody monitors pays one relaxed atomic load per command.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +22,12 @@ use super::frame::Args;
 use super::pubsub::Subscriber;
 use super::table::{Spec, flag};
 use crate::engine::lock;
+
+thread_local! {
+    /// Lines of the commands the script running on this thread called, shown after the
+    /// script's own line (which is only shown once the script has run).
+    static SCRIPT_LINES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Most bytes waiting for one monitor before it is disconnected.
 pub(crate) const MONITOR_OUTBOX_LIMIT: usize = 256 << 20;
@@ -53,7 +61,10 @@ impl Monitors {
         if self.count.load(Ordering::Relaxed) == 0 || !shown(spec, args) {
             return;
         }
-        let line = line(&client.addr, spec, args);
+        let mut line = line(&client.addr, spec, args);
+        if spec.has(flag::SCRIPT) {
+            SCRIPT_LINES.with(|lines| line.append(&mut lines.borrow_mut()));
+        }
         let mut list = lock(&self.list);
         list.retain(|monitor| {
             let sent = monitor.outbox.send(line.clone());
@@ -63,6 +74,22 @@ impl Monitors {
             sent
         });
         self.count.store(list.len(), Ordering::Relaxed);
+    }
+}
+
+impl Monitors {
+    /// Forgets script lines a script before left unshown (it failed before its line).
+    pub(crate) fn script_starts(&self) {
+        SCRIPT_LINES.with(|lines| lines.borrow_mut().clear());
+    }
+
+    /// Keeps a command the running script called, to show after the script's line.
+    pub(crate) fn feed_from_script(&self, spec: &Spec, args: &Args) {
+        if self.count.load(Ordering::Relaxed) == 0 || !shown(spec, args) {
+            return;
+        }
+        let line = line("lua", spec, args);
+        SCRIPT_LINES.with(|lines| lines.borrow_mut().extend_from_slice(&line));
     }
 }
 

@@ -501,6 +501,7 @@ fn run_in(
         .map_err(lua_error)?;
 
     let _running = call.scripts.start();
+    call.shared.monitors.script_starts();
     let state = &vm.state;
     state.resp3.set(false);
     state.stop.set(false);
@@ -647,6 +648,7 @@ fn run_command(
         Handler::Data(handler) => table::run_data(handler, call.ks, call.shared, &args, &mut reply),
         Handler::Session(_) => session_command(spec.name, call.shared, &args, &mut reply),
     }
+    call.shared.monitors.feed_from_script(spec, &args);
     let bytes = reply.bytes();
     if let Some(error) = bytes.strip_prefix(b"-") {
         return Err(error.strip_suffix(b"\r\n").unwrap_or(error).to_vec());
