@@ -364,6 +364,115 @@ const CORPUS: &[(bool, &[&str])] = &[
     (true, &["eval", "return redis.call('get', 1)", "0"]),
 ];
 
+/// Scripts using `cjson`, compared byte for byte with redis-server: encoding of every Lua
+/// type, escapes, arrays and objects (one key each, or several keys set in one order:
+/// iteration order is Lua's own), sparse arrays, nesting limits, number forms, decoding
+/// of JSON and of what lua-cjson accepts beyond it, and each error.
+const CJSON_CORPUS: &[&str] = &[
+    "return cjson.encode(nil)",
+    "return cjson.encode(cjson.null)",
+    "return cjson.encode(true)",
+    "return cjson.encode(false)",
+    "return cjson.encode(0)",
+    "return cjson.encode(-0)",
+    "return cjson.encode(1.5)",
+    "return cjson.encode(0.1)",
+    "return cjson.encode(1/3)",
+    "return cjson.encode(123456789012345678)",
+    "return cjson.encode(1e300)",
+    "return cjson.encode(-1e-300)",
+    "return cjson.encode(2^53)",
+    "return cjson.encode(1/0)",
+    "return cjson.encode(-1/0)",
+    "return cjson.encode(0/0)",
+    "return cjson.encode('plain')",
+    "return cjson.encode('q\"b\\\\s/ \\n\\r\\t\\b\\f \\0 \\1 \\31 \\127 \\128 é')",
+    "return cjson.encode({})",
+    "return cjson.encode({1, 2, 3})",
+    "return cjson.encode({1, nil, 3})",
+    "return cjson.encode({[1]=1, [3]=3})",
+    "return cjson.encode({[10]=1})",
+    "return cjson.encode({[11]=1})",
+    "return cjson.encode({[20]=1, [1]=1, [2]=2, [3]=3, [4]=4, [5]=5, [6]=6, [7]=7, [8]=8, [9]=9})",
+    "return cjson.encode({[0]=1})",
+    "return cjson.encode({[-1]=1})",
+    "return cjson.encode({[1.5]=1})",
+    "return cjson.encode({a=1})",
+    "return cjson.encode({a={b={c={}}}})",
+    "local t = {} t.x = 1 t.y = 'two' t.z = {1, 2} t[1] = 'one' return cjson.encode(t)",
+    "local t = {} for i = 1, 20 do t['k' .. i] = i end return cjson.encode(t)",
+    "return cjson.encode({[true]=1})",
+    "return cjson.encode({[{}]=1})",
+    "return cjson.encode({f=function() end})",
+    "return cjson.encode(print)",
+    "return cjson.encode(redis.call)",
+    "return cjson.encode(coroutine.create(function() end))",
+    "return cjson.encode()",
+    "return cjson.encode(1, 2)",
+    "local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return #cjson.encode(t)",
+    "local t = {} local c = t for i = 1, 1000 do c[1] = {} c = c[1] end return cjson.encode(t)",
+    "local t = {} t[1] = t return cjson.encode(t)",
+    "return cjson.encode({ARGV[1], KEYS[1]})",
+    "return cjson.decode('1')",
+    "return cjson.decode('-12.5e1')",
+    "return cjson.decode('\"s\"')",
+    "return cjson.decode('true')",
+    "return cjson.decode('false')",
+    "return cjson.decode('null') == cjson.null",
+    "return type(cjson.null)",
+    "return cjson.decode('[1,\"two\",[3],{\"four\":4}]')",
+    "return cjson.decode('[1,null,3]')[3]",
+    "return #cjson.decode('[1,null,3]')",
+    "return cjson.decode('{\"a\":{\"b\":[1,2]}}').a.b[2]",
+    "return cjson.decode('  {  \"a\"  :  1  }  ').a",
+    "return cjson.decode('{}') ~= nil",
+    "return cjson.decode('[]') ~= nil",
+    "return cjson.decode('\"\\\\u00e9\\\\u20ac\\\\ud83d\\\\ude00\\\\n\\\\/\"')",
+    "return cjson.decode('\"\\\\ud83d\"')",
+    "return cjson.decode('\"\\\\ude00\"')",
+    "return cjson.decode('\"\\\\u12\"')",
+    "return cjson.decode('\"\\\\x\"')",
+    "return cjson.decode('\"abc')",
+    "return cjson.decode('')",
+    "return cjson.decode('   ')",
+    "return cjson.decode('[1,2')",
+    "return cjson.decode('[1 2]')",
+    "return cjson.decode('[1,]')",
+    "return cjson.decode('{\"a\" 1}')",
+    "return cjson.decode('{\"a\":1,}')",
+    "return cjson.decode('{1:1}')",
+    "return cjson.decode('{\"a\":1 \"b\":2}')",
+    "return cjson.decode('1 2')",
+    "return cjson.decode('nul')",
+    "return cjson.decode('tru')",
+    "return cjson.decode('.5')",
+    "return cjson.decode('-')",
+    "return cjson.decode('+5')",
+    "return cjson.decode('0x1F')",
+    "return cjson.decode('007')",
+    "return cjson.decode('1.5e')",
+    "return cjson.decode('1e400') == 1/0",
+    "return tostring(cjson.decode('-Infinity'))",
+    "return tostring(cjson.decode('nan') ~= cjson.decode('nan'))",
+    "return cjson.decode(12)",
+    "return cjson.decode(nil)",
+    "return cjson.decode({})",
+    "return cjson.decode()",
+    "return cjson.decode('[1]', 2)",
+    "return cjson.decode('1\\0garbage')",
+    "return cjson.decode('\\0a')",
+    "return cjson.decode(string.rep('[', 1000) .. string.rep(']', 1000)) ~= nil",
+    "return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))",
+    "return cjson.decode(string.rep('{\"a\":', 1001) .. '1' .. string.rep('}', 1001))",
+    "local ok, e = pcall(cjson.decode, '[') return e",
+    "local ok, e = pcall(cjson.encode, 1/0) return e",
+    "return cjson.encode(cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}'))",
+    "local job = cjson.decode(ARGV[1]) job.attempts = job.attempts + 1 return cjson.encode(job)",
+    "cjson.encode = nil",
+    "return cjson.nosuch",
+    "return cjson._NAME .. ' ' .. cjson._VERSION",
+];
+
 #[test]
 fn scripts_match_a_real_redis_server_byte_for_byte() {
     let Some(redis) = RedisServer::start() else {
@@ -696,4 +805,63 @@ fn pipelined_scripts_share_the_turn_and_run_in_order() {
     let mut c = server.raw();
     assert_eq!(c.call(&["GET", "k"]), "$2\r\n13\r\n");
     assert_eq!(c.call(&["GET", "after"]), "$3\r\nyes\r\n");
+}
+
+#[test]
+fn cjson_matches_a_real_redis_server_byte_for_byte() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let keg = TestServer::start();
+    let mut theirs = Raw::connect(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+    let mut ours = keg.raw();
+    let mut differences = Vec::new();
+    for script in CJSON_CORPUS {
+        let args = ["EVAL", script, "1", "k\"ey", r#"{"attempts":1}"#];
+        let want = theirs.call(&args);
+        let got = ours.call(&args);
+        if want != got {
+            differences.push(format!("{script}\n  redis: {want:?}\n  keg:   {got:?}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// A job queue's pop script that keeps its jobs as JSON (the shape Laravel's Redis queue
+/// sends): the job moves from the list to the reserved set with its attempts counted.
+#[test]
+fn a_queue_script_that_keeps_jobs_as_json_runs() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let job = r#"{"uuid":"a1","displayName":"SendMail","attempts":0,"data":{"to":"x@y.z"}}"#;
+    assert_eq!(c.call(&["RPUSH", "queues:default", job]), ":1\r\n");
+    let pop = "
+        local job = redis.call('lpop', KEYS[1])
+        local reserved = false
+        if job ~= false then
+            reserved = cjson.decode(job)
+            reserved['attempts'] = reserved['attempts'] + 1
+            reserved = cjson.encode(reserved)
+            redis.call('zadd', KEYS[2], ARGV[1], reserved)
+        end
+        return {job, reserved}";
+    let reply = c.call(&[
+        "EVAL",
+        pop,
+        "2",
+        "queues:default",
+        "queues:default:reserved",
+        "1700000000",
+    ]);
+    assert!(
+        reply.starts_with(&format!("*2\r\n${}\r\n{job}\r\n", job.len())),
+        "{reply}"
+    );
+    assert!(reply.contains(r#""attempts":1"#), "{reply}");
+    assert!(reply.contains(r#""to":"x@y.z""#), "{reply}");
+    let reserved = c.call(&["ZRANGE", "queues:default:reserved", "0", "-1"]);
+    assert!(reserved.contains(r#""attempts":1"#), "{reserved}");
+    // An empty queue: nil and false.
+    let reply = c.call(&["EVAL", pop, "2", "queues:default", "r", "1"]);
+    assert_eq!(reply, "*2\r\n$-1\r\n$-1\r\n");
 }

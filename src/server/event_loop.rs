@@ -58,6 +58,11 @@ impl LoopHandle {
     }
 }
 
+/// Stack of an event-loop thread: scripts recurse 1000 levels deep (cjson's nesting
+/// limit, a reply's), with room for a debug build's frames. Only the pages used are
+/// committed.
+const LOOP_STACK: usize = 64 << 20;
+
 /// Starts loop number `index`.
 pub(crate) fn spawn(shared: Arc<Shared>, index: usize) -> io::Result<LoopHandle> {
     let poll = Poll::new()?;
@@ -70,6 +75,7 @@ pub(crate) fn spawn(shared: Arc<Shared>, index: usize) -> io::Result<LoopHandle>
     let loop_notifier = Arc::clone(&notifier);
     let thread = std::thread::Builder::new()
         .name(format!("keg-loop-{index}"))
+        .stack_size(LOOP_STACK)
         .spawn(move || EventLoop::new(shared, poll, receiver, loop_notifier, index).run())?;
     Ok(LoopHandle {
         sender,

@@ -10,9 +10,10 @@
 //! Where keg differs (docs/server.md): a script that runs longer than the server's script
 //! time limit (default 5 s) is stopped with an error, where Redis lets it run and answers
 //! BUSY to everyone else; a script may call the data commands and PING, ECHO, TIME and
-//! PUBLISH (not INFO, CLIENT, CONFIG and the like); the libraries Redis adds to Lua
-//! (cjson, cmsgpack, struct, bit) are not there.
+//! PUBLISH (not INFO, CLIENT, CONFIG and the like); of the libraries Redis adds to Lua,
+//! `cjson` is there (`cjson`), cmsgpack, struct and bit are not.
 
+mod cjson;
 mod convert;
 mod sha1;
 mod vm;

@@ -89,7 +89,7 @@ fn raised_message(e: &mlua::Error) -> Option<String> {
 /// The environment, in Lua: run once with the real globals and the Rust functions it
 /// needs. Returns the table scripts see as their globals, and the `redis` table.
 const PRELUDE: &str = r##"
-local sha1hex, setresp, error_message, stopping = ...
+local sha1hex, setresp, error_message, stopping, cjson = ...
 local error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select =
     error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select
 local G = _G
@@ -167,6 +167,7 @@ for _, name in ipairs({ "dofile", "loadfile", "print", "getfenv", "setfenv", "mo
     G[name] = nil
 end
 G.redis = readonly(redis)
+G.cjson = readonly(cjson)
 for _, name in ipairs({ "string", "table", "math" }) do
     G[name] = readonly(G[name])
 end
@@ -300,6 +301,7 @@ fn new_vm() -> mlua::Result<Vm> {
         setresp,
         error_message,
         stopping,
+        super::cjson::library(&lua)?,
     ))?;
     let xpcall: Function = globals.raw_get("xpcall")?;
     let handler = lua.create_function(error_handler)?;
