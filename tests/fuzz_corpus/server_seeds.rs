@@ -32,6 +32,8 @@ pub fn server_session_seeds() -> Seeds {
                 "EVAL redis.setresp(3);return(redis.call('hgetall','h')) 0",
                 "SCRIPT EXISTS c77382aa965ed715a9230ae8a1d2409e254c2b00",
                 "SCRIPT FLUSH",
+                "EVAL return(cjson.encode(cjson.decode(ARGV[1]))) 0 {\"a\":[1,2,null],\"b\":\"\\u00e9\"}",
+                "EVAL return(cjson.decode('[1,{')) 0",
             ]),
         ),
         (
