@@ -466,6 +466,8 @@ const CJSON_CORPUS: &[&str] = &[
     "return cjson.decode(string.rep('{\"a\":', 1001) .. '1' .. string.rep('}', 1001))",
     "local ok, e = pcall(cjson.decode, '[') return e",
     "local ok, e = pcall(cjson.encode, 1/0) return e",
+    "local ok, e = pcall(cjson.decode) return e",
+    "local d = cjson.decode return d(nil)",
     "return cjson.encode(cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}'))",
     "local job = cjson.decode(ARGV[1]) job.attempts = job.attempts + 1 return cjson.encode(job)",
     "cjson.encode = nil",
@@ -807,8 +809,41 @@ fn pipelined_scripts_share_the_turn_and_run_in_order() {
     assert_eq!(c.call(&["GET", "after"]), "$3\r\nyes\r\n");
 }
 
-#[test]
-fn cjson_matches_a_real_redis_server_byte_for_byte() {
+/// Scripts using `bit`, compared byte for byte with redis-server: each function, the
+/// modulo-2^32 conversion of large, negative, fractional and string arguments, shift
+/// counts past 31, `tohex` widths, and the argument errors.
+const BIT_CORPUS: &[&str] = &[
+    "return {bit.tobit(0), bit.tobit(1), bit.tobit(-1), bit.tobit(2^31), bit.tobit(2^32 + 5)}",
+    "return bit.tobit(1.5) .. ' ' .. bit.tobit(2.5) .. ' ' .. bit.tobit(-1.5) .. ' ' .. bit.tobit(2^52)",
+    "return bit.tobit(0xffffffff) .. ' ' .. bit.tobit(1e15) .. ' ' .. bit.tobit(-2^63)",
+    "return tostring(bit.tobit(0/0)) .. ' ' .. tostring(bit.tobit(1/0))",
+    "return {bit.bnot(0), bit.bnot(5), bit.bnot(-1)}",
+    "return {bit.band(0xff, 0x0f), bit.band(7), bit.band(-1, 0x7fffffff, 0x3c)}",
+    "return {bit.bor(1, 2, 4, 8), bit.bxor(0xff, 0x0f), bit.bxor(5)}",
+    "return {bit.lshift(1, 31), bit.lshift(1, 32), bit.lshift(1, 33), bit.lshift(3, -1)}",
+    "return {bit.rshift(-1, 28), bit.rshift(256, 4), bit.arshift(-256, 4), bit.arshift(256, 36)}",
+    "return {bit.rol(0x12345678, 8), bit.ror(0x12345678, 8), bit.rol(1, 0), bit.ror(1, 32)}",
+    "return bit.bswap(0x12345678) .. ' ' .. bit.bswap(-1)",
+    "return bit.tohex(255) .. ' ' .. bit.tohex(255, 2) .. ' ' .. bit.tohex(255, -4) .. ' ' .. bit.tohex(-1, 12)",
+    "return bit.tohex(0x12345678, 0) .. '|' .. bit.tohex(1, -20)",
+    "return bit.band('12', '10') .. ' ' .. bit.bor(' 3 ', '0x10')",
+    "return bit.band('x', 1)",
+    "return bit.band(1, 2, {})",
+    "return bit.bor()",
+    "return bit.lshift(1)",
+    "return bit.tohex(1, nil)",
+    "return bit.tohex(nil)",
+    "local ok, e = pcall(bit.bxor, 'a') return e",
+    "local xor = bit.bxor return xor(1, 'a')",
+    "return bit:band(1)",
+    "return bit:tohex('z')",
+    "bit.band = nil",
+    "return bit.nosuch",
+];
+
+/// Sends each script to keg and to redis-server (`EVAL script 1 k"ey {"attempts":1}`) and
+/// lists the scripts whose replies differ.
+fn compare_scripts_with_redis(scripts: &[&str]) {
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -816,7 +851,7 @@ fn cjson_matches_a_real_redis_server_byte_for_byte() {
     let mut theirs = Raw::connect(format!("127.0.0.1:{}", redis.port).parse().unwrap());
     let mut ours = keg.raw();
     let mut differences = Vec::new();
-    for script in CJSON_CORPUS {
+    for script in scripts {
         let args = ["EVAL", script, "1", "k\"ey", r#"{"attempts":1}"#];
         let want = theirs.call(&args);
         let got = ours.call(&args);
@@ -825,6 +860,16 @@ fn cjson_matches_a_real_redis_server_byte_for_byte() {
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn cjson_matches_a_real_redis_server_byte_for_byte() {
+    compare_scripts_with_redis(CJSON_CORPUS);
+}
+
+#[test]
+fn bit_matches_a_real_redis_server_byte_for_byte() {
+    compare_scripts_with_redis(BIT_CORPUS);
 }
 
 /// A job queue's pop script that keeps its jobs as JSON (the shape Laravel's Redis queue

@@ -15,6 +15,8 @@
 
 use mlua::{LightUserData, Lua, Table, Value, Variadic};
 
+use super::c_library::{argument_error, at_caller, runtime, type_name};
+
 /// Deepest nesting encoded or decoded (lua-cjson's `encode_max_depth` and
 /// `decode_max_depth`).
 const MAX_DEPTH: usize = 1000;
@@ -29,8 +31,7 @@ pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
         "encode",
         lua.create_function(|lua, args: Variadic<Value>| {
             let [value] = args.as_slice() else {
-                let e = runtime("bad argument #1 to 'encode' (expected 1 argument)");
-                return Err(at_caller(lua, e));
+                return Err(argument_error(lua, 1, "expected 1 argument"));
             };
             let mut out = Vec::new();
             encode(lua, value, 0, &mut out).map_err(|e| at_caller(lua, e))?;
@@ -41,8 +42,7 @@ pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
         "decode",
         lua.create_function(|lua, args: Variadic<Value>| {
             let [value] = args.as_slice() else {
-                let e = runtime("bad argument #1 to 'decode' (expected 1 argument)");
-                return Err(at_caller(lua, e));
+                return Err(argument_error(lua, 1, "expected 1 argument"));
             };
             let text = match value {
                 Value::String(s) => s.as_bytes().to_vec(),
@@ -51,11 +51,8 @@ pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
                     .map(|s| s.as_bytes().to_vec())
                     .unwrap_or_default(),
                 other => {
-                    let e = runtime(&format!(
-                        "bad argument #1 to 'decode' (string expected, got {})",
-                        type_name(other)
-                    ));
-                    return Err(at_caller(lua, e));
+                    let problem = format!("string expected, got {}", type_name(other));
+                    return Err(argument_error(lua, 1, &problem));
                 }
             };
             decode(lua, &text).map_err(|e| at_caller(lua, e))
@@ -67,44 +64,9 @@ pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
     Ok(cjson)
 }
 
-fn runtime(message: &str) -> mlua::Error {
-    mlua::Error::RuntimeError(message.to_string())
-}
-
-/// lua-cjson raises its errors with `luaL_error`, which starts the message with where the
-/// calling Lua code is (`user_script:1: `), or nothing when a C function (`pcall`) called.
-fn at_caller(lua: &Lua, e: mlua::Error) -> mlua::Error {
-    let mlua::Error::RuntimeError(message) = e else {
-        return e;
-    };
-    let place = lua
-        .inspect_stack(1, |d| {
-            let line = d.current_line()?;
-            let source = d.source().short_src?.into_owned();
-            Some(format!("{source}:{line}: "))
-        })
-        .flatten()
-        .unwrap_or_default();
-    mlua::Error::RuntimeError(format!("{place}{message}"))
-}
-
 /// `cjson.null`: a light userdata holding NULL, as lua-cjson's.
 fn null() -> Value {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
-}
-
-/// Lua's name for a value's type (`lua_typename`).
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        _ => "userdata",
-    }
 }
 
 fn encode(lua: &Lua, value: &Value, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {

@@ -11,8 +11,10 @@
 //! time limit (default 5 s) is stopped with an error, where Redis lets it run and answers
 //! BUSY to everyone else; a script may call the data commands and PING, ECHO, TIME and
 //! PUBLISH (not INFO, CLIENT, CONFIG and the like); of the libraries Redis adds to Lua,
-//! `cjson` is there (`cjson`), cmsgpack, struct and bit are not.
+//! `cjson` and `bit` are there (`cjson`, `bit`), cmsgpack and struct are not.
 
+mod bit;
+mod c_library;
 mod cjson;
 mod convert;
 mod sha1;

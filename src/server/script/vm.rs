@@ -89,7 +89,7 @@ fn raised_message(e: &mlua::Error) -> Option<String> {
 /// The environment, in Lua: run once with the real globals and the Rust functions it
 /// needs. Returns the table scripts see as their globals, and the `redis` table.
 const PRELUDE: &str = r##"
-local sha1hex, setresp, error_message, stopping, cjson = ...
+local sha1hex, setresp, error_message, stopping, cjson, bit = ...
 local error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select =
     error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select
 local G = _G
@@ -168,6 +168,7 @@ for _, name in ipairs({ "dofile", "loadfile", "print", "getfenv", "setfenv", "mo
 end
 G.redis = readonly(redis)
 G.cjson = readonly(cjson)
+G.bit = readonly(bit)
 for _, name in ipairs({ "string", "table", "math" }) do
     G[name] = readonly(G[name])
 end
@@ -302,6 +303,7 @@ fn new_vm() -> mlua::Result<Vm> {
         error_message,
         stopping,
         super::cjson::library(&lua)?,
+        super::bit::library(&lua)?,
     ))?;
     let xpcall: Function = globals.raw_get("xpcall")?;
     let handler = lua.create_function(error_handler)?;
