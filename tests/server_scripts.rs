@@ -362,6 +362,43 @@ const CORPUS: &[(bool, &[&str])] = &[
     (true, &["eval", "return redis.call('get', 1)", "0"]),
     (true, &["eval", "return redis.call('set', 1, 2)", "0"]),
     (true, &["eval", "return redis.call('get', 1)", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "return redis.acl_check_cmd('get', 'a', 'b', 'c')",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return redis.acl_check_cmd('GET')", "0"]),
+    (
+        true,
+        &["eval", "return redis.acl_check_cmd('config', 'get')", "0"],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "return redis.acl_check_cmd('client', 'nosuchsub')",
+            "0",
+        ],
+    ),
+    (true, &["eval", "return redis.acl_check_cmd('nosuch')", "0"]),
+    (true, &["eval", "return redis.acl_check_cmd(1)", "0"]),
+    (true, &["eval", "return redis.acl_check_cmd()", "0"]),
+    (
+        true,
+        &["eval", "return redis.acl_check_cmd('get', {})", "0"],
+    ),
+    (true, &["eval", "return redis.pcall('nosuch')", "0"]),
 ];
 
 /// Scripts using `cjson`, compared byte for byte with redis-server: encoding of every Lua

@@ -2222,6 +2222,15 @@ pub(crate) fn subcommand_error(command: &str, args: &Args) -> Option<CmdError> {
     (!fits).then(|| error::wrong_arity(&format!("{command}|{name}")))
 }
 
+/// Whether `sub` is not a subcommand of `command`, a container listed in [`SUBCOMMANDS`]
+/// (false for any other command: it has no subcommands to get wrong).
+pub(crate) fn unknown_subcommand(command: &str, sub: &[u8]) -> bool {
+    SUBCOMMANDS.iter().any(|(c, _, _)| *c == command)
+        && !SUBCOMMANDS
+            .iter()
+            .any(|(c, s, _)| *c == command && sub.eq_ignore_ascii_case(s.as_bytes()))
+}
+
 /// Commands of the types keg does not store: answered with a clear error.
 pub(crate) static UNSUPPORTED: &[&str] = &[
     "xadd",

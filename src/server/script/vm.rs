@@ -89,7 +89,7 @@ fn raised_message(e: &mlua::Error) -> Option<String> {
 /// The environment, in Lua: run once with the real globals and the Rust functions it
 /// needs. Returns the table scripts see as their globals, and the `redis` table.
 const PRELUDE: &str = r##"
-local sha1hex, setresp, error_message, stopping, cjson, bit = ...
+local sha1hex, setresp, error_message, stopping, cjson, bit, acl_check_cmd, version = ...
 local error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select =
     error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select
 local G = _G
@@ -124,6 +124,10 @@ function redis.status_reply(message)
 end
 redis.sha1hex = sha1hex
 redis.setresp = setresp
+redis.acl_check_cmd = acl_check_cmd
+redis.REDIS_VERSION = version
+redis.REDIS_VERSION_NUM = tonumber(version:match("^(%d+)")) * 65536
+    + tonumber(version:match("^%d+%.(%d+)")) * 256 + tonumber(version:match("(%d+)$"))
 function redis.log(level, ...)
     if type(level) ~= "number" or level < 0 or level > 3 then
         error({ err = "ERR Invalid debug level." })
@@ -304,6 +308,12 @@ fn new_vm() -> mlua::Result<Vm> {
         stopping,
         super::cjson::library(&lua)?,
         super::bit::library(&lua)?,
+        lua.create_function(|lua, args: Variadic<Value>| {
+            acl_check_cmd(lua, &args).map_err(|message| {
+                mlua::Error::external(RaisedReply(String::from_utf8_lossy(&message).into_owned()))
+            })
+        })?,
+        crate::server::commands::connection::REDIS_VERSION,
     ))?;
     let xpcall: Function = globals.raw_get("xpcall")?;
     let handler = lua.create_function(error_handler)?;
@@ -603,27 +613,7 @@ fn run_command(
 ) -> Result<Value, Vec<u8>> {
     let _cap_off = CapOff::new(lua);
     let text = |s: &str| s.as_bytes().to_vec();
-    if values.is_empty() {
-        return Err(text(
-            "ERR Please specify at least one argument for this redis lib call",
-        ));
-    }
-    let mut args = Args::new();
-    for value in values {
-        let bytes = match value {
-            Value::String(s) => s.as_bytes().to_vec(),
-            Value::Integer(_) | Value::Number(_) => match lua.coerce_string(value.clone()) {
-                Ok(Some(s)) => s.as_bytes().to_vec(),
-                _ => Vec::new(),
-            },
-            _ => {
-                return Err(text(
-                    "ERR Lua redis lib command arguments must be strings or integers",
-                ));
-            }
-        };
-        args.push(&bytes);
-    }
+    let args = command_args(lua, values)?;
     let Some(spec) = table::lookup(args.get(0)) else {
         return Err(text("ERR Unknown Redis command called from script"));
     };
@@ -658,6 +648,47 @@ fn run_command(
         return Err(error.strip_suffix(b"\r\n").unwrap_or(error).to_vec());
     }
     reply_to_lua(lua, bytes).map_err(|e| text(&format!("ERR {}", root_message(&e))))
+}
+
+/// The arguments of a `redis.call` (or `redis.acl_check_cmd`): strings, and numbers as Lua
+/// writes them; Redis's error for anything else or for none.
+fn command_args(lua: &Lua, values: &[Value]) -> Result<Args, Vec<u8>> {
+    let text = |s: &str| s.as_bytes().to_vec();
+    if values.is_empty() {
+        return Err(text(
+            "ERR Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let mut args = Args::new();
+    for value in values {
+        let bytes = match value {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Integer(_) | Value::Number(_) => match lua.coerce_string(value.clone()) {
+                Ok(Some(s)) => s.as_bytes().to_vec(),
+                _ => Vec::new(),
+            },
+            _ => {
+                return Err(text(
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                ));
+            }
+        };
+        args.push(&bytes);
+    }
+    Ok(args)
+}
+
+/// `redis.acl_check_cmd(command, ...)`: whether the user may run the command. Keg has no
+/// ACLs, so true for any command (or container subcommand) it knows; Redis's error for
+/// one it does not.
+fn acl_check_cmd(lua: &Lua, values: &[Value]) -> Result<bool, Vec<u8>> {
+    let args = command_args(lua, values)?;
+    let known = table::lookup(args.get(0))
+        .is_some_and(|spec| args.len() < 2 || !table::unknown_subcommand(spec.name, args.get(1)));
+    if !known {
+        return Err(b"ERR Invalid command passed to redis.acl_check_cmd()".to_vec());
+    }
+    Ok(true)
 }
 
 /// The connection-level commands a script may call, which need no connection.
