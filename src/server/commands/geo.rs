@@ -4,7 +4,13 @@
 //! sorted set command works on a geo set too. Positions read back are the centres of their
 //! geohash cells; distances are haversine distances on Redis's Earth radius.
 
+use std::ops::Bound;
+
+use super::geo_cells::{
+    self, Area, EARTH_RADIUS_IN_METERS, LAT_RANGE, LONG_RANGE, STEP, radians, spread, squash,
+};
 use crate::ValueType;
+use crate::collections::range::Limit;
 use crate::datatypes::zset::{self, ZAddOptions};
 use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, NOT_FLOAT, SYNTAX};
@@ -13,32 +19,10 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-const LONG_MIN: f64 = -180.0;
-const LONG_MAX: f64 = 180.0;
-const LAT_MIN: f64 = -85.051_128_78;
-const LAT_MAX: f64 = 85.051_128_78;
-const STEP: u32 = 26;
-const EARTH_RADIUS_IN_METERS: f64 = 6_372_797.560_856;
-
-/// The bits of `x` (26 of them) spread to the even positions.
-fn spread(x: u32) -> u64 {
-    let mut x = u64::from(x);
-    x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
-    x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
-    x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
-    x = (x | (x << 2)) & 0x3333_3333_3333_3333;
-    (x | (x << 1)) & 0x5555_5555_5555_5555
-}
-
-/// The even bits of `x`, gathered.
-fn squash(x: u64) -> u32 {
-    let mut x = x & 0x5555_5555_5555_5555;
-    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
-    x = (x | (x >> 2)) & 0x0F0F_0F0F_0F0F_0F0F;
-    x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF;
-    x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
-    ((x | (x >> 16)) & 0x0000_0000_FFFF_FFFF) as u32
-}
+const LONG_MIN: f64 = LONG_RANGE.0;
+const LONG_MAX: f64 = LONG_RANGE.1;
+const LAT_MIN: f64 = LAT_RANGE.0;
+const LAT_MAX: f64 = LAT_RANGE.1;
 
 /// The cell of a position at 26 bits per axis, latitude over `[lat_min, lat_max]`.
 fn encode(longitude: f64, latitude: f64, lat_min: f64, lat_max: f64) -> u64 {
@@ -82,10 +66,6 @@ fn decode(score: f64) -> (f64, f64) {
         ((long_lo + long_hi) / 2.0).clamp(LONG_MIN, LONG_MAX),
         ((lat_lo + lat_hi) / 2.0).clamp(LAT_MIN, LAT_MAX),
     )
-}
-
-fn radians(degrees: f64) -> f64 {
-    degrees * (std::f64::consts::PI / 180.0)
 }
 
 /// Haversine distance in meters, as Redis computes it (same longitude: along the
@@ -504,6 +484,8 @@ fn parse_search<'a>(
 /// The members of `source` inside `shape` around `centre`: in score order, the first
 /// `count` found with ANY; sorted by distance (stable, as glibc's merge-sort `qsort`) when
 /// asked, or when a COUNT is given without ANY (the nearest ones); then at most `count`.
+/// Only the members of the cells covering the area are read (`geo_cells`), or all of them
+/// where the area has no small cover.
 fn find(
     ks: &dyn KeySpace,
     source: &[u8],
@@ -511,32 +493,37 @@ fn find(
     shape: Shape,
     r: &Request<'_>,
 ) -> Result<Vec<Found>, CmdError> {
-    let mut members = Vec::new();
-    ks.collections().view_with(&mut |v| {
-        members = zset::range_by_rank(v, source, 0, -1, false)?;
-        Ok(())
-    })?;
+    let area = match shape {
+        Shape::Radius(radius) => Area::Circle { radius },
+        Shape::Box { width, height } => Area::Box { width, height },
+    };
+    // Without a cover, every score a geohash can be: a negative one, or one past 2^52 (a
+    // ZADD may have written them) is outside every cell, as in Redis.
+    let every_geohash = (0.0, (1u64 << (2 * geo_cells::STEP)) as f64);
+    let ranges = geo_cells::covering_ranges(centre, area).unwrap_or_else(|| vec![every_geohash]);
+    let limit = if r.any { r.count } else { None };
     let mut found: Vec<Found> = Vec::new();
-    for (member, score) in members {
-        // No geohash is negative (a ZADD may have written one): outside every cell Redis
-        // searches.
-        if score < 0.0 {
-            continue;
-        }
-        let (longitude, latitude) = decode(score);
-        if let Some(meters) = within(shape, centre, (longitude, latitude)) {
-            found.push(Found {
-                member,
-                score,
-                longitude,
-                latitude,
-                meters,
-            });
-            if r.any && r.count.is_some_and(|n| found.len() >= n) {
-                break;
+    ks.collections().view_with(&mut |v| {
+        for &(min, max) in &ranges {
+            let range = zset::score_range(Bound::Included(min), Bound::Excluded(max));
+            for (member, score) in zset::range_by_score(v, source, &range, false, Limit::ALL)? {
+                let (longitude, latitude) = decode(score);
+                if let Some(meters) = within(shape, centre, (longitude, latitude)) {
+                    found.push(Found {
+                        member,
+                        score,
+                        longitude,
+                        latitude,
+                        meters,
+                    });
+                    if limit.is_some_and(|n| found.len() >= n) {
+                        return Ok(());
+                    }
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     let descending = r
         .descending
         .or((r.count.is_some() && !r.any).then_some(false));
@@ -701,4 +688,52 @@ pub(crate) fn georadiusbymember_ro(
             read_only: true,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn area_of(shape: Shape) -> Area {
+        match shape {
+            Shape::Radius(radius) => Area::Circle { radius },
+            Shape::Box { width, height } => Area::Box { width, height },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every point a search area holds is in one of the cells the search reads: reading
+        /// only those finds what testing every member finds.
+        #[test]
+        fn the_cells_read_hold_every_point_inside(
+            centre in (-180.0f64..180.0, -85.0f64..85.0),
+            offset in (-40.0f64..40.0, -40.0f64..40.0),
+            circle in any::<bool>(),
+            size in prop_oneof![0.0f64..1_000.0, 0.0f64..100_000.0, 0.0f64..5_000_000.0],
+            aspect in 0.05f64..20.0,
+        ) {
+            let shape = if circle {
+                Shape::Radius(size)
+            } else {
+                Shape::Box { width: size * 2.0, height: size * 2.0 / aspect }
+            };
+            let mut longitude = centre.0 + offset.0 * (size / 5_000_000.0);
+            if longitude > 180.0 { longitude -= 360.0; }
+            if longitude < -180.0 { longitude += 360.0; }
+            let latitude = (centre.1 + offset.1 * (size / 5_000_000.0)).clamp(LAT_MIN, LAT_MAX);
+            let score = encode(longitude, latitude, LAT_MIN, LAT_MAX) as f64;
+            let Some(ranges) = geo_cells::covering_ranges(centre, area_of(shape)) else {
+                return Ok(());
+            };
+            if within(shape, centre, decode(score)).is_some() {
+                prop_assert!(
+                    ranges.iter().any(|&(lo, hi)| lo <= score && score < hi),
+                    "point {longitude},{latitude} inside, not covered"
+                );
+            }
+        }
+    }
 }

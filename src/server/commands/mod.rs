@@ -10,6 +10,7 @@ pub(crate) mod connection;
 pub(crate) mod expire;
 mod expiry_arg;
 pub(crate) mod geo;
+mod geo_cells;
 pub(crate) mod hashes;
 pub(crate) mod hll;
 pub(crate) mod keys;
