@@ -75,9 +75,7 @@ impl Monitors {
         });
         self.count.store(list.len(), Ordering::Relaxed);
     }
-}
 
-impl Monitors {
     /// Forgets script lines a script before left unshown (it failed before its line).
     pub(crate) fn script_starts(&self) {
         SCRIPT_LINES.with(|lines| lines.borrow_mut().clear());
