@@ -792,6 +792,17 @@ fn a_script_past_the_memory_cap_gets_an_error() {
         c.call(&["EVAL", "return string.rep('y', 3)", "0"]),
         "$3\r\nyyy\r\n"
     );
+    // redis.call's replies are built with the cap lifted, but they count toward it: a
+    // script keeping distinct 1 MiB replies (4 GiB of them) is stopped near the cap too.
+    let big = "z".repeat(1 << 20);
+    assert_eq!(c.call(&["SET", "big", &big]), "+OK\r\n");
+    let reply = c.call(&[
+        "EVAL",
+        "local t = {} for i = 1, 4096 do t[i] = redis.call('getrange', 'big', i, -1) end return #t",
+        "0",
+    ]);
+    assert!(reply.contains("not enough memory"), "{reply}");
+    assert_eq!(c.call(&["EVAL", "return 1", "0"]), ":1\r\n");
 }
 
 /// Pipelined scripts join the turn's one transaction with the commands around them: the
