@@ -67,12 +67,18 @@ impl Scripts {
         Running(self)
     }
 
+    /// Keeps `body` under its SHA-1, and returns that.
     fn add(&self, body: &[u8]) -> String {
         let sha = sha1::sha1_hex(body);
-        lock(&self.bodies)
-            .entry(sha.clone())
-            .or_insert_with(|| Arc::from(body));
+        self.keep(&sha, body);
         sha
+    }
+
+    /// Keeps `body` under `sha`, its SHA-1 (already computed).
+    fn keep(&self, sha: &str, body: &[u8]) {
+        lock(&self.bodies)
+            .entry(sha.to_string())
+            .or_insert_with(|| Arc::from(body));
     }
 
     fn get(&self, sha: &str) -> Option<Arc<[u8]>> {
@@ -211,7 +217,7 @@ pub(crate) fn script(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Repl
         // now rather than at its first EVALSHA.
         let sha = sha1::sha1_hex(body);
         vm::compile_only(scripts, &sha, body)?;
-        scripts.add(body);
+        scripts.keep(&sha, body);
         out.bulk(sha.as_bytes());
     } else if is(sub, "exists") {
         out.array(a.len() - 2);
