@@ -701,6 +701,11 @@ fn script_kill_stops_a_read_only_script() {
         let mut runner = server.raw();
         let mut admin = server.raw();
         runner.command(&["EVAL", script, "0"]);
+        if wrote {
+            // A KILL landing between the script's start and its first write would stop it
+            // (rightly, as Redis would): give it time to write first.
+            std::thread::sleep(Duration::from_millis(300));
+        }
         // Until the script runs, SCRIPT KILL finds nothing.
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut reply = admin.call(&["SCRIPT", "KILL"]);
