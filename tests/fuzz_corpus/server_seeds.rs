@@ -34,6 +34,9 @@ pub fn server_session_seeds() -> Seeds {
                 "SCRIPT FLUSH",
                 "EVAL return(cjson.encode(cjson.decode(ARGV[1]))) 0 {\"a\":[1,2,null],\"b\":\"\\u00e9\"}",
                 "EVAL return(cjson.decode('[1,{')) 0",
+                "EVAL return(cmsgpack.unpack(cmsgpack.pack({1,'a',{b=true}},2.5))) 0",
+                "EVAL return{cmsgpack.unpack_limit('\\147\\1\\161a\\192',2,1)} 0",
+                "EVAL return{struct.unpack('>!4bi3c0',struct.pack('>!4bi3',5,-7)..'abcde')} 0",
             ]),
         ),
         (

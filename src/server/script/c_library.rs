@@ -1,6 +1,9 @@
 //! What the libraries Redis compiles into its Lua in C (`cjson`, `bit`) share here: their
 //! errors, worded as the C API words them.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use mlua::{Lua, Value};
 
 /// An error of a library function, to pass through [`at_caller`].
@@ -76,4 +79,89 @@ pub(super) fn check_number(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<
         let got = value.map_or("no value", type_name);
         argument_error(lua, n, &format!("number expected, got {got}"))
     })
+}
+
+/// `luaL_checklstring` on argument `n` (from 1): a string's bytes, or a number's as Lua
+/// writes it; the C API's error otherwise.
+pub(super) fn check_string(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<Vec<u8>> {
+    let value = args.get(n - 1);
+    let text = match value {
+        Some(Value::String(s)) => Some(s.as_bytes().to_vec()),
+        Some(v @ (Value::Integer(_) | Value::Number(_))) => {
+            lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec())
+        }
+        _ => None,
+    };
+    text.ok_or_else(|| {
+        let got = value.map_or("no value", type_name);
+        argument_error(lua, n, &format!("string expected, got {got}"))
+    })
+}
+
+/// `luaL_checkinteger` on argument `n` (from 1): the number cut toward zero, as C's cast
+/// to a 64-bit integer cuts it on x86-64 (NaN and numbers out of range give the smallest
+/// integer, where Rust's cast would saturate).
+pub(super) fn check_integer(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<i64> {
+    check_number(lua, args, n).map(c_integer)
+}
+
+/// `luaL_optinteger`: `default` for a missing or nil argument `n`, else `check_integer`.
+pub(super) fn opt_integer(lua: &Lua, args: &[Value], n: usize, default: i64) -> mlua::Result<i64> {
+    match args.get(n - 1) {
+        None | Some(Value::Nil) => Ok(default),
+        Some(_) => check_integer(lua, args, n),
+    }
+}
+
+/// A double converted to a 64-bit integer as x86-64 converts it (`cvttsd2si`).
+pub(super) fn c_integer(x: f64) -> i64 {
+    // -2^63 ≤ x < 2^63: in range; the instruction's answer for anything else is i64::MIN.
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
+        x as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// `luaL_checkstack`'s failure: the C function would need more than Lua 5.1's 8000 stack
+/// slots (`LUAI_MAXCSTACK`).
+pub(super) fn stack_overflow(lua: &Lua, what: &str) -> mlua::Error {
+    at_caller(lua, runtime(&format!("stack overflow ({what})")))
+}
+
+/// Most stack slots one C function may use in Lua 5.1 (`LUAI_MAXCSTACK`): what bounds how
+/// many values a library function returns and how deep it nests what it builds.
+pub(super) const MAX_STACK_SLOTS: usize = 8000;
+
+/// What the interpreter's instruction hook checks between Lua instructions (the time limit,
+/// SCRIPT KILL): an error once the script is to stop.
+pub(super) type Watchdog = Rc<dyn Fn() -> mlua::Result<()>>;
+
+/// Lets a conversion that runs long in Rust, where no Lua instruction runs (packing a table
+/// that holds the same tables many times over), be stopped as Lua code is.
+pub(super) struct Pace {
+    tables: Cell<u32>,
+    watchdog: Watchdog,
+}
+
+impl Pace {
+    /// Tables converted between two asks of the watchdog.
+    const TABLES_PER_CHECK: u32 = 1024;
+
+    pub(super) fn new(watchdog: &Watchdog) -> Pace {
+        Pace {
+            tables: Cell::new(0),
+            watchdog: Rc::clone(watchdog),
+        }
+    }
+
+    /// Counts a table converted; asks the watchdog every `TABLES_PER_CHECK`.
+    pub(super) fn table(&self) -> mlua::Result<()> {
+        let n = self.tables.get().wrapping_add(1);
+        self.tables.set(n);
+        if n.is_multiple_of(Self::TABLES_PER_CHECK) {
+            (self.watchdog)()?;
+        }
+        Ok(())
+    }
 }

@@ -13,9 +13,13 @@
 //! lua-cjson accepts beyond JSON (numbers as C's `strtod` reads them: `+1`, `0x1f`, `inf`,
 //! `nan`, leading zeros); input ends at a NUL byte; nesting at most 1000 deep.
 
+use std::rc::Rc;
+
 use mlua::{LightUserData, Lua, Table, Value, Variadic};
 
-use super::c_library::{argument_error, at_caller, runtime, type_name};
+use super::c_library::{
+    Pace, Watchdog, argument_error, at_caller, check_string, runtime, type_name,
+};
 
 /// Deepest nesting encoded or decoded (lua-cjson's `encode_max_depth` and
 /// `decode_max_depth`).
@@ -25,36 +29,28 @@ const SPARSE_RATIO: f64 = 2.0;
 const SPARSE_SAFE: f64 = 10.0;
 
 /// The `cjson` table: `encode`, `decode`, `null`.
-pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
+pub(super) fn library(lua: &Lua, watchdog: &Watchdog) -> mlua::Result<Table> {
     let cjson = lua.create_table()?;
+    let watchdog = Rc::clone(watchdog);
     cjson.raw_set(
         "encode",
-        lua.create_function(|lua, args: Variadic<Value>| {
+        lua.create_function(move |lua, args: Variadic<Value>| {
             let [value] = args.as_slice() else {
                 return Err(argument_error(lua, 1, "expected 1 argument"));
             };
             let mut out = Vec::new();
-            encode(lua, value, 0, &mut out).map_err(|e| at_caller(lua, e))?;
+            let pace = Pace::new(&watchdog);
+            encode(lua, value, 0, &mut out, &pace).map_err(|e| at_caller(lua, e))?;
             lua.create_string(&out)
         })?,
     )?;
     cjson.raw_set(
         "decode",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let [value] = args.as_slice() else {
+            if args.len() != 1 {
                 return Err(argument_error(lua, 1, "expected 1 argument"));
-            };
-            let text = match value {
-                Value::String(s) => s.as_bytes().to_vec(),
-                Value::Integer(_) | Value::Number(_) => lua
-                    .coerce_string(value.clone())?
-                    .map(|s| s.as_bytes().to_vec())
-                    .unwrap_or_default(),
-                other => {
-                    let problem = format!("string expected, got {}", type_name(other));
-                    return Err(argument_error(lua, 1, &problem));
-                }
-            };
+            }
+            let text = check_string(lua, &args, 1)?;
             decode(lua, &text).map_err(|e| at_caller(lua, e))
         })?,
     )?;
@@ -69,14 +65,20 @@ fn null() -> Value {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
 }
 
-fn encode(lua: &Lua, value: &Value, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
+fn encode(
+    lua: &Lua,
+    value: &Value,
+    depth: usize,
+    out: &mut Vec<u8>,
+    pace: &Pace,
+) -> mlua::Result<()> {
     match value {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Integer(_) | Value::Number(_) => encode_number(lua, value, out)?,
         Value::String(s) => encode_string(&s.as_bytes(), out),
-        Value::Table(table) => encode_table(lua, table, depth + 1, out)?,
+        Value::Table(table) => encode_table(lua, table, depth + 1, out, pace)?,
         other => {
             return Err(runtime(&format!(
                 "Cannot serialise {}: type not supported",
@@ -143,7 +145,14 @@ fn array_length(table: &Table) -> mlua::Result<Option<usize>> {
     Ok((max > 0.0).then_some(max as usize))
 }
 
-fn encode_table(lua: &Lua, table: &Table, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
+fn encode_table(
+    lua: &Lua,
+    table: &Table,
+    depth: usize,
+    out: &mut Vec<u8>,
+    pace: &Pace,
+) -> mlua::Result<()> {
+    pace.table()?;
     if depth > MAX_DEPTH {
         return Err(runtime(&format!(
             "Cannot serialise, excessive nesting ({depth})"
@@ -155,7 +164,7 @@ fn encode_table(lua: &Lua, table: &Table, depth: usize, out: &mut Vec<u8>) -> ml
             if i > 1 {
                 out.push(b',');
             }
-            encode(lua, &table.raw_get::<Value>(i)?, depth, out)?;
+            encode(lua, &table.raw_get::<Value>(i)?, depth, out, pace)?;
         }
         out.push(b']');
         return Ok(());
@@ -183,7 +192,7 @@ fn encode_table(lua: &Lua, table: &Table, depth: usize, out: &mut Vec<u8>) -> ml
             }
         }
         out.push(b':');
-        encode(lua, &value, depth, out)?;
+        encode(lua, &value, depth, out, pace)?;
     }
     out.push(b'}');
     Ok(())
@@ -667,13 +676,14 @@ mod tests {
             let lua = Lua::new();
             let Ok(value) = decode(&lua, &bytes) else { return Ok(()) };
             let mut first = Vec::new();
-            if encode(&lua, &value, 0, &mut first).is_err() {
+            let pace = Pace::new(&(Rc::new(|| Ok(())) as Watchdog));
+            if encode(&lua, &value, 0, &mut first, &pace).is_err() {
                 // NaN, infinity and excessively sparse arrays decode but do not encode.
                 return Ok(());
             }
             let again = decode(&lua, &first).expect("an encoding decodes");
             let mut second = Vec::new();
-            encode(&lua, &again, 0, &mut second).expect("and encodes again");
+            encode(&lua, &again, 0, &mut second, &pace).expect("and encodes again");
             let (mut first, mut second) = (first, second);
             first.sort_unstable();
             second.sort_unstable();

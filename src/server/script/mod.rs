@@ -10,13 +10,15 @@
 //! Where keg differs (docs/server.md): a script that runs longer than the server's script
 //! time limit (default 5 s) is stopped with an error, where Redis lets it run and answers
 //! BUSY to everyone else; a script may call the data commands and PING, ECHO, TIME and
-//! PUBLISH (not INFO, CLIENT, CONFIG and the like); of the libraries Redis adds to Lua,
-//! `cjson` and `bit` are there (`cjson`, `bit`), cmsgpack and struct are not.
+//! PUBLISH (not INFO, CLIENT, CONFIG and the like). The libraries Redis adds to Lua are
+//! there, each with Redis's bytes and errors: `cjson`, `bit`, `cmsgpack` and `struct`.
 
 mod bit;
 mod c_library;
 mod cjson;
+mod cmsgpack;
 mod convert;
+mod lua_struct;
 mod sha1;
 mod vm;
 

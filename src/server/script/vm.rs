@@ -19,6 +19,7 @@ use std::time::Instant;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variadic, VmState};
 
 use super::Scripts;
+use super::c_library::Watchdog;
 use super::convert::{ReplyMode, error_table, lua_to_reply, reply_to_lua};
 use crate::server::error::CmdError;
 use crate::server::frame::Args;
@@ -31,7 +32,7 @@ use crate::server::table::{self, Handler, flag};
 const CHECK_EVERY: u32 = 10_000;
 /// Most memory the interpreter may use: a script that builds more gets an error
 /// (`not enough memory`) instead of taking the server's memory.
-const MEMORY_LIMIT: usize = 1 << 30;
+pub(super) const MEMORY_LIMIT: usize = 1 << 30;
 
 /// Turns the interpreter's memory cap on while the script's own code runs, off while Rust
 /// builds values for it. Under a cap, mlua wraps every value it creates in a protected
@@ -89,7 +90,8 @@ fn raised_message(e: &mlua::Error) -> Option<String> {
 /// The environment, in Lua: run once with the real globals and the Rust functions it
 /// needs. Returns the table scripts see as their globals, and the `redis` table.
 const PRELUDE: &str = r##"
-local sha1hex, setresp, error_message, stopping, cjson, bit, acl_check_cmd, version = ...
+local sha1hex, setresp, error_message, stopping, cjson, bit, cmsgpack, struct, acl_check_cmd,
+    version = ...
 local error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select =
     error, type, rawget, tostring, setmetatable, getmetatable, setfenv, pcall, select
 local G = _G
@@ -173,6 +175,8 @@ end
 G.redis = readonly(redis)
 G.cjson = readonly(cjson)
 G.bit = readonly(bit)
+G.cmsgpack = readonly(cmsgpack)
+G.struct = readonly(struct)
 for _, name in ipairs({ "string", "table", "math" }) do
     G[name] = readonly(G[name])
 end
@@ -301,13 +305,17 @@ fn new_vm() -> mlua::Result<Vm> {
         HookTriggers::new().every_nth_instruction(CHECK_EVERY),
         move |_, _| watched.check(),
     )?;
+    let watched = Rc::clone(&state);
+    let watchdog: Watchdog = Rc::new(move || watched.check().map(|_| ()));
     let (env, redis): (Table, Table) = lua.load(PRELUDE).set_name(PRELUDE_NAME).call((
         sha1hex,
         setresp,
         error_message,
         stopping,
-        super::cjson::library(&lua)?,
+        super::cjson::library(&lua, &watchdog)?,
         super::bit::library(&lua)?,
+        super::cmsgpack::library(&lua, &watchdog)?,
+        super::lua_struct::library(&lua)?,
         lua.create_function(|lua, args: Variadic<Value>| {
             acl_check_cmd(lua, &args).map_err(|message| {
                 mlua::Error::external(RaisedReply(String::from_utf8_lossy(&message).into_owned()))
