@@ -1202,6 +1202,328 @@ fn struct_matches_a_real_redis_server_byte_for_byte() {
     compare_scripts_with_redis(STRUCT_CORPUS);
 }
 
+/// A session of FUNCTION and FCALL commands: loading (every metadata and registration
+/// error), calling (keys and arguments, flags, errors and where they point), listing
+/// (RESP2 and RESP3), stats, deleting, flushing, and DUMP / RESTORE with each policy.
+const FUNCTION_SESSION: &[&[&str]] = &[
+    &["FUNCTION", "FLUSH"],
+    &["FUNCTION", "LOAD", "return 1"],
+    &["FUNCTION", "LOAD", "#!lua"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p x\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p name=q\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=my-lib\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!foo name=p\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#! name=p\nredis.register_function('a', function() end)",
+    ],
+    &["FUNCTION", "LOAD", "#!lua name=p"],
+    &["FUNCTION", "LOAD", "#!lua name=p\n"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nreturn 1"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nthis is bad"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nerror('boom')"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.call('set', 'a', 'b')",
+    ],
+    &["FUNCTION", "LOAD", "#!lua name=p\nx = 5"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nlocal k = KEYS"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nlocal s = string"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nlocal x = nil + 1"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nredis.x = 1"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nredis.log(1)"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nredis.log(9, 'x')"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nlocal v = redis.setresp"],
+    &["FUNCTION", "LOAD", "#!lua name=p\nwhile true do end"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function()",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function('a')",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function('a', 5)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function('a', function() end, 'x')",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function('f-1', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function('a', function() end)\nredis.register_function('a', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function{callback=function() end}",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function{function_name='a'}",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function{function_name='a', callback=function() end, oops=1}",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function{function_name='a', callback=function() end, flags='no-writes'}",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function{function_name='a', callback=function() end, flags={'bogus'}}",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=p\nredis.register_function{function_name='a', callback=function() end, flags={5}}",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!LUA name=num\nredis.register_function(5, function() return 'five' end)",
+    ],
+    &["FCALL", "5", "0"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=mylib\nlocal function helper(s) return string.len(s) end\nredis.register_function('f1', function(keys, args) return {keys, args} end)\nredis.register_function{function_name='f2', callback=function(keys, args) return redis.call('set', keys[1], args[1]) end, flags={'no-writes'}, description='sets'}\nredis.register_function{function_name='len', callback=function(keys, args) return helper(args[1]) end, flags={'no-writes', 'allow-stale', 'no-cluster', 'allow-oom', 'allow-cross-slot-keys'}, description=42}\nredis.register_function('w', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)\nredis.register_function('probe', function() local r = {} for _, f in ipairs({function() return KEYS end, function() x = 1 end, function() return type(redis.register_function) end, function() return cjson.encode({1}) end, function() return type(os) end}) do local ok, e = pcall(f) r[#r + 1] = ok and 'ok' or e end return r end)\nredis.register_function('boom', function() error('bad thing') end)\nredis.register_function('boom2', function() return redis.call('nosuch') end)\nredis.register_function('boom3', function() return {err='My Error'} end)\nredis.register_function('boom4', function() return redis.pcall('incr', 'str') end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=mylib\nredis.register_function('other', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=clash\nredis.register_function('f1', function() end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "bogus",
+        "#!lua name=q\nredis.register_function('q', function() end)",
+    ],
+    &["FUNCTION", "LOAD", "REPLACE"],
+    &["FCALL", "f1", "2", "a", "b", "c", "d"],
+    &["FCALL", "f1", "0"],
+    &["FCALL", "f1", "-1"],
+    &["FCALL", "f1", "5", "a"],
+    &["FCALL", "f1", "x"],
+    &["FCALL", "f1"],
+    &["FCALL", "nope", "0"],
+    &["FCALL", "f2", "1", "k", "v"],
+    &["FCALL_RO", "f1", "0"],
+    &["FCALL_RO", "len", "0", "abcdef"],
+    &["FCALL", "w", "1", "counter", "5"],
+    &["FCALL", "w", "1", "counter", "x"],
+    &["GET", "counter"],
+    &["SET", "str", "abc"],
+    &["FCALL", "probe", "0"],
+    &["FCALL", "boom", "0"],
+    &["FCALL", "boom2", "0"],
+    &["FCALL", "boom3", "0"],
+    &["FCALL", "boom4", "0"],
+    &["EVAL", "return redis.call('fcall', 'f1', 0)", "0"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=flagged\nredis.register_function{function_name='flags', callback=function() return 1 end, flags={'allow-cross-slot-keys', 'no-cluster', 'allow-stale', 'allow-oom', 'no-writes'}}",
+    ],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "fl*"],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "num", "WITHCODE"],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "nothing"],
+    &["FUNCTION", "LIST", "bogus"],
+    &["FUNCTION", "LIST", "LIBRARYNAME"],
+    &["FUNCTION", "LIST", "WITHCODE", "WITHCODE"],
+    &["FUNCTION", "STATS"],
+    &["FUNCTION", "STATS", "x"],
+    &["FUNCTION", "KILL"],
+    &["FUNCTION", "DELETE"],
+    &["FUNCTION", "DELETE", "nope"],
+    &["FUNCTION", "DELETE", "num"],
+    &["FCALL", "5", "0"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "REPLACE",
+        "#!lua name=mylib\nredis.register_function('f1', function() return 'replaced' end)",
+    ],
+    &["FCALL", "f1", "0"],
+    &["FCALL", "f2", "1", "k", "v"],
+    &["FUNCTION", "RESTORE", "not a payload"],
+    &["FUNCTION", "RESTORE", "x", "bogus"],
+    &["FUNCTION", "RESTORE", "x", "append", "more"],
+    &["FUNCTION", "FLUSH", "bogus"],
+    &["FUNCTION", "FLUSH", "async", "x"],
+    &["FUNCTION", "FLUSH", "SYNC"],
+    &["FUNCTION", "LIST"],
+    &["FUNCTION", "DUMP"],
+    &["FUNCTION", "HELP"],
+    &["FUNCTION", "BOGUS"],
+    &["FUNCTION"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=last\nredis.register_function{function_name='only', callback=function() return 1 end, flags={'no-writes'}, description='d'}",
+    ],
+    &["HELLO", "3"],
+    &["FUNCTION", "LIST", "WITHCODE"],
+    &["FUNCTION", "STATS"],
+    &["FCALL_RO", "only", "0"],
+];
+
+#[test]
+fn functions_match_a_real_redis_server_byte_for_byte() {
+    compare_with_redis(
+        FUNCTION_SESSION
+            .iter()
+            .map(|args| (args.first() != Some(&"HELLO"), args.to_vec())),
+    );
+}
+
+/// Libraries outlive a restart (as they do Redis's RDB and AOF), DUMP / RESTORE carry them
+/// to another server, and a damaged file of kept libraries stops the start with an error.
+#[test]
+fn function_libraries_are_kept_across_a_restart() {
+    let library = "#!lua name=kept\nredis.register_function('inc', function(keys) return redis.call('incr', keys[1]) end)";
+    let start = |dir| TestServer::in_dir(dir, ServerConfig::default(), SyncPolicy::Always);
+    let server = start(tempfile::tempdir().unwrap());
+    let mut c = server.raw();
+    assert_eq!(c.call(&["FUNCTION", "LOAD", library]), "$4\r\nkept\r\n");
+    assert_eq!(c.call(&["FCALL", "inc", "1", "n"]), ":1\r\n");
+    let payload = c.call(&["FUNCTION", "DUMP"]);
+    let server = start(server.stop());
+    let mut c = server.raw();
+    assert_eq!(c.call(&["FCALL", "inc", "1", "n"]), ":2\r\n");
+    assert_eq!(c.call(&["FUNCTION", "DUMP"]), payload);
+    assert_eq!(c.call(&["FUNCTION", "DELETE", "kept"]), "+OK\r\n");
+    let server = start(server.stop());
+    let mut c = server.raw();
+    assert_eq!(
+        c.call(&["FCALL", "inc", "1", "n"]),
+        "-ERR Function not found\r\n"
+    );
+    let dir = server.stop();
+    std::fs::write(dir.path().join("functions"), b"damaged").unwrap();
+    let store = keg::Store::open(dir.path()).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let Err(error) = keg::server::serve(listener, store, ServerConfig::default()) else {
+        panic!("a damaged file of libraries stops the start");
+    };
+    assert!(error.to_string().contains("functions"), "{error}");
+}
+
+/// While a function runs, FUNCTION STATS from another connection shows it (name, command,
+/// duration) and FUNCTION KILL stops it; FCALL joins MULTI and pipelines like EVAL.
+#[test]
+fn function_stats_shows_a_running_function_and_kill_stops_it() {
+    let config = ServerConfig::default()
+        .event_loops(2)
+        .script_time_limit(Duration::from_secs(3));
+    let server = TestServer::with(config, SyncPolicy::Never);
+    let mut admin = server.raw();
+    let library = "#!lua name=slow\nredis.register_function('spin', function() while true do end end)\nredis.register_function('add', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)";
+    assert_eq!(admin.call(&["FUNCTION", "LOAD", library]), "$4\r\nslow\r\n");
+    // Connections go to the event loops in turn: these two are on different loops.
+    let mut runner = server.raw();
+    let mut admin = server.raw();
+    runner.command(&["FCALL", "spin", "0"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut stats = admin.call(&["FUNCTION", "STATS"]);
+    while stats.contains("running_script\r\n$-1") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        stats = admin.call(&["FUNCTION", "STATS"]);
+    }
+    assert!(
+        stats.contains("$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:"),
+        "{stats}"
+    );
+    assert_eq!(admin.call(&["FUNCTION", "KILL"]), "+OK\r\n");
+    let answer = String::from_utf8(runner.reply()).unwrap();
+    assert!(answer.starts_with("-ERR Script killed by user"), "{answer}");
+    assert!(
+        admin
+            .call(&["FUNCTION", "STATS"])
+            .contains("running_script\r\n$-1")
+    );
+    assert_eq!(
+        admin.call(&["FUNCTION", "KILL"]),
+        "-NOTBUSY No scripts in execution right now.\r\n"
+    );
+    // In MULTI and in a pipeline, as EVAL.
+    assert_eq!(admin.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(admin.call(&["FCALL", "add", "1", "n", "2"]), "+QUEUED\r\n");
+    assert_eq!(admin.call(&["FCALL", "add", "1", "n", "3"]), "+QUEUED\r\n");
+    assert_eq!(admin.call(&["EXEC"]), "*2\r\n:2\r\n:5\r\n");
+    let calls: [&[&str]; 3] = [
+        &["FCALL", "add", "1", "n", "1"],
+        &["FCALL", "add", "1", "n", "x"],
+        &["FCALL", "add", "1", "n", "1"],
+    ];
+    let bytes: Vec<u8> = calls
+        .iter()
+        .flat_map(|c| server_support::encode(c))
+        .collect();
+    admin.send(&bytes);
+    let replies: Vec<String> = (0..calls.len())
+        .map(|_| String::from_utf8_lossy(&admin.reply()).into_owned())
+        .collect();
+    assert_eq!(replies.first().map(String::as_str), Some(":6\r\n"));
+    assert!(
+        replies
+            .get(1)
+            .is_some_and(|r| r.starts_with("-ERR value is not an integer"))
+    );
+    assert_eq!(replies.get(2).map(String::as_str), Some(":7\r\n"));
+}
+
 /// The bytes both libraries write, checked without a Redis server to compare with.
 #[test]
 fn cmsgpack_and_struct_write_the_bytes_redis_writes() {

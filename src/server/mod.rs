@@ -112,6 +112,8 @@ pub fn serve(listener: TcpListener, store: Store, config: ServerConfig) -> io::R
     let local_addr = listener.local_addr()?;
     listener.set_nonblocking(false)?;
     let shared = Arc::new(Shared::new(store, &config, local_addr));
+    // The function libraries the server kept: one that no longer loads stops the start.
+    shared.functions.load_kept()?;
     let count = match config.event_loops {
         0 => event_loop::default_loops(),
         n => n,

@@ -98,10 +98,15 @@ pub(crate) struct Shared {
     pub(crate) scripts: Arc<super::script::Scripts>,
     /// See [`ServerConfig::script_time_limit`].
     pub(crate) script_time_limit: Duration,
+    /// Function libraries (FUNCTION LOAD), kept in the store's directory.
+    pub(crate) functions: super::script::functions::Functions,
 }
 
 impl Shared {
     pub(crate) fn new(store: Store, config: &ServerConfig, local_addr: SocketAddr) -> Shared {
+        let functions = super::script::functions::Functions::new(Some(
+            store.path().join(super::script::functions::FUNCTIONS_FILE),
+        ));
         Shared {
             store,
             waiters: super::waiters::Waiters::default(),
@@ -124,6 +129,7 @@ impl Shared {
             merging: Arc::new(AtomicBool::new(false)),
             scripts: Arc::default(),
             script_time_limit: config.script_time_limit,
+            functions,
         }
     }
 

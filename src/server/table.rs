@@ -744,6 +744,38 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "A container for Lua scripts management commands."
     ),
     spec!(
+        "fcall",
+        -3,
+        ATOMIC | SCRIPT,
+        NOKEYS,
+        Data(script::functions::fcall),
+        "scripting",
+        "7.0.0",
+        "Invokes a function."
+    )
+    .numkeys_at(2),
+    spec!(
+        "fcall_ro",
+        -3,
+        READONLY | ATOMIC | SCRIPT,
+        NOKEYS,
+        Data(script::functions::fcall_ro),
+        "scripting",
+        "7.0.0",
+        "Invokes a read-only function."
+    )
+    .numkeys_at(2),
+    spec!(
+        "function",
+        -2,
+        0,
+        NOKEYS,
+        Data(script::functions::function),
+        "scripting",
+        "7.0.0",
+        "A container for function commands."
+    ),
+    spec!(
         "touch",
         -2,
         READONLY | FAST,
@@ -2193,6 +2225,15 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("pubsub", "numsub", -2),
     ("pubsub", "shardchannels", -2),
     ("pubsub", "shardnumsub", -2),
+    ("function", "delete", 3),
+    ("function", "dump", 2),
+    ("function", "flush", -2),
+    ("function", "help", 2),
+    ("function", "kill", 2),
+    ("function", "list", -2),
+    ("function", "load", -3),
+    ("function", "restore", -3),
+    ("function", "stats", 2),
     ("script", "exists", -3),
     ("script", "flush", -2),
     ("script", "help", 2),
@@ -2248,8 +2289,6 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "xinfo",
     "pfdebug",
     "pfselftest",
-    "function",
-    "fcall",
 ];
 
 /// Looks a command up by name, case-insensitively.

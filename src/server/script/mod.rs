@@ -18,6 +18,9 @@ mod c_library;
 mod cjson;
 mod cmsgpack;
 mod convert;
+mod function_payload;
+pub(crate) mod functions;
+mod library;
 mod lua_struct;
 mod sha1;
 mod vm;
@@ -186,6 +189,23 @@ pub(crate) fn evalsha_ro(
     evalsha_generic(ks, shared, a, out, true)
 }
 
+/// SCRIPT KILL and FUNCTION KILL: asks the running script (or function) to stop, unless
+/// it has written.
+fn kill(scripts: &Scripts) -> CmdResult {
+    if !scripts.running.load(Ordering::Relaxed) {
+        return Err(CmdError::fixed(
+            "NOTBUSY No scripts in execution right now.",
+        ));
+    }
+    if scripts.wrote.load(Ordering::Relaxed) {
+        return Err(CmdError::fixed(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        ));
+    }
+    scripts.kill_requested.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
 const SCRIPT_HELP: &[&str] = &[
     "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DEBUG (YES|SYNC|NO)",
@@ -237,17 +257,7 @@ pub(crate) fn script(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Repl
         scripts.generation.fetch_add(1, Ordering::Relaxed);
         out.ok();
     } else if is(sub, "kill") {
-        if !scripts.running.load(Ordering::Relaxed) {
-            return Err(CmdError::fixed(
-                "NOTBUSY No scripts in execution right now.",
-            ));
-        }
-        if scripts.wrote.load(Ordering::Relaxed) {
-            return Err(CmdError::fixed(
-                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
-            ));
-        }
-        scripts.kill_requested.store(true, Ordering::Relaxed);
+        kill(scripts)?;
         out.ok();
     } else if is(sub, "help") {
         out.array(SCRIPT_HELP.len());

@@ -14,13 +14,15 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variadic, VmState};
 
 use super::Scripts;
 use super::c_library::Watchdog;
 use super::convert::{ReplyMode, error_table, lua_to_reply, reply_to_lua};
+use super::functions::Functions;
+use super::library::{self, FunctionMeta};
 use crate::server::error::CmdError;
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
@@ -131,6 +133,9 @@ redis.REDIS_VERSION = version
 redis.REDIS_VERSION_NUM = tonumber(version:match("^(%d+)")) * 65536
     + tonumber(version:match("^%d+%.(%d+)")) * 256 + tonumber(version:match("(%d+)$"))
 function redis.log(level, ...)
+    if select("#", ...) == 0 then
+        error({ err = "ERR redis.log() requires two arguments or more." })
+    end
     if type(level) ~= "number" or level < 0 or level > 3 then
         error({ err = "ERR Invalid debug level." })
     end
@@ -192,7 +197,46 @@ env = setmetatable({}, {
     __metatable = false,
 })
 G._G = env
-return env, redis
+
+-- Functions (FUNCTION LOAD): a library's code runs with only `redis.register_function`,
+-- `redis.log` and the version in reach (anything else is a missing global, as in Redis);
+-- once it has loaded, its functions see what scripts see, without KEYS and ARGV.
+local function guarded(lookup)
+    return setmetatable({}, {
+        __index = function(_, name)
+            local value = lookup(name)
+            if value == nil then
+                error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+            end
+            return value
+        end,
+        __newindex = function() error("Attempt to modify a readonly table", 2) end,
+        __metatable = false,
+    })
+end
+local function library_env(register_function)
+    local api = {
+        register_function = register_function, log = redis.log,
+        LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+        REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+    }
+    local load_redis = guarded(function(name) return rawget(api, name) end)
+    local live = false
+    local library = guarded(function(name)
+        if not live then
+            if name == "redis" then return load_redis end
+            return nil
+        end
+        if name == "KEYS" or name == "ARGV" then return nil end
+        return rawget(G, name)
+    end)
+    return library, function() live = true end
+end
+-- FCALL: the function with its keys and arguments, its errors through `handler`.
+local function call_function(f, keys, args, handler)
+    return xpcall(function() return f(keys, args) end, handler)
+end
+return env, redis, library_env, call_function
 "##;
 
 /// One thread's interpreter.
@@ -209,6 +253,13 @@ struct Vm {
     state: Rc<RunState>,
     xpcall: Function,
     handler: Function,
+    /// Makes a library's globals (from its `register_function`): see the prelude.
+    library_env: Function,
+    /// Calls a function with its keys and arguments under an error handler.
+    call_function: Function,
+    /// The libraries' functions by name, as of the libraries' `functions_generation`.
+    functions: HashMap<String, Function>,
+    functions_generation: Option<u64>,
     /// Compiled scripts by SHA-1, as of the script cache's `generation`.
     compiled: HashMap<String, Function>,
     /// SHA-1s of the bodies EVAL sent, as of `generation`: a script sent again is found by
@@ -229,6 +280,9 @@ struct RunState {
     deadline: Cell<Option<Instant>>,
     /// The time limit, for the error message.
     limit_ms: Cell<u128>,
+    /// A library's code is loading (FUNCTION LOAD): past the deadline it fails as Redis's
+    /// load timeout does.
+    loading: Cell<bool>,
     /// The running script's cache, whose `kill_requested` SCRIPT KILL sets.
     scripts: RefCell<Option<Arc<Scripts>>>,
 }
@@ -239,6 +293,11 @@ impl RunState {
     fn check(&self) -> mlua::Result<VmState> {
         let killed = (self.scripts.borrow().as_ref())
             .is_some_and(|s| s.kill_requested.load(Ordering::Relaxed));
+        if self.loading.get() && self.deadline.get().is_some_and(|d| Instant::now() >= d) {
+            return Err(mlua::Error::external(RaisedReply(
+                "ERR FUNCTION LOAD timeout".to_string(),
+            )));
+        }
         let reason = if killed {
             "Script killed by user with SCRIPT KILL...".to_string()
         } else if self.stop.get() || self.deadline.get().is_some_and(|d| Instant::now() >= d) {
@@ -307,22 +366,25 @@ fn new_vm() -> mlua::Result<Vm> {
     )?;
     let watched = Rc::clone(&state);
     let watchdog: Watchdog = Rc::new(move || watched.check().map(|_| ()));
-    let (env, redis): (Table, Table) = lua.load(PRELUDE).set_name(PRELUDE_NAME).call((
-        sha1hex,
-        setresp,
-        error_message,
-        stopping,
-        super::cjson::library(&lua, &watchdog)?,
-        super::bit::library(&lua)?,
-        super::cmsgpack::library(&lua, &watchdog)?,
-        super::lua_struct::library(&lua)?,
-        lua.create_function(|lua, args: Variadic<Value>| {
-            acl_check_cmd(lua, &args).map_err(|message| {
-                mlua::Error::external(RaisedReply(String::from_utf8_lossy(&message).into_owned()))
-            })
-        })?,
-        crate::server::commands::connection::REDIS_VERSION,
-    ))?;
+    let (env, redis, library_env, call_function): (Table, Table, Function, Function) =
+        lua.load(PRELUDE).set_name(PRELUDE_NAME).call((
+            sha1hex,
+            setresp,
+            error_message,
+            stopping,
+            super::cjson::library(&lua, &watchdog)?,
+            super::bit::library(&lua)?,
+            super::cmsgpack::library(&lua, &watchdog)?,
+            super::lua_struct::library(&lua)?,
+            lua.create_function(|lua, args: Variadic<Value>| {
+                acl_check_cmd(lua, &args).map_err(|message| {
+                    mlua::Error::external(RaisedReply(
+                        String::from_utf8_lossy(&message).into_owned(),
+                    ))
+                })
+            })?,
+            crate::server::commands::connection::REDIS_VERSION,
+        ))?;
     let xpcall: Function = globals.raw_get("xpcall")?;
     let handler = lua.create_function(error_handler)?;
     Ok(Vm {
@@ -333,6 +395,10 @@ fn new_vm() -> mlua::Result<Vm> {
         state,
         xpcall,
         handler,
+        library_env,
+        call_function,
+        functions: HashMap::new(),
+        functions_generation: None,
         compiled: HashMap::new(),
         shas: HashMap::new(),
         generation: 0,
@@ -479,17 +545,18 @@ fn compile(vm: &mut Vm, sha: &str, body: &[u8], generation: u64) -> Result<Funct
         .set_name("@user_script")
         .set_environment(vm.env.clone())
         .into_function()
-        .map_err(|e| {
-            let message = match e {
-                mlua::Error::SyntaxError { message, .. } => message,
-                other => root_message(&other),
-            };
-            CmdError::new(format!(
-                "ERR Error compiling script (new function): {message}"
-            ))
-        })?;
+        .map_err(|e| compile_error("script (new function)", e))?;
     vm.compiled.insert(sha.to_string(), function.clone());
     Ok(function)
+}
+
+/// Redis's error for code that does not compile: `ERR Error compiling {what}: ...`.
+fn compile_error(what: &str, e: mlua::Error) -> CmdError {
+    let message = match e {
+        mlua::Error::SyntaxError { message, .. } => message,
+        other => root_message(&other),
+    };
+    CmdError::new(format!("ERR Error compiling {what}: {message}"))
 }
 
 fn strings(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
@@ -521,7 +588,34 @@ fn run_in(
     vm.globals
         .raw_set("ARGV", strings(lua, argv).map_err(lua_error)?)
         .map_err(lua_error)?;
+    execute(vm, call, sha, Invocation::Script(function), out)
+}
 
+/// What a run calls: a script's compiled body, or a library's function with its keys and
+/// arguments.
+enum Invocation<'a> {
+    Script(Function),
+    Function(Function, &'a [&'a [u8]], &'a [&'a [u8]]),
+}
+
+/// Runs `invocation` as the script or function `label` (named in its errors), writing its
+/// reply to `out`.
+fn execute(
+    vm: &mut Vm,
+    call: &Call<'_>,
+    label: &str,
+    invocation: Invocation<'_>,
+    out: &mut Reply,
+) -> Result<(), CmdError> {
+    let lua = &vm.lua;
+    let invocation = match invocation {
+        Invocation::Script(f) => (f, None),
+        Invocation::Function(f, keys, args) => {
+            let keys = strings(lua, keys).map_err(lua_error)?;
+            let args = strings(lua, args).map_err(lua_error)?;
+            (f, Some((keys, args)))
+        }
+    };
     let _running = call.scripts.start();
     call.shared.monitors.script_starts();
     let state = &vm.state;
@@ -551,9 +645,13 @@ fn run_in(
         vm.redis.raw_set("call", redis_call)?;
         vm.redis.raw_set("pcall", redis_pcall)?;
         script_memory_cap(lua, true);
-        let result = vm
-            .xpcall
-            .call::<(bool, Value)>((function, vm.handler.clone()));
+        let result = match invocation {
+            (f, None) => vm.xpcall.call::<(bool, Value)>((f, vm.handler.clone())),
+            (f, Some((keys, args))) => {
+                vm.call_function
+                    .call::<(bool, Value)>((f, keys, args, vm.handler.clone()))
+            }
+        };
         script_memory_cap(lua, false);
         vm.redis.raw_set("call", Value::Nil)?;
         vm.redis.raw_set("pcall", Value::Nil)?;
@@ -563,11 +661,123 @@ fn run_in(
     state.scripts.borrow_mut().take();
     let (ok, value) = outcome.map_err(lua_error)?;
     if !ok {
-        return Err(script_error(&value, sha));
+        return Err(script_error(&value, label));
     }
     let resp3_script = state.resp3.get();
     lua_to_reply(&value, ReplyMode { resp3_script }, out);
     Ok(())
+}
+
+/// Most time a library's code may take to load (Redis's limit).
+const LOAD_TIME_LIMIT: Duration = Duration::from_millis(500);
+
+/// Runs a library's code (its first line blanked) in this thread's interpreter, as
+/// FUNCTION LOAD does: the functions it registers, or Redis's error.
+pub(crate) fn load_library(body: &[u8]) -> Result<Vec<FunctionMeta>, CmdError> {
+    with_vm(|vm| {
+        let registered = load_in(vm, body)?;
+        Ok(registered.into_iter().map(|(meta, _)| meta).collect())
+    })
+}
+
+fn load_in(vm: &mut Vm, body: &[u8]) -> Result<Vec<(FunctionMeta, Function)>, CmdError> {
+    let registered: RefCell<Vec<(FunctionMeta, Function)>> = RefCell::new(Vec::new());
+    let raise = |message: String| mlua::Error::external(RaisedReply(message));
+    let state = &vm.state;
+    state.stop.set(false);
+    state.loading.set(true);
+    state.deadline.set(Some(Instant::now() + LOAD_TIME_LIMIT));
+    let lua = &vm.lua;
+    let outcome = lua.scope(|scope| {
+        let register = scope.create_function(|lua, args: Variadic<Value>| {
+            let (meta, callback) = library::registration(lua, &args).map_err(raise)?;
+            let mut list = registered.borrow_mut();
+            if list.iter().any(|(m, _)| m.name == meta.name) {
+                return Err(raise("ERR Function already exists in the library".into()));
+            }
+            list.push((meta, callback));
+            Ok(())
+        })?;
+        let (globals, go_live): (Table, Function) = vm.library_env.call(register)?;
+        let chunk = lua
+            .load(body)
+            .set_name("@user_function")
+            .set_environment(globals)
+            .into_function();
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return Ok(Err(compile_error("function", e))),
+        };
+        script_memory_cap(lua, true);
+        let result = vm.xpcall.call::<(bool, Value)>((chunk, vm.handler.clone()));
+        script_memory_cap(lua, false);
+        let (ok, value) = result?;
+        if !ok {
+            let message = match &value {
+                Value::Table(t) => t.raw_get::<Option<String>>("err")?.unwrap_or_default(),
+                other => error_text(lua, other.clone()),
+            };
+            return Ok(Err(CmdError::new(format!(
+                "ERR Error registering functions: {message}"
+            ))));
+        }
+        go_live.call::<()>(())?;
+        Ok(Ok(()))
+    });
+    state.deadline.set(None);
+    state.loading.set(false);
+    outcome.map_err(lua_error)??;
+    let registered = registered.into_inner();
+    if registered.is_empty() {
+        return Err(CmdError::fixed("ERR No functions registered"));
+    }
+    Ok(registered)
+}
+
+/// Loads the libraries again in this thread's interpreter if they changed since it last
+/// did. A library that no longer loads (it loaded when it was added) is left out.
+fn follow_libraries(vm: &mut Vm, functions: &Functions) {
+    let generation = functions.generation();
+    if vm.functions_generation == Some(generation) {
+        return;
+    }
+    vm.functions.clear();
+    for code in functions.codes() {
+        let Ok((_, body)) = library::metadata(&code) else {
+            continue;
+        };
+        if let Ok(registered) = load_in(vm, &body) {
+            for (meta, function) in registered {
+                vm.functions.insert(meta.name, function);
+            }
+        }
+    }
+    vm.functions_generation = Some(generation);
+}
+
+/// Runs the library function `name` (FCALL) with `keys` and `args`, writing its reply to
+/// `out`; an error of the function is the command's error.
+pub(crate) fn run_function(
+    call: &Call<'_>,
+    functions: &Functions,
+    name: &str,
+    keys: &[&[u8]],
+    args: &[&[u8]],
+    out: &mut Reply,
+) -> Result<(), CmdError> {
+    with_vm(|vm| {
+        follow_libraries(vm, functions);
+        let Some(function) = vm.functions.get(name).cloned() else {
+            return Err(CmdError::fixed("ERR Function not found"));
+        };
+        execute(
+            vm,
+            call,
+            name,
+            Invocation::Function(function, keys, args),
+            out,
+        )
+    })
 }
 
 /// The reply for an error the script raised: its message, then where it came from.
@@ -604,7 +814,14 @@ fn allowed(spec: &table::Spec) -> bool {
             !spec.has(flag::BLOCKING)
                 && !matches!(
                     spec.name,
-                    "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "script"
+                    "eval"
+                        | "evalsha"
+                        | "eval_ro"
+                        | "evalsha_ro"
+                        | "script"
+                        | "fcall"
+                        | "fcall_ro"
+                        | "function"
                 )
         }
         Handler::Session(_) => matches!(spec.name, "ping" | "echo" | "time" | "publish"),
