@@ -40,6 +40,19 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "functions",
+            commands(255, &[
+                "FUNCTION LOAD #!lua\tname=lib\nredis.register_function('f',function(k,a)return(redis.call('incr',k[1]))end)",
+                "FCALL f 1 k",
+                "FCALL_RO f 0",
+                "FUNCTION LIST WITHCODE",
+                "FUNCTION STATS",
+                "FUNCTION DUMP",
+                "FUNCTION DELETE lib",
+                "FUNCTION FLUSH",
+            ]),
+        ),
+        (
             "strings",
             commands(255, &[
                 "SET a 1", "INCR a", "INCRBY a -5", "INCRBYFLOAT a 1.5", "APPEND a xyz",
