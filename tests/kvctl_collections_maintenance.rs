@@ -94,6 +94,22 @@ fn backup_copies_collections_and_their_ttls() {
         .success();
 }
 
+/// The server's function libraries live beside the store's files: backup copies them.
+#[test]
+fn backup_copies_the_server_function_libraries() {
+    let s = Sandbox::new();
+    store_with_collection_history(&s.store());
+    let libraries = b"the bytes of FUNCTION DUMP";
+    std::fs::write(s.store().join(keg::server::FUNCTIONS_FILE), libraries).unwrap();
+    let dest = s.path("copy");
+    s.kvctl(&["backup", dest.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("function libraries"));
+    let copied = std::fs::read(dest.join(keg::server::FUNCTIONS_FILE)).unwrap();
+    assert_eq!(copied, libraries);
+}
+
 /// The data file and offset of the record with sequence number `seq`.
 fn record_with_seq(dir: &Path, seq: u64) -> (PathBuf, u64, usize) {
     let mut found = None;

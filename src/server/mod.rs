@@ -59,6 +59,7 @@ pub use config::{
 pub use frame::Limits;
 #[doc(hidden)]
 pub use replay::replay_connection;
+pub use script::functions::FUNCTIONS_FILE;
 
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -27,8 +27,10 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-/// The file, in the store's directory, that keeps the libraries.
-pub(crate) const FUNCTIONS_FILE: &str = "functions";
+/// The file in a store's directory where the server keeps its function libraries
+/// (FUNCTION LOAD), in FUNCTION DUMP's format. The store itself ignores it; copy it along
+/// with the store (`kvctl backup` does) to keep the libraries.
+pub const FUNCTIONS_FILE: &str = "functions";
 
 /// One loaded library.
 #[derive(Clone, Debug)]
