@@ -45,6 +45,8 @@ mod input;
 mod keyspace;
 mod monitor;
 mod pubsub;
+mod rdb;
+mod rdb_compact;
 mod replay;
 mod reply;
 mod script;

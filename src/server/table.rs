@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::commands::{
-    bits, blocking, client, collection_scan, command_docs, config_cmd, connection, expire, geo,
-    hashes, hll, keys, lcs, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort,
+    bits, blocking, client, collection_scan, command_docs, config_cmd, connection, dump, expire,
+    geo, hashes, hll, keys, lcs, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort,
     strings, zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
@@ -794,6 +794,26 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "generic",
         "6.2.0",
         "Copies the value of a key to a new key."
+    ),
+    spec!(
+        "dump",
+        2,
+        READONLY,
+        KEY1,
+        Data(dump::dump),
+        "generic",
+        "2.6.0",
+        "Returns a serialized representation of the value stored at a key."
+    ),
+    spec!(
+        "restore",
+        -4,
+        WRITE | ATOMIC,
+        KEY1,
+        Data(dump::restore),
+        "generic",
+        "2.6.0",
+        "Creates a key from the serialized representation of a value."
     ),
     spec!(
         "move",

@@ -7,6 +7,7 @@ pub(crate) mod collection_scan;
 pub(crate) mod command_docs;
 pub(crate) mod config_cmd;
 pub(crate) mod connection;
+pub(crate) mod dump;
 pub(crate) mod expire;
 mod expiry_arg;
 pub(crate) mod geo;
