@@ -17,6 +17,17 @@ fn commands(step: u8, lines: &[&str]) -> Vec<u8> {
     out
 }
 
+/// One command as a RESP array of binary-safe words.
+fn resp(words: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", words.len()).into_bytes();
+    for word in words {
+        out.extend_from_slice(format!("${}\r\n", word.len()).as_bytes());
+        out.extend_from_slice(word);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 pub fn server_session_seeds() -> Seeds {
     vec![
         (
@@ -69,6 +80,20 @@ pub fn server_session_seeds() -> Seeds {
                 "EXISTS k k2 k3", "KEYS *", "SCAN 0 MATCH k* COUNT 10 TYPE string",
                 "RANDOMKEY", "DBSIZE", "DEL k2 k3", "UNLINK nothing", "FLUSHDB",
             ]),
+        ),
+        (
+            "dump_restore",
+            {
+                let mut seed = commands(255, &[
+                    "RPUSH l a b 1", "HSET h f v", "SADD s 1 2", "ZADD z 1.5 a", "SET k v",
+                    "DUMP l", "DUMP h", "DUMP s", "DUMP z", "DUMP k",
+                ]);
+                // A payload Redis 7.0 wrote (a list as a quicklist of one listpack).
+                let payload: &[u8] = b"\x12\x01\x02\x1f\x1f\x00\x00\x00\x07\x00\x81a\x02\x01\x01\xdf\xfb\x02\xc1,\x02\xd0\x00\x02\xf2p\x11\x01\x04\x83bbb\x04\xff\n\x00pU\xcc\x9f\xcfBdP";
+                seed.extend(resp(&[b"RESTORE", b"copy", b"0", payload, b"REPLACE"]));
+                seed.extend(resp(&[b"LRANGE", b"copy", b"0", b"-1"]));
+                seed
+            },
         ),
         (
             "lists",
