@@ -52,6 +52,7 @@ mod reply;
 mod script;
 mod session;
 mod shared;
+mod slowlog;
 mod table;
 mod waiters;
 

@@ -19,6 +19,7 @@ use super::keyspace::KeySpace;
 use super::pubsub::Subscriber;
 use super::reply::{Protocol, Reply};
 use super::shared::{Counters, Shared};
+use super::slowlog::Stopwatch;
 use super::table::{self, Handler, Spec, flag};
 use crate::engine::lock;
 use crate::watch::WatchMark;
@@ -215,6 +216,7 @@ impl Session {
     pub(crate) fn run_leading(&mut self, tx: &dyn KeySpace, count: usize, out: &mut Reply) {
         self.client.touch();
         let shared = Arc::clone(&self.shared);
+        let mut stopwatch = Stopwatch::start(&shared.slowlog);
         for _ in 0..count {
             let Some(args) = self.inbox.pop_front() else {
                 break;
@@ -224,6 +226,7 @@ impl Session {
                 && let Handler::Data(handler) = spec.handler
             {
                 table::run_data(handler, tx, &shared, &args, out);
+                stopwatch.lap(&shared.slowlog, &args, &self.client);
                 shared.monitors.feed(&self.client, spec, &args);
             }
             self.recycle(args);
@@ -476,6 +479,17 @@ impl Session {
 
     /// Runs a command that passed every check, outside any transaction.
     fn run(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
+        // EXEC's commands are timed one by one, not EXEC (as Redis's `skip_slowlog`).
+        let mut stopwatch = if spec.name == "exec" {
+            Stopwatch::off()
+        } else {
+            Stopwatch::start(&self.shared.slowlog)
+        };
+        self.run_untimed(spec, args, out);
+        stopwatch.lap(&self.shared.slowlog, args, &self.client);
+    }
+
+    fn run_untimed(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
         let mark = out.len();
         self.client.touch();
         *lock(&self.client.last_command) = command_label(spec, args);
@@ -551,10 +565,12 @@ impl Session {
             let client = &self.client;
             let mark = out.len();
             let committed = shared.store.transaction(|tx| {
+                let mut stopwatch = Stopwatch::start(&shared.slowlog);
                 for (spec, args) in &pending {
                     if let Handler::Data(handler) = spec.handler {
                         table::run_data(handler, tx as &dyn KeySpace, &shared, args, out);
                     }
+                    stopwatch.lap(&shared.slowlog, args, client);
                     shared.monitors.feed(client, spec, args);
                 }
                 Ok(())

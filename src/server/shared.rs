@@ -98,6 +98,8 @@ pub(crate) struct Shared {
     pub(crate) scripts: Arc<super::script::Scripts>,
     /// See [`ServerConfig::script_time_limit`].
     pub(crate) script_time_limit: Duration,
+    /// Commands that ran long (SLOWLOG).
+    pub(crate) slowlog: super::slowlog::SlowLog,
     /// Function libraries (FUNCTION LOAD), kept in the store's directory.
     pub(crate) functions: super::script::functions::Functions,
 }
@@ -130,6 +132,7 @@ impl Shared {
             scripts: Arc::default(),
             script_time_limit: config.script_time_limit,
             functions,
+            slowlog: super::slowlog::SlowLog::default(),
         }
     }
 

@@ -1200,6 +1200,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Returns information and statistics about the server."
     ),
     spec!(
+        "slowlog",
+        -2,
+        ADMIN | AFTER_COMMIT,
+        NOKEYS,
+        Sess(super::slowlog::slowlog),
+        "server",
+        "2.2.12",
+        "A container for slow log commands."
+    ),
+    spec!(
         "config",
         -2,
         ADMIN | AFTER_COMMIT,
@@ -2255,6 +2265,10 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("function", "restore", -3),
     ("function", "stats", 2),
     ("script", "exists", -3),
+    ("slowlog", "get", -2),
+    ("slowlog", "help", 2),
+    ("slowlog", "len", 2),
+    ("slowlog", "reset", 2),
     ("script", "flush", -2),
     ("script", "help", 2),
     ("script", "kill", 2),

@@ -27,6 +27,8 @@ const PARAMETERS: &[&str] = &[
     "bind",
     "dir",
     "maxmemory",
+    "slowlog-log-slower-than",
+    "slowlog-max-len",
 ];
 
 fn value_of(shared: &Shared, name: &str) -> String {
@@ -44,6 +46,8 @@ fn value_of(shared: &Shared, name: &str) -> String {
         "bind" => shared.local_addr.ip().to_string(),
         "dir" => shared.store.path().display().to_string(),
         "maxmemory" => "0".into(),
+        "slowlog-log-slower-than" => shared.slowlog.slower_than_us().to_string(),
+        "slowlog-max-len" => shared.slowlog.max_len().to_string(),
         _ => String::new(),
     }
 }
@@ -160,6 +164,17 @@ fn set_one(shared: &Shared, name: &[u8], value: &[u8]) -> CmdResult {
                 return Err(failed("argument must be a memory value at least 1mb"));
             }
             shared.update_settings(|s| s.limits.max_bulk_len = n);
+        }
+        "slowlog-log-slower-than" => {
+            let us = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+                .ok_or_else(|| failed("argument couldn't be parsed into an integer"))?;
+            shared.slowlog.set_slower_than_us(us);
+        }
+        "slowlog-max-len" => {
+            let len = usize::try_from(number()?).unwrap_or(usize::MAX);
+            shared.slowlog.set_max_len(len);
         }
         n if PARAMETERS.contains(&n) => return Err(failed("can't set immutable config")),
         _ => {

@@ -10,6 +10,7 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::{Protocol, Reply};
 use crate::server::session::{Multi, Session};
 use crate::server::shared::Shared;
+use crate::server::slowlog::Stopwatch;
 use crate::server::table::{Handler, Spec, flag};
 
 pub(crate) fn multi(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
@@ -61,6 +62,7 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
             return Ok(false);
         }
         out.array(multi.queued.len());
+        let mut stopwatch = Stopwatch::start(&shared.slowlog);
         for (spec, args) in &multi.queued {
             if spec.has(flag::AFTER_COMMIT) {
                 after_commit.push(AfterCommit {
@@ -72,6 +74,7 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
             } else {
                 run_queued(s, &shared, tx, spec, args, out);
             }
+            stopwatch.lap(&shared.slowlog, args, &s.client);
         }
         Ok(true)
     });

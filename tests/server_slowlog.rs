@@ -1,0 +1,116 @@
+//! SLOWLOG: commands slower than `slowlog-log-slower-than` are kept (newest first, at most
+//! `slowlog-max-len`), with their arguments cut as Redis cuts them; EXEC's commands are
+//! timed one by one; a negative limit logs nothing.
+
+mod server_support;
+
+use server_support::TestServer;
+
+/// The entries' arguments, newest first, from a RESP2 SLOWLOG GET reply read with the
+/// `redis` crate.
+fn logged(c: &mut redis::Connection) -> Vec<Vec<String>> {
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG").arg("GET").arg(-1).query(c).unwrap();
+    entries
+        .into_iter()
+        .map(|entry| {
+            let redis::Value::Array(fields) = entry else {
+                panic!("an entry is an array: {entry:?}");
+            };
+            assert_eq!(fields.len(), 6, "{fields:?}");
+            let Some(redis::Value::Array(args)) = fields.get(3) else {
+                panic!("arguments: {fields:?}");
+            };
+            args.iter()
+                .map(|a| redis::from_redis_value::<String>(a.clone()).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+fn config_set(c: &mut redis::Connection, name: &str, value: &str) {
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(name)
+        .arg(value)
+        .query::<()>(c)
+        .unwrap();
+}
+
+#[test]
+fn slowlog_keeps_commands_past_the_limit() {
+    let server = TestServer::start();
+    let mut c = server.redis();
+    // The default limit (10 ms) keeps a script that runs 50 ms and not a GET.
+    let slow = "local t=redis.call('time') local s=t[1]*1e6+t[2] \
+        repeat t=redis.call('time') until t[1]*1e6+t[2]-s>50000 return 1";
+    redis::cmd("GET")
+        .arg("k")
+        .query::<Option<String>>(&mut c)
+        .unwrap();
+    redis::cmd("EVAL")
+        .arg(slow)
+        .arg(0)
+        .query::<i64>(&mut c)
+        .unwrap();
+    assert_eq!(
+        logged(&mut c),
+        vec![vec!["EVAL".to_string(), slow.to_string(), "0".to_string()]]
+    );
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 1);
+
+    // A limit of 0 keeps every command: pipelined ones and EXEC's one by one.
+    redis::cmd("SLOWLOG")
+        .arg("RESET")
+        .query::<()>(&mut c)
+        .unwrap();
+    config_set(&mut c, "slowlog-log-slower-than", "0");
+    redis::pipe()
+        .cmd("SET")
+        .arg("a")
+        .arg("1")
+        .cmd("INCR")
+        .arg("a")
+        .query::<()>(&mut c)
+        .unwrap();
+    redis::pipe()
+        .atomic()
+        .cmd("INCR")
+        .arg("a")
+        .cmd("GET")
+        .arg("a")
+        .query::<()>(&mut c)
+        .unwrap();
+    let long = "x".repeat(130);
+    redis::cmd("SET")
+        .arg("b")
+        .arg(&long)
+        .query::<()>(&mut c)
+        .unwrap();
+    let entries = logged(&mut c);
+    let names: Vec<&str> = entries.iter().map(|e| e[0].as_str()).collect();
+    assert_eq!(
+        names,
+        ["SET", "GET", "INCR", "MULTI", "INCR", "SET", "CONFIG"]
+    );
+    assert_eq!(
+        entries[0][2],
+        format!("{}... (2 more bytes)", "x".repeat(128))
+    );
+
+    // The newest `slowlog-max-len` are kept.
+    config_set(&mut c, "slowlog-max-len", "2");
+    assert_eq!(logged(&mut c).len(), 2);
+    // A negative limit keeps none.
+    config_set(&mut c, "slowlog-log-slower-than", "-1");
+    redis::cmd("SLOWLOG")
+        .arg("RESET")
+        .query::<()>(&mut c)
+        .unwrap();
+    redis::cmd("EVAL")
+        .arg(slow)
+        .arg(0)
+        .query::<i64>(&mut c)
+        .unwrap();
+    assert!(logged(&mut c).is_empty());
+}
