@@ -2,17 +2,26 @@
 //! where redis-server is not installed).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 
 /// A redis-server child on a free loopback port, without persistence, in a scratch
-/// directory; only this child is killed when it is dropped.
+/// directory; only this child is stopped when it is dropped. It runs under a small shell
+/// that stops it when this test process is gone, so that a test killed part way (a
+/// timeout, ^C) leaves no redis-server behind.
 pub struct RedisServer {
     child: Child,
     pub port: u16,
     _dir: tempfile::TempDir,
 }
+
+/// The shell around redis-server: starts it with the arguments after `$0`, and stops it
+/// when the process `$PARENT` (the test) is gone; exits when it exits.
+const WATCHER: &str = r#"redis-server "$@" & server=$!
+while kill -0 "$PARENT" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 0.5; done
+kill "$server" 2>/dev/null
+wait "$server""#;
 
 impl RedisServer {
     /// Starts one, or `None` (after a note on stderr) where redis-server cannot run.
@@ -27,17 +36,26 @@ impl RedisServer {
     }
 
     fn spawn() -> Option<RedisServer> {
+        Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .ok()?
+            .success()
+            .then_some(())?;
         let port = TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
             .ok()?
             .port();
         let dir = tempfile::tempdir().ok()?;
-        let child = Command::new("redis-server")
+        let child = Command::new("sh")
+            .args(["-c", WATCHER, "redis-server-watcher"])
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--databases", "1"])
             .arg("--dir")
             .arg(dir.path())
+            .env("PARENT", std::process::id().to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -62,7 +80,12 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SHUTDOWN ends redis-server, and with it the watcher; killing the watcher alone
+        // would leave redis-server running.
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+            let _ = stream.write_all(b"SHUTDOWN NOSAVE\r\n");
+            let _ = stream.read(&mut [0u8; 64]);
+        }
         let _ = self.child.wait();
     }
 }
