@@ -8,6 +8,9 @@
 //! endian), or LZF-compressed (0xc3, compressed and plain lengths, the LZF data); keg
 //! writes plain strings only.
 
+/// Largest string a payload may decompress to: Redis's default `proto-max-bulk-len`.
+const MAX_STRING_LEN: usize = 512 << 20;
+
 /// Redis 7.0's RDB version; payloads of later versions are refused, as Redis refuses them.
 pub(crate) const RDB_VERSION: u16 = 10;
 
@@ -86,6 +89,11 @@ pub(crate) fn read_string(rest: &mut &[u8]) -> Option<Vec<u8>> {
         Err(3) => {
             let compressed = read_plain_length(rest)?;
             let plain = read_plain_length(rest)?;
+            // LZF expands up to ~100 times: a payload may not make a string larger than
+            // one the protocol would accept.
+            if plain > MAX_STRING_LEN {
+                return None;
+            }
             lzf_decompress(take(rest, compressed)?, plain)
         }
         Err(0) => Some(
