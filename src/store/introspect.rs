@@ -18,6 +18,13 @@ impl Store {
         self.engine().options.max_value_size
     }
 
+    /// The longest key a write may use ([`Options::max_key_size`](crate::Options::max_key_size));
+    /// a collection's members count toward it with their collection's key (see
+    /// `docs/format.md`).
+    pub fn max_key_size(&self) -> usize {
+        self.engine().options.max_key_size
+    }
+
     /// How many live keys have an expiry (Redis's `expires=` in INFO keyspace). Walks the
     /// index: O(keys), no disk I/O.
     pub fn expiring_len(&self) -> usize {

@@ -12,7 +12,7 @@ use crate::ValueType;
 use crate::collections::score::parse_score;
 use crate::datatypes::zset::{self, ZAddOptions};
 use crate::server::args::is;
-use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX};
+use crate::server::error::{self, CmdError, CmdResult, NOT_INTEGER, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
 use crate::server::rdb::{self, read_length, read_plain_length, read_string, take_array};
@@ -239,7 +239,7 @@ fn text_score(rest: &mut &[u8]) -> Option<f64> {
 }
 
 /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
-pub(crate) fn restore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn restore(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let key = a.get(1);
     let (mut replace, mut absolute) = (false, false);
     let (mut idle, mut freq) = (false, false);
@@ -286,6 +286,8 @@ pub(crate) fn restore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
         (ms, true) => Some(ms as u64),
         (ms, false) => Some(ks.now_ms().saturating_add(ms as u64)),
     };
+    // Whatever could refuse the write is checked before the old value goes.
+    fits(shared, key, &value)?;
     if replace {
         ks.delete(key)?;
     }
@@ -300,6 +302,43 @@ pub(crate) fn restore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
     }
     out.ok();
     Ok(())
+}
+
+/// The store's errors for a value it would refuse (too long, or a member too long for its
+/// element key), and Redis's for a NaN score; checked before anything is written.
+fn fits(shared: &Shared, key: &[u8], value: &Value) -> Result<(), CmdError> {
+    let max_value = shared.store.max_value_size();
+    let max_key = shared.store.max_key_size();
+    let value_fits = |v: &[u8]| error::value_fits(v.len() as u64, max_value);
+    let member_fits = |m: &[u8]| {
+        let len = crate::datatypes::element_key(key, 0, m).len();
+        if len > max_key {
+            return Err(CmdError::from(crate::Error::KeyTooLarge {
+                len,
+                max: max_key,
+            }));
+        }
+        Ok(())
+    };
+    match value {
+        Value::String(bytes) => value_fits(bytes),
+        // A list's members are 8-byte positions.
+        Value::List(items) => {
+            member_fits(&[0; 8])?;
+            items.iter().try_for_each(|v| value_fits(v))
+        }
+        Value::Set(members) => members.iter().try_for_each(|m| member_fits(m)),
+        Value::Hash(pairs) => pairs.iter().try_for_each(|(f, v)| {
+            member_fits(f)?;
+            value_fits(v)
+        }),
+        Value::ZSet(items) => items.iter().try_for_each(|(m, score)| {
+            if score.is_nan() {
+                return Err(BAD_FORMAT);
+            }
+            member_fits(m)
+        }),
+    }
 }
 
 fn refs(items: &[Vec<u8>]) -> Vec<&[u8]> {
@@ -324,9 +363,6 @@ fn write_value(ks: &dyn KeySpace, key: &[u8], value: Value) -> Result<(), CmdErr
             c.hset_many(key, &pairs)?;
         }
         Value::ZSet(items) => {
-            if items.iter().any(|(_, score)| score.is_nan()) {
-                return Err(BAD_FORMAT);
-            }
             let items: Vec<(f64, &[u8])> = items.iter().map(|(m, s)| (*s, m.as_slice())).collect();
             c.edit_with(key, ValueType::ZSet, &mut |e| {
                 zset::add(e, &items, ZAddOptions::default())?;
