@@ -434,3 +434,21 @@ fn a_random_read_with_a_huge_repeated_count_is_refused_and_the_server_lives_on()
     assert!(reply.starts_with("*1000\r\n"), "{}", &reply[..20]);
     assert_eq!(raw.call(&["SCARD", "s"]), ":2\r\n");
 }
+
+/// A bug found in review: COPY ... REPLACE deleted the destination, then the copy was
+/// refused (a destination key so long that the members' element keys pass the key limit)
+/// and the deletion was committed. The lengths are checked first; the destination keeps
+/// its value.
+#[test]
+fn a_refused_copy_keeps_the_destination() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let long_key = "d".repeat(65_500);
+    assert_eq!(c.call(&["SET", &long_key, "kept"]), "+OK\r\n");
+    assert_eq!(c.call(&["SADD", "s", &"m".repeat(100)]), ":1\r\n");
+    let reply = c.call(&["COPY", "s", &long_key, "REPLACE"]);
+    assert!(reply.starts_with("-ERR key is"), "{reply}");
+    assert_eq!(c.call(&["GET", &long_key]), "$4\r\nkept\r\n");
+    // A copy whose keys fit goes through.
+    assert_eq!(c.call(&["COPY", "s", "t", "REPLACE"]), ":1\r\n");
+}

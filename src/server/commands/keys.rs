@@ -107,7 +107,7 @@ fn database(arg: &[u8]) -> Result<i32, CmdError> {
 
 /// COPY source destination [DB 0] [REPLACE]: 1 if copied (with its expiry), 0 if the
 /// source is missing or the destination exists (without REPLACE).
-pub(crate) fn copy(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn copy(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let (from, to) = (a.get(1), a.get(2));
     let mut replace = false;
     let mut i = 3;
@@ -134,10 +134,47 @@ pub(crate) fn copy(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
             out.int(0);
             return Ok(());
         }
+        copy_fits(ks, shared.store.max_key_size(), from, to, ty)?;
         ks.delete(to)?;
     }
     copy_value(ks, from, to, ty)?;
     out.int(1);
+    Ok(())
+}
+
+/// The store's error if the copy of `from` at `to` would be refused for its keys' length
+/// (checked before REPLACE deletes `to`): `to` itself, and for a collection each member's
+/// element key under `to`, which is longer than under `from` when `to` is.
+fn copy_fits(
+    ks: &dyn KeySpace,
+    max_key: usize,
+    from: &[u8],
+    to: &[u8],
+    ty: ValueType,
+) -> Result<(), CmdError> {
+    let too_long =
+        |len: usize| -> CmdError { crate::Error::KeyTooLarge { len, max: max_key }.into() };
+    if to.len() > max_key {
+        return Err(too_long(to.len()));
+    }
+    if ty == ValueType::String || to.len() <= from.len() {
+        return Ok(());
+    }
+    let mut longest = Vec::new();
+    ks.collections().view_with(&mut |v| {
+        if let Some(found) = v.collection(from, ty)? {
+            longest = v
+                .members(from, found.generation)
+                .into_iter()
+                .max_by_key(Vec::len)
+                .unwrap_or_default();
+        }
+        Ok(())
+    })?;
+    let len = crate::datatypes::element_key(to, 0, &longest).len();
+    if len > max_key {
+        return Err(too_long(len));
+    }
     Ok(())
 }
 
