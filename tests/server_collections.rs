@@ -438,7 +438,7 @@ fn a_random_read_with_a_huge_repeated_count_is_refused_and_the_server_lives_on()
 /// A bug found in review: COPY ... REPLACE deleted the destination, then the copy was
 /// refused (a destination key so long that the members' element keys pass the key limit)
 /// and the deletion was committed. The lengths are checked first; the destination keeps
-/// its value.
+/// its value. RENAME had the same shape.
 #[test]
 fn a_refused_copy_keeps_the_destination() {
     let server = TestServer::start();
@@ -449,6 +449,11 @@ fn a_refused_copy_keeps_the_destination() {
     let reply = c.call(&["COPY", "s", &long_key, "REPLACE"]);
     assert!(reply.starts_with("-ERR key is"), "{reply}");
     assert_eq!(c.call(&["GET", &long_key]), "$4\r\nkept\r\n");
+    // RENAME onto it is refused the same way, before anything is written.
+    let reply = c.call(&["RENAME", "s", &long_key]);
+    assert!(reply.starts_with("-ERR key is"), "{reply}");
+    assert_eq!(c.call(&["GET", &long_key]), "$4\r\nkept\r\n");
+    assert_eq!(c.call(&["SCARD", "s"]), ":1\r\n");
     // A copy whose keys fit goes through.
     assert_eq!(c.call(&["COPY", "s", "t", "REPLACE"]), ":1\r\n");
 }

@@ -39,6 +39,7 @@ pub(crate) fn type_(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
 /// Moves `from` to `to` with its expiry; `Ok(false)` when `only_if_absent` and `to` exists.
 fn rename_key(
     ks: &dyn KeySpace,
+    max_key: usize,
     from: &[u8],
     to: &[u8],
     only_if_absent: bool,
@@ -50,6 +51,7 @@ fn rename_key(
     if only_if_absent && ks.contains(to) {
         return Ok(false);
     }
+    copy_fits(ks, max_key, from, to, ty)?;
     copy_value(ks, from, to, ty)?;
     ks.delete(from)?;
     Ok(true)
@@ -80,14 +82,14 @@ fn copy_value(
     Ok(())
 }
 
-pub(crate) fn rename(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    rename_key(ks, a.get(1), a.get(2), false)?;
+pub(crate) fn rename(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    rename_key(ks, shared.store.max_key_size(), a.get(1), a.get(2), false)?;
     out.ok();
     Ok(())
 }
 
-pub(crate) fn renamenx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let renamed = rename_key(ks, a.get(1), a.get(2), true)?;
+pub(crate) fn renamenx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let renamed = rename_key(ks, shared.store.max_key_size(), a.get(1), a.get(2), true)?;
     out.int(i64::from(renamed));
     Ok(())
 }
@@ -129,12 +131,13 @@ pub(crate) fn copy(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply
         out.int(0);
         return Ok(());
     };
-    if ks.contains(to) {
-        if !replace {
-            out.int(0);
-            return Ok(());
-        }
-        copy_fits(ks, shared.store.max_key_size(), from, to, ty)?;
+    let exists = ks.contains(to);
+    if exists && !replace {
+        out.int(0);
+        return Ok(());
+    }
+    copy_fits(ks, shared.store.max_key_size(), from, to, ty)?;
+    if exists {
         ks.delete(to)?;
     }
     copy_value(ks, from, to, ty)?;
@@ -143,7 +146,8 @@ pub(crate) fn copy(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply
 }
 
 /// The store's error if the copy of `from` at `to` would be refused for its keys' length
-/// (checked before REPLACE deletes `to`): `to` itself, and for a collection each member's
+/// (checked before anything is written: REPLACE's deletion of `to`, or half a collection
+/// under its new name): `to` itself, and for a collection each member's
 /// element key under `to`, which is longer than under `from` when `to` is.
 fn copy_fits(
     ks: &dyn KeySpace,
