@@ -435,24 +435,61 @@ fn a_random_read_with_a_huge_repeated_count_is_refused_and_the_server_lives_on()
     assert_eq!(raw.call(&["SCARD", "s"]), ":2\r\n");
 }
 
-/// A bug found in review: COPY ... REPLACE deleted the destination, then the copy was
-/// refused (a destination key so long that the members' element keys pass the key limit)
-/// and the deletion was committed. The lengths are checked first; the destination keeps
-/// its value. RENAME had the same shape.
+/// A bug found in review: a command that replaces a destination (COPY ... REPLACE,
+/// RENAME, the STORE forms) deleted it, then its write was refused (a destination key so
+/// long that the members' element keys pass the key limit) and the deletion was
+/// committed. The lengths are checked first: the destination keeps its value.
 #[test]
-fn a_refused_copy_keeps_the_destination() {
+fn a_refused_write_under_a_long_key_keeps_the_destination() {
     let server = TestServer::start();
     let mut c = server.raw();
     let long_key = "d".repeat(65_500);
-    assert_eq!(c.call(&["SET", &long_key, "kept"]), "+OK\r\n");
-    assert_eq!(c.call(&["SADD", "s", &"m".repeat(100)]), ":1\r\n");
-    let reply = c.call(&["COPY", "s", &long_key, "REPLACE"]);
-    assert!(reply.starts_with("-ERR key is"), "{reply}");
-    assert_eq!(c.call(&["GET", &long_key]), "$4\r\nkept\r\n");
-    // RENAME onto it is refused the same way, before anything is written.
-    let reply = c.call(&["RENAME", "s", &long_key]);
-    assert!(reply.starts_with("-ERR key is"), "{reply}");
-    assert_eq!(c.call(&["GET", &long_key]), "$4\r\nkept\r\n");
+    let member = "m".repeat(100);
+    assert_eq!(c.call(&["SADD", "s", &member]), ":1\r\n");
+    assert_eq!(c.call(&["ZADD", "z", "1", &member]), ":1\r\n");
+    assert_eq!(c.call(&["RPUSH", "l", "3", "1"]), ":2\r\n");
+    assert_eq!(
+        c.call(&["GEOADD", "g", "13.36", "38.11", &member]),
+        ":1\r\n"
+    );
+    let long_list_key = "l".repeat(65_530);
+    for (command, destination) in [
+        (vec!["COPY", "s", &long_key, "REPLACE"], &long_key),
+        (vec!["RENAME", "s", &long_key], &long_key),
+        (vec!["SUNIONSTORE", &long_key, "s"], &long_key),
+        (vec!["ZUNIONSTORE", &long_key, "1", "z"], &long_key),
+        (vec!["ZRANGESTORE", &long_key, "z", "0", "-1"], &long_key),
+        (
+            vec![
+                "GEOSEARCHSTORE",
+                &long_key,
+                "g",
+                "FROMLONLAT",
+                "13.36",
+                "38.11",
+                "BYRADIUS",
+                "10",
+                "km",
+            ],
+            &long_key,
+        ),
+        (vec!["SORT", "l", "STORE", &long_list_key], &long_list_key),
+    ] {
+        assert_eq!(
+            c.call(&["SET", destination, "kept"]),
+            "+OK\r\n",
+            "{}",
+            command[0]
+        );
+        let reply = c.call(&command);
+        assert!(reply.starts_with("-ERR key is"), "{}: {reply}", command[0]);
+        assert_eq!(
+            c.call(&["GET", destination]),
+            "$4\r\nkept\r\n",
+            "{}",
+            command[0]
+        );
+    }
     assert_eq!(c.call(&["SCARD", "s"]), ":1\r\n");
     // A copy whose keys fit goes through.
     assert_eq!(c.call(&["COPY", "s", "t", "REPLACE"]), ":1\r\n");

@@ -731,6 +731,7 @@ impl Transaction<'_> {
     ) -> Result<usize> {
         let members = self
             .read_collections_view(|v| zset_algebra::combine(v, keys, how, weights, aggregate))?;
+        self.element_keys_fit(destination, members.iter().map(|(m, _)| m.len()))?;
         self.delete(destination)?;
         self.edit_collection(destination, ValueType::ZSet, |e| {
             zset_algebra::store(e, &members)
@@ -753,10 +754,28 @@ impl Transaction<'_> {
     /// [`Store::sstore`] inside this transaction.
     pub fn sstore(&self, destination: &[u8], keys: &[&[u8]], how: SetCombine) -> Result<usize> {
         let members = self.read_collections_view(|v| set::combine(v, keys, how))?;
+        self.element_keys_fit(destination, members.iter().map(Vec::len))?;
         self.delete(destination)?;
         self.edit_collection(destination, ValueType::Set, |e| {
             set::store_members(e, &members)
         })
+    }
+
+    /// The store's error if members of these lengths cannot be stored under `destination`
+    /// (see `element_keys_fit`); an empty collection always fits.
+    fn element_keys_fit(
+        &self,
+        destination: &[u8],
+        member_lens: impl Iterator<Item = usize>,
+    ) -> Result<()> {
+        match member_lens.max() {
+            Some(longest) => super::element_keys_fit(
+                self.engine().options.max_key_size,
+                destination.len(),
+                longest,
+            ),
+            None => Ok(()),
+        }
     }
 
     /// [`Store::smove`] inside this transaction.
@@ -797,6 +816,7 @@ impl Transaction<'_> {
             }
             Ok(out)
         })?;
+        self.element_keys_fit(destination, elements.iter().map(|(m, _)| m.len()))?;
         self.delete(destination)?;
         self.edit_collection(destination, ty, |e| {
             for (member, value) in elements {

@@ -159,6 +159,24 @@ pub(crate) fn split_element_key(bytes: &[u8]) -> Option<(&[u8], u64, &[u8])> {
 /// Bytes an element key adds to its collection's key and member.
 pub(crate) const ELEMENT_KEY_OVERHEAD: usize = 10;
 
+/// The store's error if members as long as `longest_member` cannot be stored under the
+/// collection key `key_len` bytes long (its element keys would pass `max_key`): checked
+/// before a destination is replaced, so that a refused write leaves it as it was.
+pub(crate) fn element_keys_fit(
+    max_key: usize,
+    key_len: usize,
+    longest_member: usize,
+) -> crate::Result<()> {
+    let len = key_len + ELEMENT_KEY_OVERHEAD + longest_member;
+    if len > max_key {
+        return Err(crate::Error::KeyTooLarge { len, max: max_key });
+    }
+    Ok(())
+}
+
+/// The length of a list's members: its elements' positions.
+pub(crate) const POSITION_MEMBER_LEN: usize = 8;
+
 /// A store in a fresh temporary directory, without fsyncs (for unit tests).
 #[cfg(test)]
 pub(crate) fn scratch_store() -> (tempfile::TempDir, crate::Store) {

@@ -37,6 +37,8 @@ pub(crate) trait KeySpace {
     fn scan(&self, cursor: u64, count: usize) -> ScanPage;
     /// Hashes, sets and TYPE.
     fn collections(&self) -> &dyn CollectionOps;
+    /// The longest key the store takes (a collection's element keys hold its key).
+    fn max_key_size(&self) -> usize;
 }
 
 impl KeySpace for Store {
@@ -112,6 +114,9 @@ impl KeySpace for Store {
     fn collections(&self) -> &dyn CollectionOps {
         self
     }
+    fn max_key_size(&self) -> usize {
+        Store::max_key_size(self)
+    }
 }
 
 impl KeySpace for Transaction<'_> {
@@ -178,4 +183,18 @@ impl KeySpace for Transaction<'_> {
     fn collections(&self) -> &dyn CollectionOps {
         self
     }
+    fn max_key_size(&self) -> usize {
+        self.engine().options.max_key_size
+    }
+}
+
+/// The store's error if members as long as `longest_member` cannot be stored in a
+/// collection at `destination` (see `datatypes::element_keys_fit`). Commands that replace
+/// a destination check this before deleting it, so a refused write leaves it as it was.
+pub(crate) fn members_fit(
+    ks: &dyn KeySpace,
+    destination: &[u8],
+    longest_member: usize,
+) -> crate::Result<()> {
+    crate::datatypes::element_keys_fit(ks.max_key_size(), destination.len(), longest_member)
 }

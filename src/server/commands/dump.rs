@@ -310,21 +310,18 @@ fn fits(shared: &Shared, key: &[u8], value: &Value) -> Result<(), CmdError> {
     let max_value = shared.store.max_value_size();
     let max_key = shared.store.max_key_size();
     let value_fits = |v: &[u8]| error::value_fits(v.len() as u64, max_value);
-    let member_fits = |m: &[u8]| {
-        let len = crate::datatypes::element_key(key, 0, m).len();
-        if len > max_key {
-            return Err(CmdError::from(crate::Error::KeyTooLarge {
-                len,
-                max: max_key,
-            }));
-        }
-        Ok(())
+    let member_fits = |m: &[u8]| -> Result<(), CmdError> {
+        Ok(crate::datatypes::element_keys_fit(
+            max_key,
+            key.len(),
+            m.len(),
+        )?)
     };
     match value {
         Value::String(bytes) => value_fits(bytes),
         // A list's members are 8-byte positions.
         Value::List(items) => {
-            member_fits(&[0; 8])?;
+            member_fits(&[0; crate::datatypes::POSITION_MEMBER_LEN])?;
             items.iter().try_for_each(|v| value_fits(v))
         }
         Value::Set(members) => members.iter().try_for_each(|m| member_fits(m)),

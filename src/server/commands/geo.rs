@@ -589,6 +589,9 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
         reply_found(&found, &r, out);
         return Ok(());
     };
+    if let Some(longest) = found.iter().map(|f| f.member.len()).max() {
+        crate::server::keyspace::members_fit(ks, destination, longest)?;
+    }
     ks.delete(destination)?;
     if !found.is_empty() {
         let items: Vec<(f64, &[u8])> = found

@@ -147,8 +147,8 @@ pub(crate) fn copy(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply
 
 /// The store's error if the copy of `from` at `to` would be refused for its keys' length
 /// (checked before anything is written: REPLACE's deletion of `to`, or half a collection
-/// under its new name): `to` itself, and for a collection each member's
-/// element key under `to`, which is longer than under `from` when `to` is.
+/// under its new name): `to` itself, and for a collection its members' element keys under
+/// `to`, which are longer than under `from` when `to` is.
 fn copy_fits(
     ks: &dyn KeySpace,
     max_key: usize,
@@ -156,30 +156,29 @@ fn copy_fits(
     to: &[u8],
     ty: ValueType,
 ) -> Result<(), CmdError> {
-    let too_long =
-        |len: usize| -> CmdError { crate::Error::KeyTooLarge { len, max: max_key }.into() };
     if to.len() > max_key {
-        return Err(too_long(to.len()));
+        return Err(crate::Error::KeyTooLarge {
+            len: to.len(),
+            max: max_key,
+        }
+        .into());
     }
     if ty == ValueType::String || to.len() <= from.len() {
         return Ok(());
     }
-    let mut longest = Vec::new();
+    let mut longest = 0;
     ks.collections().view_with(&mut |v| {
         if let Some(found) = v.collection(from, ty)? {
             longest = v
                 .members(from, found.generation)
-                .into_iter()
-                .max_by_key(Vec::len)
-                .unwrap_or_default();
+                .iter()
+                .map(Vec::len)
+                .max()
+                .unwrap_or(0);
         }
         Ok(())
     })?;
-    let len = crate::datatypes::element_key(to, 0, &longest).len();
-    if len > max_key {
-        return Err(too_long(len));
-    }
-    Ok(())
+    Ok(crate::server::keyspace::members_fit(ks, to, longest)?)
 }
 
 /// MOVE key db: with one database, the only valid target is the source's.

@@ -246,6 +246,13 @@ fn sort_generic(ks: &dyn KeySpace, a: &Args, out: &mut Reply, read_only: bool) -
             }
         }
         Some(destination) => {
+            if !results.is_empty() {
+                crate::server::keyspace::members_fit(
+                    ks,
+                    destination,
+                    crate::datatypes::POSITION_MEMBER_LEN,
+                )?;
+            }
             ks.delete(destination)?;
             if !results.is_empty() {
                 let values: Vec<&[u8]> = results

@@ -396,6 +396,9 @@ pub(crate) fn zrangestore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Rep
     let q = parse_query(a, 3, None, None, true)?;
     let items = q.run(ks, a.get(2))?;
     let (dst, c) = (a.get(1), ks.collections());
+    if let Some(longest) = items.iter().map(|(m, _)| m.len()).max() {
+        crate::server::keyspace::members_fit(ks, dst, longest)?;
+    }
     ks.delete(dst)?;
     if !items.is_empty() {
         let pairs: Vec<(f64, &[u8])> = items.iter().map(|(m, s)| (*s, &m[..])).collect();
