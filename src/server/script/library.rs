@@ -25,10 +25,11 @@ pub(crate) struct FunctionMeta {
     pub(crate) flags: u8,
 }
 
+/// Redis's error for a bad library name, which it gives for a bad function name too.
 const BAD_NAME: &str = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 /// Whether `name` may name a library or a function.
-pub(crate) fn valid_name(name: &[u8]) -> bool {
+fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
