@@ -324,7 +324,7 @@ pub(crate) fn function(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Re
     } else if is(sub, "list") {
         list(functions, a, out)?;
     } else if is(sub, "stats") {
-        stats(functions, out);
+        stats(functions, &shared.scripts, out);
     } else if is(sub, "kill") {
         if lock(&functions.running).is_none() {
             return Err(CmdError::fixed(
@@ -356,10 +356,7 @@ pub(crate) fn function(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Re
         functions.install(libraries, policy)?;
         out.ok();
     } else if is(sub, "help") {
-        out.array(FUNCTION_HELP.len());
-        for line in FUNCTION_HELP {
-            out.simple(line);
-        }
+        out.simple_lines(FUNCTION_HELP);
     } else {
         return Err(crate::server::error::unknown_subcommand(sub, "function"));
     }
@@ -434,10 +431,16 @@ fn list(functions: &Functions, a: &Args, out: &mut Reply) -> CmdResult {
 }
 
 /// FUNCTION STATS: the function running (if any) and the engine's counts.
-fn stats(functions: &Functions, out: &mut Reply) {
+fn stats(functions: &Functions, scripts: &super::Scripts, out: &mut Reply) {
     out.map(2);
     out.bulk(b"running_script");
-    match &*lock(&functions.running) {
+    // A function is shown once it runs, not while its FCALL loads the libraries before:
+    // what STATS shows, FUNCTION KILL can stop.
+    let running = lock(&functions.running);
+    match running
+        .as_ref()
+        .filter(|_| scripts.running.load(Ordering::Relaxed))
+    {
         None => out.null(),
         Some(running) => {
             out.map(3);
