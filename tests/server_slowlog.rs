@@ -29,6 +29,14 @@ fn logged(c: &mut redis::Connection) -> Vec<Vec<String>> {
         .collect()
 }
 
+fn run_slow_script(c: &mut redis::Connection, script: &str) {
+    redis::cmd("EVAL")
+        .arg(script)
+        .arg(0)
+        .query::<i64>(c)
+        .unwrap();
+}
+
 fn config_set(c: &mut redis::Connection, name: &str, value: &str) {
     redis::cmd("CONFIG")
         .arg("SET")
@@ -49,11 +57,7 @@ fn slowlog_keeps_commands_past_the_limit() {
         .arg("k")
         .query::<Option<String>>(&mut c)
         .unwrap();
-    redis::cmd("EVAL")
-        .arg(slow)
-        .arg(0)
-        .query::<i64>(&mut c)
-        .unwrap();
+    run_slow_script(&mut c, slow);
     assert_eq!(
         logged(&mut c),
         vec![vec!["EVAL".to_string(), slow.to_string(), "0".to_string()]]
@@ -109,11 +113,7 @@ fn slowlog_keeps_commands_past_the_limit() {
         .arg("RESET")
         .query::<()>(&mut c)
         .unwrap();
-    redis::cmd("EVAL")
-        .arg(slow)
-        .arg(0)
-        .query::<i64>(&mut c)
-        .unwrap();
+    run_slow_script(&mut c, slow);
     assert!(logged(&mut c).is_empty());
 }
 

@@ -191,5 +191,15 @@ mod tests {
         let mut long = Vec::new();
         write_string(&[7u8; 20_000], &mut long);
         assert_eq!(read(&long), Some(vec![7u8; 20_000]));
+        // LZF claiming one byte more than 512 MiB once decompressed: refused before any
+        // decompression, whatever the data.
+        let mut huge = vec![0xc3, 0x01, 0x80];
+        huge.extend_from_slice(&((512u32 << 20) + 1).to_be_bytes());
+        huge.push(0x00);
+        assert_eq!(read(&huge), None);
+        let mut small = vec![0xc3, 0x02, 0x01, 0x00, b'a'];
+        assert_eq!(read(&small), Some(b"a".to_vec()));
+        small.truncate(4);
+        assert_eq!(read(&small), None);
     }
 }

@@ -5,22 +5,35 @@
 
 use super::rdb::{take, take_array};
 
-/// The entries of a listpack: a 6-byte header (total bytes, count), entries each followed
-/// by its back-length, then 0xff.
-pub(crate) fn listpack(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// The entries of a listpack or ziplist: a header of `header_len` bytes that starts with
+/// the container's total length, entries read by `entry` from their first byte, then 0xff
+/// ending the bytes.
+fn entries(
+    blob: &[u8],
+    header_len: usize,
+    mut entry: impl FnMut(u8, &mut &[u8]) -> Option<Vec<u8>>,
+) -> Option<Vec<Vec<u8>>> {
     let mut rest = blob;
     let total = u32::from_le_bytes(take_array(&mut rest)?);
     if usize::try_from(total).ok()? != blob.len() {
         return None;
     }
-    take(&mut rest, 2)?;
-    let mut entries = Vec::new();
+    take(&mut rest, header_len - 4)?;
+    let mut out = Vec::new();
     loop {
         let [first] = take_array::<1>(&mut rest)?;
         if first == 0xff {
-            return rest.is_empty().then_some(entries);
+            return rest.is_empty().then_some(out);
         }
-        let (entry, encoded_len) = listpack_entry(first, &mut rest)?;
+        out.push(entry(first, &mut rest)?);
+    }
+}
+
+/// The entries of a listpack: a 6-byte header (total bytes, count), entries each followed
+/// by its back-length, then 0xff.
+pub(crate) fn listpack(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
+    entries(blob, 6, |first, rest| {
+        let (entry, encoded_len) = listpack_entry(first, rest)?;
         // The back-length: the entry's length in 7-bit groups.
         let back_len = match encoded_len {
             0..128 => 1,
@@ -29,9 +42,9 @@ pub(crate) fn listpack(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
             2_097_152..268_435_456 => 4,
             _ => 5,
         };
-        take(&mut rest, back_len)?;
-        entries.push(entry);
-    }
+        take(rest, back_len)?;
+        Some(entry)
+    })
 }
 
 /// One listpack entry after its first byte: its value and its length with that byte.
@@ -72,51 +85,40 @@ fn listpack_entry(first: u8, rest: &mut &[u8]) -> Option<(Vec<u8>, usize)> {
 /// The entries of a ziplist: a 10-byte header (bytes, tail offset, count), entries each
 /// led by the previous entry's length (1 byte, or 0xfe and 4), then 0xff.
 pub(crate) fn ziplist(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut rest = blob;
-    let total = u32::from_le_bytes(take_array(&mut rest)?);
-    if usize::try_from(total).ok()? != blob.len() {
-        return None;
-    }
-    take(&mut rest, 6)?;
-    let mut entries = Vec::new();
-    loop {
-        let [first] = take_array::<1>(&mut rest)?;
-        if first == 0xff {
-            return rest.is_empty().then_some(entries);
-        }
+    entries(blob, 10, |first, rest| {
         if first == 0xfe {
-            take(&mut rest, 4)?;
+            take(rest, 4)?;
         }
-        let [encoding] = take_array::<1>(&mut rest)?;
+        let [encoding] = take_array::<1>(rest)?;
         let entry = match encoding >> 6 {
-            0 => take(&mut rest, usize::from(encoding & 0x3f))?.to_vec(),
+            0 => take(rest, usize::from(encoding & 0x3f))?.to_vec(),
             1 => {
-                let [low] = take_array::<1>(&mut rest)?;
+                let [low] = take_array::<1>(rest)?;
                 let len = (usize::from(encoding & 0x3f) << 8) | usize::from(low);
-                take(&mut rest, len)?.to_vec()
+                take(rest, len)?.to_vec()
             }
             2 => {
-                let len = u32::from_be_bytes(take_array(&mut rest)?);
-                take(&mut rest, usize::try_from(len).ok()?)?.to_vec()
+                let len = u32::from_be_bytes(take_array(rest)?);
+                take(rest, usize::try_from(len).ok()?)?.to_vec()
             }
             _ => {
                 let n: i64 = match encoding {
-                    0xc0 => i64::from(i16::from_le_bytes(take_array(&mut rest)?)),
-                    0xd0 => i64::from(i32::from_le_bytes(take_array(&mut rest)?)),
-                    0xe0 => i64::from_le_bytes(take_array(&mut rest)?),
+                    0xc0 => i64::from(i16::from_le_bytes(take_array(rest)?)),
+                    0xd0 => i64::from(i32::from_le_bytes(take_array(rest)?)),
+                    0xe0 => i64::from_le_bytes(take_array(rest)?),
                     0xf0 => {
-                        let [a, b, c] = take_array::<3>(&mut rest)?;
+                        let [a, b, c] = take_array::<3>(rest)?;
                         i64::from(i32::from_le_bytes([0, a, b, c]) >> 8)
                     }
-                    0xfe => i64::from(i8::from_le_bytes(take_array(&mut rest)?)),
+                    0xfe => i64::from(i8::from_le_bytes(take_array(rest)?)),
                     0xf1..=0xfd => i64::from(encoding & 0x0f) - 1,
                     _ => return None,
                 };
                 n.to_string().into_bytes()
             }
         };
-        entries.push(entry);
-    }
+        Some(entry)
+    })
 }
 
 /// The members of an intset: encoding (2, 4 or 8 bytes per member), count, members.

@@ -112,6 +112,14 @@ impl Reply {
         self.buf.extend_from_slice(b"\r\n");
     }
 
+    /// An array of simple strings, one per line (the HELP replies).
+    pub fn simple_lines(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        for line in lines {
+            self.simple(line);
+        }
+    }
+
     /// An error; `message` starts with its code (`ERR ...`, `WRONGTYPE ...`).
     pub fn error(&mut self, message: &str) {
         self.buf.push(b'-');

@@ -232,10 +232,7 @@ pub(crate) fn slowlog(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         lock(&log.entries).clear();
         out.ok();
     } else if is(sub, "help") {
-        out.array(HELP.len());
-        for line in HELP {
-            out.simple(line);
-        }
+        out.simple_lines(HELP);
     } else {
         return Err(super::error::unknown_subcommand(sub, "slowlog"));
     }

@@ -224,10 +224,7 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
             "HELP",
             "    Prints this help.",
         ];
-        out.array(lines.len());
-        for line in lines {
-            out.simple(line);
-        }
+        out.simple_lines(&lines);
     } else {
         return Err(error::unknown_subcommand(sub, "command"));
     }

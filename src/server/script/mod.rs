@@ -260,10 +260,7 @@ pub(crate) fn script(_: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Repl
         kill(scripts)?;
         out.ok();
     } else if is(sub, "help") {
-        out.array(SCRIPT_HELP.len());
-        for line in SCRIPT_HELP {
-            out.simple(line);
-        }
+        out.simple_lines(SCRIPT_HELP);
     } else {
         return Err(crate::server::error::unknown_subcommand(sub, "script"));
     }

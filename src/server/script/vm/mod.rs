@@ -187,22 +187,8 @@ G.struct = readonly(struct)
 for _, name in ipairs({ "string", "table", "math" }) do
     G[name] = readonly(G[name])
 end
-env = setmetatable({}, {
-    __index = function(_, name)
-        local value = rawget(G, name)
-        if value == nil then
-            error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-        end
-        return value
-    end,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
-})
-G._G = env
-
--- Functions (FUNCTION LOAD): a library's code runs with only `redis.register_function`,
--- `redis.log` and the version in reach (anything else is a missing global, as in Redis);
--- once it has loaded, its functions see what scripts see, without KEYS and ARGV.
+-- A read-only table whose fields are what `lookup` finds: a missing one is an error naming
+-- it as a missing global (scripts' globals, and a function library's while it loads).
 local function guarded(lookup)
     return setmetatable({}, {
         __index = function(_, name)
@@ -216,6 +202,12 @@ local function guarded(lookup)
         __metatable = false,
     })
 end
+env = guarded(function(name) return rawget(G, name) end)
+G._G = env
+
+-- Functions (FUNCTION LOAD): a library's code runs with only `redis.register_function`,
+-- `redis.log` and the version in reach (anything else is a missing global, as in Redis);
+-- once it has loaded, its functions see what scripts see, without KEYS and ARGV.
 local function library_env(register_function)
     local api = {
         register_function = register_function, log = redis.log,
