@@ -10,6 +10,8 @@
 mod fuzz_checks;
 #[path = "fuzz_corpus/model_seeds.rs"]
 mod model_seeds;
+#[path = "fuzz_corpus/restore_seeds.rs"]
+mod restore_seeds;
 #[path = "fuzz_corpus/seeds.rs"]
 mod seeds;
 #[path = "fuzz_corpus/server_seeds.rs"]
@@ -99,9 +101,14 @@ fn server_session_corpus() {
 }
 
 #[test]
+fn restore_payload_corpus() {
+    replay("restore_payload", fuzz_checks::check_restore_payload);
+}
+
+#[test]
 #[ignore = "rewrites the seed-* files of fuzz/corpus; run by hand"]
 fn generate_seed_corpus() {
-    let targets: [(&str, Seeds); 9] = [
+    let targets: [(&str, Seeds); 10] = [
         ("record_decode", seeds::record_decode_seeds()),
         ("file_header_decode", seeds::file_header_decode_seeds()),
         ("open_segment_image", seeds::open_segment_image_seeds()),
@@ -111,6 +118,7 @@ fn generate_seed_corpus() {
         ("store_model", model_seeds::store_model_seeds()),
         ("collection_model", model_seeds::collection_model_seeds()),
         ("server_session", server_seeds::server_session_seeds()),
+        ("restore_payload", restore_seeds::restore_payload_seeds()),
     ];
     for (target, seeds) in targets {
         let dir = corpus_dir(target);
@@ -142,4 +150,14 @@ fn seed_helpers_match_the_format() {
     let mut refixed = h.clone();
     seeds::fix_header_crc(&mut refixed);
     assert_eq!(h, refixed);
+}
+
+/// The fuzz target's seal (RDB version and CRC-64) is the footer keg's DUMP writes, and
+/// RESTORE takes back what DUMP gave.
+#[test]
+fn the_restore_target_seals_payloads_as_dump_does() {
+    let payload = restore_seeds::keg_dump("RPUSH k a b c");
+    let body = payload.get(..payload.len() - 10).expect("a footer");
+    assert_eq!(fuzz_checks::seal_dump_payload(body), payload);
+    fuzz_checks::check_restore_payload(body);
 }

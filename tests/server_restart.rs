@@ -1,6 +1,7 @@
 //! Data written over the wire survives a restart of `kvctl serve`: after SHUTDOWN, after
 //! SIGTERM (drain: stop accepting, finish, sync, exit 0), and after kill -9 under
-//! `--appendfsync always` (every acknowledged write is on disk before its reply).
+//! `--appendfsync always` (every acknowledged write is on disk before its reply); function
+//! libraries survive kill -9 too.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -143,4 +144,34 @@ fn kill_9_under_always_loses_no_acknowledged_write() {
     for i in 0..100 {
         assert_eq!(con.get::<_, i64>(format!("piped:{i}")).expect("get"), i);
     }
+}
+
+/// FUNCTION LOAD replies only after its library is in the store's `functions` file: a kill
+/// -9 right after the reply keeps it, and a temporary file a crash left half-written (the
+/// file is written to `functions.tmp`, then renamed) is not read in its place.
+#[test]
+fn kill_9_keeps_function_libraries_loaded_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServeProcess::start(dir.path(), "everysec");
+    let mut con = server.connect();
+    let library = "#!lua name=kept\nredis.register_function('double', function(keys, args) return args[1] * 2 end)";
+    let name: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(library)
+        .query(&mut con)
+        .expect("FUNCTION LOAD");
+    assert_eq!(name, "kept");
+    server.child.kill().expect("kill -9");
+    server.child.wait().expect("reap");
+    std::fs::write(dir.path().join("functions.tmp"), b"half-written").unwrap();
+
+    let server = ServeProcess::start(dir.path(), "everysec");
+    let mut con = server.connect();
+    let doubled: i64 = redis::cmd("FCALL")
+        .arg("double")
+        .arg(0)
+        .arg(21)
+        .query(&mut con)
+        .expect("FCALL after the restart");
+    assert_eq!(doubled, 42);
 }

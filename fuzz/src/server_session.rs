@@ -14,7 +14,7 @@ use keg::{MergePolicy, Options, Store, SyncPolicy};
 /// Small enough that no input makes the fuzzer run out of memory (SETRANGE far out).
 const MAX_VALUE: usize = 1 << 20;
 
-fn open(dir: &std::path::Path) -> Store {
+pub(crate) fn open(dir: &std::path::Path) -> Store {
     Options::new()
         .sync_policy(SyncPolicy::Never)
         .max_value_size(MAX_VALUE)
@@ -53,7 +53,7 @@ pub fn check_server_session(data: &[u8]) {
 }
 
 /// Where the RESP2/RESP3 reply that starts at `at` ends, if it is whole and well formed.
-fn reply_end(buf: &[u8], at: usize) -> Option<usize> {
+pub(crate) fn reply_end(buf: &[u8], at: usize) -> Option<usize> {
     let line_end = at + buf.get(at..)?.windows(2).position(|w| w == b"\r\n")?;
     let kind = *buf.get(at)?;
     let line = std::str::from_utf8(buf.get(at + 1..line_end)?).ok()?;
