@@ -402,17 +402,30 @@ impl<'e, 's> Txn<'e, 's> {
     /// How many keys are present and unexpired as the jobs staged so far left them: the
     /// committed count, corrected for each key the transaction wrote.
     pub(crate) fn len(&self) -> usize {
+        let committed = self.engine.keydir.live_len(self.now_ms());
+        self.corrected(committed, |expiry| expiry.is_some())
+    }
+
+    /// How many keys are present, unexpired and with an expiry as the jobs staged so far
+    /// left them (INFO's `expires=`).
+    pub(crate) fn expiring_len(&self) -> usize {
+        let committed = self.engine.expiring_len();
+        self.corrected(committed, |expiry| expiry.is_some_and(|e| e != 0))
+    }
+
+    /// `committed`, a count of the committed keys whose expiry (`None`: absent or
+    /// expired; `Some(0)`: none) `counts`, corrected for each key the transaction wrote.
+    fn corrected(&self, committed: usize, counts: impl Fn(Option<u64>) -> bool) -> usize {
         let now = self.now_ms();
-        let committed = self.engine.keydir.live_len(now);
         let (mut added, mut removed) = (0usize, 0usize);
         for key in self.written_keys() {
             let was = self
                 .engine
                 .keydir
                 .get(key)
-                .is_some_and(|e| !is_expired(e.expiry_ms, now));
-            let is = self.expiry_if_present(key).is_some();
-            match (was, is) {
+                .map(|e| e.expiry_ms)
+                .filter(|&e| !is_expired(e, now));
+            match (counts(was), counts(self.expiry_if_present(key))) {
                 (false, true) => added += 1,
                 (true, false) => removed += 1,
                 _ => {}

@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 use keg::SyncPolicy;
 use keg::server::ServerConfig;
 use redis_server::RedisServer;
-use server_support::{Raw, TestServer};
+use server_support::{Raw, TestServer, encode};
 
 /// Commands in order; `false` marks one whose reply is not compared (HELLO: the client
 /// ids differ). Left out: two scripts that crash Redis 7.0.15 (`error({})` and a table
-/// that contains itself; keg answers them with errors, tested below) and INFO from a
-/// script (keg refuses it; docs/server.md).
+/// that contains itself; keg answers them with errors, tested below).
 const CORPUS: &[(bool, &[&str])] = &[
     (true, &["eval", "return redis.call('set','s','abc')", "0"]),
     (true, &["eval", "return redis.call('incr','s')", "0"]),
@@ -145,6 +144,42 @@ const CORPUS: &[(bool, &[&str])] = &[
         true,
         &["eval", "redis.setresp(3); return {double=3.5}", "0"],
     ),
+    // Tagged tables as the RESP3 client gets them: an integral double, big numbers (line
+    // breaks become spaces), verbatim strings (the format cut or padded to three bytes),
+    // and tags of the wrong Lua type (then an empty array).
+    (true, &["eval", "return {double=3}", "0"]),
+    (true, &["eval", "return {big_number='123'}", "0"]),
+    (true, &["eval", "return {big_number='1\r\n2'}", "0"]),
+    (true, &["eval", "return {big_number=5}", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "return {verbatim_string={format='markdown', string='hi'}}",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &[
+            "eval",
+            "return {verbatim_string={format='x', string='hi'}}",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &["eval", "return {verbatim_string={format='txt'}}", "0"],
+    ),
+    (true, &["eval", "return {verbatim_string='a'}", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "redis.setresp(3); return redis.call('info','nosection')",
+            "0",
+        ],
+    ),
     (
         true,
         &[
@@ -159,6 +194,20 @@ const CORPUS: &[(bool, &[&str])] = &[
         &["eval", "redis.setresp(3); return {1,false,true}", "0"],
     ),
     (true, &["eval", "return {double=3.5}", "0"]),
+    (true, &["eval", "return {double=3}", "0"]),
+    (true, &["eval", "return {big_number='1\r\n2'}", "0"]),
+    (
+        true,
+        &[
+            "eval",
+            "return {verbatim_string={format='md', string='hi'}}",
+            "0",
+        ],
+    ),
+    (
+        true,
+        &["eval", "return redis.call('info','nosection')", "0"],
+    ),
     (true, &["eval", "return math.huge", "0"]),
     (true, &["eval", "return -math.huge", "0"]),
     (true, &["eval", "return 0/0", "0"]),
@@ -1623,4 +1672,49 @@ fn a_queue_script_that_keeps_jobs_as_json_runs() {
     // An empty queue: nil and false.
     let reply = c.call(&["EVAL", pop, "2", "queues:default", "r", "1"]);
     assert_eq!(reply, "*2\r\n$-1\r\n$-1\r\n");
+}
+
+/// INFO from a script, inside MULTI and in a pipeline (which the server runs as one
+/// transaction) counts the keys, and the keys with a TTL, as the transaction has them so
+/// far, as Redis does; it does not wait for the writer lock the transaction holds.
+#[test]
+fn info_counts_the_keys_a_transaction_wrote_so_far() {
+    let keyspace = |keys: usize, expires: usize| {
+        let text = format!("# Keyspace\r\ndb0:keys={keys},expires={expires},avg_ttl=0\r\n");
+        format!("${}\r\n{text}\r\n", text.len())
+    };
+    let server = TestServer::start();
+    let mut c = server.raw();
+    c.call(&["SET", "plain", "1"]);
+    let script = "redis.call('set','a','1','ex','100'); redis.call('set','b','2'); \
+                  local before = redis.call('info','keyspace'); \
+                  redis.call('persist','a'); redis.call('del','plain'); \
+                  return {before, redis.call('info','keyspace')}";
+    assert_eq!(
+        c.call(&["EVAL", script, "0"]),
+        format!("*2\r\n{}{}", keyspace(3, 1), keyspace(2, 0))
+    );
+    c.call(&["MULTI"]);
+    c.call(&["SET", "t", "1", "EX", "100"]);
+    c.call(&["INFO", "keyspace"]);
+    c.call(&["DEL", "a"]);
+    assert_eq!(
+        c.call(&["EXEC"]),
+        format!("*3\r\n+OK\r\n{}:1\r\n", keyspace(3, 1))
+    );
+    let pipeline = [
+        encode(&["SET", "p", "1", "PX", "100000"]),
+        encode(&["INFO", "keyspace"]),
+        encode(&["PERSIST", "t"]),
+        encode(&["INFO", "keyspace"]),
+    ]
+    .concat();
+    c.send(&pipeline);
+    let replies: Vec<String> = (0..4)
+        .map(|_| String::from_utf8(c.reply()).unwrap())
+        .collect();
+    assert_eq!(
+        replies,
+        ["+OK\r\n", &keyspace(3, 2), ":1\r\n", &keyspace(3, 1)]
+    );
 }

@@ -1394,6 +1394,20 @@ rpush lkl a
 lcs lk1 lkl
 lcs lkl lk1 len
 del lk1 lk2 lk3 lk4 lk5 lk6 lk7 lk8 lkl
+flushall
+multi
+info keyspace
+set info:a 1
+info keyspace
+set info:b 1
+del info:a
+info keyspace
+exec
+info keyspace
+eval return(redis.call('info','keyspace')) 0
+eval redis.call('del','info:b');return(redis.call('info','keyspace')) 0
+eval_ro return(redis.call('info','keyspace')) 0
+eval redis.setresp(3);return(redis.call('info','keyspace')) 0
 ";
 
 #[test]

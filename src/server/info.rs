@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::commands::config_cmd::appendfsync_name;
 use super::commands::connection::REDIS_VERSION;
+use super::keyspace::KeySpace;
 use super::shared::Shared;
 use crate::stats::{JobFailure, MaintenanceJob};
 
@@ -19,8 +20,9 @@ const SECTIONS: &[&str] = &[
     "keyspace",
 ];
 
-/// INFO's reply for the requested sections (all of them when none is named).
-pub(crate) fn render(shared: &Shared, requested: &[String]) -> String {
+/// INFO's reply for the requested sections (all of them when none is named), with the
+/// store's figures as `ks` sees them (inside MULTI or a script: the transaction so far).
+pub(crate) fn render(shared: &Shared, ks: &dyn KeySpace, requested: &[String]) -> String {
     let all = requested.is_empty()
         || requested
             .iter()
@@ -38,7 +40,7 @@ pub(crate) fn render(shared: &Shared, requested: &[String]) -> String {
             first.make_ascii_uppercase();
         }
         let _ = write!(text, "# {title}\r\n");
-        for (key, value) in fields(shared, section) {
+        for (key, value) in fields(shared, ks, section) {
             let _ = write!(text, "{key}:{value}\r\n");
         }
     }
@@ -59,7 +61,7 @@ fn last_job_error(failing: &[JobFailure]) -> String {
         .unwrap_or_default()
 }
 
-fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
+fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static str, String)> {
     let c = &shared.counters;
     let n = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed).to_string();
     match section {
@@ -98,7 +100,7 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
             ("pubsub_clients", shared.clients.subscribers().to_string()),
         ],
         "memory" => {
-            let stats = shared.store.stats();
+            let stats = ks.stats();
             let rss = resident_bytes();
             vec![
                 ("used_memory", stats.index_bytes.to_string()),
@@ -115,7 +117,7 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
             ]
         }
         "persistence" => {
-            let stats = shared.store.stats();
+            let stats = ks.stats();
             vec![
                 ("loading", "0".into()),
                 ("aof_enabled", "1".into()),
@@ -156,7 +158,7 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
             ]
         }
         "stats" => {
-            let stats = shared.store.stats();
+            let stats = ks.stats();
             vec![
                 ("total_connections_received", n(&c.connections_received)),
                 ("total_commands_processed", n(&c.commands_processed)),
@@ -174,11 +176,11 @@ fn fields(shared: &Shared, section: &str) -> Vec<(&'static str, String)> {
             ]
         }
         "keyspace" => {
-            let keys = shared.store.len();
+            let keys = ks.len();
             if keys == 0 {
                 Vec::new()
             } else {
-                let expires = shared.store.expiring_len();
+                let expires = ks.expiring_len();
                 vec![("db0", format!("keys={keys},expires={expires},avg_ttl=0"))]
             }
         }

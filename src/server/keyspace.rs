@@ -3,7 +3,7 @@
 //! have the same methods; this trait lets one command body serve both.
 
 use crate::datatypes::api::CollectionOps;
-use crate::{Result, ScanPage, SetOptions, SetOutcome, Store, Transaction, Ttl};
+use crate::{Result, ScanPage, SetOptions, SetOutcome, Stats, Store, Transaction, Ttl};
 
 /// The reads and writes data commands use.
 pub(crate) trait KeySpace {
@@ -39,6 +39,10 @@ pub(crate) trait KeySpace {
     fn collections(&self) -> &dyn CollectionOps;
     /// The longest key the store takes (a collection's element keys hold its key).
     fn max_key_size(&self) -> usize;
+    /// How many keys with an expiry are present (INFO keyspace).
+    fn expiring_len(&self) -> usize;
+    /// The store's figures (INFO); a transaction's are those from before it began.
+    fn stats(&self) -> Stats;
 }
 
 impl KeySpace for Store {
@@ -117,6 +121,12 @@ impl KeySpace for Store {
     fn max_key_size(&self) -> usize {
         Store::max_key_size(self)
     }
+    fn expiring_len(&self) -> usize {
+        Store::expiring_len(self)
+    }
+    fn stats(&self) -> Stats {
+        Store::stats(self)
+    }
 }
 
 impl KeySpace for Transaction<'_> {
@@ -185,6 +195,12 @@ impl KeySpace for Transaction<'_> {
     }
     fn max_key_size(&self) -> usize {
         self.engine().options.max_key_size
+    }
+    fn expiring_len(&self) -> usize {
+        Transaction::expiring_len(self)
+    }
+    fn stats(&self) -> Stats {
+        Transaction::stats(self)
     }
 }
 

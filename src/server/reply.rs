@@ -240,12 +240,38 @@ impl Reply {
     /// Plain text (`=` verbatim with format `txt` in RESP3, a bulk string in RESP2), as
     /// Redis replies to INFO and CLIENT LIST.
     pub fn verbatim(&mut self, text: &str) {
+        self.verbatim_as(b"txt", text.as_bytes());
+    }
+
+    /// A verbatim string of the given format: its first three bytes (up to a NUL, as C
+    /// reads it), padded with spaces, as Redis writes a script's `{verbatim_string = ...}`;
+    /// a bulk string in RESP2.
+    pub fn verbatim_as(&mut self, format: &[u8], text: &[u8]) {
         match self.protocol {
-            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp2 => self.bulk(text),
             Protocol::Resp3 => {
                 self.header(b'=', i64::try_from(text.len() + 4).unwrap_or(i64::MAX));
-                self.buf.extend_from_slice(b"txt:");
-                self.buf.extend_from_slice(text.as_bytes());
+                let mut tag = [b' '; 3];
+                for (slot, &b) in tag.iter_mut().zip(format.iter().take_while(|&&b| b != 0)) {
+                    *slot = b;
+                }
+                self.buf.extend_from_slice(&tag);
+                self.buf.push(b':');
+                self.buf.extend_from_slice(text);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// A big number given as text (`(` in RESP3, a bulk string in RESP2); line breaks in
+    /// it become spaces, as Redis writes a script's `{big_number = ...}`.
+    pub fn big_number(&mut self, text: &[u8]) {
+        let text: Vec<u8> = text.iter().copied().map(no_newline).collect();
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(&text),
+            Protocol::Resp3 => {
+                self.buf.push(b'(');
+                self.buf.extend_from_slice(&text);
                 self.buf.extend_from_slice(b"\r\n");
             }
         }

@@ -1192,9 +1192,9 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "info",
         -1,
-        AFTER_COMMIT,
+        0,
         NOKEYS,
-        Sess(server_cmds::info),
+        Data(server_cmds::info),
         "server",
         "1.0.0",
         "Returns information and statistics about the server."

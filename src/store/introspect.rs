@@ -2,6 +2,7 @@
 //! sync policy it was opened with, and how many keys carry an expiry.
 
 use super::Store;
+use crate::engine::Engine;
 use crate::options::SyncPolicy;
 use crate::ttl::is_expired;
 
@@ -28,10 +29,17 @@ impl Store {
     /// How many live keys have an expiry (Redis's `expires=` in INFO keyspace). Walks the
     /// index: O(keys), no disk I/O.
     pub fn expiring_len(&self) -> usize {
-        let engine = self.engine();
-        let now = engine.now_ms();
+        self.engine().expiring_len()
+    }
+}
+
+impl Engine {
+    /// [`Store::expiring_len`], also for a transaction (which corrects it for its own
+    /// writes).
+    pub(crate) fn expiring_len(&self) -> usize {
+        let now = self.now_ms();
         let mut count = 0;
-        engine.keydir.for_each(|_, entry| {
+        self.keydir.for_each(|_, entry| {
             if entry.expiry_ms != 0 && !is_expired(entry.expiry_ms, now) {
                 count += 1;
             }

@@ -288,69 +288,81 @@ impl Store {
     /// Sizes, layout and activity figures.
     pub fn stats(&self) -> Stats {
         let engine = self.engine();
+        // The writer lock only for the writer's own figures, not for the rest.
         let (usage, active_id, last_seq) = {
             let writer = engine.lock_writer();
             (writer.usage(), writer.active.id(), writer.last_seq())
         };
-        let segments: Vec<SegmentStats> = usage
-            .iter()
-            .map(|(&id, u)| SegmentStats {
-                id,
-                active: id == active_id,
-                total_bytes: u.total_bytes,
-                live_bytes: u.live_bytes,
-                dead_bytes: u.total_bytes.saturating_sub(u.live_bytes),
-                live_keys: u.live_keys,
-            })
-            .collect();
-        let merge_totals = *lock(&engine.merge_stats);
-        let entries = engine.keydir.len() as u64;
-        let keys = engine.keydir.live_len(engine.now_ms()) as u64;
-        let index_bytes = engine.keydir.memory_bytes() as u64;
-        let disk_bytes = segments.iter().map(|s| s.total_bytes).sum();
-        let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
-        let (collections, elements, member_bytes) = {
-            let c = engine.read_collections();
-            (
-                c.len() as u64,
-                c.element_count() as u64,
-                c.memory_bytes() as u64,
-            )
-        };
-        let element_index_bytes = engine.elements.memory_bytes() as u64 + member_bytes;
-        Stats {
-            keys,
-            expired_keys_pending: entries.saturating_sub(keys),
-            expired_keys_deleted: engine.expired_deleted.load(Ordering::Relaxed),
-            disk_bytes,
-            live_bytes,
-            dead_bytes: segments.iter().map(|s| s.dead_bytes).sum(),
-            segments,
-            index_bytes,
-            index_bytes_per_key: if entries == 0 {
-                0.0
-            } else {
-                index_bytes as f64 / entries as f64
-            },
-            last_seq,
-            fsyncs: engine.fsyncs.load(Ordering::Relaxed),
-            torn_bytes_truncated: engine.torn_bytes_truncated,
-            opened_from_index_snapshot: engine.opened_from_snapshot,
-            damaged_segments: lock(&engine.damaged_segments).iter().copied().collect(),
-            poisoned: engine.poison_reason(),
-            failing_jobs: engine.failing_jobs(),
-            merges: merge_totals.merges,
-            bytes_reclaimed: merge_totals.bytes_reclaimed,
-            last_merge_duration: merge_totals.last_duration,
-            collections,
-            elements,
-            element_index_bytes,
-            element_bytes_per_element: if elements == 0 {
-                0.0
-            } else {
-                element_index_bytes as f64 / elements as f64
-            },
-        }
+        stats_of(engine, &usage, active_id, last_seq)
+    }
+}
+
+/// The store's figures, given the writer's (segment usage, active segment, last sequence
+/// number): for [`Store::stats`] and for a transaction, which holds the writer lock.
+pub(crate) fn stats_of(
+    engine: &Engine,
+    usage: &std::collections::BTreeMap<u32, crate::usage::SegmentUsage>,
+    active_id: u32,
+    last_seq: u64,
+) -> Stats {
+    let segments: Vec<SegmentStats> = usage
+        .iter()
+        .map(|(&id, u)| SegmentStats {
+            id,
+            active: id == active_id,
+            total_bytes: u.total_bytes,
+            live_bytes: u.live_bytes,
+            dead_bytes: u.total_bytes.saturating_sub(u.live_bytes),
+            live_keys: u.live_keys,
+        })
+        .collect();
+    let merge_totals = *lock(&engine.merge_stats);
+    let entries = engine.keydir.len() as u64;
+    let keys = engine.keydir.live_len(engine.now_ms()) as u64;
+    let index_bytes = engine.keydir.memory_bytes() as u64;
+    let disk_bytes = segments.iter().map(|s| s.total_bytes).sum();
+    let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
+    let (collections, elements, member_bytes) = {
+        let c = engine.read_collections();
+        (
+            c.len() as u64,
+            c.element_count() as u64,
+            c.memory_bytes() as u64,
+        )
+    };
+    let element_index_bytes = engine.elements.memory_bytes() as u64 + member_bytes;
+    Stats {
+        keys,
+        expired_keys_pending: entries.saturating_sub(keys),
+        expired_keys_deleted: engine.expired_deleted.load(Ordering::Relaxed),
+        disk_bytes,
+        live_bytes,
+        dead_bytes: segments.iter().map(|s| s.dead_bytes).sum(),
+        segments,
+        index_bytes,
+        index_bytes_per_key: if entries == 0 {
+            0.0
+        } else {
+            index_bytes as f64 / entries as f64
+        },
+        last_seq,
+        fsyncs: engine.fsyncs.load(Ordering::Relaxed),
+        torn_bytes_truncated: engine.torn_bytes_truncated,
+        opened_from_index_snapshot: engine.opened_from_snapshot,
+        damaged_segments: lock(&engine.damaged_segments).iter().copied().collect(),
+        poisoned: engine.poison_reason(),
+        failing_jobs: engine.failing_jobs(),
+        merges: merge_totals.merges,
+        bytes_reclaimed: merge_totals.bytes_reclaimed,
+        last_merge_duration: merge_totals.last_duration,
+        collections,
+        elements,
+        element_index_bytes,
+        element_bytes_per_element: if elements == 0 {
+            0.0
+        } else {
+            element_index_bytes as f64 / elements as f64
+        },
     }
 }
 

@@ -7,6 +7,7 @@
 //! appended with one `write(2)` as one batch frame, so a crash keeps all of them or none.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 use typed_arena::Arena;
 
@@ -17,8 +18,14 @@ use crate::datatypes::write::Edit;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ops::{Job, Outcome, Txn};
+use crate::stats::Stats;
 use crate::store::write_ops::{MAX_BATCH_BYTES, write_ops};
 use crate::ttl::{SetOptions, Ttl, ttl_of};
+use crate::usage::SegmentUsage;
+
+/// What [`Transaction::stats`] needs from the writer: segment usage, the active segment's
+/// id and the last sequence number.
+type WriterFigures = (BTreeMap<u32, SegmentUsage>, u32, u64);
 
 thread_local! {
     /// Address of the engine whose transaction this thread is running, or 0.
@@ -80,8 +87,8 @@ impl Store {
     ///
     /// `f` holds the writer lock: keep it short, and use the `Transaction`, not the store,
     /// inside it (a write to the store from inside fails with
-    /// [`Error::InvalidArgument`]; `stats`, `merge`, `sync` and `close` would wait for the
-    /// transaction forever). Reads of the store itself from inside see the state before the
+    /// [`Error::InvalidArgument`]; `stats` ([`Transaction::stats`] instead), `merge`, `sync`
+    /// and `close` would wait for the transaction forever). Reads of the store itself from inside see the state before the
     /// transaction. Fails with [`Error::InvalidArgument`] if the transaction's records
     /// would exceed 1 GiB.
     ///
@@ -118,11 +125,17 @@ impl Store {
         engine.check_open()?;
         engine.write_refused_while_reading()?;
         let _running = Running::enter(engine)?;
-        let mut writer = engine.lock_writer();
+        // Shared with the transaction (for `Transaction::stats`) until the commit.
+        let writer = RefCell::new(engine.lock_writer());
         engine.check_writable()?;
         let jobs = Arena::new();
+        let writer_figures = || {
+            let w = writer.borrow();
+            (w.usage(), w.active.id(), w.last_seq())
+        };
         let mut tx = Transaction {
             engine,
+            writer_figures: &writer_figures,
             jobs: &jobs,
             txn: RefCell::new(Txn::new(engine)),
             bytes: Cell::new(0),
@@ -132,7 +145,7 @@ impl Store {
         txn.join_units();
         let last_seq = match txn.staged() {
             [] => None,
-            staged => Some(engine.commit(&mut writer, staged)?),
+            staged => Some(engine.commit(&mut writer.borrow_mut(), staged)?),
         };
         // Released before the wait so that others append during this fsync.
         drop(writer);
@@ -161,6 +174,9 @@ impl Store {
 /// transaction is counted from the same instant.
 pub struct Transaction<'t> {
     engine: &'t Engine,
+    /// The writer's figures (segment usage, active segment, last sequence number), read
+    /// under the writer lock the transaction holds (for [`Transaction::stats`]).
+    writer_figures: &'t dyn Fn() -> WriterFigures,
     /// Every job run so far: the staged records borrow their keys and values from them.
     jobs: &'t Arena<Job<'static>>,
     txn: RefCell<Txn<'t, 't>>,
@@ -180,6 +196,27 @@ impl std::fmt::Debug for Transaction<'_> {
 impl Transaction<'_> {
     pub(crate) fn engine(&self) -> &Engine {
         self.engine
+    }
+
+    /// The store's figures ([`Store::stats`]) as they were when the transaction began: its
+    /// own staged writes are not in them. (`Store::stats` itself would wait for the
+    /// transaction to end.)
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let store = keg::Store::open(dir.path())?;
+    /// store.set(b"a", b"1")?;
+    /// let keys = store.transaction(|tx| {
+    ///     tx.set(b"b", b"2")?;
+    ///     Ok(tx.stats().keys)
+    /// })?;
+    /// assert_eq!(keys, 1);
+    /// assert_eq!(store.stats().keys, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let (usage, active_id, last_seq) = (self.writer_figures)();
+        crate::store::stats_of(self.engine, &usage, active_id, last_seq)
     }
 
     /// Runs `f` on the collections as this transaction sees them (for `datatypes`).
@@ -264,6 +301,12 @@ impl Transaction<'_> {
     /// MULTI).
     pub fn len(&self) -> usize {
         self.txn.borrow().len()
+    }
+
+    /// How many keys with an expiry are present as this transaction sees it
+    /// ([`Store::expiring_len`]).
+    pub(crate) fn expiring_len(&self) -> usize {
+        self.txn.borrow().expiring_len()
     }
 
     /// Whether no key is present as this transaction sees it.

@@ -8,17 +8,22 @@ use crate::server::commands::pubsub_cmds;
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::info;
+use crate::server::keyspace::KeySpace;
 use crate::server::monitor::MONITOR_OUTBOX_LIMIT;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
+use crate::server::shared::Shared;
 
-pub(crate) fn info(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+/// INFO [section ...]: a data command, so that inside MULTI, a pipeline's transaction or a
+/// script it counts the keys as the transaction has them so far (and takes no lock the
+/// transaction holds).
+pub(crate) fn info(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let sections: Vec<String> = a
         .iter()
         .skip(1)
         .map(|x| args::text(x).to_lowercase())
         .collect();
-    out.verbatim(&info::render(&s.shared, &sections));
+    out.verbatim(&info::render(shared, ks, &sections));
     Ok(())
 }
 

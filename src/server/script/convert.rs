@@ -186,8 +186,21 @@ fn write_table(table: &Table, mode: ReplyMode, out: &mut Reply, depth: usize) {
         out.simple(&one_line(&status));
         return;
     }
-    if let Ok(Value::Number(n)) = table.raw_get::<Value>("double") {
-        out.double(n);
+    // Any Lua number: the interpreter hands integral ones over as integers.
+    match table.raw_get::<Value>("double") {
+        Ok(Value::Number(n)) => return out.double(n),
+        Ok(Value::Integer(n)) => return out.double(n as f64),
+        _ => {}
+    }
+    if let Some(number) = string_field(table, "big_number") {
+        out.big_number(&number);
+        return;
+    }
+    if let Ok(Value::Table(verbatim)) = table.raw_get::<Value>("verbatim_string")
+        && let Some(format) = string_field(&verbatim, "format")
+        && let Some(text) = string_field(&verbatim, "string")
+    {
+        out.verbatim_as(&format, &text);
         return;
     }
     for (name, is_map) in [("map", true), ("set", false)] {
