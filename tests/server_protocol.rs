@@ -421,7 +421,7 @@ fn error_replies_are_redis_s_byte_for_byte() {
         ),
         (
             &["XADD", "x", "*", "f", "v"],
-            "-ERR unsupported command 'xadd': keg stores strings, hashes, sets, lists and sorted sets (streams and scripts are not supported yet)\r\n",
+            "-ERR unsupported command 'xadd': keg stores strings, hashes, sets, lists and sorted sets (with bitmaps, HyperLogLogs and geo on them); streams are not supported\r\n",
         ),
     ];
     for (args, want) in cases {

@@ -1408,6 +1408,25 @@ eval return(redis.call('info','keyspace')) 0
 eval redis.call('del','info:b');return(redis.call('info','keyspace')) 0
 eval_ro return(redis.call('info','keyspace')) 0
 eval redis.setresp(3);return(redis.call('info','keyspace')) 0
+role
+cluster info
+cluster slots
+cluster keyslot a
+cluster
+cluster nosuch
+cluster info extra
+readonly
+readwrite
+asking
+readonly extra
+swapdb 0 0
+swapdb a 0
+swapdb 0 b
+swapdb 0
+client no-evict on
+client no-evict off
+client no-evict maybe
+client no-evict
 ";
 
 #[test]

@@ -265,10 +265,9 @@ impl Session {
         let name = args.get(0);
         let Some(spec) = table::lookup(name) else {
             self.flush_pending(out);
-            let e = if table::is_unsupported(name) {
+            let e = if let Some(why) = table::unsupported(name) {
                 CmdError::new(format!(
-                    "ERR unsupported command '{}': keg stores strings, hashes, sets, lists and \
-                     sorted sets (streams and scripts are not supported yet)",
+                    "ERR unsupported command '{}': {why}",
                     String::from_utf8_lossy(name).to_lowercase()
                 ))
             } else {

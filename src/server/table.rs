@@ -1240,6 +1240,67 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Returns the server time."
     ),
     spec!(
+        "role",
+        1,
+        FAST,
+        NOKEYS,
+        Sess(server_cmds::role),
+        "server",
+        "2.8.12",
+        "Returns the replication role."
+    ),
+    spec!(
+        "swapdb",
+        3,
+        FAST,
+        NOKEYS,
+        Sess(connection::swapdb),
+        "server",
+        "4.0.0",
+        "Swaps two Redis databases."
+    ),
+    // Cluster: keg serves one node without cluster support, and says so as Redis does.
+    spec!(
+        "cluster",
+        -2,
+        0,
+        NOKEYS,
+        Sess(server_cmds::cluster),
+        "cluster",
+        "3.0.0",
+        "A container for Redis Cluster commands."
+    ),
+    spec!(
+        "readonly",
+        1,
+        FAST,
+        NOKEYS,
+        Sess(server_cmds::cluster),
+        "cluster",
+        "3.0.0",
+        "Enables read-only queries for a connection to a Redis Cluster replica node."
+    ),
+    spec!(
+        "readwrite",
+        1,
+        FAST,
+        NOKEYS,
+        Sess(server_cmds::cluster),
+        "cluster",
+        "3.0.0",
+        "Enables read-write queries for a connection to a Redis Cluster replica node."
+    ),
+    spec!(
+        "asking",
+        1,
+        FAST,
+        NOKEYS,
+        Sess(server_cmds::cluster),
+        "cluster",
+        "3.0.0",
+        "Signals that a cluster client is following an -ASK redirect."
+    ),
+    spec!(
         "lastsave",
         1,
         FAST,
@@ -2236,8 +2297,36 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "info", 2),
     ("client", "kill", -3),
     ("client", "list", -2),
+    ("client", "no-evict", 3),
     ("client", "setinfo", 4),
     ("client", "setname", 3),
+    ("cluster", "addslots", -3),
+    ("cluster", "addslotsrange", -4),
+    ("cluster", "bumpepoch", 2),
+    ("cluster", "count-failure-reports", 3),
+    ("cluster", "countkeysinslot", 3),
+    ("cluster", "delslots", -3),
+    ("cluster", "delslotsrange", -4),
+    ("cluster", "failover", -2),
+    ("cluster", "flushslots", 2),
+    ("cluster", "forget", 3),
+    ("cluster", "getkeysinslot", 4),
+    ("cluster", "help", 2),
+    ("cluster", "info", 2),
+    ("cluster", "keyslot", 3),
+    ("cluster", "links", 2),
+    ("cluster", "meet", -4),
+    ("cluster", "myid", 2),
+    ("cluster", "nodes", 2),
+    ("cluster", "replicas", 3),
+    ("cluster", "replicate", 3),
+    ("cluster", "reset", -2),
+    ("cluster", "saveconfig", 2),
+    ("cluster", "set-config-epoch", 3),
+    ("cluster", "setslot", -4),
+    ("cluster", "shards", 2),
+    ("cluster", "slaves", 3),
+    ("cluster", "slots", 2),
     ("command", "count", 2),
     ("command", "docs", -2),
     ("command", "getkeys", -4),
@@ -2306,8 +2395,8 @@ pub(crate) fn unknown_subcommand(command: &str, sub: &[u8]) -> bool {
             .any(|(c, s, _)| *c == command && sub.eq_ignore_ascii_case(s.as_bytes()))
 }
 
-/// Commands of the types keg does not store: answered with a clear error.
-pub(crate) static UNSUPPORTED: &[&str] = &[
+/// Redis's stream commands: keg has no stream type. Answered with a clear error.
+static STREAM_COMMANDS: &[&str] = &[
     "xadd",
     "xrange",
     "xrevrange",
@@ -2320,10 +2409,27 @@ pub(crate) static UNSUPPORTED: &[&str] = &[
     "xack",
     "xpending",
     "xclaim",
+    "xautoclaim",
     "xinfo",
-    "pfdebug",
-    "pfselftest",
+    "xsetid",
 ];
+
+/// Redis commands keg knows of but does not serve, with why: the error a client gets in
+/// place of "unknown command".
+pub(crate) fn unsupported(name: &[u8]) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let is = |list: &[&str]| list.iter().any(|u| u.as_bytes() == lower.as_slice());
+    if is(STREAM_COMMANDS) {
+        Some(
+            "keg stores strings, hashes, sets, lists and sorted sets (with bitmaps, \
+             HyperLogLogs and geo on them); streams are not supported",
+        )
+    } else if is(&["pfdebug", "pfselftest"]) {
+        Some("keg does not serve Redis's HyperLogLog debugging commands")
+    } else {
+        None
+    }
+}
 
 /// Looks a command up by name, case-insensitively.
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
@@ -2343,10 +2449,6 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
 }
 
 /// Whether `name` is a Redis command for a data type keg does not store.
-pub(crate) fn is_unsupported(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    UNSUPPORTED.iter().any(|u| u.as_bytes() == lower.as_slice())
-}
 
 #[cfg(test)]
 mod tests {
@@ -2389,9 +2491,10 @@ mod tests {
         let del = lookup(b"del").unwrap();
         assert_eq!(del.key_positions(4).collect::<Vec<_>>(), vec![1, 2, 3]);
         assert_eq!(lookup(b"ping").unwrap().key_positions(1).count(), 0);
-        assert!(is_unsupported(b"XADD"));
-        assert!(!is_unsupported(b"LPUSH"));
-        assert!(!is_unsupported(b"ZADD"));
+        assert!(unsupported(b"XADD").is_some());
+        assert!(unsupported(b"xautoclaim").is_some());
+        assert!(unsupported(b"LPUSH").is_none());
+        assert!(unsupported(b"ZADD").is_none());
     }
 
     #[test]

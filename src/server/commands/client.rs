@@ -1,4 +1,4 @@
-//! CLIENT: ID, SETNAME, GETNAME, SETINFO, LIST, INFO, KILL, HELP.
+//! CLIENT: ID, SETNAME, GETNAME, SETINFO, LIST, INFO, KILL, NO-EVICT, HELP.
 
 use crate::engine::lock;
 use crate::server::args::{self, is};
@@ -85,6 +85,12 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         out.verbatim(&text);
     } else if is(sub, "kill") {
         kill(s, a, out)?;
+    } else if is(sub, "no-evict") {
+        // Keg never evicts clients: either setting is accepted and changes nothing.
+        if !is(a.get(2), "on") && !is(a.get(2), "off") {
+            return Err(SYNTAX);
+        }
+        out.ok();
     } else if is(sub, "help") {
         super::pubsub_cmds::help(
             out,
@@ -103,6 +109,8 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "    SKIPME (YES|NO).",
                 "LIST [ID <client-id> [<client-id> ...]]",
                 "    Return information about client connections.",
+                "NO-EVICT (ON|OFF)",
+                "    Protect current client connection from eviction.",
                 "SETINFO <option> <value>",
                 "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
                 "SETNAME <name>",

@@ -90,6 +90,17 @@ pub(crate) fn select(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
+/// SWAPDB index1 index2: with one database, swapping 0 with itself is all there is.
+pub(crate) fn swapdb(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    let first = args::int(a.get(1)).map_err(|_| CmdError::fixed("ERR invalid first DB index"))?;
+    let second = args::int(a.get(2)).map_err(|_| CmdError::fixed("ERR invalid second DB index"))?;
+    if first != 0 || second != 0 {
+        return Err(CmdError::fixed("ERR DB index is out of range"));
+    }
+    out.ok();
+    Ok(())
+}
+
 /// Checks a password against `requirepass`; `user` must be `default`.
 fn check_password(s: &mut Session, user: &[u8], password: &[u8]) -> CmdResult {
     let required = s.shared.settings().requirepass;

@@ -13,6 +13,7 @@ use crate::server::monitor::MONITOR_OUTBOX_LIMIT;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 use crate::server::shared::Shared;
+use crate::server::table;
 
 /// INFO [section ...]: a data command, so that inside MULTI, a pipeline's transaction or a
 /// script it counts the keys as the transaction has them so far (and takes no lock the
@@ -25,6 +26,30 @@ pub(crate) fn info(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply
         .collect();
     out.verbatim(&info::render(shared, ks, &sections));
     Ok(())
+}
+
+/// ROLE: keg serves as a primary without replicas (Redis's `master`, replication offset
+/// 0, no replicas).
+pub(crate) fn role(_: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
+    out.array(3);
+    out.bulk(b"master");
+    out.int(0);
+    out.array(0);
+    Ok(())
+}
+
+/// CLUSTER (every subcommand), READONLY, READWRITE and ASKING: Redis's answer when cluster
+/// support is off, which a client that probes for a cluster understands. Unknown
+/// subcommands and wrong argument counts get their own errors first, as in Redis.
+pub(crate) fn cluster(_: &mut Session, a: &Args, _: &mut Reply) -> CmdResult {
+    if is(a.get(0), "cluster")
+        && let Some(e) = table::subcommand_error("cluster", a)
+    {
+        return Err(e);
+    }
+    Err(CmdError::fixed(
+        "ERR This instance has cluster support disabled",
+    ))
 }
 
 pub(crate) fn time(_: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
