@@ -2448,8 +2448,6 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
     map.get(std::str::from_utf8(lower).ok()?).copied()
 }
 
-/// Whether `name` is a Redis command for a data type keg does not store.
-
 #[cfg(test)]
 mod tests {
     use super::*;
