@@ -152,6 +152,16 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "server_probes",
+            commands(17, &[
+                "SET k 1 EX 100", "EVAL return(redis.call('info','keyspace')) 0",
+                "EVAL redis.setresp(3);return{verbatim_string={format='md',string='x'}} 0",
+                "EVAL return{big_number='1',double=2} 0", "ROLE", "CLUSTER INFO",
+                "CLUSTER NOSUCH", "READONLY", "SWAPDB 0 0", "SWAPDB 0 1",
+                "CLIENT NO-EVICT on", "MULTI", "INFO keyspace", "DEL k", "INFO", "EXEC",
+            ]),
+        ),
+        (
             "bits_sort_copy",
             commands(9, &[
                 "SETBIT b 7 1", "GETBIT b 7", "BITCOUNT b 0 -1 BIT", "BITPOS b 0 1 -1",
