@@ -1458,3 +1458,103 @@ fn replies_match_a_real_redis_server_byte_for_byte() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// CLIENT UNBLOCK through a blocked connection's life: its errors, a pop ended as a
+/// timeout (the default and `TIMEOUT`) or with `UNBLOCKED` (`ERROR`), from a connection
+/// on another event loop and from one on the same loop, a connection that is not waiting
+/// (0), RESP3's null, and BLPOP inside MULTI (never blocks). Returns every reply in order.
+fn unblock_scenario(addr: std::net::SocketAddr) -> Vec<String> {
+    let mut blocked = Raw::connect(addr);
+    let mut other_loop = Raw::connect(addr);
+    let mut same_loop = Raw::connect(addr);
+    let id = blocked.call(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim_end();
+    let mut replies = Vec::new();
+    for args in [
+        vec!["CLIENT", "UNBLOCK", id],
+        vec!["CLIENT", "UNBLOCK", "abc"],
+        vec!["CLIENT", "UNBLOCK", id, "foo"],
+        vec!["CLIENT", "UNBLOCK", "999999"],
+        vec!["CLIENT", "UNBLOCK", id, "timeout", "x"],
+        vec!["CLIENT", "UNBLOCK"],
+    ] {
+        replies.push(other_loop.call(&args));
+    }
+    let wait_until_blocked = |c: &mut Raw| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !c.call(&["CLIENT", "LIST", "ID", id]).contains("flags=b") {
+            assert!(std::time::Instant::now() < deadline, "never blocked");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    let waits: [(&[&str], &str, bool); 4] = [
+        (&["BLPOP", "nolist", "0"], "TIMEOUT", false),
+        (&["BRPOP", "nolist", "0"], "ERROR", false),
+        (
+            &["BLMOVE", "nolist", "x", "LEFT", "RIGHT", "0"],
+            "timeout",
+            true,
+        ),
+        (&["BZPOPMIN", "nolist", "0"], "ERROR", true),
+    ];
+    for (pop, how, from_same_loop) in waits {
+        blocked.command(pop);
+        let unblocker = if from_same_loop {
+            &mut same_loop
+        } else {
+            &mut other_loop
+        };
+        wait_until_blocked(unblocker);
+        replies.push(unblocker.call(&["CLIENT", "UNBLOCK", id, how]));
+        replies.push(String::from_utf8_lossy(&blocked.reply()).into_owned());
+        replies.push(unblocker.call(&["CLIENT", "UNBLOCK", id]));
+    }
+    blocked.call(&["HELLO", "3"]);
+    blocked.command(&["BLPOP", "nolist", "0"]);
+    wait_until_blocked(&mut other_loop);
+    replies.push(other_loop.call(&["CLIENT", "UNBLOCK", id]));
+    replies.push(String::from_utf8_lossy(&blocked.reply()).into_owned());
+    blocked.call(&["MULTI"]);
+    blocked.call(&["BLPOP", "nolist", "0"]);
+    replies.push(blocked.call(&["EXEC"]));
+    replies
+}
+
+#[test]
+fn client_unblock_ends_a_waiting_pop_as_redis_does() {
+    // Two event loops: connections go to them in turn, so `blocked` and `same_loop` share
+    // one and `other_loop` is on the other.
+    let keg = TestServer::with(
+        keg::server::ServerConfig::default().event_loops(2),
+        keg::SyncPolicy::Never,
+    );
+    let ours = unblock_scenario(keg.addr);
+    let expected = [
+        ":0\r\n",
+        "-ERR value is not an integer or out of range\r\n",
+        "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
+        ":0\r\n",
+        "-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.\r\n",
+        "-ERR wrong number of arguments for 'client|unblock' command\r\n",
+        ":1\r\n",
+        "*-1\r\n",
+        ":0\r\n",
+        ":1\r\n",
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ":0\r\n",
+        ":1\r\n",
+        "*-1\r\n",
+        ":0\r\n",
+        ":1\r\n",
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ":0\r\n",
+        ":1\r\n",
+        "_\r\n",
+        "*1\r\n_\r\n",
+    ];
+    assert_eq!(ours, expected);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = unblock_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(ours, theirs);
+    }
+}

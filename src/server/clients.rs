@@ -28,6 +28,10 @@ pub(crate) struct ClientEntry {
     pub(crate) protocol: AtomicU8,
     /// In MONITOR mode (flag `O` in CLIENT LIST).
     pub(crate) monitor: AtomicBool,
+    /// Waiting in a blocking pop (flag `b` in CLIENT LIST; CLIENT UNBLOCK's target).
+    blocked: AtomicBool,
+    /// How CLIENT UNBLOCK asked the blocked pop to end: 0 (not asked), or an [`Unblock`].
+    unblock: AtomicU8,
     killed: AtomicBool,
     /// The connection's socket (none for a session replayed without one).
     stream: Option<TcpStream>,
@@ -44,6 +48,32 @@ impl ClientEntry {
     pub(crate) fn idle_secs(&self) -> u64 {
         let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+    }
+
+    /// Marks the connection as waiting in a blocking pop, or no longer; either way a
+    /// CLIENT UNBLOCK meant for an earlier wait is forgotten.
+    pub(crate) fn set_blocked(&self, blocked: bool) {
+        self.unblock.store(0, Ordering::Release);
+        self.blocked.store(blocked, Ordering::Release);
+    }
+
+    /// CLIENT UNBLOCK: asks this connection's blocking pop to end as `how` says; false if
+    /// it is not waiting in one.
+    pub(crate) fn request_unblock(&self, how: Unblock) -> bool {
+        if !self.blocked.load(Ordering::Acquire) {
+            return false;
+        }
+        self.unblock.store(how as u8, Ordering::Release);
+        true
+    }
+
+    /// The CLIENT UNBLOCK request waiting for this connection's pop, taken.
+    pub(crate) fn take_unblock(&self) -> Option<Unblock> {
+        match self.unblock.swap(0, Ordering::AcqRel) {
+            1 => Some(Unblock::Timeout),
+            2 => Some(Unblock::Error),
+            _ => None,
+        }
     }
 
     /// Closes the connection from the server's side: its thread sees the end of input.
@@ -72,6 +102,8 @@ impl ClientEntry {
         let multi = self.multi.load(Ordering::Relaxed);
         let flags = if self.monitor.load(Ordering::Relaxed) {
             "O"
+        } else if self.blocked.load(Ordering::Relaxed) {
+            "b"
         } else {
             match (channels + patterns > 0, multi >= 0) {
                 (true, _) => "P",
@@ -96,6 +128,13 @@ impl ClientEntry {
             text(&self.lib_ver),
         )
     }
+}
+
+/// How CLIENT UNBLOCK ends a blocking pop: as if it timed out, or with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unblock {
+    Timeout = 1,
+    Error = 2,
 }
 
 /// Every connected client, by id.
@@ -146,6 +185,8 @@ impl Clients {
             multi: AtomicI64::new(-1),
             protocol: AtomicU8::new(2),
             monitor: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
+            unblock: AtomicU8::new(0),
             killed: AtomicBool::new(false),
             stream,
         });
@@ -161,6 +202,11 @@ impl Clients {
     /// How many clients are connected.
     pub(crate) fn len(&self) -> usize {
         lock(&self.by_id).len()
+    }
+
+    /// The connected client with `id`.
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<ClientEntry>> {
+        lock(&self.by_id).get(&id).cloned()
     }
 
     /// Every connected client, in id order.

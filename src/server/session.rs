@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::clients::ClientEntry;
+use super::clients::{ClientEntry, Unblock};
 use super::commands::blocking;
 use super::error::{self, CmdError};
 use super::frame::{self, Args};
@@ -402,6 +402,7 @@ impl Session {
         let secs = blocking::timeout_secs(spec.name, args);
         let now = std::time::Instant::now();
         Counters::add(&self.shared.counters.blocked_clients, 1);
+        self.client.set_blocked(true);
         self.blocked = Some(Blocked {
             spec,
             args: args.clone(),
@@ -446,6 +447,7 @@ impl Session {
 
     /// Counts this connection out of the blocked ones.
     fn unblocked(&self) {
+        self.client.set_blocked(false);
         self.shared
             .counters
             .blocked_clients
@@ -462,11 +464,25 @@ impl Session {
         if attempted {
             blocked.seen_seq = seq;
         }
-        let over = (attempted && self.attempt_pop(blocked.spec, &blocked.args, out))
-            || blocked.deadline.is_some_and(|d| now >= d) && {
+        let unblock = self.client.take_unblock();
+        let over = match unblock {
+            // CLIENT UNBLOCK: as a timeout, or Redis's error.
+            Some(Unblock::Timeout) => {
                 blocking::timed_out(blocked.spec.name, out);
                 true
-            };
+            }
+            Some(Unblock::Error) => {
+                out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                true
+            }
+            None => {
+                (attempted && self.attempt_pop(blocked.spec, &blocked.args, out))
+                    || blocked.deadline.is_some_and(|d| now >= d) && {
+                        blocking::timed_out(blocked.spec.name, out);
+                        true
+                    }
+            }
+        };
         if over {
             self.shared.waiters.remove(blocked.ticket);
             self.unblocked();

@@ -2300,6 +2300,7 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "no-evict", 3),
     ("client", "setinfo", 4),
     ("client", "setname", 3),
+    ("client", "unblock", -3),
     ("cluster", "addslots", -3),
     ("cluster", "addslotsrange", -4),
     ("cluster", "bumpepoch", 2),

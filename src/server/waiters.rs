@@ -64,6 +64,12 @@ impl Waiters {
     /// Wakes every event loop but `index` that has a waiting pop: a write on `index` may
     /// be what they wait for. Without this they would try again only at their next poll
     /// timeout.
+    /// Wakes every event loop with a waiting pop (CLIENT UNBLOCK, which may come from any
+    /// loop, for a pop on any of them).
+    pub(crate) fn wake_all(&self) {
+        self.wake_others(usize::MAX);
+    }
+
     pub(crate) fn wake_others(&self, index: usize) {
         if self.parked_loops.load(Ordering::Acquire) == 0 {
             return;

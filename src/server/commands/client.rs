@@ -1,7 +1,8 @@
-//! CLIENT: ID, SETNAME, GETNAME, SETINFO, LIST, INFO, KILL, NO-EVICT, HELP.
+//! CLIENT: ID, SETNAME, GETNAME, SETINFO, LIST, INFO, KILL, UNBLOCK, NO-EVICT, HELP.
 
 use crate::engine::lock;
 use crate::server::args::{self, is};
+use crate::server::clients::Unblock;
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::reply::Reply;
@@ -85,6 +86,8 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         out.verbatim(&text);
     } else if is(sub, "kill") {
         kill(s, a, out)?;
+    } else if is(sub, "unblock") {
+        unblock(s, a, out)?;
     } else if is(sub, "no-evict") {
         // Keg never evicts clients: either setting is accepted and changes nothing.
         if !is(a.get(2), "on") && !is(a.get(2), "off") {
@@ -115,9 +118,41 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
                 "SETNAME <name>",
                 "    Assign the name <name> to the current connection.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "    Unblock the specified blocked client.",
             ],
         );
     }
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends the blocking pop client `id` waits in, as a
+/// timeout (the default) or with an UNBLOCKED error; 1 if it was waiting, else 0.
+fn unblock(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if a.len() > 4 {
+        return Err(CmdError::fixed(
+            "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
+        ));
+    }
+    let id = args::int(a.get(2))?;
+    let how = if a.len() == 3 || is(a.get(3), "timeout") {
+        Unblock::Timeout
+    } else if is(a.get(3), "error") {
+        Unblock::Error
+    } else {
+        return Err(CmdError::fixed(
+            "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+        ));
+    };
+    let target = u64::try_from(id)
+        .ok()
+        .and_then(|id| s.shared.clients.get(id));
+    let waiting = target.is_some_and(|c| c.request_unblock(how));
+    if waiting {
+        // The pop's event loop may be asleep until its next deadline.
+        s.shared.waiters.wake_all();
+    }
+    out.int(i64::from(waiting));
     Ok(())
 }
 
