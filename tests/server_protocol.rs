@@ -846,3 +846,78 @@ fn geo_searches_cross_the_antimeridian() {
         "*2\r\n*2\r\n$4\r\nwest\r\n$7\r\n11.1224\r\n*2\r\n$4\r\neast\r\n$6\r\n0.0000\r\n"
     );
 }
+
+/// INFO without arguments shows Redis 7.0's sections in its order (Errorstats aside),
+/// replication as a primary without replicas (a random 40-hex-digit id, fixed for the
+/// server's life), CPU time in seconds that grows with work, and cluster support off.
+#[test]
+fn info_has_redis_s_sections_with_real_figures() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let field = |text: &str, name: &str| -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+            .trim_end()
+            .to_string()
+    };
+    let all = raw.call(&["INFO"]);
+    let titles: Vec<&str> = all.lines().filter(|l| l.starts_with("# ")).collect();
+    assert_eq!(
+        titles,
+        [
+            "# Server",
+            "# Clients",
+            "# Memory",
+            "# Persistence",
+            "# Stats",
+            "# Replication",
+            "# CPU",
+            "# Modules",
+            "# Cluster",
+            "# Keyspace",
+        ]
+    );
+    let replication = raw.call(&["INFO", "replication"]);
+    assert_eq!(field(&replication, "role"), "master");
+    assert_eq!(field(&replication, "connected_slaves"), "0");
+    let id = field(&replication, "master_replid");
+    assert!(
+        id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert_eq!(
+        field(&raw.call(&["INFO", "replication"]), "master_replid"),
+        id
+    );
+    assert_eq!(field(&replication, "master_repl_offset"), "0");
+    let cpu_seconds = |raw: &mut Raw| -> f64 {
+        let cpu = raw.call(&["INFO", "cpu"]);
+        for name in ["used_cpu_sys_children", "used_cpu_user_children"] {
+            assert_eq!(field(&cpu, name), "0.000000");
+        }
+        ["used_cpu_sys", "used_cpu_user"]
+            .iter()
+            .map(|name| {
+                let text = field(&cpu, name);
+                let (whole, micros) = text.split_once('.').expect("seconds.micros");
+                assert_eq!(micros.len(), 6, "{text}");
+                whole.parse::<f64>().unwrap() + micros.parse::<f64>().unwrap() / 1e6
+            })
+            .sum()
+    };
+    let before = cpu_seconds(&mut raw);
+    // Work enough for the process's CPU time to move past its 10 ms resolution.
+    let value = "v".repeat(1000);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while cpu_seconds(&mut raw) <= before {
+        assert!(std::time::Instant::now() < deadline, "CPU time never grew");
+        for i in 0..200 {
+            raw.call(&["SET", &format!("k{i}"), &value]);
+        }
+    }
+    assert_eq!(
+        raw.call(&["INFO", "cluster"]),
+        "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    );
+}

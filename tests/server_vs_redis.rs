@@ -1409,6 +1409,8 @@ eval redis.call('del','info:b');return(redis.call('info','keyspace')) 0
 eval_ro return(redis.call('info','keyspace')) 0
 eval redis.setresp(3);return(redis.call('info','keyspace')) 0
 role
+info cluster
+info modules
 cluster info
 cluster slots
 cluster keyslot a

@@ -1,5 +1,5 @@
-//! The INFO text: server, clients, memory, persistence, stats and keyspace sections, with
-//! figures from the store and the server.
+//! The INFO text: server, clients, memory, persistence, stats, replication, cpu, modules,
+//! cluster and keyspace sections, with figures from the store and the server.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -10,14 +10,19 @@ use super::keyspace::KeySpace;
 use super::shared::Shared;
 use crate::stats::{JobFailure, MaintenanceJob};
 
-/// Sections INFO shows without arguments (and with `default`, `all`, `everything`).
-const SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "keyspace",
+/// Sections INFO shows without arguments (and with `default`, `all`, `everything`), with
+/// their titles, in Redis's order.
+const SECTIONS: &[(&str, &str)] = &[
+    ("server", "Server"),
+    ("clients", "Clients"),
+    ("memory", "Memory"),
+    ("persistence", "Persistence"),
+    ("stats", "Stats"),
+    ("replication", "Replication"),
+    ("cpu", "CPU"),
+    ("modules", "Modules"),
+    ("cluster", "Cluster"),
+    ("keyspace", "Keyspace"),
 ];
 
 /// INFO's reply for the requested sections (all of them when none is named), with the
@@ -28,16 +33,12 @@ pub(crate) fn render(shared: &Shared, ks: &dyn KeySpace, requested: &[String]) -
             .iter()
             .any(|r| matches!(r.as_str(), "default" | "all" | "everything"));
     let mut text = String::new();
-    for section in SECTIONS {
+    for &(section, title) in SECTIONS {
         if !all && !requested.iter().any(|r| r == section) {
             continue;
         }
         if !text.is_empty() {
             text.push_str("\r\n");
-        }
-        let mut title = section.to_string();
-        if let Some(first) = title.get_mut(..1) {
-            first.make_ascii_uppercase();
         }
         let _ = write!(text, "# {title}\r\n");
         for (key, value) in fields(shared, ks, section) {
@@ -175,6 +176,34 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
                 ("pubsub_patterns", shared.pubsub.numpat().to_string()),
             ]
         }
+        // A primary without replicas, as clients that look for the role expect.
+        "replication" => vec![
+            ("role", "master".into()),
+            ("connected_slaves", "0".into()),
+            ("master_failover_state", "no-failover".into()),
+            ("master_replid", shared.replication_id.clone()),
+            ("master_replid2", "0".repeat(40)),
+            ("master_repl_offset", "0".into()),
+            ("second_repl_offset", "-1".into()),
+            ("repl_backlog_active", "0".into()),
+            ("repl_backlog_size", "1048576".into()),
+            ("repl_backlog_first_byte_offset", "0".into()),
+            ("repl_backlog_histlen", "0".into()),
+        ],
+        "cpu" => {
+            let process = cpu_seconds("/proc/self/stat");
+            let thread = cpu_seconds("/proc/thread-self/stat");
+            vec![
+                ("used_cpu_sys", process.system),
+                ("used_cpu_user", process.user),
+                ("used_cpu_sys_children", process.children_system),
+                ("used_cpu_user_children", process.children_user),
+                // The event loop thread answering (Redis's main thread serves everyone).
+                ("used_cpu_sys_main_thread", thread.system),
+                ("used_cpu_user_main_thread", thread.user),
+            ]
+        }
+        "cluster" => vec![("cluster_enabled", "0".into())],
         "keyspace" => {
             let keys = ks.len();
             if keys == 0 {
@@ -186,6 +215,50 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
         }
         _ => Vec::new(),
     }
+}
+
+/// CPU time from a `/proc/.../stat` file, in seconds as Redis prints them (`1.470000`).
+struct CpuSeconds {
+    user: String,
+    system: String,
+    children_user: String,
+    children_system: String,
+}
+
+fn cpu_seconds(path: &str) -> CpuSeconds {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    // Fields after the command name (which may hold spaces, inside parentheses): state is
+    // field 3, utime 14, stime 15, cutime 16, cstime 17, in clock ticks of 1/100 s (Linux's
+    // USER_HZ for /proc, whatever the kernel's own tick).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let seconds = |field: usize| {
+        let ticks: u64 = fields
+            .get(field - 3)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0);
+        format!("{}.{:06}", ticks / 100, ticks % 100 * 10_000)
+    };
+    CpuSeconds {
+        user: seconds(14),
+        system: seconds(15),
+        children_user: seconds(16),
+        children_system: seconds(17),
+    }
+}
+
+/// A replication id as Redis makes one at start: 40 random hex digits.
+pub(crate) fn new_replication_id() -> String {
+    use std::hash::BuildHasher as _;
+    let random = std::collections::hash_map::RandomState::new();
+    let mut id: String = (0u8..3)
+        .map(|i| format!("{:016x}", random.hash_one(i)))
+        .collect();
+    id.truncate(40);
+    id
 }
 
 /// Bytes as Redis's `_human` fields show them (`1.50M`).

@@ -89,6 +89,8 @@ pub(crate) struct Shared {
     pub(crate) monitors: super::monitor::Monitors,
     pub(crate) counters: Counters,
     pub(crate) started: Instant,
+    /// INFO replication's `master_replid`: 40 random hex digits chosen at start, as Redis.
+    pub(crate) replication_id: String,
     pub(crate) stop: Stop,
     /// Unix seconds of the last completed SAVE (or of the start).
     pub(crate) last_save: AtomicU64,
@@ -126,6 +128,7 @@ impl Shared {
             monitors: super::monitor::Monitors::default(),
             counters: Counters::default(),
             started: Instant::now(),
+            replication_id: super::info::new_replication_id(),
             stop: Stop::default(),
             last_save: AtomicU64::new(super::args::unix_now().as_secs()),
             merging: Arc::new(AtomicBool::new(false)),
