@@ -1560,3 +1560,95 @@ fn client_unblock_ends_a_waiting_pop_as_redis_does() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// INFO commandstats after a mix of calls: counted, failed (an error reply, inside EXEC
+/// and scripts too) and rejected (wrong argument count, refused in MULTI or in subscribed
+/// mode) per command and per subcommand, an unknown subcommand not counted, CONFIG
+/// RESETSTAT starting over. Returns the `cmdstat_` lines sorted, times masked.
+fn commandstats_scenario(addr: std::net::SocketAddr) -> Vec<String> {
+    let mut c = Raw::connect(addr);
+    c.call(&["FLUSHALL"]);
+    c.call(&["CONFIG", "RESETSTAT"]);
+    let calls: &[&[&str]] = &[
+        &["SET", "a", "1"],
+        &["GET", "a"],
+        &["GET"],
+        &["INCR", "a"],
+        &["LPUSH", "a", "x"],
+        &["CLIENT", "ID"],
+        &["CLIENT", "GETNAME", "x"],
+        &["CLIENT", "NOSUCH"],
+        &["CLIENT"],
+        &["MULTI"],
+        &["SET", "b", "2"],
+        &["GET"],
+        &["EXEC"],
+        &["MULTI"],
+        &["INCR", "b"],
+        &["LPUSH", "b", "x"],
+        &["EXEC"],
+        &[
+            "EVAL",
+            "redis.call('set','c','1'); return redis.pcall('lpush','c','x')",
+            "0",
+        ],
+        &["EVAL", "return redis.call('lpush','c','x')", "0"],
+        &["BLPOP", "nolist", "0.01"],
+        &["BLPOP", "nolist", "abc"],
+        &["RPUSH", "q", "1"],
+        &["BLPOP", "q", "0"],
+        &["SUBSCRIBE", "ch"],
+        &["GET", "a"],
+        &["UNSUBSCRIBE"],
+        &["DISCARD"],
+        &["WATCH"],
+        &["SET", "k", "v", "EX", "0"],
+    ];
+    for args in calls {
+        c.command(args);
+        c.reply();
+    }
+    let info = c.call(&["INFO", "commandstats"]);
+    let mut lines: Vec<String> = info
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_"))
+        .map(|l| {
+            let (name, rest) = l.split_once(":calls=").expect("a cmdstat line");
+            let (calls, rest) = rest.split_once(",usec=").expect("usec");
+            let (_, rest) = rest.split_once(",rejected_calls=").expect("rejected_calls");
+            format!("{name}:calls={calls},rejected_calls={rest}")
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn commandstats_count_as_redis_does() {
+    let keg = TestServer::start();
+    let ours = commandstats_scenario(keg.addr);
+    let expected = [
+        "cmdstat_blpop:calls=3,rejected_calls=0,failed_calls=1",
+        "cmdstat_client:calls=0,rejected_calls=1,failed_calls=0",
+        "cmdstat_client|getname:calls=0,rejected_calls=1,failed_calls=0",
+        "cmdstat_client|id:calls=1,rejected_calls=0,failed_calls=0",
+        "cmdstat_config|resetstat:calls=1,rejected_calls=0,failed_calls=0",
+        "cmdstat_discard:calls=1,rejected_calls=0,failed_calls=1",
+        "cmdstat_eval:calls=2,rejected_calls=0,failed_calls=2",
+        "cmdstat_exec:calls=2,rejected_calls=0,failed_calls=1",
+        "cmdstat_get:calls=1,rejected_calls=3,failed_calls=0",
+        "cmdstat_incr:calls=2,rejected_calls=0,failed_calls=0",
+        "cmdstat_lpush:calls=4,rejected_calls=0,failed_calls=4",
+        "cmdstat_multi:calls=2,rejected_calls=0,failed_calls=0",
+        "cmdstat_rpush:calls=1,rejected_calls=0,failed_calls=0",
+        "cmdstat_set:calls=3,rejected_calls=0,failed_calls=1",
+        "cmdstat_subscribe:calls=1,rejected_calls=0,failed_calls=0",
+        "cmdstat_unsubscribe:calls=1,rejected_calls=0,failed_calls=0",
+        "cmdstat_watch:calls=0,rejected_calls=1,failed_calls=0",
+    ];
+    assert_eq!(ours, expected);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = commandstats_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(ours, theirs);
+    }
+}

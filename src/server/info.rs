@@ -1,5 +1,5 @@
 //! The INFO text: server, clients, memory, persistence, stats, replication, cpu, modules,
-//! cluster and keyspace sections, with figures from the store and the server.
+//! commandstats, cluster and keyspace sections, with figures from the store and the server.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -10,37 +10,43 @@ use super::keyspace::KeySpace;
 use super::shared::Shared;
 use crate::stats::{JobFailure, MaintenanceJob};
 
-/// Sections INFO shows without arguments (and with `default`, `all`, `everything`), with
-/// their titles, in Redis's order.
-const SECTIONS: &[(&str, &str)] = &[
-    ("server", "Server"),
-    ("clients", "Clients"),
-    ("memory", "Memory"),
-    ("persistence", "Persistence"),
-    ("stats", "Stats"),
-    ("replication", "Replication"),
-    ("cpu", "CPU"),
-    ("modules", "Modules"),
-    ("cluster", "Cluster"),
-    ("keyspace", "Keyspace"),
+/// INFO's sections in Redis's order: name, title, and whether INFO shows it without
+/// arguments (or with `default`); `all` and `everything` show every one.
+const SECTIONS: &[(&str, &str, bool)] = &[
+    ("server", "Server", true),
+    ("clients", "Clients", true),
+    ("memory", "Memory", true),
+    ("persistence", "Persistence", true),
+    ("stats", "Stats", true),
+    ("replication", "Replication", true),
+    ("cpu", "CPU", true),
+    ("modules", "Modules", true),
+    ("commandstats", "Commandstats", false),
+    ("cluster", "Cluster", true),
+    ("keyspace", "Keyspace", true),
 ];
 
 /// INFO's reply for the requested sections (all of them when none is named), with the
 /// store's figures as `ks` sees them (inside MULTI or a script: the transaction so far).
 pub(crate) fn render(shared: &Shared, ks: &dyn KeySpace, requested: &[String]) -> String {
-    let all = requested.is_empty()
-        || requested
-            .iter()
-            .any(|r| matches!(r.as_str(), "default" | "all" | "everything"));
+    let default = requested.is_empty() || requested.iter().any(|r| r == "default");
+    let all = requested
+        .iter()
+        .any(|r| matches!(r.as_str(), "all" | "everything"));
     let mut text = String::new();
-    for &(section, title) in SECTIONS {
-        if !all && !requested.iter().any(|r| r == section) {
+    for &(section, title, in_default) in SECTIONS {
+        if !(all || default && in_default || requested.iter().any(|r| r == section)) {
             continue;
         }
         if !text.is_empty() {
             text.push_str("\r\n");
         }
         let _ = write!(text, "# {title}\r\n");
+        if section == "commandstats" {
+            for (key, value) in shared.command_stats.fields() {
+                let _ = write!(text, "{key}:{value}\r\n");
+            }
+        }
         for (key, value) in fields(shared, ks, section) {
             let _ = write!(text, "{key}:{value}\r\n");
         }

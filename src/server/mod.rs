@@ -33,6 +33,7 @@
 
 mod args;
 mod clients;
+mod cmdstats;
 mod commands;
 mod config;
 mod error;

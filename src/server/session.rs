@@ -10,8 +10,10 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use super::clients::{ClientEntry, Unblock};
+use super::cmdstats::Outcome;
 use super::commands::blocking;
 use super::error::{self, CmdError};
 use super::frame::{self, Args};
@@ -225,8 +227,11 @@ impl Session {
             if let Some(spec) = table::lookup(args.get(0))
                 && let Handler::Data(handler) = spec.handler
             {
+                let mark = out.len();
                 table::run_data(handler, tx, &shared, &args, out);
-                stopwatch.lap(&shared.slowlog, &args, &self.client);
+                let took = stopwatch.lap(&shared.slowlog, &args, &self.client);
+                let outcome = Outcome::of_reply(out, mark);
+                shared.command_stats.record(spec, &args, took, outcome);
                 shared.monitors.feed(&self.client, spec, &args);
             }
             self.recycle(args);
@@ -279,7 +284,7 @@ impl Session {
         };
         if !spec.arity_ok(args.len()) {
             self.flush_pending(out);
-            self.reject(error::wrong_arity(spec.name), out);
+            self.refuse(spec, args, error::wrong_arity(spec.name), out);
             return;
         }
         if self.coalescable(spec) {
@@ -294,6 +299,15 @@ impl Session {
         }
         self.flush_pending(out);
         self.checked(spec, args, out);
+    }
+
+    /// Refuses a known command before it runs: counted as a rejected call of it (INFO
+    /// commandstats), then answered as [`reject`](Session::reject) does.
+    fn refuse(&mut self, spec: &Spec, args: &Args, e: CmdError, out: &mut Reply) {
+        self.shared
+            .command_stats
+            .record(spec, args, Duration::ZERO, Outcome::Rejected);
+        self.reject(e, out);
     }
 
     /// Replies with an error that, inside MULTI, also dooms the transaction.
@@ -319,19 +333,20 @@ impl Session {
     /// The checks after lookup and arity: AUTH, subscribed mode, MULTI.
     fn checked(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
         if !spec.has(flag::NO_AUTH) && !self.is_authenticated() {
-            self.reject(error::NOAUTH, out);
+            self.refuse(spec, args, error::NOAUTH, out);
             return;
         }
         if self.monitoring
             && (spec.has(flag::WRITE) || spec.has(flag::READONLY) || spec.name == "publish")
         {
-            self.reject(
-                CmdError::fixed("ERR Replica can't interact with the keyspace"),
-                out,
-            );
+            let e = CmdError::fixed("ERR Replica can't interact with the keyspace");
+            self.refuse(spec, args, e, out);
             return;
         }
         if self.protocol == Protocol::Resp2 && self.is_subscribed() && !spec.has(flag::SUBSCRIBED) {
+            self.shared
+                .command_stats
+                .record(spec, args, Duration::ZERO, Outcome::Rejected);
             out.error(&format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.name
@@ -345,11 +360,13 @@ impl Session {
             )
         {
             if spec.has(flag::NO_MULTI) {
-                self.reject(error::NOT_IN_MULTI, out);
+                self.refuse(spec, args, error::NOT_IN_MULTI, out);
                 return;
             }
             if let Some(e) = table::subcommand_error(spec.name, args) {
-                self.reject(e, out);
+                // An unknown subcommand is not counted (`stat_slot`); a wrong argument
+                // count is a rejected call of the subcommand.
+                self.refuse(spec, args, e, out);
                 return;
             }
             multi.queued.push((spec, args.clone()));
@@ -358,6 +375,11 @@ impl Session {
                 Ordering::Relaxed,
             );
             out.simple("QUEUED");
+            return;
+        }
+        if let Some(e) = table::subcommand_error(spec.name, args) {
+            // Refused before running, as Redis does (its handler would say the same).
+            self.refuse(spec, args, e, out);
             return;
         }
         if spec.has(flag::BLOCKING) {
@@ -386,6 +408,9 @@ impl Session {
         self.client.touch();
         *lock(&self.client.last_command) = command_label(spec, args);
         if let Err(e) = blocking::check(spec.name, args) {
+            self.shared
+                .command_stats
+                .record(spec, args, Duration::ZERO, Outcome::Failed);
             self.reject(e, out);
             return;
         }
@@ -419,6 +444,18 @@ impl Session {
     /// One attempt of a blocking pop, committed like a solo write; true if it replied (a
     /// value or an error).
     fn attempt_pop(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) -> bool {
+        let started = std::time::Instant::now();
+        let mark = out.len();
+        let replied = self.attempt_pop_untimed(spec, args, out);
+        if replied {
+            // Counted once, when it replies (as Redis counts a blocked command).
+            let outcome = Outcome::of_reply(out, mark);
+            (self.shared.command_stats).record(spec, args, started.elapsed(), outcome);
+        }
+        replied
+    }
+
+    fn attempt_pop_untimed(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) -> bool {
         let shared = Arc::clone(&self.shared);
         let mark = out.len();
         let attempt = shared.store.transaction_without_wait(|tx| {
@@ -465,20 +502,26 @@ impl Session {
             blocked.seen_seq = seq;
         }
         let unblock = self.client.take_unblock();
+        let stats = &self.shared.command_stats;
+        let (spec, args) = (blocked.spec, &blocked.args);
         let over = match unblock {
             // CLIENT UNBLOCK: as a timeout, or Redis's error.
             Some(Unblock::Timeout) => {
-                blocking::timed_out(blocked.spec.name, out);
+                blocking::timed_out(spec.name, out);
+                stats.record(spec, args, Duration::ZERO, Outcome::Done);
                 true
             }
             Some(Unblock::Error) => {
                 out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                stats.record(spec, args, Duration::ZERO, Outcome::Failed);
                 true
             }
             None => {
-                (attempted && self.attempt_pop(blocked.spec, &blocked.args, out))
+                (attempted && self.attempt_pop(spec, args, out))
                     || blocked.deadline.is_some_and(|d| now >= d) && {
-                        blocking::timed_out(blocked.spec.name, out);
+                        blocking::timed_out(spec.name, out);
+                        let stats = &self.shared.command_stats;
+                        stats.record(spec, args, Duration::ZERO, Outcome::Done);
                         true
                     }
             }
@@ -494,14 +537,17 @@ impl Session {
 
     /// Runs a command that passed every check, outside any transaction.
     fn run(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
-        // EXEC's commands are timed one by one, not EXEC (as Redis's `skip_slowlog`).
+        // EXEC's commands are logged one by one, not EXEC (as Redis's `skip_slowlog`).
         let mut stopwatch = if spec.name == "exec" {
-            Stopwatch::off()
+            Stopwatch::unlogged()
         } else {
             Stopwatch::start(&self.shared.slowlog)
         };
+        let mark = out.len();
         self.run_untimed(spec, args, out);
-        stopwatch.lap(&self.shared.slowlog, args, &self.client);
+        let took = stopwatch.lap(&self.shared.slowlog, args, &self.client);
+        let outcome = Outcome::of_reply(out, mark);
+        self.shared.command_stats.record(spec, args, took, outcome);
     }
 
     fn run_untimed(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
@@ -582,10 +628,13 @@ impl Session {
             let committed = shared.store.transaction(|tx| {
                 let mut stopwatch = Stopwatch::start(&shared.slowlog);
                 for (spec, args) in &pending {
+                    let mark = out.len();
                     if let Handler::Data(handler) = spec.handler {
                         table::run_data(handler, tx as &dyn KeySpace, &shared, args, out);
                     }
-                    stopwatch.lap(&shared.slowlog, args, client);
+                    let took = stopwatch.lap(&shared.slowlog, args, client);
+                    let outcome = Outcome::of_reply(out, mark);
+                    shared.command_stats.record(spec, args, took, outcome);
                     shared.monitors.feed(client, spec, args);
                 }
                 Ok(())

@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     pub(crate) script_time_limit: Duration,
     /// Commands that ran long (SLOWLOG).
     pub(crate) slowlog: super::slowlog::SlowLog,
+    /// INFO commandstats.
+    pub(crate) command_stats: super::cmdstats::CommandStats,
     /// Function libraries (FUNCTION LOAD), kept in the store's directory.
     pub(crate) functions: super::script::functions::Functions,
 }
@@ -136,6 +138,7 @@ impl Shared {
             script_time_limit: config.script_time_limit,
             functions,
             slowlog: super::slowlog::SlowLog::default(),
+            command_stats: super::cmdstats::CommandStats::default(),
         }
     }
 

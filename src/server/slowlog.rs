@@ -106,27 +106,41 @@ impl SlowLog {
 }
 
 /// Times commands run one after another with one clock read per command: each lap is the
-/// time since the previous one (or since the start).
-pub(crate) struct Stopwatch(Option<Instant>);
+/// time since the previous one (or since the start), for the slow log and INFO
+/// commandstats.
+pub(crate) struct Stopwatch {
+    last: Instant,
+    /// Whether laps go to the slow log (it is on, and the commands timed are not EXEC's).
+    logged: bool,
+}
 
 impl Stopwatch {
-    /// Started, unless the log is off (then laps cost nothing).
+    /// Started; its laps go to `log` if the log is on.
     pub(crate) fn start(log: &SlowLog) -> Stopwatch {
-        Stopwatch(log.enabled().then(Instant::now))
-    }
-
-    /// One whose laps log nothing.
-    pub(crate) fn off() -> Stopwatch {
-        Stopwatch(None)
-    }
-
-    /// The command `args` of `client` just ended: logged if it was slow.
-    pub(crate) fn lap(&mut self, log: &SlowLog, args: &Args, client: &ClientEntry) {
-        if let Some(started) = self.0 {
-            let now = Instant::now();
-            log.note(now.duration_since(started), args, client);
-            self.0 = Some(now);
+        Stopwatch {
+            last: Instant::now(),
+            logged: log.enabled(),
         }
+    }
+
+    /// One whose laps are not logged (EXEC: its commands are, one by one).
+    pub(crate) fn unlogged() -> Stopwatch {
+        Stopwatch {
+            last: Instant::now(),
+            logged: false,
+        }
+    }
+
+    /// The command `args` of `client` just ended: logged if it was slow. Returns how long
+    /// it took.
+    pub(crate) fn lap(&mut self, log: &SlowLog, args: &Args, client: &ClientEntry) -> Duration {
+        let now = Instant::now();
+        let took = now.duration_since(self.last);
+        if self.logged {
+            log.note(took, args, client);
+        }
+        self.last = now;
+        took
     }
 }
 

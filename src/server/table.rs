@@ -2365,6 +2365,59 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("script", "load", 3),
 ];
 
+/// How many commands and container subcommands INFO commandstats counts: one slot per
+/// entry of [`COMMANDS`], then one per entry of [`SUBCOMMANDS`].
+pub(crate) fn stat_slots() -> usize {
+    COMMANDS.len() + SUBCOMMANDS.len()
+}
+
+/// The commandstats slot of a call of `spec` with `args`: a container's is its
+/// subcommand's (none for an unknown subcommand, which Redis does not count either; the
+/// container's own when called without one).
+pub(crate) fn stat_slot(spec: &Spec, args: &Args) -> Option<usize> {
+    let command = (std::ptr::from_ref(spec).addr())
+        .checked_sub(COMMANDS.as_ptr().addr())
+        .map(|offset| offset / std::mem::size_of::<Spec>())
+        .filter(|&i| COMMANDS.get(i).is_some_and(|s| std::ptr::eq(s, spec)))?;
+    // Per command, the positions of its subcommands in SUBCOMMANDS (none for most).
+    static SUBS: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
+    let subs = SUBS.get_or_init(|| {
+        COMMANDS
+            .iter()
+            .map(|spec| {
+                (SUBCOMMANDS.iter().enumerate())
+                    .filter(|(_, (c, _, _))| *c == spec.name)
+                    .map(|(j, _)| j)
+                    .collect()
+            })
+            .collect()
+    });
+    let subs = subs.get(command).map_or(&[][..], Vec::as_slice);
+    if subs.is_empty() || args.len() < 2 {
+        return Some(command);
+    }
+    let sub = args.get(1);
+    subs.iter()
+        .copied()
+        .find(|&j| {
+            SUBCOMMANDS
+                .get(j)
+                .is_some_and(|(_, s, _)| sub.eq_ignore_ascii_case(s.as_bytes()))
+        })
+        .map(|j| COMMANDS.len() + j)
+}
+
+/// The name INFO commandstats shows for `slot`: `get`, `client|id`.
+pub(crate) fn stat_slot_name(slot: usize) -> String {
+    match COMMANDS.get(slot) {
+        Some(spec) => spec.name.to_string(),
+        None => SUBCOMMANDS
+            .get(slot - COMMANDS.len())
+            .map(|(c, s, _)| format!("{c}|{s}"))
+            .unwrap_or_default(),
+    }
+}
+
 /// For a call of a container listed in [`SUBCOMMANDS`] (CLIENT, COMMAND, CONFIG, PUBSUB):
 /// the error for an unknown subcommand or a wrong argument count, as Redis words it.
 pub(crate) fn subcommand_error(command: &str, args: &Args) -> Option<CmdError> {

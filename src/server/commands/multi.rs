@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::server::cmdstats::Outcome;
 use crate::server::error::{CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
@@ -104,6 +105,7 @@ fn run_queued(
     out: &mut Reply,
 ) {
     let mark = out.len();
+    let started = std::time::Instant::now();
     let result = match spec.handler {
         // Redis refuses it to a client that expects one reply per command.
         _ if spec.name == "monitor" => Err(CmdError::fixed(
@@ -117,6 +119,8 @@ fn run_queued(
         out.truncate(mark);
         out.error(&e.0);
     }
+    let outcome = Outcome::of_reply(out, mark);
+    (shared.command_stats).record(spec, args, started.elapsed(), outcome);
     shared.monitors.feed(&s.client, spec, args);
 }
 

@@ -21,6 +21,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variad
 use super::Scripts;
 use super::c_library::Watchdog;
 use super::convert::{ReplyMode, error_table, lua_to_reply, reply_to_lua};
+use crate::server::cmdstats::Outcome;
 use crate::server::error::CmdError;
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
@@ -745,10 +746,14 @@ fn run_command(
     } else {
         Protocol::Resp2
     });
+    let started = std::time::Instant::now();
     match spec.handler {
         Handler::Data(handler) => table::run_data(handler, call.ks, call.shared, &args, &mut reply),
         Handler::Session(_) => session_command(spec.name, call.shared, &args, &mut reply),
     }
+    // Counted in INFO commandstats like a client's call, as Redis counts a script's.
+    let outcome = Outcome::of_reply(&reply, 0);
+    (call.shared.command_stats).record(spec, &args, started.elapsed(), outcome);
     call.shared.monitors.feed_from_script(spec, &args);
     let bytes = reply.bytes();
     if let Some(error) = bytes.strip_prefix(b"-") {
