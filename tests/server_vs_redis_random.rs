@@ -1153,6 +1153,7 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
         conn.call(&["DISCARD"]);
         conn.call(&["HELLO", protocol]);
         conn.call(&["FLUSHALL"]);
+        conn.call(&["CONFIG", "RESETSTAT"]);
     }
     let mut sequence = Sequence {
         rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
@@ -1217,7 +1218,36 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
             step += 1;
         }
     }
+    // Every command of the sequence counted alike in INFO commandstats (times aside).
+    let mut stats = [&mut *theirs, &mut *ours].map(|conn| {
+        conn.call(&["DISCARD"]);
+        commandstats(&conn.call(&["INFO", "commandstats"]))
+    });
+    let [want, got] = &mut stats;
+    if want != got {
+        return Some(format!(
+            "seed {seed}: INFO commandstats after the sequence\n  redis: {want:?}\n  keg:   {got:?}"
+        ));
+    }
     None
+}
+
+/// INFO commandstats' lines with the times left out, sorted.
+fn commandstats(info: &str) -> Vec<String> {
+    let mut lines: Vec<String> = info
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(":calls=")?;
+            let (calls, rest) = rest.split_once(",usec=")?;
+            let (_, counts) = rest.split_once(",rejected_calls=")?;
+            Some(format!(
+                "{name} calls={calls} rejected={}",
+                counts.trim_end()
+            ))
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
