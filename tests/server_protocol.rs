@@ -921,3 +921,27 @@ fn info_has_redis_s_sections_with_real_figures() {
         "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"
     );
 }
+
+/// CONFIG says what keg does about eviction and keyspace notifications (none of either),
+/// as Redis says it when so configured, and refuses to turn either on with a clear error.
+#[test]
+fn config_refuses_eviction_and_keyspace_notifications() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "maxmemory-policy"]),
+        "*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - keg does not evict keys: its policy is noeviction\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - keg does not send keyspace notifications\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "notify-keyspace-events"]),
+        "*2\r\n$22\r\nnotify-keyspace-events\r\n$0\r\n\r\n"
+    );
+}

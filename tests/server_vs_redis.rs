@@ -1408,6 +1408,11 @@ eval return(redis.call('info','keyspace')) 0
 eval redis.call('del','info:b');return(redis.call('info','keyspace')) 0
 eval_ro return(redis.call('info','keyspace')) 0
 eval redis.setresp(3);return(redis.call('info','keyspace')) 0
+config get maxmemory-policy
+config set maxmemory-policy foo
+config set maxmemory-policy noeviction
+config get notify-keyspace-events
+config set notify-keyspace-events ''
 role
 info cluster
 info modules

@@ -27,6 +27,8 @@ const PARAMETERS: &[&str] = &[
     "bind",
     "dir",
     "maxmemory",
+    "maxmemory-policy",
+    "notify-keyspace-events",
     "slowlog-log-slower-than",
     "slowlog-max-len",
 ];
@@ -46,6 +48,10 @@ fn value_of(shared: &Shared, name: &str) -> String {
         "bind" => shared.local_addr.ip().to_string(),
         "dir" => shared.store.path().display().to_string(),
         "maxmemory" => "0".into(),
+        // Keg never evicts, and sends no keyspace notifications: what these say in Redis
+        // when that is so (queue libraries check the policy).
+        "maxmemory-policy" => "noeviction".into(),
+        "notify-keyspace-events" => String::new(),
         "slowlog-log-slower-than" => shared.slowlog.slower_than_us().to_string(),
         "slowlog-max-len" => shared.slowlog.max_len().to_string(),
         _ => String::new(),
@@ -176,6 +182,33 @@ fn set_one(shared: &Shared, name: &[u8], value: &[u8]) -> CmdResult {
         "slowlog-max-len" => {
             let len = usize::try_from(number()?).unwrap_or(usize::MAX);
             shared.slowlog.set_max_len(len);
+        }
+        "maxmemory-policy" => {
+            const POLICIES: &[&str] = &[
+                "volatile-lru",
+                "volatile-lfu",
+                "volatile-random",
+                "volatile-ttl",
+                "allkeys-lru",
+                "allkeys-lfu",
+                "allkeys-random",
+                "noeviction",
+            ];
+            let policy = args::text(value).to_lowercase();
+            if !POLICIES.contains(&policy.as_str()) {
+                return Err(failed(&format!(
+                    "argument(s) must be one of the following: {}",
+                    POLICIES.join(", ")
+                )));
+            }
+            if policy != "noeviction" {
+                return Err(failed("keg does not evict keys: its policy is noeviction"));
+            }
+        }
+        "notify-keyspace-events" => {
+            if !value.is_empty() {
+                return Err(failed("keg does not send keyspace notifications"));
+            }
         }
         n if PARAMETERS.contains(&n) => return Err(failed("can't set immutable config")),
         _ => {
