@@ -30,7 +30,7 @@ pub(crate) enum Outcome {
 impl Outcome {
     /// How a command whose reply starts at `mark` of `out` ended: failed if the reply is
     /// an error.
-    pub(crate) fn of_reply(out: &Reply, mark: usize) -> Outcome {
+    fn of_reply(out: &Reply, mark: usize) -> Outcome {
         if out.bytes().get(mark) == Some(&b'-') {
             Outcome::Failed
         } else {
@@ -119,6 +119,19 @@ impl CommandStats {
                 }
             }
         });
+    }
+
+    /// Counts a command that ran and whose reply starts at `mark` of `out`: failed if that
+    /// reply is an error.
+    pub(crate) fn record_reply(
+        &self,
+        spec: &Spec,
+        args: &Args,
+        took: Duration,
+        out: &Reply,
+        mark: usize,
+    ) {
+        self.record(spec, args, took, Outcome::of_reply(out, mark));
     }
 
     /// CONFIG RESETSTAT.

@@ -230,8 +230,7 @@ impl Session {
                 let mark = out.len();
                 table::run_data(handler, tx, &shared, &args, out);
                 let took = stopwatch.lap(&shared.slowlog, &args, &self.client);
-                let outcome = Outcome::of_reply(out, mark);
-                shared.command_stats.record(spec, &args, took, outcome);
+                (shared.command_stats).record_reply(spec, &args, took, out, mark);
                 shared.monitors.feed(&self.client, spec, &args);
             }
             self.recycle(args);
@@ -344,13 +343,11 @@ impl Session {
             return;
         }
         if self.protocol == Protocol::Resp2 && self.is_subscribed() && !spec.has(flag::SUBSCRIBED) {
-            self.shared
-                .command_stats
-                .record(spec, args, Duration::ZERO, Outcome::Rejected);
-            out.error(&format!(
+            let e = CmdError::new(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.name
             ));
+            self.refuse(spec, args, e, out);
             return;
         }
         if let Some(multi) = &mut self.multi
@@ -449,8 +446,8 @@ impl Session {
         let replied = self.attempt_pop_untimed(spec, args, out);
         if replied {
             // Counted once, when it replies (as Redis counts a blocked command).
-            let outcome = Outcome::of_reply(out, mark);
-            (self.shared.command_stats).record(spec, args, started.elapsed(), outcome);
+            let took = started.elapsed();
+            (self.shared.command_stats).record_reply(spec, args, took, out, mark);
         }
         replied
     }
@@ -546,8 +543,7 @@ impl Session {
         let mark = out.len();
         self.run_untimed(spec, args, out);
         let took = stopwatch.lap(&self.shared.slowlog, args, &self.client);
-        let outcome = Outcome::of_reply(out, mark);
-        self.shared.command_stats.record(spec, args, took, outcome);
+        (self.shared.command_stats).record_reply(spec, args, took, out, mark);
     }
 
     fn run_untimed(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) {
@@ -633,8 +629,7 @@ impl Session {
                         table::run_data(handler, tx as &dyn KeySpace, &shared, args, out);
                     }
                     let took = stopwatch.lap(&shared.slowlog, args, client);
-                    let outcome = Outcome::of_reply(out, mark);
-                    shared.command_stats.record(spec, args, took, outcome);
+                    (shared.command_stats).record_reply(spec, args, took, out, mark);
                     shared.monitors.feed(client, spec, args);
                 }
                 Ok(())

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::server::cmdstats::Outcome;
 use crate::server::error::{CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
@@ -119,8 +118,7 @@ fn run_queued(
         out.truncate(mark);
         out.error(&e.0);
     }
-    let outcome = Outcome::of_reply(out, mark);
-    (shared.command_stats).record(spec, args, started.elapsed(), outcome);
+    (shared.command_stats).record_reply(spec, args, started.elapsed(), out, mark);
     shared.monitors.feed(&s.client, spec, args);
 }
 

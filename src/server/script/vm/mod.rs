@@ -21,7 +21,6 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variad
 use super::Scripts;
 use super::c_library::Watchdog;
 use super::convert::{ReplyMode, error_table, lua_to_reply, reply_to_lua};
-use crate::server::cmdstats::Outcome;
 use crate::server::error::CmdError;
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
@@ -752,8 +751,7 @@ fn run_command(
         Handler::Session(_) => session_command(spec.name, call.shared, &args, &mut reply),
     }
     // Counted in INFO commandstats like a client's call, as Redis counts a script's.
-    let outcome = Outcome::of_reply(&reply, 0);
-    (call.shared.command_stats).record(spec, &args, started.elapsed(), outcome);
+    (call.shared.command_stats).record_reply(spec, &args, started.elapsed(), &reply, 0);
     call.shared.monitors.feed_from_script(spec, &args);
     let bytes = reply.bytes();
     if let Some(error) = bytes.strip_prefix(b"-") {
