@@ -1530,9 +1530,12 @@ fn unblock_scenario(addr: std::net::SocketAddr) -> Vec<String> {
 #[test]
 fn client_unblock_ends_a_waiting_pop_as_redis_does() {
     // Two event loops: connections go to them in turn, so `blocked` and `same_loop` share
-    // one and `other_loop` is on the other.
+    // one and `other_loop` is on the other. A blocked pop is retried every minute only:
+    // an UNBLOCK from the other loop must wake the pop's loop (else a read times out).
     let keg = TestServer::with(
-        keg::server::ServerConfig::default().event_loops(2),
+        keg::server::ServerConfig::default()
+            .event_loops(2)
+            .blocked_retry(std::time::Duration::from_secs(60)),
         keg::SyncPolicy::Never,
     );
     let ours = unblock_scenario(keg.addr);
