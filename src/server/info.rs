@@ -26,7 +26,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("keyspace", "Keyspace", true),
 ];
 
-/// INFO's reply for the requested sections (all of them when none is named), with the
+/// INFO's reply for the requested sections (the default ones when none is named), with the
 /// store's figures as `ks` sees them (inside MULTI or a script: the transaction so far).
 pub(crate) fn render(shared: &Shared, ks: &dyn KeySpace, requested: &[String]) -> String {
     let default = requested.is_empty() || requested.iter().any(|r| r == "default");
