@@ -29,7 +29,7 @@ pub use dir_image::check_open_dir_image;
 pub use file_header_decode::check_file_header_decode;
 pub use hint_decode::check_hint_decode;
 pub use record_decode::check_record_decode;
-pub use restore_payload::{check_restore_payload, seal as seal_dump_payload};
+pub use restore_payload::{check_restore_payload, resp};
 pub use segment_image::{check_open_segment_image, flags};
 pub use segment_program::op;
 pub use server_session::check_server_session;

@@ -1,5 +1,6 @@
 //! `restore_payload`: arbitrary bytes as the body of a DUMP payload (a type byte and its
-//! encoding), sealed with the footer RESTORE checks first (RDB version 10 and the CRC-64),
+//! encoding), sealed with the footer RESTORE checks first (RDB version 10 and the CRC-64,
+//! by `keg::server::seal_dump_payload`),
 //! so that the fuzzer reaches the decoders behind the checksum — strings (integer and LZF
 //! encodings), lists, sets, hashes, sorted sets, quicklists, listpacks, ziplists, intsets —
 //! which `server_session` cannot: a random payload fails the checksum.
@@ -13,35 +14,8 @@
 
 use super::server_session::{open, reply_end};
 
-/// Redis's CRC-64 (Jones polynomial, reflected, no final xor): the checksum that ends a
-/// DUMP payload.
-pub fn crc64(bytes: &[u8]) -> u64 {
-    let mut crc = 0u64;
-    for &byte in bytes {
-        crc ^= u64::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
-}
-
-/// `body` with the footer RESTORE checks: the RDB version (10, as Redis 7.0 writes) and the
-/// CRC-64 of everything before it.
-pub fn seal(body: &[u8]) -> Vec<u8> {
-    let mut payload = body.to_vec();
-    payload.extend_from_slice(&10u16.to_le_bytes());
-    let crc = crc64(&payload);
-    payload.extend_from_slice(&crc.to_le_bytes());
-    payload
-}
-
 /// One command as a RESP array of binary-safe words.
-fn resp(words: &[&[u8]]) -> Vec<u8> {
+pub fn resp(words: &[&[u8]]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", words.len()).into_bytes();
     for word in words {
         out.extend_from_slice(format!("${}\r\n", word.len()).as_bytes());
@@ -137,7 +111,7 @@ fn view(store: &keg::Store, key: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
 }
 
 pub fn check_restore_payload(data: &[u8]) {
-    let payload = seal(data);
+    let payload = keg::server::seal_dump_payload(data);
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = open(dir.path());
     let restored = run(

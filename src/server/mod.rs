@@ -62,6 +62,8 @@ pub use config::{
 };
 pub use frame::Limits;
 #[doc(hidden)]
+pub use rdb::seal_dump_payload;
+#[doc(hidden)]
 pub use replay::replay_connection;
 pub use script::functions::FUNCTIONS_FILE;
 

@@ -21,6 +21,14 @@ pub(crate) fn seal(out: &mut Vec<u8>) {
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
+/// `body` sealed as a DUMP payload: the RDB version and CRC-64 appended. For tests and
+/// fuzzing, which build payloads by hand: not a stable API.
+pub fn seal_dump_payload(body: &[u8]) -> Vec<u8> {
+    let mut payload = body.to_vec();
+    seal(&mut payload);
+    payload
+}
+
 /// The body of a payload (without its trailer), if its version and CRC-64 check out.
 pub(crate) fn unseal(payload: &[u8]) -> Option<&[u8]> {
     let (body, crc) = payload.split_last_chunk::<8>()?;

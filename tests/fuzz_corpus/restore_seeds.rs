@@ -4,7 +4,6 @@
 
 use keg::Store;
 
-use super::fuzz_checks::seal_dump_payload;
 use super::seeds::Seeds;
 
 /// Bodies of payloads redis-server 7.0.15 wrote (`DUMP`, footer cut off).
@@ -110,7 +109,11 @@ pub fn restore_payload_seeds() -> Seeds {
         let body = payload
             .get(..payload.len() - 10)
             .expect("a payload ends with a 10-byte footer");
-        assert_eq!(seal_dump_payload(body), payload, "the seal of {name}");
+        assert_eq!(
+            keg::server::seal_dump_payload(body),
+            payload,
+            "the seal of {name}"
+        );
         seeds.push((name, body.to_vec()));
     }
     seeds

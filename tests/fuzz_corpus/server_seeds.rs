@@ -2,6 +2,7 @@
 //! of every family (mostly RESP arrays, some inline), so that the fuzzer starts from
 //! requests the server answers rather than from protocol errors.
 
+use super::fuzz_checks::resp;
 use super::seeds::Seeds;
 
 /// `lines` as RESP arrays, one command per line, words split on spaces.
@@ -13,17 +14,6 @@ fn commands(step: u8, lines: &[&str]) -> Vec<u8> {
         for word in words {
             out.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
         }
-    }
-    out
-}
-
-/// One command as a RESP array of binary-safe words.
-fn resp(words: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", words.len()).into_bytes();
-    for word in words {
-        out.extend_from_slice(format!("${}\r\n", word.len()).as_bytes());
-        out.extend_from_slice(word);
-        out.extend_from_slice(b"\r\n");
     }
     out
 }
