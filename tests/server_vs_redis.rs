@@ -7,7 +7,7 @@ mod redis_server;
 mod server_support;
 
 use redis_server::RedisServer;
-use server_support::{Raw, TestServer};
+use server_support::{Raw, TestServer, commandstats_without_times};
 
 /// One command per line, words separated by spaces; `''` is an empty argument and
 /// `<sp>` a space inside one.
@@ -1538,7 +1538,6 @@ fn client_unblock_ends_a_waiting_pop_as_redis_does() {
             .blocked_retry(std::time::Duration::from_secs(60)),
         keg::SyncPolicy::Never,
     );
-    let ours = unblock_scenario(keg.addr);
     let expected = [
         ":0\r\n",
         "-ERR value is not an integer or out of range\r\n",
@@ -1562,10 +1561,20 @@ fn client_unblock_ends_a_waiting_pop_as_redis_does() {
         "_\r\n",
         "*1\r\n_\r\n",
     ];
-    assert_eq!(ours, expected);
+    same_on_keg_and_redis(keg.addr, &expected, unblock_scenario);
+}
+
+/// `scenario` run against keg (at `ours`) returns `expected`, and run against
+/// redis-server (where installed) the same.
+fn same_on_keg_and_redis(
+    ours: std::net::SocketAddr,
+    expected: &[&str],
+    scenario: fn(std::net::SocketAddr) -> Vec<String>,
+) {
+    assert_eq!(scenario(ours), expected);
     if let Some(redis) = RedisServer::start() {
-        let theirs = unblock_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
-        assert_eq!(ours, theirs);
+        let theirs = scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, expected, "redis-server");
     }
 }
 
@@ -1616,25 +1625,12 @@ fn commandstats_scenario(addr: std::net::SocketAddr) -> Vec<String> {
         c.command(args);
         c.reply();
     }
-    let info = c.call(&["INFO", "commandstats"]);
-    let mut lines: Vec<String> = info
-        .lines()
-        .filter(|l| l.starts_with("cmdstat_"))
-        .map(|l| {
-            let (name, rest) = l.split_once(":calls=").expect("a cmdstat line");
-            let (calls, rest) = rest.split_once(",usec=").expect("usec");
-            let (_, rest) = rest.split_once(",rejected_calls=").expect("rejected_calls");
-            format!("{name}:calls={calls},rejected_calls={rest}")
-        })
-        .collect();
-    lines.sort();
-    lines
+    commandstats_without_times(&c.call(&["INFO", "commandstats"]))
 }
 
 #[test]
 fn commandstats_count_as_redis_does() {
     let keg = TestServer::start();
-    let ours = commandstats_scenario(keg.addr);
     let expected = [
         "cmdstat_blpop:calls=3,rejected_calls=0,failed_calls=1",
         "cmdstat_client:calls=0,rejected_calls=1,failed_calls=0",
@@ -1654,9 +1650,5 @@ fn commandstats_count_as_redis_does() {
         "cmdstat_unsubscribe:calls=1,rejected_calls=0,failed_calls=0",
         "cmdstat_watch:calls=0,rejected_calls=1,failed_calls=0",
     ];
-    assert_eq!(ours, expected);
-    if let Some(redis) = RedisServer::start() {
-        let theirs = commandstats_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
-        assert_eq!(ours, theirs);
-    }
+    same_on_keg_and_redis(keg.addr, &expected, commandstats_scenario);
 }

@@ -18,7 +18,7 @@ mod redis_server;
 mod server_support;
 
 use redis_server::RedisServer;
-use server_support::{Raw, TestServer, encode, reply_len};
+use server_support::{Raw, TestServer, commandstats_without_times, encode, reply_len};
 
 /// xorshift64*: the same sequence for the same seed everywhere.
 struct Rng(u64);
@@ -1221,7 +1221,7 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
     // Every command of the sequence counted alike in INFO commandstats (times aside).
     let mut stats = [&mut *theirs, &mut *ours].map(|conn| {
         conn.call(&["DISCARD"]);
-        commandstats(&conn.call(&["INFO", "commandstats"]))
+        commandstats_without_times(&conn.call(&["INFO", "commandstats"]))
     });
     let [want, got] = &mut stats;
     if want != got {
@@ -1230,24 +1230,6 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
         ));
     }
     None
-}
-
-/// INFO commandstats' lines with the times left out, sorted.
-fn commandstats(info: &str) -> Vec<String> {
-    let mut lines: Vec<String> = info
-        .lines()
-        .filter_map(|l| {
-            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(":calls=")?;
-            let (calls, rest) = rest.split_once(",usec=")?;
-            let (_, counts) = rest.split_once(",rejected_calls=")?;
-            Some(format!(
-                "{name} calls={calls} rejected={}",
-                counts.trim_end()
-            ))
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 fn env_or(name: &str, default: u64) -> u64 {

@@ -196,3 +196,19 @@ pub fn reply_len(buf: &[u8]) -> Option<usize> {
         _ => panic!("not a reply: {:?}", String::from_utf8_lossy(buf)),
     }
 }
+
+/// INFO commandstats' `cmdstat_` lines without their times (`usec`, `usec_per_call`),
+/// sorted: what two servers sent the same commands must agree on.
+pub fn commandstats_without_times(info: &str) -> Vec<String> {
+    let mut lines: Vec<String> = info
+        .lines()
+        .filter_map(|l| {
+            let (head, rest) = l.trim_end().split_once(",usec=")?;
+            let (_, counts) = rest.split_once(",rejected_calls=")?;
+            head.starts_with("cmdstat_")
+                .then(|| format!("{head},rejected_calls={counts}"))
+        })
+        .collect();
+    lines.sort();
+    lines
+}
