@@ -152,10 +152,10 @@ fn seed_helpers_match_the_format() {
     assert_eq!(h, refixed);
 }
 
-/// The fuzz target's seal (RDB version and CRC-64) is the footer keg's DUMP writes, and
-/// RESTORE takes back what DUMP gave.
+/// A DUMP payload is its body (what the seeds hold) plus the 10-byte footer the fuzz target
+/// seals bodies with, and the target's check passes on a body keg's DUMP wrote.
 #[test]
-fn the_restore_target_seals_payloads_as_dump_does() {
+fn the_restore_target_seals_bodies_into_dump_payloads() {
     let payload = restore_seeds::keg_dump("RPUSH k a b c");
     let body = payload.get(..payload.len() - 10).expect("a footer");
     assert_eq!(keg::server::seal_dump_payload(body), payload);
