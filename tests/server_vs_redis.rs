@@ -7,7 +7,7 @@ mod redis_server;
 mod server_support;
 
 use redis_server::RedisServer;
-use server_support::{Raw, TestServer, commandstats_without_times};
+use server_support::{Raw, TestServer, commandstats_without_times, error_counts};
 
 /// One command per line, words separated by spaces; `''` is an empty argument and
 /// `<sp>` a space inside one.
@@ -1651,4 +1651,174 @@ fn commandstats_count_as_redis_does() {
         "cmdstat_watch:calls=0,rejected_calls=1,failed_calls=0",
     ];
     same_on_keg_and_redis(keg.addr, &expected, commandstats_scenario);
+}
+
+/// INFO errorstats and `total_error_replies` after each of a series of cases, as Redis
+/// counts: every error a client is sent, under its first word; a script's failed
+/// `redis.call` or `redis.pcall` once, where it failed (even if the script catches it), and
+/// not again when the script raises or returns that error; a bad argument list to them only
+/// if it reaches the client; a script's own error tables under their own code. One line
+/// per case: its name, the counts (which CONFIG RESETSTAT then clears) and its last reply.
+fn errorstats_scenario(addr: std::net::SocketAddr) -> Vec<String> {
+    let mut c = Raw::connect(addr);
+    c.call(&["FLUSHALL"]);
+    c.call(&["SET", "s", "abc"]);
+    c.call(&["CONFIG", "RESETSTAT"]);
+    let eval = |script: &'static str| -> Vec<&'static str> { vec!["EVAL", script, "0"] };
+    let cases: Vec<(&str, Vec<Vec<&str>>)> = vec![
+        (
+            "unknown, arity, wrong type",
+            vec![vec!["NOSUCH"], vec!["GET"], vec!["LPOP", "s"]],
+        ),
+        (
+            "queueing error",
+            vec![vec!["MULTI"], vec!["NOSUCH"], vec!["EXEC"]],
+        ),
+        (
+            "errors inside EXEC",
+            vec![
+                vec!["MULTI"],
+                vec!["INCR", "s"],
+                vec!["LPOP", "s"],
+                vec!["EXEC"],
+            ],
+        ),
+        ("call raised", vec![eval("return redis.call('incr','s')")]),
+        (
+            "pcall returned",
+            vec![eval("return redis.pcall('incr','s')")],
+        ),
+        (
+            "pcall swallowed",
+            vec![eval("redis.pcall('incr','s'); return 1")],
+        ),
+        (
+            "pcall table fields",
+            vec![eval(
+                "local e = redis.pcall('incr','s'); local n = 0 \
+                 for _ in pairs(e) do n = n + 1 end \
+                 return {tostring(e.ignore_error_stats_update), n}",
+            )],
+        ),
+        (
+            "script codes",
+            vec![
+                eval("return {err='MYCODE custom'}"),
+                eval("return redis.error_reply('OOPS x')"),
+                eval("error('plain')"),
+                eval("return {err='nospace'}"),
+                eval("return {err='-ERR dash'}"),
+                eval("return {err='lower case'}"),
+            ],
+        ),
+        (
+            "server codes",
+            vec![
+                vec!["EVALSHA", "0123456789012345678901234567890123456789", "0"],
+                vec!["FCALL", "nosuch", "0"],
+                vec!["SCRIPT", "KILL"],
+                vec!["HELLO", "4"],
+                vec!["AUTH", "x"],
+            ],
+        ),
+        (
+            "caught, then raised or returned",
+            vec![
+                eval("local e = redis.pcall('incr','s'); return {err = e.err}"),
+                eval("local ok, e = pcall(redis.call, 'incr', 's'); error(e)"),
+                eval("local ok, e = pcall(redis.call, 'incr', 's'); return e"),
+                eval("redis.pcall('incr','s'); return redis.call('lpop','s')"),
+            ],
+        ),
+        (
+            "marked by the script",
+            vec![
+                eval("return {err='X y', ignore_error_stats_update=true}"),
+                eval("return {err='X y', ignore_error_stats_update=1}"),
+                eval("error({err='X y', ignore_error_stats_update=true})"),
+                eval("error({err='X y'})"),
+            ],
+        ),
+        (
+            "refused calls",
+            vec![
+                eval("return redis.call('nosuch')"),
+                eval("redis.pcall('nosuch'); return 1"),
+                eval("pcall(redis.call, 'nosuch'); return 1"),
+                eval("redis.pcall('get'); return 1"),
+                vec!["EVAL_RO", "redis.pcall('set','a','b'); return 1", "0"],
+                eval("redis.pcall('blpop','a', 0); return 1"),
+                eval("return redis.acl_check_cmd('nosuch')"),
+            ],
+        ),
+        (
+            "bad argument lists",
+            vec![
+                eval("redis.pcall(); return 1"),
+                eval("return redis.pcall()"),
+                eval("redis.pcall({}); return 1"),
+                eval("return redis.pcall({})"),
+            ],
+        ),
+        (
+            "nested in a reply",
+            vec![
+                eval("return {1, {err='X y'}}"),
+                eval("return {1, redis.pcall('incr','s')}"),
+            ],
+        ),
+        (
+            "script in MULTI",
+            vec![
+                vec!["MULTI"],
+                eval("return redis.call('incr','s')"),
+                vec!["EXEC"],
+            ],
+        ),
+        (
+            "subscribed mode",
+            vec![
+                vec!["SUBSCRIBE", "ch"],
+                vec!["GET", "s"],
+                vec!["UNSUBSCRIBE"],
+            ],
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (name, commands) in cases {
+        let mut last = Vec::new();
+        for args in &commands {
+            c.command(args);
+            last = c.reply();
+        }
+        let counts = error_counts(&c.call(&["INFO", "errorstats", "stats"]));
+        let last = String::from_utf8_lossy(&last).escape_debug().to_string();
+        lines.push(format!("{name}: {} (last reply {last})", counts.join(" ")));
+        c.call(&["CONFIG", "RESETSTAT"]);
+    }
+    lines
+}
+
+#[test]
+fn errorstats_count_as_redis_does() {
+    let keg = TestServer::start();
+    let expected = [
+        "unknown, arity, wrong type: total_error_replies:3 errorstat_ERR:count=2 errorstat_WRONGTYPE:count=1 (last reply -WRONGTYPE Operation against a key holding the wrong kind of value\\r\\n)",
+        "queueing error: total_error_replies:2 errorstat_ERR:count=1 errorstat_EXECABORT:count=1 (last reply -EXECABORT Transaction discarded because of previous errors.\\r\\n)",
+        "errors inside EXEC: total_error_replies:2 errorstat_ERR:count=1 errorstat_WRONGTYPE:count=1 (last reply *2\\r\\n-ERR value is not an integer or out of range\\r\\n-WRONGTYPE Operation against a key holding the wrong kind of value\\r\\n)",
+        "call raised: total_error_replies:1 errorstat_ERR:count=1 (last reply -ERR value is not an integer or out of range script: c243b9f46db13ba8f69da41b45a77708832babed, on @user_script:1.\\r\\n)",
+        "pcall returned: total_error_replies:1 errorstat_ERR:count=1 (last reply -ERR value is not an integer or out of range\\r\\n)",
+        "pcall swallowed: total_error_replies:1 errorstat_ERR:count=1 (last reply :1\\r\\n)",
+        "pcall table fields: total_error_replies:1 errorstat_ERR:count=1 (last reply *2\\r\\n$4\\r\\ntrue\\r\\n:2\\r\\n)",
+        "script codes: total_error_replies:6 errorstat_-ERR:count=1 errorstat_ERR:count=2 errorstat_MYCODE:count=1 errorstat_OOPS:count=1 errorstat_lower:count=1 (last reply -lower case\\r\\n)",
+        "server codes: total_error_replies:5 errorstat_ERR:count=2 errorstat_NOPROTO:count=1 errorstat_NOSCRIPT:count=1 errorstat_NOTBUSY:count=1 (last reply -ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\\r\\n)",
+        "caught, then raised or returned: total_error_replies:7 errorstat_ERR:count=6 errorstat_WRONGTYPE:count=1 (last reply -WRONGTYPE Operation against a key holding the wrong kind of value script: 43bd643f5fbefe1bc087a1277ec1337a73eb6eed, on @user_script:1.\\r\\n)",
+        "marked by the script: total_error_replies:2 errorstat_X:count=2 (last reply -X y script: 4fba4bac04df521d52f90e9091a962514f12c323, on @user_script:1.\\r\\n)",
+        "refused calls: total_error_replies:7 errorstat_ERR:count=7 (last reply -ERR Invalid command passed to redis.acl_check_cmd() script: d2491587bab5149c93be0dce4426f7a06ba9e1a1, on @user_script:1.\\r\\n)",
+        "bad argument lists: total_error_replies:2 errorstat_ERR:count=2 (last reply -ERR Lua redis lib command arguments must be strings or integers\\r\\n)",
+        "nested in a reply: total_error_replies:2 errorstat_ERR:count=1 errorstat_X:count=1 (last reply *2\\r\\n:1\\r\\n-ERR value is not an integer or out of range\\r\\n)",
+        "script in MULTI: total_error_replies:1 errorstat_ERR:count=1 (last reply *1\\r\\n-ERR value is not an integer or out of range script: c243b9f46db13ba8f69da41b45a77708832babed, on @user_script:1.\\r\\n)",
+        "subscribed mode: total_error_replies:1 errorstat_ERR:count=1 (last reply *3\\r\\n$11\\r\\nunsubscribe\\r\\n$2\\r\\nch\\r\\n:0\\r\\n)",
+    ];
+    same_on_keg_and_redis(keg.addr, &expected, errorstats_scenario);
 }

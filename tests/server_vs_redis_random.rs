@@ -18,7 +18,9 @@ mod redis_server;
 mod server_support;
 
 use redis_server::RedisServer;
-use server_support::{Raw, TestServer, commandstats_without_times, encode, reply_len};
+use server_support::{
+    Raw, TestServer, commandstats_without_times, encode, error_counts, reply_len,
+};
 
 /// xorshift64*: the same sequence for the same seed everywhere.
 struct Rng(u64);
@@ -1218,16 +1220,24 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
             step += 1;
         }
     }
-    // Every command of the sequence counted alike in INFO commandstats (times aside).
+    // Every command of the sequence counted alike in INFO commandstats (times aside), and
+    // every error reply in INFO errorstats.
     let mut stats = [&mut *theirs, &mut *ours].map(|conn| {
         conn.call(&["DISCARD"]);
-        commandstats_without_times(&conn.call(&["INFO", "commandstats"]))
+        let commands = commandstats_without_times(&conn.call(&["INFO", "commandstats"]));
+        let errors = error_counts(&conn.call(&["INFO", "errorstats", "stats"]));
+        [commands, errors]
     });
     let [want, got] = &mut stats;
-    if want != got {
-        return Some(format!(
-            "seed {seed}: INFO commandstats after the sequence\n  redis: {want:?}\n  keg:   {got:?}"
-        ));
+    for (section, (want, got)) in ["commandstats", "errorstats"]
+        .iter()
+        .zip(want.iter().zip(got.iter()))
+    {
+        if want != got {
+            return Some(format!(
+                "seed {seed}: INFO {section} after the sequence\n  redis: {want:?}\n  keg:   {got:?}"
+            ));
+        }
     }
     None
 }

@@ -6,7 +6,13 @@ use crate::Error;
 
 /// An error reply; the text starts with its code (`ERR`, `NOAUTH`, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CmdError(pub Cow<'static, str>);
+pub struct CmdError {
+    /// The message, code first.
+    pub text: Cow<'static, str>,
+    /// Already counted in INFO errorstats where it first failed: a script's error that a
+    /// command it called raised (Redis's `ignore_error_stats_update`).
+    pub(crate) counted_before: bool,
+}
 
 /// The result of a command handler: the reply is written, or an error is to be written.
 pub(crate) type CmdResult = Result<(), CmdError>;
@@ -14,12 +20,26 @@ pub(crate) type CmdResult = Result<(), CmdError>;
 impl CmdError {
     /// An error with a fixed text.
     pub(crate) const fn fixed(text: &'static str) -> CmdError {
-        CmdError(Cow::Borrowed(text))
+        CmdError {
+            text: Cow::Borrowed(text),
+            counted_before: false,
+        }
     }
 
     /// An error with a computed text.
     pub(crate) fn new(text: String) -> CmdError {
-        CmdError(Cow::Owned(text))
+        CmdError {
+            text: Cow::Owned(text),
+            counted_before: false,
+        }
+    }
+
+    /// A script's error that was counted when the command it came from failed.
+    pub(crate) fn counted_before(text: String) -> CmdError {
+        CmdError {
+            text: Cow::Owned(text),
+            counted_before: true,
+        }
     }
 }
 

@@ -379,7 +379,7 @@ impl EventLoop {
                 continue;
             }
             let session = Session::new(Arc::clone(&self.shared), Arc::clone(&client));
-            let out = Reply::new(session.protocol);
+            let out = Reply::counting(session.protocol, Arc::clone(&self.shared.error_stats));
             self.conns.insert(
                 token,
                 Conn {
@@ -527,12 +527,15 @@ impl EventLoop {
             Ok(())
         });
         if let Err(e) = committed {
+            // Every command's reply becomes the commit's error. (An error reply a command
+            // wrote before the failed commit stays counted in INFO errorstats, with the
+            // commit's: the store is poisoned by then, and the count is off by those.)
             let e = CmdError::from(e);
             for (token, mark, count) in marks {
                 if let Some(conn) = conns.get_mut(&token) {
                     conn.out.truncate(mark);
                     for _ in 0..count {
-                        conn.out.error(&e.0);
+                        conn.out.command_error(&e);
                     }
                 }
             }

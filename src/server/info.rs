@@ -1,5 +1,6 @@
 //! The INFO text: server, clients, memory, persistence, stats, replication, cpu, modules,
-//! commandstats, cluster and keyspace sections, with figures from the store and the server.
+//! commandstats, errorstats, cluster and keyspace sections, with figures from the store and
+//! the server.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -22,6 +23,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("cpu", "CPU", true),
     ("modules", "Modules", true),
     ("commandstats", "Commandstats", false),
+    ("errorstats", "Errorstats", true),
     ("cluster", "Cluster", true),
     ("keyspace", "Keyspace", true),
 ];
@@ -42,10 +44,13 @@ pub(crate) fn render(shared: &Shared, ks: &dyn KeySpace, requested: &[String]) -
             text.push_str("\r\n");
         }
         let _ = write!(text, "# {title}\r\n");
-        if section == "commandstats" {
-            for (key, value) in shared.command_stats.fields() {
-                let _ = write!(text, "{key}:{value}\r\n");
-            }
+        let listed = match section {
+            "commandstats" => shared.command_stats.fields(),
+            "errorstats" => shared.error_stats.fields(),
+            _ => Vec::new(),
+        };
+        for (key, value) in listed {
+            let _ = write!(text, "{key}:{value}\r\n");
         }
         for (key, value) in fields(shared, ks, section) {
             let _ = write!(text, "{key}:{value}\r\n");
@@ -180,6 +185,10 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
                     shared.pubsub.channels(None).len().to_string(),
                 ),
                 ("pubsub_patterns", shared.pubsub.numpat().to_string()),
+                (
+                    "total_error_replies",
+                    shared.error_stats.total().to_string(),
+                ),
             ]
         }
         // A primary without replicas, as clients that look for the role expect.

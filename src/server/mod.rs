@@ -37,6 +37,7 @@ mod cmdstats;
 mod commands;
 mod config;
 mod error;
+mod errorstats;
 mod event_loop;
 pub mod frame;
 mod glob;

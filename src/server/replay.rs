@@ -28,7 +28,7 @@ pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
         return Vec::new();
     };
     let mut session = Session::new(Arc::clone(&shared), client);
-    let mut out = Reply::new(session.protocol);
+    let mut out = Reply::counting(session.protocol, Arc::clone(&shared.error_stats));
     let mut sent: Vec<u8> = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
     'reads: for chunk in input.chunks(step.max(1)) {

@@ -2,6 +2,11 @@
 //! type's encoding for the connection's protocol (a map is a flat array in RESP2, a null is
 //! `$-1` or `_`), so command code never spells protocol bytes.
 
+use std::sync::Arc;
+
+use super::error::CmdError;
+use super::errorstats::ErrorStats;
+
 /// The protocol a connection speaks, chosen with `HELLO`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -26,6 +31,9 @@ impl Protocol {
 pub struct Reply {
     buf: Vec<u8>,
     protocol: Protocol,
+    /// Where the errors written here are counted (INFO errorstats): set for what a client
+    /// is sent and for the commands a script runs.
+    errors: Option<Arc<ErrorStats>>,
 }
 
 impl Reply {
@@ -34,6 +42,24 @@ impl Reply {
         Reply {
             buf: Vec::with_capacity(16 << 10),
             protocol,
+            errors: None,
+        }
+    }
+
+    /// An empty buffer whose errors are counted in `errors`.
+    pub(crate) fn counting(protocol: Protocol, errors: Arc<ErrorStats>) -> Reply {
+        Reply {
+            errors: Some(errors),
+            ..Reply::new(protocol)
+        }
+    }
+
+    /// An empty buffer for `protocol` whose errors are counted where this one's are (for
+    /// replies written apart, then moved into this one).
+    pub(crate) fn sibling(&self, protocol: Protocol) -> Reply {
+        Reply {
+            errors: self.errors.clone(),
+            ..Reply::new(protocol)
         }
     }
 
@@ -122,9 +148,35 @@ impl Reply {
 
     /// An error; `message` starts with its code (`ERR ...`, `WRONGTYPE ...`).
     pub fn error(&mut self, message: &str) {
+        let start = self.write_error(message);
+        if let Some(errors) = &self.errors {
+            let written = self.buf.get(start..self.buf.len() - 2).unwrap_or_default();
+            errors.count(written);
+        }
+    }
+
+    /// An error that was counted already, where it first failed (a script's error that a
+    /// command it called raised).
+    pub(crate) fn error_counted_before(&mut self, message: &str) {
+        self.write_error(message);
+    }
+
+    /// A command's error: counted unless `e` says it was already.
+    pub(crate) fn command_error(&mut self, e: &CmdError) {
+        if e.counted_before {
+            self.error_counted_before(&e.text);
+        } else {
+            self.error(&e.text);
+        }
+    }
+
+    /// Writes an error frame; returns where its message starts.
+    fn write_error(&mut self, message: &str) -> usize {
         self.buf.push(b'-');
+        let start = self.buf.len();
         self.buf.extend(message.bytes().map(no_newline));
         self.buf.extend_from_slice(b"\r\n");
+        start
     }
 
     /// An integer.

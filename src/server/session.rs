@@ -314,7 +314,7 @@ impl Session {
         if let Some(multi) = &mut self.multi {
             multi.failed = true;
         }
-        out.error(&e.0);
+        out.command_error(&e);
     }
 
     fn coalescable(&self, spec: &Spec) -> bool {
@@ -468,12 +468,12 @@ impl Session {
             }
             Ok((Err(e), _)) => {
                 out.truncate(mark);
-                out.error(&e.0);
+                out.command_error(&e);
                 true
             }
             Err(e) => {
                 out.truncate(mark);
-                out.error(&CmdError::from(e).0);
+                out.command_error(&CmdError::from(e));
                 true
             }
         }
@@ -600,7 +600,7 @@ impl Session {
         if let Err(e) = result {
             // One reply per command: whatever the handler wrote before failing goes.
             out.truncate(mark);
-            out.error(&e.0);
+            out.command_error(&e);
         }
     }
 
@@ -638,7 +638,7 @@ impl Session {
                 out.truncate(mark);
                 let e = CmdError::from(e);
                 for _ in &pending {
-                    out.error(&e.0);
+                    out.command_error(&e);
                 }
             }
         }

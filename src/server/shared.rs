@@ -104,6 +104,9 @@ pub(crate) struct Shared {
     pub(crate) slowlog: super::slowlog::SlowLog,
     /// INFO commandstats.
     pub(crate) command_stats: super::cmdstats::CommandStats,
+    /// INFO errorstats and `total_error_replies`: the replies of every connection and of
+    /// the commands scripts run count here.
+    pub(crate) error_stats: Arc<super::errorstats::ErrorStats>,
     /// Function libraries (FUNCTION LOAD), kept in the store's directory.
     pub(crate) functions: super::script::functions::Functions,
 }
@@ -139,6 +142,7 @@ impl Shared {
             functions,
             slowlog: super::slowlog::SlowLog::default(),
             command_stats: super::cmdstats::CommandStats::default(),
+            error_stats: Arc::default(),
         }
     }
 

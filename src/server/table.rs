@@ -35,7 +35,7 @@ pub(crate) fn run_data(
     let mark = out.len();
     if let Err(e) = handler(ks, shared, args, out) {
         out.truncate(mark);
-        out.error(&e.0);
+        out.command_error(&e);
     }
 }
 

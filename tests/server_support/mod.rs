@@ -212,3 +212,13 @@ pub fn commandstats_without_times(info: &str) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// The error counts of an `INFO errorstats` or `INFO` reply: its `errorstat_` lines in
+/// their order, and `total_error_replies` (from the stats section, when present).
+pub fn error_counts(info: &str) -> Vec<String> {
+    info.lines()
+        .map(str::trim_end)
+        .filter(|l| l.starts_with("errorstat_") || l.starts_with("total_error_replies:"))
+        .map(str::to_string)
+        .collect()
+}

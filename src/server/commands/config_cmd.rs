@@ -110,6 +110,7 @@ pub(crate) fn config(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
             counter.store(0, Ordering::Relaxed);
         }
         s.shared.command_stats.reset();
+        s.shared.error_stats.reset();
         out.ok();
     } else if is(sub, "rewrite") {
         return Err(CmdError::fixed(

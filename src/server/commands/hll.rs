@@ -410,9 +410,9 @@ mod tests {
         assert!(Hll::decode(b"HYLL").is_err());
         let mut v = Hll::new().encode();
         v[4] = 2;
-        assert_eq!(Hll::decode(&v).err().map(|e| e.0), Some(NOT_HLL.0));
+        assert_eq!(Hll::decode(&v).err().map(|e| e.text), Some(NOT_HLL.text));
         let mut v = Hll::new().encode();
         v.push(0x00); // one register too many
-        assert_eq!(Hll::decode(&v).err().map(|e| e.0), Some(CORRUPT.0));
+        assert_eq!(Hll::decode(&v).err().map(|e| e.text), Some(CORRUPT.text));
     }
 }

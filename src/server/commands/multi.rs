@@ -116,7 +116,7 @@ fn run_queued(
     if let Err(e) = result {
         // One reply per command: whatever the handler wrote before failing goes.
         out.truncate(mark);
-        out.error(&e.0);
+        out.command_error(&e);
     }
     (shared.command_stats).record_reply(spec, args, started.elapsed(), out, mark);
     shared.monitors.feed(&s.client, spec, args);
@@ -142,7 +142,7 @@ fn run_after_commit(
 ) {
     let mut replies = Vec::with_capacity(put_off.len());
     for command in put_off {
-        let mut reply = Reply::new(command.protocol);
+        let mut reply = out.sibling(command.protocol);
         run_queued(
             s,
             shared,

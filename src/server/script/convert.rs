@@ -177,9 +177,21 @@ fn write(value: &Value, mode: ReplyMode, out: &mut Reply, depth: usize) {
     }
 }
 
+/// An error table's reply: not counted in INFO errorstats again if the table says it was
+/// counted where the command failed. Out of line: `write_table` recurses a thousand levels
+/// deep, and its frame stays small without this.
+#[inline(never)]
+fn write_error(table: &Table, message: &[u8], out: &mut Reply) {
+    if super::vm::counted_before(table) {
+        out.error_counted_before(&one_line(message));
+    } else {
+        out.error(&one_line(message));
+    }
+}
+
 fn write_table(table: &Table, mode: ReplyMode, out: &mut Reply, depth: usize) {
     if let Some(message) = string_field(table, "err") {
-        out.error(&one_line(&message));
+        write_error(table, &message, out);
         return;
     }
     if let Some(status) = string_field(table, "ok") {

@@ -117,7 +117,7 @@ impl Functions {
         let codes = function_payload::decode(&bytes).map_err(|e| invalid(e.to_string()))?;
         let mut libraries = BTreeMap::new();
         for code in codes {
-            let (name, library) = check_library(&code).map_err(|e| invalid(e.0.into_owned()))?;
+            let (name, library) = check_library(&code).map_err(|e| invalid(e.text.into_owned()))?;
             libraries.insert(name, library);
         }
         *lock(&self.libraries) = libraries;

@@ -30,7 +30,7 @@ pub(crate) fn load_library(body: &[u8]) -> Result<Vec<FunctionMeta>, CmdError> {
 
 fn load_in(vm: &mut Vm, body: &[u8]) -> Result<Vec<(FunctionMeta, Function)>, CmdError> {
     let registered: RefCell<Vec<(FunctionMeta, Function)>> = RefCell::new(Vec::new());
-    let raise = |message: String| mlua::Error::external(RaisedReply(message));
+    let raise = |message: String| mlua::Error::external(RaisedReply::new(message));
     let state = &vm.state;
     state.stop.set(false);
     state.loading.set(true);

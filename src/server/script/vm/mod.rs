@@ -68,27 +68,93 @@ impl Drop for CapOff<'_> {
 /// The prelude's chunk name: its frames are passed over when an error's line is looked for.
 const PRELUDE_NAME: &str = "=prelude";
 
+/// Field of an error table that says the error was counted in INFO errorstats already,
+/// where the command failed: a script that returns or raises the table does not count it
+/// again. Redis's name; scripts see it (`redis.pcall` tables carry it), as in Redis.
+const COUNTED_FIELD: &str = "ignore_error_stats_update";
+
+/// Why a `redis.call` / `redis.pcall` failed: the error reply's message, and whether it
+/// was counted in INFO errorstats (every failure but a bad argument list is, when it
+/// happens, as in Redis).
+#[derive(Debug)]
+struct CallError {
+    message: Vec<u8>,
+    counted: bool,
+}
+
+impl CallError {
+    /// A failure counted where it happened.
+    fn counted(message: Vec<u8>) -> CallError {
+        CallError {
+            message,
+            counted: true,
+        }
+    }
+
+    /// A failure not counted yet.
+    fn uncounted(message: Vec<u8>) -> CallError {
+        CallError {
+            message,
+            counted: false,
+        }
+    }
+
+    /// The table `redis.pcall` returns for it.
+    fn table(&self, lua: &Lua) -> mlua::Result<Value> {
+        let table = error_table(lua, &self.message)?;
+        if let Value::Table(t) = &table
+            && self.counted
+        {
+            t.raw_set(COUNTED_FIELD, true)?;
+        }
+        Ok(table)
+    }
+}
+
 /// A failed `redis.call`, raised as an error: the command's error reply.
 #[derive(Debug)]
-struct RaisedReply(String);
+struct RaisedReply {
+    message: String,
+    counted: bool,
+}
+
+impl RaisedReply {
+    /// An error a script raises through keg's own code, not counted yet.
+    fn new(message: String) -> RaisedReply {
+        RaisedReply {
+            message,
+            counted: false,
+        }
+    }
+
+    fn from_call(e: CallError) -> RaisedReply {
+        RaisedReply {
+            message: String::from_utf8_lossy(&e.message).into_owned(),
+            counted: e.counted,
+        }
+    }
+}
 
 impl std::fmt::Display for RaisedReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for RaisedReply {}
 
 /// The reply a failed `redis.call` raised, if `e` is one.
-fn raised_message(e: &mlua::Error) -> Option<String> {
+fn raised_reply(e: &mlua::Error) -> Option<&RaisedReply> {
     match e {
-        mlua::Error::CallbackError { cause, .. } => raised_message(cause),
-        mlua::Error::ExternalError(inner) => {
-            inner.downcast_ref::<RaisedReply>().map(|r| r.0.clone())
-        }
+        mlua::Error::CallbackError { cause, .. } => raised_reply(cause),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<RaisedReply>(),
         _ => None,
     }
+}
+
+/// The message of the reply a failed `redis.call` raised, if `e` is one.
+fn raised_message(e: &mlua::Error) -> Option<String> {
+    raised_reply(e).map(|r| r.message.clone())
 }
 
 /// The environment, in Lua: run once with the real globals and the Rust functions it
@@ -288,7 +354,7 @@ impl RunState {
         let killed = (self.scripts.borrow().as_ref())
             .is_some_and(|s| s.kill_requested.load(Ordering::Relaxed));
         if self.loading.get() && self.deadline.get().is_some_and(|d| Instant::now() >= d) {
-            return Err(mlua::Error::external(RaisedReply(
+            return Err(mlua::Error::external(RaisedReply::new(
                 "ERR FUNCTION LOAD timeout".to_string(),
             )));
         }
@@ -318,7 +384,7 @@ fn new_vm() -> mlua::Result<Vm> {
     )?;
     let globals = lua.globals();
     let state = Rc::new(RunState::default());
-    let raise = |message: &str| mlua::Error::external(RaisedReply(message.to_string()));
+    let raise = |message: &str| mlua::Error::external(RaisedReply::new(message.to_string()));
     let sha1hex = lua.create_function(move |lua, args: Variadic<Value>| {
         let [value] = args.as_slice() else {
             return Err(raise("ERR wrong number of arguments"));
@@ -371,11 +437,8 @@ fn new_vm() -> mlua::Result<Vm> {
             super::cmsgpack::library(&lua, &watchdog)?,
             super::lua_struct::library(&lua)?,
             lua.create_function(|lua, args: Variadic<Value>| {
-                acl_check_cmd(lua, &args).map_err(|message| {
-                    mlua::Error::external(RaisedReply(
-                        String::from_utf8_lossy(&message).into_owned(),
-                    ))
-                })
+                acl_check_cmd(lua, &args)
+                    .map_err(|e| mlua::Error::external(RaisedReply::from_call(e)))
             })?,
             crate::server::commands::connection::REDIS_VERSION,
         ))?;
@@ -428,9 +491,12 @@ fn root_message(e: &mlua::Error) -> String {
 fn error_handler(lua: &Lua, error: Value) -> mlua::Result<Table> {
     let table = match error {
         Value::Table(t) => t,
-        Value::Error(e) if raised_message(&e).is_some() => {
+        Value::Error(ref e) if let Some(raised) = raised_reply(e) => {
             let t = lua.create_table()?;
-            t.raw_set("err", raised_message(&e).unwrap_or_default())?;
+            t.raw_set("err", raised.message.as_str())?;
+            if raised.counted {
+                t.raw_set(COUNTED_FIELD, true)?;
+            }
             t
         }
         other => {
@@ -625,15 +691,14 @@ fn execute(
     let outcome = lua.scope(|scope| {
         let resp3 = move || state.resp3.get();
         let redis_call = scope.create_function(move |lua, args: Variadic<Value>| {
-            run_command(lua, call, resp3(), &args).map_err(|message| {
-                mlua::Error::external(RaisedReply(String::from_utf8_lossy(&message).into_owned()))
-            })
+            run_command(lua, call, resp3(), &args)
+                .map_err(|e| mlua::Error::external(RaisedReply::from_call(e)))
         })?;
         let redis_pcall =
             scope.create_function(move |lua, args: Variadic<Value>| {
                 match run_command(lua, call, resp3(), &args) {
                     Ok(value) => Ok(value),
-                    Err(message) => error_table(lua, &message),
+                    Err(e) => e.table(lua),
                 }
             })?;
         vm.redis.raw_set("call", redis_call)?;
@@ -680,12 +745,24 @@ fn script_error(value: &Value, sha: &str) -> CmdError {
     let source = table.raw_get::<Option<String>>("source").ok().flatten();
     let line = table.raw_get::<Option<i64>>("line").ok().flatten();
     let message = message.strip_prefix('-').unwrap_or(&message).to_string();
-    match (source, line) {
-        (Some(source), Some(line)) => {
-            CmdError::new(format!("{message} script: {sha}, on {source}:{line}."))
-        }
-        _ => CmdError::new(message),
+    let text = match (source, line) {
+        (Some(source), Some(line)) => format!("{message} script: {sha}, on {source}:{line}."),
+        _ => message,
+    };
+    if counted_before(table) {
+        CmdError::counted_before(text)
+    } else {
+        CmdError::new(text)
     }
+}
+
+/// Whether an error table says its error was counted already (`COUNTED_FIELD` is `true`;
+/// any other value does not count, as in Redis).
+pub(crate) fn counted_before(table: &Table) -> bool {
+    matches!(
+        table.raw_get::<Value>(COUNTED_FIELD),
+        Ok(Value::Boolean(true))
+    )
 }
 
 /// The commands a script may not call: those that wait, manage the connection or the
@@ -711,40 +788,46 @@ fn allowed(spec: &table::Spec) -> bool {
 }
 
 /// Runs one `redis.call` / `redis.pcall`: the command's reply as a Lua value, or the
-/// error message it (or the checks before it) answered.
+/// error it (or the checks before it) answered.
 fn run_command(
     lua: &Lua,
     call: &Call<'_>,
     resp3: bool,
     values: &[Value],
-) -> Result<Value, Vec<u8>> {
+) -> Result<Value, CallError> {
     let _cap_off = CapOff::new(lua);
-    let text = |s: &str| s.as_bytes().to_vec();
-    let args = command_args(lua, values)?;
+    let args = command_args(lua, values).map_err(CallError::uncounted)?;
+    let refused = |message: &str| {
+        // Counted now, as Redis counts a script's refused call, even if pcall catches it.
+        call.shared.error_stats.count(message.as_bytes());
+        CallError::counted(message.as_bytes().to_vec())
+    };
     let Some(spec) = table::lookup(args.get(0)) else {
-        return Err(text("ERR Unknown Redis command called from script"));
+        return Err(refused("ERR Unknown Redis command called from script"));
     };
     if !spec.arity_ok(args.len()) {
-        return Err(text(
+        return Err(refused(
             "ERR Wrong number of args calling Redis command from script",
         ));
     }
     if !allowed(spec) {
-        return Err(text("ERR This Redis command is not allowed from script"));
+        return Err(refused("ERR This Redis command is not allowed from script"));
     }
     if spec.has(flag::WRITE) {
         if call.read_only {
-            return Err(text(
+            return Err(refused(
                 "ERR Write commands are not allowed from read-only scripts.",
             ));
         }
         call.scripts.wrote.store(true, Ordering::Relaxed);
     }
-    let mut reply = Reply::new(if resp3 {
+    let protocol = if resp3 {
         Protocol::Resp3
     } else {
         Protocol::Resp2
-    });
+    };
+    // The command's errors are counted as it writes them.
+    let mut reply = Reply::counting(protocol, Arc::clone(&call.shared.error_stats));
     let started = std::time::Instant::now();
     match spec.handler {
         Handler::Data(handler) => table::run_data(handler, call.ks, call.shared, &args, &mut reply),
@@ -755,9 +838,12 @@ fn run_command(
     call.shared.monitors.feed_from_script(spec, &args);
     let bytes = reply.bytes();
     if let Some(error) = bytes.strip_prefix(b"-") {
-        return Err(error.strip_suffix(b"\r\n").unwrap_or(error).to_vec());
+        return Err(CallError::counted(
+            error.strip_suffix(b"\r\n").unwrap_or(error).to_vec(),
+        ));
     }
-    reply_to_lua(lua, bytes).map_err(|e| text(&format!("ERR {}", root_message(&e))))
+    reply_to_lua(lua, bytes)
+        .map_err(|e| CallError::uncounted(format!("ERR {}", root_message(&e)).into_bytes()))
 }
 
 /// The arguments of a `redis.call` (or `redis.acl_check_cmd`): strings, and numbers as Lua
@@ -791,12 +877,14 @@ fn command_args(lua: &Lua, values: &[Value]) -> Result<Args, Vec<u8>> {
 /// `redis.acl_check_cmd(command, ...)`: whether the user may run the command. Keg has no
 /// ACLs, so true for any command (or container subcommand) it knows; Redis's error for
 /// one it does not.
-fn acl_check_cmd(lua: &Lua, values: &[Value]) -> Result<bool, Vec<u8>> {
-    let args = command_args(lua, values)?;
+fn acl_check_cmd(lua: &Lua, values: &[Value]) -> Result<bool, CallError> {
+    let args = command_args(lua, values).map_err(CallError::uncounted)?;
     let known = table::lookup(args.get(0))
         .is_some_and(|spec| args.len() < 2 || !table::unknown_subcommand(spec.name, args.get(1)));
     if !known {
-        return Err(b"ERR Invalid command passed to redis.acl_check_cmd()".to_vec());
+        return Err(CallError::uncounted(
+            b"ERR Invalid command passed to redis.acl_check_cmd()".to_vec(),
+        ));
     }
     Ok(true)
 }
