@@ -1822,3 +1822,134 @@ fn errorstats_count_as_redis_does() {
     ];
     same_on_keg_and_redis(keg.addr, &expected, errorstats_scenario);
 }
+
+/// Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, PUBSUB SHARDCHANNELS and
+/// SHARDNUMSUB) as one Redis node serves it: a namespace of its own (PUBLISH and patterns
+/// do not reach it), confirmations counting shard channels alone, `smessage` pushes in
+/// RESP2 and RESP3, subscribed mode, refused in EXEC and to a MONITOR connection, served
+/// to scripts, ended by RESET; INFO and CLIENT INFO count it. Returns each step's replies.
+fn sharded_pubsub_scenario(addr: std::net::SocketAddr) -> Vec<String> {
+    let mut a = Raw::connect(addr);
+    let mut b = Raw::connect(addr);
+    let mut watcher = Raw::connect(addr);
+    b.call(&["FLUSHALL"]);
+    let mut log = Vec::new();
+    // Sends `args` (unless empty) and logs the next `replies` replies.
+    fn step(log: &mut Vec<String>, conn: &mut Raw, args: &[&str], replies: usize) {
+        if !args.is_empty() {
+            conn.command(args);
+        }
+        let got: Vec<String> = (0..replies)
+            .map(|_| String::from_utf8_lossy(&conn.reply()).into_owned())
+            .collect();
+        log.push(format!("{} -> {}", args.join(" "), got.concat()));
+    }
+    step(&mut log, &mut a, &["SSUBSCRIBE", "s1", "s2"], 2);
+    step(&mut log, &mut a, &["SUBSCRIBE", "c1"], 1);
+    step(&mut log, &mut a, &["SSUBSCRIBE", "s3"], 1);
+    step(&mut log, &mut b, &["SPUBLISH", "s1", "hello"], 1);
+    step(&mut log, &mut a, &[], 1);
+    step(&mut log, &mut b, &["PUBLISH", "s1", "x"], 1);
+    step(&mut log, &mut b, &["PUBSUB", "SHARDCHANNELS", "s1*"], 1);
+    step(&mut log, &mut b, &["PUBSUB", "SHARDNUMSUB", "s1", "zz"], 1);
+    step(&mut log, &mut b, &["PUBSUB", "NUMSUB", "s1"], 1);
+    step(&mut log, &mut b, &["PUBSUB", "CHANNELS"], 1);
+    let info = b.call(&["INFO", "stats"]);
+    log.extend(
+        info.lines()
+            .filter(|l| l.starts_with("pubsub"))
+            .map(|l| l.trim_end().to_string()),
+    );
+    let client = b.call(&["CLIENT", "LIST"]);
+    log.extend(client.lines().filter_map(|l| {
+        let flags = l.split(' ').find(|f| f.starts_with("flags="))?;
+        let ssub = l.split(' ').find(|f| f.starts_with("ssub="))?;
+        Some(format!("{flags} {ssub}"))
+    }));
+    step(&mut log, &mut a, &["GET", "x"], 1);
+    step(&mut log, &mut a, &["SPUBLISH", "s1", "x"], 1);
+    step(&mut log, &mut a, &["PING"], 1);
+    step(&mut log, &mut a, &["SUNSUBSCRIBE", "s1", "nope"], 2);
+    step(&mut log, &mut a, &["SUNSUBSCRIBE", "s2", "s3"], 2);
+    step(&mut log, &mut a, &["SUNSUBSCRIBE"], 1);
+    step(&mut log, &mut a, &["UNSUBSCRIBE"], 1);
+    step(&mut log, &mut b, &["SSUBSCRIBE"], 1);
+    step(&mut log, &mut b, &["SPUBLISH", "s1"], 1);
+    step(&mut log, &mut b, &["MULTI"], 1);
+    step(&mut log, &mut b, &["SSUBSCRIBE", "q"], 1);
+    step(&mut log, &mut b, &["SPUBLISH", "q", "m"], 1);
+    step(&mut log, &mut b, &["EXEC"], 1);
+    b.call(&["HELLO", "3"]);
+    step(&mut log, &mut b, &["SSUBSCRIBE", "r"], 1);
+    step(&mut log, &mut a, &["SPUBLISH", "r", "m3"], 1);
+    step(&mut log, &mut b, &[], 1);
+    step(&mut log, &mut b, &["GET", "x"], 1);
+    step(&mut log, &mut b, &["SUNSUBSCRIBE", "r"], 1);
+    step(
+        &mut log,
+        &mut a,
+        &["EVAL", "return redis.call('spublish', 'r', 'm')", "0"],
+        1,
+    );
+    step(
+        &mut log,
+        &mut a,
+        &["COMMAND", "GETKEYS", "SPUBLISH", "ch", "m"],
+        1,
+    );
+    step(&mut log, &mut b, &["SSUBSCRIBE", "z"], 1);
+    step(&mut log, &mut b, &["RESET"], 1);
+    step(&mut log, &mut a, &["PUBSUB", "SHARDNUMSUB", "z"], 1);
+    step(&mut log, &mut watcher, &["MONITOR"], 1);
+    step(&mut log, &mut watcher, &["SPUBLISH", "z", "m"], 1);
+    log
+}
+
+#[test]
+fn sharded_pubsub_as_redis_does() {
+    let keg = TestServer::start();
+    let expected = [
+        "SSUBSCRIBE s1 s2 -> *3\r\n$10\r\nssubscribe\r\n$2\r\ns1\r\n:1\r\n*3\r\n$10\r\nssubscribe\r\n$2\r\ns2\r\n:2\r\n",
+        "SUBSCRIBE c1 -> *3\r\n$9\r\nsubscribe\r\n$2\r\nc1\r\n:1\r\n",
+        "SSUBSCRIBE s3 -> *3\r\n$10\r\nssubscribe\r\n$2\r\ns3\r\n:3\r\n",
+        "SPUBLISH s1 hello -> :1\r\n",
+        " -> *3\r\n$8\r\nsmessage\r\n$2\r\ns1\r\n$5\r\nhello\r\n",
+        "PUBLISH s1 x -> :0\r\n",
+        "PUBSUB SHARDCHANNELS s1* -> *1\r\n$2\r\ns1\r\n",
+        "PUBSUB SHARDNUMSUB s1 zz -> *4\r\n$2\r\ns1\r\n:1\r\n$2\r\nzz\r\n:0\r\n",
+        "PUBSUB NUMSUB s1 -> *2\r\n$2\r\ns1\r\n:0\r\n",
+        "PUBSUB CHANNELS -> *1\r\n$2\r\nc1\r\n",
+        "pubsub_channels:1",
+        "pubsub_patterns:0",
+        "pubsubshard_channels:3",
+        "flags=P ssub=3",
+        "flags=N ssub=0",
+        "flags=N ssub=0",
+        "GET x -> -ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+        "SPUBLISH s1 x -> -ERR Can't execute 'spublish': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+        "PING -> *2\r\n$4\r\npong\r\n$0\r\n\r\n",
+        "SUNSUBSCRIBE s1 nope -> *3\r\n$12\r\nsunsubscribe\r\n$2\r\ns1\r\n:2\r\n*3\r\n$12\r\nsunsubscribe\r\n$4\r\nnope\r\n:2\r\n",
+        "SUNSUBSCRIBE s2 s3 -> *3\r\n$12\r\nsunsubscribe\r\n$2\r\ns2\r\n:1\r\n*3\r\n$12\r\nsunsubscribe\r\n$2\r\ns3\r\n:0\r\n",
+        "SUNSUBSCRIBE -> *3\r\n$12\r\nsunsubscribe\r\n$-1\r\n:0\r\n",
+        "UNSUBSCRIBE -> *3\r\n$11\r\nunsubscribe\r\n$2\r\nc1\r\n:0\r\n",
+        "SSUBSCRIBE -> -ERR wrong number of arguments for 'ssubscribe' command\r\n",
+        "SPUBLISH s1 -> -ERR wrong number of arguments for 'spublish' command\r\n",
+        "MULTI -> +OK\r\n",
+        "SSUBSCRIBE q -> +QUEUED\r\n",
+        "SPUBLISH q m -> +QUEUED\r\n",
+        "EXEC -> *2\r\n-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n:0\r\n",
+        "SSUBSCRIBE r -> >3\r\n$10\r\nssubscribe\r\n$1\r\nr\r\n:1\r\n",
+        "SPUBLISH r m3 -> :1\r\n",
+        " -> >3\r\n$8\r\nsmessage\r\n$1\r\nr\r\n$2\r\nm3\r\n",
+        "GET x -> _\r\n",
+        "SUNSUBSCRIBE r -> >3\r\n$12\r\nsunsubscribe\r\n$1\r\nr\r\n:0\r\n",
+        "EVAL return redis.call('spublish', 'r', 'm') 0 -> :0\r\n",
+        "COMMAND GETKEYS SPUBLISH ch m -> -ERR The command has no key arguments\r\n",
+        "SSUBSCRIBE z -> >3\r\n$10\r\nssubscribe\r\n$1\r\nz\r\n:1\r\n",
+        "RESET -> +RESET\r\n",
+        "PUBSUB SHARDNUMSUB z -> *2\r\n$1\r\nz\r\n:0\r\n",
+        "MONITOR -> +OK\r\n",
+        "SPUBLISH z m -> -ERR Replica can't interact with the keyspace\r\n",
+    ];
+    same_on_keg_and_redis(keg.addr, &expected, sharded_pubsub_scenario);
+}

@@ -23,6 +23,7 @@ pub(crate) struct ClientEntry {
     pub(crate) last_command: Mutex<String>,
     pub(crate) channels: AtomicUsize,
     pub(crate) patterns: AtomicUsize,
+    pub(crate) shard_channels: AtomicUsize,
     /// Commands queued in MULTI, or -1 outside one.
     pub(crate) multi: AtomicI64,
     pub(crate) protocol: AtomicU8,
@@ -38,6 +39,13 @@ pub(crate) struct ClientEntry {
 }
 
 impl ClientEntry {
+    /// Whether the connection has subscriptions of any kind.
+    pub(crate) fn is_subscribed(&self) -> bool {
+        [&self.channels, &self.patterns, &self.shard_channels]
+            .iter()
+            .any(|n| n.load(Ordering::Relaxed) > 0)
+    }
+
     /// Records activity (for `idle=` and the idle timeout).
     pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -99,13 +107,14 @@ impl ClientEntry {
         };
         let channels = self.channels.load(Ordering::Relaxed);
         let patterns = self.patterns.load(Ordering::Relaxed);
+        let shard_channels = self.shard_channels.load(Ordering::Relaxed);
         let multi = self.multi.load(Ordering::Relaxed);
         let flags = if self.monitor.load(Ordering::Relaxed) {
             "O"
         } else if self.blocked.load(Ordering::Relaxed) {
             "b"
         } else {
-            match (channels + patterns > 0, multi >= 0) {
+            match (self.is_subscribed(), multi >= 0) {
                 (true, _) => "P",
                 (false, true) => "x",
                 (false, false) => "N",
@@ -113,7 +122,7 @@ impl ClientEntry {
         };
         format!(
             "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db=0 sub={channels} \
-             psub={patterns} ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 \
+             psub={patterns} ssub={shard_channels} multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 \
              rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} \
              lib-name={} lib-ver={}",
             self.id,
@@ -182,6 +191,7 @@ impl Clients {
             last_command: Mutex::new("NULL".into()),
             channels: AtomicUsize::new(0),
             patterns: AtomicUsize::new(0),
+            shard_channels: AtomicUsize::new(0),
             multi: AtomicI64::new(-1),
             protocol: AtomicU8::new(2),
             monitor: AtomicBool::new(false),
@@ -218,7 +228,7 @@ impl Clients {
     pub(crate) fn subscribers(&self) -> usize {
         lock(&self.by_id)
             .values()
-            .filter(|c| c.channels.load(Ordering::Relaxed) + c.patterns.load(Ordering::Relaxed) > 0)
+            .filter(|c| c.is_subscribed())
             .count()
     }
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use super::commands::config_cmd::appendfsync_name;
 use super::commands::connection::REDIS_VERSION;
 use super::keyspace::KeySpace;
+use super::pubsub::Kind;
 use super::shared::Shared;
 use crate::stats::{JobFailure, MaintenanceJob};
 
@@ -171,6 +172,7 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
         }
         "stats" => {
             let stats = ks.stats();
+            let pubsub = |kind| shared.pubsub.channel_count(kind).to_string();
             vec![
                 ("total_connections_received", n(&c.connections_received)),
                 ("total_commands_processed", n(&c.commands_processed)),
@@ -180,11 +182,9 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
                 ("expired_keys", stats.expired_keys_deleted.to_string()),
                 ("keyspace_hits", n(&c.keyspace_hits)),
                 ("keyspace_misses", n(&c.keyspace_misses)),
-                (
-                    "pubsub_channels",
-                    shared.pubsub.channels(None).len().to_string(),
-                ),
-                ("pubsub_patterns", shared.pubsub.numpat().to_string()),
+                ("pubsub_channels", pubsub(Kind::Channel)),
+                ("pubsub_patterns", pubsub(Kind::Pattern)),
+                ("pubsubshard_channels", pubsub(Kind::Shard)),
                 (
                     "total_error_replies",
                     shared.error_stats.total().to_string(),

@@ -121,10 +121,24 @@ pub(crate) struct Subscriber {
     pub(crate) outbox: Arc<Outbox>,
 }
 
+/// Subscribers of each name, by client id.
+type Subscriptions = HashMap<Vec<u8>, HashMap<u64, Arc<Subscriber>>>;
+
 #[derive(Default)]
 struct BrokerState {
-    channels: HashMap<Vec<u8>, HashMap<u64, Arc<Subscriber>>>,
-    patterns: HashMap<Vec<u8>, HashMap<u64, Arc<Subscriber>>>,
+    channels: Subscriptions,
+    patterns: Subscriptions,
+    shard_channels: Subscriptions,
+}
+
+/// How a published message reaches one subscriber.
+enum Delivery {
+    /// `message`: it subscribed to the channel.
+    Channel,
+    /// `pmessage`: it subscribed to this pattern, which matches the channel.
+    Pattern(Vec<u8>),
+    /// `smessage`: it subscribed to the shard channel.
+    Shard,
 }
 
 /// Every subscription of every connection.
@@ -133,21 +147,30 @@ pub(crate) struct Broker {
     state: Mutex<BrokerState>,
 }
 
-/// Whether a subscription is to a channel or to a pattern.
+/// Whether a subscription is to a channel, to a pattern, or to a shard channel (Redis 7's
+/// sharded pub/sub: a namespace of its own, reached with SPUBLISH, never by patterns; with
+/// one node, one shard holds them all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Channel,
     Pattern,
+    Shard,
 }
 
 impl Broker {
-    fn table(
-        state: &mut BrokerState,
-        kind: Kind,
-    ) -> &mut HashMap<Vec<u8>, HashMap<u64, Arc<Subscriber>>> {
+    fn table(state: &mut BrokerState, kind: Kind) -> &mut Subscriptions {
         match kind {
             Kind::Channel => &mut state.channels,
             Kind::Pattern => &mut state.patterns,
+            Kind::Shard => &mut state.shard_channels,
+        }
+    }
+
+    fn table_ref(state: &BrokerState, kind: Kind) -> &Subscriptions {
+        match kind {
+            Kind::Channel => &state.channels,
+            Kind::Pattern => &state.patterns,
+            Kind::Shard => &state.shard_channels,
         }
     }
 
@@ -174,32 +197,61 @@ impl Broker {
     /// matching pattern; returns how many deliveries were made. Subscribers whose outbox
     /// is over its limit are disconnected.
     pub(crate) fn publish(&self, channel: &[u8], message: &[u8]) -> usize {
-        let mut deliveries: Vec<(Arc<Subscriber>, Option<Vec<u8>>)> = Vec::new();
+        let mut deliveries: Vec<(Arc<Subscriber>, Delivery)> = Vec::new();
         {
             let state = lock(&self.state);
             if let Some(subs) = state.channels.get(channel) {
-                deliveries.extend(subs.values().map(|s| (Arc::clone(s), None)));
+                deliveries.extend(subs.values().map(|s| (Arc::clone(s), Delivery::Channel)));
             }
             for (pattern, subs) in &state.patterns {
                 if glob::matches(pattern, channel) {
                     deliveries.extend(
                         subs.values()
-                            .map(|s| (Arc::clone(s), Some(pattern.clone()))),
+                            .map(|s| (Arc::clone(s), Delivery::Pattern(pattern.clone()))),
                     );
                 }
             }
         }
-        for (subscriber, pattern) in &deliveries {
+        Self::deliver(&deliveries, channel, message)
+    }
+
+    /// SPUBLISH: sends `message` to every subscriber of the shard channel `channel` (as
+    /// `smessage`; patterns do not see shard channels); returns how many were sent.
+    pub(crate) fn publish_shard(&self, channel: &[u8], message: &[u8]) -> usize {
+        let deliveries: Vec<(Arc<Subscriber>, Delivery)> = lock(&self.state)
+            .shard_channels
+            .get(channel)
+            .map(|subs| {
+                subs.values()
+                    .map(|s| (Arc::clone(s), Delivery::Shard))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self::deliver(&deliveries, channel, message)
+    }
+
+    /// Queues `message` on `channel` in each subscriber's outbox, in the form its
+    /// subscription asks for; disconnects those over their outbox limit.
+    fn deliver(
+        deliveries: &[(Arc<Subscriber>, Delivery)],
+        channel: &[u8],
+        message: &[u8],
+    ) -> usize {
+        for (subscriber, delivery) in deliveries {
             let mut out = Reply::new(subscriber.outbox.protocol());
-            match pattern {
-                None => {
+            match delivery {
+                Delivery::Channel => {
                     out.push(3);
                     out.bulk(b"message");
                 }
-                Some(pattern) => {
+                Delivery::Pattern(pattern) => {
                     out.push(4);
                     out.bulk(b"pmessage");
                     out.bulk(pattern);
+                }
+                Delivery::Shard => {
+                    out.push(3);
+                    out.bulk(b"smessage");
                 }
             }
             out.bulk(channel);
@@ -211,27 +263,27 @@ impl Broker {
         deliveries.len()
     }
 
-    /// Channels with subscribers, optionally only those matching `pattern`.
-    pub(crate) fn channels(&self, pattern: Option<&[u8]>) -> Vec<Vec<u8>> {
+    /// Channels (or shard channels) with subscribers, optionally only those matching
+    /// `pattern`.
+    pub(crate) fn channels(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Vec<u8>> {
         let state = lock(&self.state);
-        state
-            .channels
+        Self::table_ref(&state, kind)
             .keys()
             .filter(|c| pattern.is_none_or(|p| glob::matches(p, c)))
             .cloned()
             .collect()
     }
 
-    /// Subscribers of `channel` (pattern subscriptions not counted, as in Redis).
-    pub(crate) fn numsub(&self, channel: &[u8]) -> usize {
-        lock(&self.state)
-            .channels
-            .get(channel)
-            .map_or(0, HashMap::len)
+    /// How many channels (or shard channels) have subscribers.
+    pub(crate) fn channel_count(&self, kind: Kind) -> usize {
+        Self::table_ref(&lock(&self.state), kind).len()
     }
 
-    /// Patterns subscribed to, by anyone.
-    pub(crate) fn numpat(&self) -> usize {
-        lock(&self.state).patterns.len()
+    /// Subscribers of `channel` (or of the shard channel; pattern subscriptions not
+    /// counted, as in Redis).
+    pub(crate) fn numsub(&self, kind: Kind, channel: &[u8]) -> usize {
+        Self::table_ref(&lock(&self.state), kind)
+            .get(channel)
+            .map_or(0, HashMap::len)
     }
 }

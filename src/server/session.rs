@@ -18,7 +18,7 @@ use super::commands::blocking;
 use super::error::{self, CmdError};
 use super::frame::{self, Args};
 use super::keyspace::KeySpace;
-use super::pubsub::Subscriber;
+use super::pubsub::{Kind, Subscriber};
 use super::reply::{Protocol, Reply};
 use super::shared::{Counters, Shared};
 use super::slowlog::Stopwatch;
@@ -63,6 +63,7 @@ pub(crate) struct Session {
     pub(crate) watched: Vec<(Vec<u8>, WatchMark)>,
     pub(crate) channels: HashSet<Vec<u8>>,
     pub(crate) patterns: HashSet<Vec<u8>>,
+    pub(crate) shard_channels: HashSet<Vec<u8>>,
     /// Set on the first subscription: from then on, output goes through its outbox.
     pub(crate) subscriber: Option<Arc<Subscriber>>,
     /// In MONITOR mode: shown every command the server runs; may not touch keys.
@@ -113,6 +114,7 @@ impl Session {
             watched: Vec::new(),
             channels: HashSet::new(),
             patterns: HashSet::new(),
+            shard_channels: HashSet::new(),
             subscriber: None,
             monitoring: false,
             closing: false,
@@ -134,7 +136,39 @@ impl Session {
 
     /// Whether the connection has subscriptions.
     pub(crate) fn is_subscribed(&self) -> bool {
-        !self.channels.is_empty() || !self.patterns.is_empty()
+        !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
+    }
+
+    /// The connection's subscriptions of one kind.
+    pub(crate) fn subscriptions(&mut self, kind: Kind) -> &mut HashSet<Vec<u8>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard_channels,
+        }
+    }
+
+    /// Shows the subscription counts in CLIENT LIST.
+    pub(crate) fn publish_subscription_counts(&self) {
+        let client = &self.client;
+        client
+            .channels
+            .store(self.channels.len(), Ordering::Relaxed);
+        client
+            .patterns
+            .store(self.patterns.len(), Ordering::Relaxed);
+        (client.shard_channels).store(self.shard_channels.len(), Ordering::Relaxed);
+    }
+
+    /// Ends every subscription (RESET, the end of the connection).
+    pub(crate) fn unsubscribe_all(&mut self) {
+        let id = self.client.id;
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            for name in std::mem::take(self.subscriptions(kind)) {
+                self.shared.pubsub.unsubscribe(kind, &name, id);
+            }
+        }
+        self.publish_subscription_counts();
     }
 
     /// Frames every complete request at the start of `input` into the inbox; returns how
@@ -336,7 +370,9 @@ impl Session {
             return;
         }
         if self.monitoring
-            && (spec.has(flag::WRITE) || spec.has(flag::READONLY) || spec.name == "publish")
+            && (spec.has(flag::WRITE)
+                || spec.has(flag::READONLY)
+                || matches!(spec.name, "publish" | "spublish"))
         {
             let e = CmdError::fixed("ERR Replica can't interact with the keyspace");
             self.refuse(spec, args, e, out);
@@ -661,16 +697,7 @@ impl Session {
         if self.monitoring {
             self.shared.monitors.remove(id);
         }
-        for channel in self.channels.drain() {
-            self.shared
-                .pubsub
-                .unsubscribe(super::pubsub::Kind::Channel, &channel, id);
-        }
-        for pattern in self.patterns.drain() {
-            self.shared
-                .pubsub
-                .unsubscribe(super::pubsub::Kind::Pattern, &pattern, id);
-        }
+        self.unsubscribe_all();
         super::commands::multi::unwatch_all(self);
         self.shared.clients.remove(id);
     }

@@ -1098,6 +1098,36 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Posts a message to a channel."
     ),
     spec!(
+        "ssubscribe",
+        -2,
+        PUBSUB | SUBSCRIBED,
+        NOKEYS,
+        Sess(pubsub_cmds::ssubscribe),
+        "pubsub",
+        "7.0.0",
+        "Listen for messages published to the given shard channels"
+    ),
+    spec!(
+        "sunsubscribe",
+        -1,
+        PUBSUB | SUBSCRIBED,
+        NOKEYS,
+        Sess(pubsub_cmds::sunsubscribe),
+        "pubsub",
+        "7.0.0",
+        "Stop listening for messages posted to the given shard channels"
+    ),
+    spec!(
+        "spublish",
+        3,
+        PUBSUB | FAST,
+        NOKEYS,
+        Sess(pubsub_cmds::spublish),
+        "pubsub",
+        "7.0.0",
+        "Post a message to a shard channel"
+    ),
+    spec!(
         "pubsub",
         -2,
         PUBSUB,

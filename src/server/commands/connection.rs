@@ -7,7 +7,6 @@ use super::multi::unwatch_all;
 use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX, WRONGPASS};
 use crate::server::frame::Args;
-use crate::server::pubsub::Kind;
 use crate::server::reply::{Protocol, Reply};
 use crate::server::session::Session;
 
@@ -49,14 +48,7 @@ pub(crate) fn reset(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     s.client.multi.store(-1, Ordering::Relaxed);
     unwatch_all(s);
     let id = s.client.id;
-    for channel in s.channels.drain() {
-        s.shared.pubsub.unsubscribe(Kind::Channel, &channel, id);
-    }
-    for pattern in s.patterns.drain() {
-        s.shared.pubsub.unsubscribe(Kind::Pattern, &pattern, id);
-    }
-    s.client.channels.store(0, Ordering::Relaxed);
-    s.client.patterns.store(0, Ordering::Relaxed);
+    s.unsubscribe_all();
     if s.monitoring {
         s.shared.monitors.remove(id);
         s.monitoring = false;

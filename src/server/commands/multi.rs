@@ -110,6 +110,11 @@ fn run_queued(
         _ if spec.name == "monitor" => Err(CmdError::fixed(
             "ERR MONITOR isn't allowed for DENY BLOCKING client",
         )),
+        // SUBSCRIBE and PSUBSCRIBE may run in EXEC (Redis keeps that for old clients);
+        // the sharded form may not.
+        _ if spec.name == "ssubscribe" => Err(CmdError::fixed(
+            "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
+        )),
         Handler::Data(handler) => handler(ks, shared, args, out),
         Handler::Session(handler) => handler(s, args, out),
     };

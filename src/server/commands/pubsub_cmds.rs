@@ -1,7 +1,7 @@
-//! SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB.
+//! SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB, and Redis 7's sharded
+//! pub/sub: SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use crate::server::args::{self, is};
 use crate::server::error::{self, CmdError, CmdResult};
@@ -24,13 +24,13 @@ pub(crate) fn subscriber(s: &mut Session, limit: usize) -> Arc<Subscriber> {
     sub
 }
 
-fn count(s: &Session) -> usize {
-    s.channels.len() + s.patterns.len()
-}
-
-fn publish_counts(s: &Session) {
-    s.client.channels.store(s.channels.len(), Ordering::Relaxed);
-    s.client.patterns.store(s.patterns.len(), Ordering::Relaxed);
+/// The count a (un)subscription confirmation carries: channels and patterns together, or
+/// shard channels alone, as Redis counts them.
+fn count(s: &Session, kind: Kind) -> usize {
+    match kind {
+        Kind::Channel | Kind::Pattern => s.channels.len() + s.patterns.len(),
+        Kind::Shard => s.shard_channels.len(),
+    }
 }
 
 fn confirm(out: &mut Reply, what: &[u8], name: Option<&[u8]>, n: usize) {
@@ -45,18 +45,15 @@ fn subscribe_generic(s: &mut Session, a: &Args, kind: Kind, out: &mut Reply) -> 
     let what: &[u8] = match kind {
         Kind::Channel => b"subscribe",
         Kind::Pattern => b"psubscribe",
+        Kind::Shard => b"ssubscribe",
     };
     for name in a.iter().skip(1) {
-        let set = match kind {
-            Kind::Channel => &mut s.channels,
-            Kind::Pattern => &mut s.patterns,
-        };
-        if set.insert(name.to_vec()) {
+        if s.subscriptions(kind).insert(name.to_vec()) {
             s.shared.pubsub.subscribe(kind, name, &sub);
         }
-        confirm(out, what, Some(name), count(s));
+        confirm(out, what, Some(name), count(s, kind));
     }
-    publish_counts(s);
+    s.publish_subscription_counts();
     Ok(())
 }
 
@@ -64,30 +61,23 @@ fn unsubscribe_generic(s: &mut Session, a: &Args, kind: Kind, out: &mut Reply) -
     let what: &[u8] = match kind {
         Kind::Channel => b"unsubscribe",
         Kind::Pattern => b"punsubscribe",
-    };
-    let set = match kind {
-        Kind::Channel => &mut s.channels,
-        Kind::Pattern => &mut s.patterns,
+        Kind::Shard => b"sunsubscribe",
     };
     let names: Vec<Vec<u8>> = if a.len() > 1 {
         a.iter().skip(1).map(<[u8]>::to_vec).collect()
     } else {
-        set.iter().cloned().collect()
+        s.subscriptions(kind).iter().cloned().collect()
     };
     if names.is_empty() {
-        confirm(out, what, None, count(s));
+        confirm(out, what, None, count(s, kind));
     }
     for name in names {
-        let set = match kind {
-            Kind::Channel => &mut s.channels,
-            Kind::Pattern => &mut s.patterns,
-        };
-        if set.remove(&name) {
+        if s.subscriptions(kind).remove(&name) {
             s.shared.pubsub.unsubscribe(kind, &name, s.client.id);
         }
-        confirm(out, what, Some(&name), count(s));
+        confirm(out, what, Some(&name), count(s, kind));
     }
-    publish_counts(s);
+    s.publish_subscription_counts();
     Ok(())
 }
 
@@ -112,37 +102,47 @@ pub(crate) fn publish(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | HELP
+pub(crate) fn ssubscribe(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    subscribe_generic(s, a, Kind::Shard, out)
+}
+
+pub(crate) fn sunsubscribe(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    unsubscribe_generic(s, a, Kind::Shard, out)
+}
+
+pub(crate) fn spublish(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    out.count(s.shared.pubsub.publish_shard(a.get(1), a.get(2)));
+    Ok(())
+}
+
+/// PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | SHARDCHANNELS [pattern] |
+/// SHARDNUMSUB [shardchannel ...] | HELP
 pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     if let Some(e) = crate::server::table::subcommand_error("pubsub", a) {
         return Err(e);
     }
     let sub = a.get(1);
     let broker = &s.shared.pubsub;
-    if is(sub, "channels") && a.len() <= 3 {
+    let kind = if is(sub, "shardchannels") || is(sub, "shardnumsub") {
+        Kind::Shard
+    } else {
+        Kind::Channel
+    };
+    if (is(sub, "channels") || is(sub, "shardchannels")) && a.len() <= 3 {
         let pattern = (a.len() == 3).then(|| a.get(2));
-        let channels = broker.channels(pattern);
+        let channels = broker.channels(kind, pattern);
         out.array(channels.len());
         for c in &channels {
             out.bulk(c);
         }
-    } else if is(sub, "numsub") {
+    } else if is(sub, "numsub") || is(sub, "shardnumsub") {
         out.array((a.len() - 2) * 2);
         for channel in a.iter().skip(2) {
             out.bulk(channel);
-            out.count(broker.numsub(channel));
-        }
-    } else if is(sub, "shardchannels") && a.len() <= 3 {
-        // Sharded channels are not served, so none has a subscriber.
-        out.array(0);
-    } else if is(sub, "shardnumsub") {
-        out.array((a.len() - 2) * 2);
-        for channel in a.iter().skip(2) {
-            out.bulk(channel);
-            out.count(0);
+            out.count(broker.numsub(kind, channel));
         }
     } else if is(sub, "numpat") {
-        out.count(broker.numpat());
+        out.count(broker.channel_count(Kind::Pattern));
     } else if is(sub, "help") {
         help(
             out,
@@ -155,6 +155,10 @@ pub(crate) fn pubsub(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "NUMSUB [<channel> ...]",
                 "    Return the number of subscribers for the specified channels, excluding",
                 "    pattern subscriptions(default: no channels).",
+                "SHARDCHANNELS [<pattern>]",
+                "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+                "SHARDNUMSUB [<shardchannel> ...]",
+                "    Return the number of subscribers for the specified shard level channel(s)",
             ],
         );
     } else if is(sub, "channels") || is(sub, "shardchannels") {
@@ -179,5 +183,5 @@ pub(crate) fn help(out: &mut Reply, command: &str, lines: &[&str]) {
         out.simple(line);
     }
     out.simple("HELP");
-    out.simple("    Print this help.");
+    out.simple("    Prints this help.");
 }

@@ -783,7 +783,9 @@ fn allowed(spec: &table::Spec) -> bool {
                         | "function"
                 )
         }
-        Handler::Session(_) => matches!(spec.name, "ping" | "echo" | "time" | "publish"),
+        Handler::Session(_) => {
+            matches!(spec.name, "ping" | "echo" | "time" | "publish" | "spublish")
+        }
     }
 }
 
@@ -898,6 +900,7 @@ fn session_command(name: &str, shared: &Shared, args: &Args, out: &mut Reply) {
         "echo" => out.bulk(args.get(1)),
         "time" => crate::server::commands::server_cmds::write_time(out),
         "publish" => out.count(shared.pubsub.publish(args.get(1), args.get(2))),
+        "spublish" => out.count(shared.pubsub.publish_shard(args.get(1), args.get(2))),
         _ => out.error("ERR This Redis command is not allowed from script"),
     }
 }
