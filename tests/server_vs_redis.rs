@@ -814,6 +814,9 @@ command list filterby nosuch x
 command list filterby pattern
 command list x
 command list filterby pattern zrangestore
+command list filterby pattern client|id
+command list filterby pattern pubsub|shard*sub
+command list filterby pattern slowlog|l?n
 command list filterby aclcat nosuch
 multi
 command nosuch
@@ -1952,4 +1955,43 @@ fn sharded_pubsub_as_redis_does() {
         "SPUBLISH z m -> -ERR Replica can't interact with the keyspace\r\n",
     ];
     same_on_keg_and_redis(keg.addr, &expected, sharded_pubsub_scenario);
+}
+
+/// COMMAND LIST names container subcommands (`config|get`) after their container, as
+/// Redis 7.0 does; the same ones for the containers whose subcommands keg serves in full.
+#[test]
+fn command_list_names_subcommands_as_redis_does() {
+    let keg = TestServer::start();
+    let listed = |addr: std::net::SocketAddr, pattern: &str| -> Vec<String> {
+        let mut c = Raw::connect(addr);
+        c.command(&["COMMAND", "LIST", "FILTERBY", "PATTERN", pattern]);
+        let reply = String::from_utf8_lossy(&c.reply()).into_owned();
+        let mut names: Vec<String> = (reply.split("\r\n"))
+            .filter(|l| !l.is_empty() && !l.starts_with(['*', '$']))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
+    let patterns = ["config*", "pubsub*", "slowlog*", "function*", "cluster*"];
+    let ours: Vec<Vec<String>> = patterns.iter().map(|p| listed(keg.addr, p)).collect();
+    assert_eq!(
+        ours.first().map(Vec::as_slice),
+        Some(
+            &[
+                "config",
+                "config|get",
+                "config|help",
+                "config|resetstat",
+                "config|rewrite",
+                "config|set"
+            ]
+            .map(String::from)[..]
+        )
+    );
+    if let Some(redis) = RedisServer::start() {
+        let addr = format!("127.0.0.1:{}", redis.port).parse().unwrap();
+        let theirs: Vec<Vec<String>> = patterns.iter().map(|p| listed(addr, p)).collect();
+        assert_eq!(ours, theirs);
+    }
 }

@@ -2470,6 +2470,14 @@ pub(crate) fn subcommand_error(command: &str, args: &Args) -> Option<CmdError> {
     (!fits).then(|| error::wrong_arity(&format!("{command}|{name}")))
 }
 
+/// The subcommands of `command` keg serves (none for a command that is no container).
+pub(crate) fn subcommands(command: &str) -> impl Iterator<Item = &'static str> + '_ {
+    SUBCOMMANDS
+        .iter()
+        .filter(move |(c, _, _)| *c == command)
+        .map(|(_, s, _)| *s)
+}
+
 /// Whether `sub` is not a subcommand of `command`, a container listed in [`SUBCOMMANDS`]
 /// (false for any other command: it has no subcommands to get wrong).
 pub(crate) fn unknown_subcommand(command: &str, sub: &[u8]) -> bool {

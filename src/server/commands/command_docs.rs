@@ -112,7 +112,9 @@ impl<'a> ListFilter<'a> {
         }
     }
 
-    fn keeps(&self, spec: &Spec) -> bool {
+    /// Whether the list keeps `name`, the full name of `spec` or of one of its
+    /// subcommands (`client|id`, whose categories are its container's here).
+    fn keeps(&self, spec: &Spec, name: &str) -> bool {
         match self {
             ListFilter::All => true,
             ListFilter::Module => false,
@@ -121,7 +123,7 @@ impl<'a> ListFilter<'a> {
                     .get(1..)
                     .is_some_and(|c| c.eq_ignore_ascii_case(category))
             }),
-            ListFilter::Pattern(pattern) => glob::matches(pattern, spec.name.as_bytes()),
+            ListFilter::Pattern(pattern) => glob::matches(pattern, name.as_bytes()),
         }
     }
 }
@@ -164,14 +166,19 @@ pub(crate) fn command(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     if is(sub, "count") {
         out.count(COMMANDS.len());
     } else if is(sub, "list") {
+        // Every command, each container followed by its subcommands, as Redis lists them.
         let filter = ListFilter::parse(a)?;
-        let names: Vec<&str> = COMMANDS
-            .iter()
-            .filter(|spec| filter.keeps(spec))
-            .map(|spec| spec.name)
-            .collect();
+        let mut names: Vec<String> = Vec::new();
+        for spec in COMMANDS {
+            let subs = table::subcommands(spec.name).map(|sub| format!("{}|{sub}", spec.name));
+            for name in std::iter::once(spec.name.to_string()).chain(subs) {
+                if filter.keeps(spec, &name) {
+                    names.push(name);
+                }
+            }
+        }
         out.array(names.len());
-        for name in names {
+        for name in &names {
             out.bulk(name.as_bytes());
         }
     } else if is(sub, "info") {
