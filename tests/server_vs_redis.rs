@@ -1995,3 +1995,130 @@ fn command_list_names_subcommands_as_redis_does() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// CLIENT REPLY ON / OFF / SKIP: OFF and SKIP take effect at once (no reply to themselves),
+/// SKIP drops the next command's reply too and is ignored under OFF, ON answers OK; errors
+/// and blocking pops are silenced alike; (un)subscription confirmations and messages are
+/// pushes and still arrive; RESET turns replies back on. Each group of commands is sent in
+/// one write and closed with CLIENT REPLY ON and ECHO end; returns what each group got.
+fn client_reply_scenario(addr: std::net::SocketAddr) -> Vec<String> {
+    let mut a = Raw::connect(addr);
+    let mut b = Raw::connect(addr);
+    a.call(&["FLUSHALL"]);
+    let groups: &[&[&[&str]]] = &[
+        &[
+            &["CLIENT", "REPLY", "OFF"],
+            &["SET", "k", "1"],
+            &["GET", "k"],
+            &["NOSUCH"],
+            &["GET"],
+        ],
+        &[&["CLIENT", "REPLY", "SKIP"], &["INCR", "k"], &["GET", "k"]],
+        &[
+            &["CLIENT", "REPLY", "SKIP"],
+            &["CLIENT", "REPLY", "SKIP"],
+            &["GET", "k"],
+            &["GET", "k"],
+        ],
+        &[
+            &["CLIENT", "REPLY", "SKIP"],
+            &["CLIENT", "REPLY", "ON"],
+            &["GET", "k"],
+        ],
+        &[
+            &["CLIENT", "REPLY", "OFF"],
+            &["CLIENT", "REPLY", "SKIP"],
+            &["GET", "k"],
+        ],
+        &[
+            &["CLIENT", "REPLY", "BAD"],
+            &["CLIENT", "REPLY"],
+            &["CLIENT", "REPLY", "ON", "X"],
+        ],
+        &[
+            &["CLIENT", "REPLY", "OFF"],
+            &["MULTI"],
+            &["SET", "k", "2"],
+            &["EXEC"],
+        ],
+        &[&["CLIENT", "REPLY", "OFF"], &["BLPOP", "nolist", "0.05"]],
+        &[
+            &["CLIENT", "REPLY", "SKIP"],
+            &["BLPOP", "nolist", "0.05"],
+            &["GET", "k"],
+        ],
+        &[&["CLIENT", "REPLY", "OFF"], &["RESET"], &["GET", "k"]],
+        &[
+            &["CLIENT", "REPLY", "OFF"],
+            &["EVAL", "return redis.call('client','reply','on')", "0"],
+        ],
+    ];
+    let mut log = Vec::new();
+    let end = "$3\r\nend\r\n";
+    for group in groups {
+        let mut bytes = Vec::new();
+        for args in group
+            .iter()
+            .chain([&["CLIENT", "REPLY", "ON"][..], &["ECHO", "end"]].iter())
+        {
+            bytes.extend(server_support::encode(args));
+        }
+        a.send(&bytes);
+        let mut got = String::new();
+        loop {
+            let reply = String::from_utf8_lossy(&a.reply()).into_owned();
+            if reply == end {
+                break;
+            }
+            got.push_str(&reply);
+        }
+        let names: Vec<String> = group.iter().map(|c| c.join(" ")).collect();
+        log.push(format!("{} -> {got}", names.join(" | ")));
+    }
+    // Pushes are sent under OFF: the confirmations, and a message.
+    a.send(
+        &[encode_all(&[
+            &["CLIENT", "REPLY", "OFF"],
+            &["SUBSCRIBE", "ch"],
+        ])]
+        .concat(),
+    );
+    log.push(String::from_utf8_lossy(&a.reply()).into_owned());
+    log.push(b.call(&["PUBLISH", "ch", "hi"]));
+    log.push(String::from_utf8_lossy(&a.reply()).into_owned());
+    a.send(&encode_all(&[&["GET", "k"], &["UNSUBSCRIBE"]]));
+    log.push(String::from_utf8_lossy(&a.reply()).into_owned());
+    log.push(a.call(&["CLIENT", "REPLY", "ON"]));
+    log
+}
+
+fn encode_all(commands: &[&[&str]]) -> Vec<u8> {
+    commands
+        .iter()
+        .flat_map(|c| server_support::encode(c))
+        .collect()
+}
+
+#[test]
+fn client_reply_as_redis_does() {
+    let keg = TestServer::start();
+    let expected = [
+        "CLIENT REPLY OFF | SET k 1 | GET k | NOSUCH | GET -> +OK\r\n",
+        "CLIENT REPLY SKIP | INCR k | GET k -> $1\r\n2\r\n+OK\r\n",
+        "CLIENT REPLY SKIP | CLIENT REPLY SKIP | GET k | GET k -> $1\r\n2\r\n+OK\r\n",
+        "CLIENT REPLY SKIP | CLIENT REPLY ON | GET k -> +OK\r\n$1\r\n2\r\n+OK\r\n",
+        "CLIENT REPLY OFF | CLIENT REPLY SKIP | GET k -> +OK\r\n",
+        "CLIENT REPLY BAD | CLIENT REPLY | CLIENT REPLY ON X -> -ERR syntax error\r\n-ERR wrong number of arguments for 'client|reply' command\r\n-ERR wrong number of arguments for 'client|reply' command\r\n+OK\r\n",
+        "CLIENT REPLY OFF | MULTI | SET k 2 | EXEC -> +OK\r\n",
+        "CLIENT REPLY OFF | BLPOP nolist 0.05 -> +OK\r\n",
+        "CLIENT REPLY SKIP | BLPOP nolist 0.05 | GET k -> $1\r\n2\r\n+OK\r\n",
+        "CLIENT REPLY OFF | RESET | GET k -> +RESET\r\n$1\r\n2\r\n+OK\r\n",
+        "CLIENT REPLY OFF | EVAL return redis.call('client','reply','on') 0 -> +OK\r\n",
+        "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n",
+        ":1\r\n",
+        "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n",
+        "*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n",
+        "+OK\r\n",
+    ];
+    same_on_keg_and_redis(keg.addr, &expected, client_reply_scenario);
+}

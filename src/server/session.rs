@@ -52,6 +52,33 @@ pub(crate) struct Multi {
     pub(crate) failed: bool,
 }
 
+/// CLIENT REPLY's setting for a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientReply {
+    /// Replies are sent.
+    On,
+    /// No reply is sent (ON turns them back on).
+    Off,
+    /// CLIENT REPLY SKIP is running: no reply to it nor to the next command.
+    SkipNext,
+    /// No reply to this command; the next one's is sent.
+    Skip,
+}
+
+/// Whether `name` is a command whose reply is a (un)subscription confirmation.
+fn is_subscription(name: &[u8]) -> bool {
+    [
+        "subscribe",
+        "unsubscribe",
+        "psubscribe",
+        "punsubscribe",
+        "ssubscribe",
+        "sunsubscribe",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+}
+
 /// One connection.
 pub(crate) struct Session {
     pub(crate) shared: Arc<Shared>,
@@ -64,6 +91,8 @@ pub(crate) struct Session {
     pub(crate) channels: HashSet<Vec<u8>>,
     pub(crate) patterns: HashSet<Vec<u8>>,
     pub(crate) shard_channels: HashSet<Vec<u8>>,
+    /// CLIENT REPLY: whether this connection's replies are sent.
+    pub(crate) reply: ClientReply,
     /// Set on the first subscription: from then on, output goes through its outbox.
     pub(crate) subscriber: Option<Arc<Subscriber>>,
     /// In MONITOR mode: shown every command the server runs; may not touch keys.
@@ -115,6 +144,7 @@ impl Session {
             channels: HashSet::new(),
             patterns: HashSet::new(),
             shard_channels: HashSet::new(),
+            reply: ClientReply::On,
             subscriber: None,
             monitoring: false,
             closing: false,
@@ -226,6 +256,7 @@ impl Session {
     /// how many, and whether any of them writes.
     pub(crate) fn leading_data(&self) -> (usize, bool) {
         if self.blocked.is_some()
+            || self.reply != ClientReply::On
             || self.multi.is_some()
             || self.monitoring
             || self.is_subscribed()
@@ -285,7 +316,11 @@ impl Session {
         }
         self.flush_pending(out);
         if let Some(e) = self.protocol_error.take() {
+            let mark = out.len();
             out.error(&e);
+            if self.reply != ClientReply::On {
+                out.truncate(mark);
+            }
             self.closing = true;
         }
     }
@@ -300,9 +335,55 @@ impl Session {
     /// One request: checked, then queued (MULTI), coalesced, or run.
     fn command(&mut self, args: &mut Args, out: &mut Reply) {
         Counters::add(&self.shared.counters.commands_processed, 1);
+        if let Some(spec) = table::lookup(args.get(0))
+            && spec.arity_ok(args.len())
+            && self.coalescable(spec)
+        {
+            let mut queued = self.spare.pop().unwrap_or_default();
+            std::mem::swap(&mut queued, args);
+            self.pending_bytes += queued.byte_len();
+            self.pending.push((spec, queued));
+            if self.pending.len() >= MAX_COALESCED || self.pending_bytes >= MAX_COALESCED_BYTES {
+                self.flush_pending(out);
+            }
+            return;
+        }
+        self.flush_pending(out);
+        let mark = out.len();
+        self.command_now(args, out);
+        if self.blocked.is_none() {
+            let push = is_subscription(args.get(0)) && out.bytes().get(mark) != Some(&b'-');
+            self.settle_reply(mark, push, out);
+        }
+    }
+
+    /// CLIENT REPLY's effect on the reply of the command that just ended (written from
+    /// `mark` on): kept, or taken back under OFF and SKIP. (Un)subscription confirmations
+    /// are pushes, which Redis sends whatever the setting (`push`).
+    fn settle_reply(&mut self, mark: usize, push: bool, out: &mut Reply) {
+        let drop = match self.reply {
+            ClientReply::On => false,
+            ClientReply::Off => true,
+            // CLIENT REPLY SKIP itself: the next command's reply goes too.
+            ClientReply::SkipNext => {
+                self.reply = ClientReply::Skip;
+                true
+            }
+            ClientReply::Skip => {
+                self.reply = ClientReply::On;
+                true
+            }
+        };
+        if drop && !push {
+            out.truncate(mark);
+        }
+    }
+
+    /// One request that is not coalesced: refused (unknown, wrong argument count) or
+    /// checked and run.
+    fn command_now(&mut self, args: &Args, out: &mut Reply) {
         let name = args.get(0);
         let Some(spec) = table::lookup(name) else {
-            self.flush_pending(out);
             let e = if let Some(why) = table::unsupported(name) {
                 CmdError::new(format!(
                     "ERR unsupported command '{}': {why}",
@@ -316,21 +397,9 @@ impl Session {
             return;
         };
         if !spec.arity_ok(args.len()) {
-            self.flush_pending(out);
             self.refuse(spec, args, error::wrong_arity(spec.name), out);
             return;
         }
-        if self.coalescable(spec) {
-            let mut queued = self.spare.pop().unwrap_or_default();
-            std::mem::swap(&mut queued, args);
-            self.pending_bytes += queued.byte_len();
-            self.pending.push((spec, queued));
-            if self.pending.len() >= MAX_COALESCED || self.pending_bytes >= MAX_COALESCED_BYTES {
-                self.flush_pending(out);
-            }
-            return;
-        }
-        self.flush_pending(out);
         self.checked(spec, args, out);
     }
 
@@ -355,6 +424,7 @@ impl Session {
         // Slow reads (KEYS, SCAN) would hold the writer lock for everyone: not coalesced.
         matches!(spec.handler, Handler::Data(_))
             && (spec.has(flag::FAST) || spec.has(flag::WRITE) || spec.has(flag::SCRIPT))
+            && self.reply == ClientReply::On
             && self.multi.is_none()
             && !self.monitoring
             && !self.is_subscribed()
@@ -535,6 +605,7 @@ impl Session {
             blocked.seen_seq = seq;
         }
         let unblock = self.client.take_unblock();
+        let mark = out.len();
         let stats = &self.shared.command_stats;
         let (spec, args) = (blocked.spec, &blocked.args);
         let over = match unblock {
@@ -562,6 +633,7 @@ impl Session {
         if over {
             self.shared.waiters.remove(blocked.ticket);
             self.unblocked();
+            self.settle_reply(mark, false, out);
         } else {
             self.blocked = Some(blocked);
         }

@@ -2328,6 +2328,7 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "kill", -3),
     ("client", "list", -2),
     ("client", "no-evict", 3),
+    ("client", "reply", 3),
     ("client", "setinfo", 4),
     ("client", "setname", 3),
     ("client", "unblock", -3),

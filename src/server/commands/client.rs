@@ -6,7 +6,7 @@ use crate::server::clients::Unblock;
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::reply::Reply;
-use crate::server::session::Session;
+use crate::server::session::{ClientReply, Session};
 use crate::server::table;
 
 /// Client names cannot contain spaces or special characters (they appear in CLIENT LIST).
@@ -88,6 +88,8 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         kill(s, a, out)?;
     } else if is(sub, "unblock") {
         unblock(s, a, out)?;
+    } else if is(sub, "reply") {
+        reply(s, a.get(2), out)?;
     } else if is(sub, "no-evict") {
         // Keg never evicts clients: either setting is accepted and changes nothing.
         if !is(a.get(2), "on") && !is(a.get(2), "off") {
@@ -114,6 +116,8 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
                 "    Return information about client connections.",
                 "NO-EVICT (ON|OFF)",
                 "    Protect current client connection from eviction.",
+                "REPLY (ON|OFF|SKIP)",
+                "    Control the replies sent to the current connection.",
                 "SETINFO <option> <value>",
                 "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
                 "SETNAME <name>",
@@ -222,5 +226,24 @@ fn kill(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         killed += 1;
     }
     out.int(killed);
+    Ok(())
+}
+
+/// CLIENT REPLY ON|OFF|SKIP: whether the connection's replies are sent. OFF and SKIP take
+/// effect at once (no reply to themselves); SKIP also drops the next command's reply and is
+/// ignored under OFF; ON answers OK. The session applies it (`Session::settle_reply`).
+fn reply(s: &mut Session, mode: &[u8], out: &mut Reply) -> CmdResult {
+    if is(mode, "on") {
+        s.reply = ClientReply::On;
+        out.ok();
+    } else if is(mode, "off") {
+        s.reply = ClientReply::Off;
+    } else if is(mode, "skip") {
+        if s.reply != ClientReply::Off {
+            s.reply = ClientReply::SkipNext;
+        }
+    } else {
+        return Err(SYNTAX);
+    }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX, WRONGPASS};
 use crate::server::frame::Args;
 use crate::server::reply::{Protocol, Reply};
-use crate::server::session::Session;
+use crate::server::session::{ClientReply, Session};
 
 /// The Redis version reported to clients (HELLO, INFO): the command set and replies keg
 /// follows.
@@ -46,6 +46,7 @@ pub(crate) fn quit(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
 pub(crate) fn reset(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     s.multi = None;
     s.client.multi.store(-1, Ordering::Relaxed);
+    s.reply = ClientReply::On;
     unwatch_all(s);
     let id = s.client.id;
     s.unsubscribe_all();
