@@ -169,6 +169,18 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "reply_modes_and_shards",
+            commands(11, &[
+                "SET a 1", "CLIENT REPLY SKIP", "GET a", "CLIENT REPLY OFF", "INCR a",
+                "NOSUCH", "MULTI", "SET a 2", "EXEC", "CLIENT REPLY ON", "SSUBSCRIBE s1 s2",
+                "SPUBLISH s1 m", "PUBSUB SHARDCHANNELS", "PUBSUB SHARDNUMSUB s1", "SUNSUBSCRIBE",
+                "EVAL return(redis.pcall('incr','nope','x')) 0",
+                "EVAL return{1,redis.pcall('lpush','a','x'),{err='X y'}} 0",
+                "EVAL return{err='E f',ignore_error_stats_update=true} 0",
+                "INFO errorstats", "CONFIG RESETSTAT", "COMMAND LIST FILTERBY PATTERN client|*",
+            ]),
+        ),
+        (
             "monitor",
             commands(16, &[
                 "SET a 1", "MULTI", "MONITOR", "EXEC", "MONITOR", "PING", "GET a",
