@@ -1582,7 +1582,8 @@ fn same_on_keg_and_redis(
 }
 
 /// INFO commandstats after a mix of calls: counted, failed (an error reply, inside EXEC
-/// and scripts too) and rejected (wrong argument count, refused in MULTI or in subscribed
+/// and scripts too; a script's reply with nested errors once, plus once per error its
+/// commands had counted already) and rejected (wrong argument count, refused in MULTI or in subscribed
 /// mode) per command and per subcommand, an unknown subcommand not counted, CONFIG
 /// RESETSTAT starting over. Returns the `cmdstat_` lines sorted, times masked.
 fn commandstats_scenario(addr: std::net::SocketAddr) -> Vec<String> {
@@ -1613,6 +1614,20 @@ fn commandstats_scenario(addr: std::net::SocketAddr) -> Vec<String> {
             "0",
         ],
         &["EVAL", "return redis.call('lpush','c','x')", "0"],
+        &["EVAL", "return {1, {err='X y'}}", "0"],
+        &[
+            "EVAL",
+            "return {redis.pcall('lpush','a','x'), {err='X y'}}",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "return {redis.pcall('lpush','a','x'), redis.pcall('lpush','a','x')}",
+            "0",
+        ],
+        &["MULTI"],
+        &["EVAL", "return {1, {err='X y'}}", "0"],
+        &["EXEC"],
         &["BLPOP", "nolist", "0.01"],
         &["BLPOP", "nolist", "abc"],
         &["RPUSH", "q", "1"],
@@ -1641,12 +1656,12 @@ fn commandstats_count_as_redis_does() {
         "cmdstat_client|id:calls=1,rejected_calls=0,failed_calls=0",
         "cmdstat_config|resetstat:calls=1,rejected_calls=0,failed_calls=0",
         "cmdstat_discard:calls=1,rejected_calls=0,failed_calls=1",
-        "cmdstat_eval:calls=2,rejected_calls=0,failed_calls=2",
-        "cmdstat_exec:calls=2,rejected_calls=0,failed_calls=1",
+        "cmdstat_eval:calls=6,rejected_calls=0,failed_calls=8",
+        "cmdstat_exec:calls=3,rejected_calls=0,failed_calls=1",
         "cmdstat_get:calls=1,rejected_calls=3,failed_calls=0",
         "cmdstat_incr:calls=2,rejected_calls=0,failed_calls=0",
-        "cmdstat_lpush:calls=4,rejected_calls=0,failed_calls=4",
-        "cmdstat_multi:calls=2,rejected_calls=0,failed_calls=0",
+        "cmdstat_lpush:calls=7,rejected_calls=0,failed_calls=7",
+        "cmdstat_multi:calls=3,rejected_calls=0,failed_calls=0",
         "cmdstat_rpush:calls=1,rejected_calls=0,failed_calls=0",
         "cmdstat_set:calls=3,rejected_calls=0,failed_calls=1",
         "cmdstat_subscribe:calls=1,rejected_calls=0,failed_calls=0",

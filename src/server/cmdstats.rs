@@ -27,18 +27,6 @@ pub(crate) enum Outcome {
     Rejected,
 }
 
-impl Outcome {
-    /// How a command whose reply starts at `mark` of `out` ended: failed if the reply is
-    /// an error.
-    fn of_reply(out: &Reply, mark: usize) -> Outcome {
-        if out.bytes().get(mark) == Some(&b'-') {
-            Outcome::Failed
-        } else {
-            Outcome::Done
-        }
-    }
-}
-
 #[derive(Default)]
 struct Counter {
     calls: AtomicU64,
@@ -89,6 +77,13 @@ impl CommandStats {
     /// Counts one command (`args` names a container's subcommand). A container called with
     /// an unknown subcommand is not counted, as in Redis.
     pub(crate) fn record(&self, spec: &Spec, args: &Args, took: Duration, outcome: Outcome) {
+        let failed = u64::from(outcome == Outcome::Failed);
+        self.count(spec, args, took, outcome == Outcome::Rejected, failed);
+    }
+
+    /// Counts one call (a rejection if `rejected`) that failed `failed` times: Redis counts
+    /// a script's reply with several nested errors as more than one failure.
+    fn count(&self, spec: &Spec, args: &Args, took: Duration, rejected: bool, failed: u64) {
         let Some(slot) = table::stat_slot(spec, args) else {
             return;
         };
@@ -103,35 +98,35 @@ impl CommandStats {
                 return;
             };
             let add = |c: &AtomicU64, n: u64| c.fetch_add(n, Ordering::Relaxed);
-            match outcome {
-                Outcome::Rejected => {
-                    add(&counter.rejected, 1);
-                }
-                Outcome::Done | Outcome::Failed => {
-                    add(&counter.calls, 1);
-                    add(
-                        &counter.usec,
-                        u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-                    );
-                    if outcome == Outcome::Failed {
-                        add(&counter.failed, 1);
-                    }
-                }
+            if rejected {
+                add(&counter.rejected, 1);
+                return;
+            }
+            add(&counter.calls, 1);
+            add(
+                &counter.usec,
+                u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            );
+            if failed > 0 {
+                add(&counter.failed, failed);
             }
         });
     }
 
     /// Counts a command that ran and whose reply starts at `mark` of `out`: failed if that
-    /// reply is an error.
+    /// reply is an error, and once more per error a script's reply holds inside an array
+    /// (`Reply::take_nested_failures`).
     pub(crate) fn record_reply(
         &self,
         spec: &Spec,
         args: &Args,
         took: Duration,
-        out: &Reply,
+        out: &mut Reply,
         mark: usize,
     ) {
-        self.record(spec, args, took, Outcome::of_reply(out, mark));
+        let top = u64::from(out.bytes().get(mark) == Some(&b'-'));
+        let failed = top + out.take_nested_failures(mark);
+        self.count(spec, args, took, false, failed);
     }
 
     /// CONFIG RESETSTAT.

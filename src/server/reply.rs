@@ -34,6 +34,10 @@ pub struct Reply {
     /// Where the errors written here are counted (INFO errorstats): set for what a client
     /// is sent and for the commands a script runs.
     errors: Option<Arc<ErrorStats>>,
+    /// Errors a script's reply holds inside an array, where they start and whether they
+    /// were counted in INFO errorstats before: each makes the script's call count as
+    /// failed in INFO commandstats, as in Redis (see `take_nested_failures`).
+    nested_errors: Vec<(usize, bool)>,
 }
 
 impl Reply {
@@ -43,6 +47,7 @@ impl Reply {
             buf: Vec::with_capacity(16 << 10),
             protocol,
             errors: None,
+            nested_errors: Vec::new(),
         }
     }
 
@@ -86,6 +91,7 @@ impl Reply {
     /// Forgets what was written (after it was sent), keeping a reasonable allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.nested_errors.clear();
         if self.buf.capacity() > 1 << 20 {
             self.buf = Vec::with_capacity(16 << 10);
         }
@@ -106,6 +112,7 @@ impl Reply {
     /// Cuts the buffer back to `len` bytes (to drop a reply begun before a failure).
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);
+        self.nested_errors.retain(|&(at, _)| at < len);
     }
 
     /// Hands the bytes written so far to `empty` without copying them (whatever `empty`
@@ -113,11 +120,39 @@ impl Reply {
     pub fn move_into(&mut self, empty: &mut Vec<u8>) {
         empty.clear();
         std::mem::swap(&mut self.buf, empty);
+        self.nested_errors.clear();
     }
 
     /// Takes the bytes written so far, leaving the buffer empty.
     pub fn take(&mut self) -> Vec<u8> {
+        self.nested_errors.clear();
         std::mem::take(&mut self.buf)
+    }
+
+    /// Notes that the error about to be written sits inside a script's reply (not at its
+    /// top level); `counted_before` as for [`error_counted_before`](Reply::error_counted_before).
+    pub(crate) fn note_nested_error(&mut self, counted_before: bool) {
+        self.nested_errors.push((self.buf.len(), counted_before));
+    }
+
+    /// How many failed calls the nested errors written from `mark` on add to the command
+    /// whose reply starts there, as Redis counts them: one if any of them is counted now
+    /// (its error counter moved during the call), plus one for each counted before. They
+    /// are forgotten, so that a command around this one (EXEC) does not count them again.
+    pub(crate) fn take_nested_failures(&mut self, mark: usize) -> u64 {
+        let (mut fresh, mut counted_before) = (0, 0);
+        self.nested_errors.retain(|&(at, before)| {
+            if at < mark {
+                return true;
+            }
+            if before {
+                counted_before += 1;
+            } else {
+                fresh = 1;
+            }
+            false
+        });
+        fresh + counted_before
     }
 
     fn header(&mut self, prefix: u8, n: i64) {
@@ -360,6 +395,25 @@ pub(crate) fn push_int(buf: &mut Vec<u8>, n: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A command's nested errors count once if any is new, plus once per error counted
+    /// before; they are taken once, and a truncation forgets those it cut.
+    #[test]
+    fn nested_errors_count_as_redis_counts_them() {
+        let mut r = Reply::new(Protocol::Resp2);
+        r.array(3);
+        for counted_before in [false, false, true] {
+            r.note_nested_error(counted_before);
+            r.error("ERR x");
+        }
+        assert_eq!(r.take_nested_failures(0), 2);
+        assert_eq!(r.take_nested_failures(0), 0);
+        let mark = r.len();
+        r.note_nested_error(true);
+        r.error("ERR y");
+        r.truncate(mark);
+        assert_eq!(r.take_nested_failures(0), 0);
+    }
 
     #[test]
     fn encodings_per_protocol() {

@@ -181,8 +181,12 @@ fn write(value: &Value, mode: ReplyMode, out: &mut Reply, depth: usize) {
 /// counted where the command failed. Out of line: `write_table` recurses a thousand levels
 /// deep, and its frame stays small without this.
 #[inline(never)]
-fn write_error(table: &Table, message: &[u8], out: &mut Reply) {
-    if super::vm::counted_before(table) {
+fn write_error(table: &Table, message: &[u8], out: &mut Reply, depth: usize) {
+    let counted_before = super::vm::counted_before(table);
+    if depth > 0 {
+        out.note_nested_error(counted_before);
+    }
+    if counted_before {
         out.error_counted_before(&one_line(message));
     } else {
         out.error(&one_line(message));
@@ -191,7 +195,7 @@ fn write_error(table: &Table, message: &[u8], out: &mut Reply) {
 
 fn write_table(table: &Table, mode: ReplyMode, out: &mut Reply, depth: usize) {
     if let Some(message) = string_field(table, "err") {
-        write_error(table, &message, out);
+        write_error(table, &message, out, depth);
         return;
     }
     if let Some(status) = string_field(table, "ok") {

@@ -836,7 +836,7 @@ fn run_command(
         Handler::Session(_) => session_command(spec.name, call.shared, &args, &mut reply),
     }
     // Counted in INFO commandstats like a client's call, as Redis counts a script's.
-    (call.shared.command_stats).record_reply(spec, &args, started.elapsed(), &reply, 0);
+    (call.shared.command_stats).record_reply(spec, &args, started.elapsed(), &mut reply, 0);
     call.shared.monitors.feed_from_script(spec, &args);
     let bytes = reply.bytes();
     if let Some(error) = bytes.strip_prefix(b"-") {
