@@ -946,3 +946,42 @@ fn config_refuses_eviction_and_keyspace_notifications() {
         "*2\r\n$22\r\nnotify-keyspace-events\r\n$0\r\n\r\n"
     );
 }
+
+/// MEMORY USAGE: what a key costs the store (its records and index entries), nil for a
+/// missing key; a collection's elements sampled (the first 5 unless SAMPLES says, 0 for
+/// all) and scaled to its length, so uniform elements give the same answer sampled or not.
+#[test]
+fn memory_usage_counts_a_key_s_records_and_index_entries() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let usage = |raw: &mut Raw, args: &[&str]| -> i64 {
+        let reply = raw.call(&[&["MEMORY", "USAGE"][..], args].concat());
+        reply
+            .strip_prefix(':')
+            .and_then(|n| n.trim_end().parse().ok())
+            .unwrap_or_else(|| panic!("{reply:?}"))
+    };
+    assert_eq!(raw.call(&["MEMORY", "USAGE", "missing"]), "$-1\r\n");
+    raw.call(&["SET", "s", &"v".repeat(1000)]);
+    // The record (33-byte header, key, value), the index entry (24 fixed bytes and the
+    // key, padded to 4) and a table slot's share (64-byte groups of 12 slots).
+    assert_eq!(usage(&mut raw, &["s"]), 33 + 1 + 1000 + 28 + 6);
+    for i in 0..100 {
+        let (field, v) = (format!("field{i:03}"), "x".repeat(10));
+        raw.call(&["HSET", "h", &field, &v]);
+        raw.call(&["RPUSH", "l", &v]);
+        raw.call(&["SADD", "t", &field]);
+        raw.call(&["ZADD", "z", &i.to_string(), &field]);
+        raw.call(&["HSET", "g", &field, &"x".repeat(110)]);
+    }
+    for key in ["h", "l", "t", "z"] {
+        let sampled = usage(&mut raw, &[key]);
+        let all = usage(&mut raw, &[key, "SAMPLES", "0"]);
+        assert_eq!(sampled, all, "{key}");
+        // A hundred element records of more than 33 + 10 bytes each.
+        assert!(all > 100 * (33 + 10), "{key}: {all}");
+    }
+    // A hash under a key of the same length whose every value is 100 bytes longer.
+    let grown = usage(&mut raw, &["g"]) - usage(&mut raw, &["h"]);
+    assert_eq!(grown, 100 * 100);
+}

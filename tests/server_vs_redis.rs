@@ -818,6 +818,16 @@ command list filterby pattern client|id
 command list filterby pattern pubsub|shard*sub
 command list filterby pattern slowlog|l?n
 command list filterby aclcat nosuch
+memory
+memory usage
+memory usage never_set_key
+memory usage never_set_key samples 0
+memory usage never_set_key samples -1
+memory usage never_set_key samples x
+memory usage never_set_key samples
+memory usage never_set_key bad 1
+memory nosuch
+memory usage a b c d e
 multi
 command nosuch
 exec

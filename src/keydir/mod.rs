@@ -53,6 +53,13 @@ impl Entry {
     }
 }
 
+/// Bytes of index memory a key of `key_len` bytes takes as laid out: its arena entry and its
+/// share of a full table (MEMORY USAGE counts this per record; the store's average per key,
+/// `Stats::index_bytes_per_key`, also carries the tables' free slots).
+pub(crate) fn entry_cost(key_len: usize, has_expiry: bool) -> usize {
+    shard::entry_size(key_len, has_expiry) + table::SLOT_BYTES
+}
+
 /// A key's hash in one index, from `Keydir::prefetch_hashed`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct KeyHash(u64);

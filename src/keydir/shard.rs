@@ -106,7 +106,7 @@ impl Expiries {
     }
 }
 
-fn entry_size(key_len: usize, has_expiry: bool) -> usize {
+pub(super) fn entry_size(key_len: usize, has_expiry: bool) -> usize {
     let unpadded = FIXED_LEN + if has_expiry { EXPIRY_LEN } else { 0 } + key_len;
     unpadded.div_ceil(ALIGN) * ALIGN
 }

@@ -19,6 +19,8 @@
 //! never full, so no key can have been pushed past it.
 
 const GROUP_SLOTS: usize = 12;
+/// Table bytes per key in a full table: a 64-byte group holds 12 slots (rounded up).
+pub(crate) const SLOT_BYTES: usize = size_of::<Group>().div_ceil(GROUP_SLOTS);
 const EMPTY: u8 = 0;
 const DELETED: u8 = 1;
 /// The table is grown (or cleaned of tombstones) past this fill: 7/8.

@@ -180,14 +180,14 @@ impl Session {
 
     /// Shows the subscription counts in CLIENT LIST.
     pub(crate) fn publish_subscription_counts(&self) {
-        let client = &self.client;
-        client
-            .channels
-            .store(self.channels.len(), Ordering::Relaxed);
-        client
-            .patterns
-            .store(self.patterns.len(), Ordering::Relaxed);
-        (client.shard_channels).store(self.shard_channels.len(), Ordering::Relaxed);
+        let counts = [
+            (&self.client.channels, self.channels.len()),
+            (&self.client.patterns, self.patterns.len()),
+            (&self.client.shard_channels, self.shard_channels.len()),
+        ];
+        for (shown, n) in counts {
+            shown.store(n, Ordering::Relaxed);
+        }
     }
 
     /// Ends every subscription (RESET, the end of the connection).

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use super::commands::{
     bits, blocking, client, collection_scan, command_docs, config_cmd, connection, dump, expire,
-    geo, hashes, hll, keys, lcs, lists, mpop, multi, pubsub_cmds, scan, server_cmds, sets, sort,
-    strings, zset_algebra, zsets,
+    geo, hashes, hll, keys, lcs, lists, memory, mpop, multi, pubsub_cmds, scan, server_cmds, sets,
+    sort, strings, zset_algebra, zsets,
 };
 use super::error::{self, CmdError, CmdResult};
 use super::frame::Args;
@@ -657,6 +657,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "generic",
         "1.0.0",
         "Determines whether one or more keys exist."
+    ),
+    spec!(
+        "memory",
+        -2,
+        0,
+        NOKEYS,
+        Data(memory::memory),
+        "server",
+        "4.0.0",
+        "A container for memory diagnostics commands."
     ),
     spec!(
         "type",
@@ -2385,6 +2395,8 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("function", "load", -3),
     ("function", "restore", -3),
     ("function", "stats", 2),
+    ("memory", "help", 2),
+    ("memory", "usage", -3),
     ("script", "exists", -3),
     ("slowlog", "get", -2),
     ("slowlog", "help", 2),

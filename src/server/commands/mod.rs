@@ -17,6 +17,7 @@ pub(crate) mod hll;
 pub(crate) mod keys;
 pub(crate) mod lcs;
 pub(crate) mod lists;
+pub(crate) mod memory;
 pub(crate) mod mpop;
 pub(crate) mod multi;
 pub(crate) mod pubsub_cmds;
