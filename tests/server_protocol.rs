@@ -985,3 +985,19 @@ fn memory_usage_counts_a_key_s_records_and_index_entries() {
     let grown = usage(&mut raw, &["g"]) - usage(&mut raw, &["h"]);
     assert_eq!(grown, 100 * 100);
 }
+
+/// REPLICAOF / SLAVEOF NO ONE: OK (keg is always a primary, and stays one); following
+/// another server is refused with a clear error, and the server goes on serving writes.
+#[test]
+fn replicaof_no_one_is_served_and_following_another_server_refused() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(raw.call(&["SLAVEOF", "no", "one"]), "+OK\r\n");
+    assert_eq!(
+        raw.call(&["REPLICAOF", "127.0.0.1", "6380"]),
+        "-ERR keg does not replicate: only REPLICAOF NO ONE is served\r\n"
+    );
+    assert_eq!(raw.call(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(raw.call(&["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+}

@@ -828,6 +828,14 @@ memory usage never_set_key samples
 memory usage never_set_key bad 1
 memory nosuch
 memory usage a b c d e
+replicaof no one
+slaveof NO ONE
+replicaof no
+replicaof localhost abc
+replicaof localhost 70000
+multi
+replicaof no one
+exec
 multi
 command nosuch
 exec

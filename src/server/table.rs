@@ -1280,6 +1280,26 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "Returns the server time."
     ),
     spec!(
+        "replicaof",
+        3,
+        ADMIN,
+        NOKEYS,
+        Sess(server_cmds::replicaof),
+        "server",
+        "5.0.0",
+        "Make the server a replica of another instance, or promote it as master."
+    ),
+    spec!(
+        "slaveof",
+        3,
+        ADMIN,
+        NOKEYS,
+        Sess(server_cmds::replicaof),
+        "server",
+        "1.0.0",
+        "Make the server a replica of another instance, or promote it as master."
+    ),
+    spec!(
         "role",
         1,
         FAST,

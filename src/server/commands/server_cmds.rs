@@ -38,6 +38,23 @@ pub(crate) fn role(_: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
+/// REPLICAOF / SLAVEOF: `NO ONE` (stay a primary, which keg always is) answers OK, as
+/// Redis does on a primary; following another server is refused: keg does not replicate.
+/// A port that is not one gets Redis's error first.
+pub(crate) fn replicaof(_: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
+    if is(a.get(1), "no") && is(a.get(2), "one") {
+        out.ok();
+        return Ok(());
+    }
+    let port = args::int(a.get(2)).ok();
+    if !port.is_some_and(|p| (0..=65535).contains(&p)) {
+        return Err(CmdError::fixed("ERR Invalid master port"));
+    }
+    Err(CmdError::fixed(
+        "ERR keg does not replicate: only REPLICAOF NO ONE is served",
+    ))
+}
+
 /// CLUSTER (every subcommand), READONLY, READWRITE and ASKING: Redis's answer when cluster
 /// support is off, which a client that probes for a cluster understands. Unknown
 /// subcommands and wrong argument counts get their own errors first, as in Redis.
