@@ -828,6 +828,20 @@ memory usage never_set_key samples
 memory usage never_set_key bad 1
 memory nosuch
 memory usage a b c d e
+client trackinginfo
+client trackinginfo x
+client getredir
+client caching yes
+client caching maybe
+client tracking
+client tracking off
+client tracking off prefix a bcast
+client tracking off optin optout noloop
+client tracking off redirect
+client tracking off redirect abc
+client tracking off prefix
+client tracking off nosuch
+client tracking maybe
 replicaof no one
 slaveof NO ONE
 replicaof no

@@ -2351,7 +2351,9 @@ pub(crate) static COMMANDS: &[Spec] = &[
 /// arities (name and subcommand included): an unknown one or a wrong count is refused when
 /// queued, as Redis refuses it, and the handlers answer the same errors when run.
 static SUBCOMMANDS: &[(&str, &str, i32)] = &[
+    ("client", "caching", 3),
     ("client", "getname", 2),
+    ("client", "getredir", 2),
     ("client", "help", 2),
     ("client", "id", 2),
     ("client", "info", 2),
@@ -2361,6 +2363,8 @@ static SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "reply", 3),
     ("client", "setinfo", 4),
     ("client", "setname", 3),
+    ("client", "tracking", -3),
+    ("client", "trackinginfo", 2),
     ("client", "unblock", -3),
     ("cluster", "addslots", -3),
     ("cluster", "addslotsrange", -4),

@@ -88,6 +88,25 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
         kill(s, a, out)?;
     } else if is(sub, "unblock") {
         unblock(s, a, out)?;
+    } else if is(sub, "tracking") {
+        tracking(a)?;
+        out.ok();
+    } else if is(sub, "trackinginfo") {
+        // Tracking is never on: Redis's answer for a connection without it.
+        out.map(3);
+        out.bulk(b"flags");
+        out.set(1);
+        out.bulk(b"off");
+        out.bulk(b"redirect");
+        out.int(-1);
+        out.bulk(b"prefixes");
+        out.array(0);
+    } else if is(sub, "getredir") {
+        out.int(-1);
+    } else if is(sub, "caching") {
+        return Err(CmdError::fixed(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
     } else if is(sub, "reply") {
         reply(s, a.get(2), out)?;
     } else if is(sub, "no-evict") {
@@ -246,4 +265,40 @@ fn reply(s: &mut Session, mode: &[u8], out: &mut Reply) -> CmdResult {
         return Err(SYNTAX);
     }
     Ok(())
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST] [OPTIN] [OPTOUT]
+/// [NOLOOP]: checked as Redis checks it. OFF is what every connection already has; ON is
+/// refused: keg does not track the keys a client reads, so it cannot send the
+/// invalidation messages client-side caching relies on.
+fn tracking(a: &Args) -> CmdResult {
+    let mut i = 3;
+    while i < a.len() {
+        let option = a.get(i);
+        if is(option, "redirect") || is(option, "prefix") {
+            if i + 1 >= a.len() {
+                return Err(SYNTAX);
+            }
+            if is(option, "redirect") {
+                args::int(a.get(i + 1))?;
+            }
+            i += 2;
+        } else if ["bcast", "optin", "optout", "noloop"]
+            .iter()
+            .any(|o| is(option, o))
+        {
+            i += 1;
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    if is(a.get(2), "off") {
+        Ok(())
+    } else if is(a.get(2), "on") {
+        Err(CmdError::fixed(
+            "ERR keg does not serve client-side caching: CLIENT TRACKING ON is refused",
+        ))
+    } else {
+        Err(SYNTAX)
+    }
 }
