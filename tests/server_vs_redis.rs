@@ -1818,6 +1818,15 @@ fn errorstats_scenario(addr: std::net::SocketAddr) -> Vec<String> {
             ],
         ),
         (
+            "CONFIG run after EXEC's commit",
+            vec![
+                vec!["MULTI"],
+                vec!["CONFIG", "SET", "nosuch", "1"],
+                vec!["CONFIG", "GET", "maxmemory"],
+                vec!["EXEC"],
+            ],
+        ),
+        (
             "script in MULTI",
             vec![
                 vec!["MULTI"],
@@ -1867,6 +1876,7 @@ fn errorstats_count_as_redis_does() {
         "refused calls: total_error_replies:7 errorstat_ERR:count=7 (last reply -ERR Invalid command passed to redis.acl_check_cmd() script: d2491587bab5149c93be0dce4426f7a06ba9e1a1, on @user_script:1.\\r\\n)",
         "bad argument lists: total_error_replies:2 errorstat_ERR:count=2 (last reply -ERR Lua redis lib command arguments must be strings or integers\\r\\n)",
         "nested in a reply: total_error_replies:2 errorstat_ERR:count=1 errorstat_X:count=1 (last reply *2\\r\\n:1\\r\\n-ERR value is not an integer or out of range\\r\\n)",
+        "CONFIG run after EXEC's commit: total_error_replies:1 errorstat_ERR:count=1 (last reply *2\\r\\n-ERR Unknown option or number of arguments for CONFIG SET - \\'nosuch\\'\\r\\n*2\\r\\n$9\\r\\nmaxmemory\\r\\n$1\\r\\n0\\r\\n)",
         "script in MULTI: total_error_replies:1 errorstat_ERR:count=1 (last reply *1\\r\\n-ERR value is not an integer or out of range script: c243b9f46db13ba8f69da41b45a77708832babed, on @user_script:1.\\r\\n)",
         "subscribed mode: total_error_replies:1 errorstat_ERR:count=1 (last reply *3\\r\\n$11\\r\\nunsubscribe\\r\\n$2\\r\\nch\\r\\n:0\\r\\n)",
     ];
