@@ -65,20 +65,6 @@ pub(crate) enum ClientReply {
     Skip,
 }
 
-/// Whether `name` is a command whose reply is a (un)subscription confirmation.
-fn is_subscription(name: &[u8]) -> bool {
-    [
-        "subscribe",
-        "unsubscribe",
-        "psubscribe",
-        "punsubscribe",
-        "ssubscribe",
-        "sunsubscribe",
-    ]
-    .iter()
-    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
-}
-
 /// One connection.
 pub(crate) struct Session {
     pub(crate) shared: Arc<Shared>,
@@ -335,7 +321,8 @@ impl Session {
     /// One request: checked, then queued (MULTI), coalesced, or run.
     fn command(&mut self, args: &mut Args, out: &mut Reply) {
         Counters::add(&self.shared.counters.commands_processed, 1);
-        if let Some(spec) = table::lookup(args.get(0))
+        let spec = table::lookup(args.get(0));
+        if let Some(spec) = spec
             && spec.arity_ok(args.len())
             && self.coalescable(spec)
         {
@@ -350,9 +337,12 @@ impl Session {
         }
         self.flush_pending(out);
         let mark = out.len();
-        self.command_now(args, out);
-        if self.blocked.is_none() {
-            let push = is_subscription(args.get(0)) && out.bytes().get(mark) != Some(&b'-');
+        self.command_now(spec, args, out);
+        if self.blocked.is_none() && self.reply != ClientReply::On {
+            // (Un)subscription confirmations: the commands allowed in subscribed mode
+            // that are pub/sub commands.
+            let push = spec.is_some_and(|s| s.has(flag::PUBSUB) && s.has(flag::SUBSCRIBED))
+                && out.bytes().get(mark) != Some(&b'-');
             self.settle_reply(mark, push, out);
         }
     }
@@ -381,9 +371,9 @@ impl Session {
 
     /// One request that is not coalesced: refused (unknown, wrong argument count) or
     /// checked and run.
-    fn command_now(&mut self, args: &Args, out: &mut Reply) {
+    fn command_now(&mut self, spec: Option<&'static Spec>, args: &Args, out: &mut Reply) {
         let name = args.get(0);
-        let Some(spec) = table::lookup(name) else {
+        let Some(spec) = spec else {
             let e = if let Some(why) = table::unsupported(name) {
                 CmdError::new(format!(
                     "ERR unsupported command '{}': {why}",
