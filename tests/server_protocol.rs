@@ -981,6 +981,9 @@ fn memory_usage_counts_a_key_s_records_and_index_entries() {
         // A hundred element records of more than 33 + 10 bytes each.
         assert!(all > 100 * (33 + 10), "{key}: {all}");
     }
+    // An expiry adds its 8 bytes to the key's index entry.
+    raw.call(&["SET", "e", &"v".repeat(1000), "EX", "100"]);
+    assert_eq!(usage(&mut raw, &["e"]), 33 + 1 + 1000 + 28 + 8 + 6);
     // A hash under a key of the same length whose every value is 100 bytes longer.
     let grown = usage(&mut raw, &["g"]) - usage(&mut raw, &["h"]);
     assert_eq!(grown, 100 * 100);
@@ -1019,4 +1022,15 @@ fn client_tracking_on_is_refused_and_tracking_info_says_off() {
         "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n"
     );
     assert_eq!(raw.call(&["CLIENT", "GETREDIR"]), ":-1\r\n");
+}
+
+/// Under CLIENT REPLY OFF a protocol error is silenced like any reply: the connection is
+/// closed with nothing sent. (Redis sends nothing either, and leaves the connection open
+/// until the client goes.)
+#[test]
+fn a_protocol_error_under_client_reply_off_closes_without_a_reply() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n*1\r\n$x\r\n");
+    assert_eq!(raw.until_closed(), b"");
 }
