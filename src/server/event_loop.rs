@@ -426,6 +426,12 @@ impl EventLoop {
 
         active.extend_from_slice(&woken);
         self.make_solo_writes_durable(&active);
+        // Keyspace events go out once their writes are committed and durable.
+        for token in &active {
+            if let Some(conn) = self.conns.get_mut(token) {
+                self.shared.publish_events(&mut conn.out);
+            }
+        }
         // Write: connections that ran something, and those the socket can take more from.
         let mut to_flush: Vec<usize> = active;
         to_flush.extend_from_slice(writable);
@@ -491,6 +497,7 @@ impl EventLoop {
                 && !durable
             {
                 conn.out.clear();
+                conn.out.take_events();
                 conn.broken = true;
             }
         }
@@ -514,12 +521,12 @@ impl EventLoop {
         if batch.len() < 2 || !writes {
             return;
         }
-        let mut marks: Vec<(usize, usize, usize)> = Vec::with_capacity(batch.len());
+        let mut marks: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(batch.len());
         let conns = &mut self.conns;
         let committed = self.shared.store.transaction(|tx| {
             for &(token, count) in &batch {
                 if let Some(conn) = conns.get_mut(&token) {
-                    marks.push((token, conn.out.len(), count));
+                    marks.push((token, conn.out.len(), conn.out.events_len(), count));
                     conn.session
                         .run_leading(tx as &dyn KeySpace, count, &mut conn.out);
                 }
@@ -531,9 +538,10 @@ impl EventLoop {
             // wrote before the failed commit stays counted in INFO errorstats, with the
             // commit's: the store is poisoned by then, and the count is off by those.)
             let e = CmdError::from(e);
-            for (token, mark, count) in marks {
+            for (token, mark, events, count) in marks {
                 if let Some(conn) = conns.get_mut(&token) {
                     conn.out.truncate(mark);
+                    conn.out.truncate_events(events);
                     for _ in 0..count {
                         conn.out.command_error(&e);
                     }

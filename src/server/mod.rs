@@ -46,6 +46,7 @@ mod inline;
 mod input;
 mod keyspace;
 mod monitor;
+mod notify;
 mod pubsub;
 mod rdb;
 mod rdb_compact;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::error::CmdError;
 use super::errorstats::ErrorStats;
+use super::notify::Event;
 
 /// The protocol a connection speaks, chosen with `HELLO`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub struct Reply {
     /// were counted in INFO errorstats before: each makes the script's call count as
     /// failed in INFO commandstats, as in Redis (see `take_nested_failures`).
     nested_errors: Vec<(usize, bool)>,
+    /// Keyspace events the commands written here noted, published once their writes
+    /// are committed (see `notify`).
+    events: Vec<Event>,
 }
 
 impl Reply {
@@ -48,6 +52,7 @@ impl Reply {
             protocol,
             errors: None,
             nested_errors: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -127,6 +132,33 @@ impl Reply {
     pub fn take(&mut self) -> Vec<u8> {
         self.nested_errors.clear();
         std::mem::take(&mut self.buf)
+    }
+
+    /// Notes a keyspace event of the command being written (see
+    /// [`KeyspaceEvents::note`](super::notify::KeyspaceEvents::note)).
+    pub(crate) fn note_event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// How many keyspace events are noted: a mark to cut back to with
+    /// [`truncate_events`](Reply::truncate_events).
+    pub(crate) fn events_len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Forgets the events noted after `len` (of writes that did not commit).
+    pub(crate) fn truncate_events(&mut self, len: usize) {
+        self.events.truncate(len);
+    }
+
+    /// Takes the keyspace events noted so far, to publish them.
+    pub(crate) fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Moves the events `other` noted to the end of this reply's.
+    pub(crate) fn adopt_events(&mut self, other: &mut Reply) {
+        self.events.append(&mut other.events);
     }
 
     /// Notes that the error about to be written sits inside a script's reply (not at its

@@ -652,6 +652,7 @@ impl Session {
             Handler::Session(handler) => handler(self, args, out),
             Handler::Data(handler) => {
                 let shared = Arc::clone(&self.shared);
+                let events = out.events_len();
                 if spec.has(flag::SOLO) && spec.has(flag::WRITE) {
                     // Committed now, acknowledged after the turn's one durability wait.
                     let mark = out.len();
@@ -668,6 +669,7 @@ impl Session {
                         }
                         Err(e) => {
                             out.truncate(mark);
+                            out.truncate_events(events);
                             Err(CmdError::from(e))
                         }
                     }
@@ -680,6 +682,7 @@ impl Session {
                         Ok(result) => result,
                         Err(e) => {
                             out.truncate(mark);
+                            out.truncate_events(events);
                             Err(CmdError::from(e))
                         }
                     }
@@ -718,7 +721,7 @@ impl Session {
             }
             let shared = Arc::clone(&self.shared);
             let client = &self.client;
-            let mark = out.len();
+            let (mark, events) = (out.len(), out.events_len());
             let committed = shared.store.transaction(|tx| {
                 let mut stopwatch = Stopwatch::start(&shared.slowlog);
                 for (spec, args) in &pending {
@@ -734,6 +737,7 @@ impl Session {
             });
             if let Err(e) = committed {
                 out.truncate(mark);
+                out.truncate_events(events);
                 let e = CmdError::from(e);
                 for _ in &pending {
                     out.command_error(&e);

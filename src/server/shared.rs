@@ -10,6 +10,7 @@ use super::clients::Clients;
 use super::config::ServerConfig;
 use super::frame::Limits;
 use super::pubsub::Broker;
+use super::reply::Reply;
 use crate::Store;
 use crate::engine::lock;
 
@@ -109,6 +110,8 @@ pub(crate) struct Shared {
     pub(crate) error_stats: Arc<super::errorstats::ErrorStats>,
     /// Function libraries (FUNCTION LOAD), kept in the store's directory.
     pub(crate) functions: super::script::functions::Functions,
+    /// `notify-keyspace-events`: which keyspace events are published.
+    pub(crate) keyspace_events: super::notify::KeyspaceEvents,
 }
 
 impl Shared {
@@ -143,6 +146,22 @@ impl Shared {
             slowlog: super::slowlog::SlowLog::default(),
             command_stats: super::cmdstats::CommandStats::default(),
             error_stats: Arc::default(),
+            keyspace_events: super::notify::KeyspaceEvents::default(),
+        }
+    }
+
+    /// Notes keyspace event `name` of `class` on `key` in `out` (see
+    /// [`KeyspaceEvents::note`](super::notify::KeyspaceEvents::note)).
+    #[inline]
+    pub(crate) fn notify(&self, out: &mut Reply, class: u32, name: &'static str, key: &[u8]) {
+        self.keyspace_events.note(out, class, name, key);
+    }
+
+    /// Publishes the keyspace events noted in `out`, whose writes are committed.
+    pub(crate) fn publish_events(&self, out: &mut Reply) {
+        if out.events_len() > 0 {
+            self.keyspace_events
+                .publish(&self.pubsub, &out.take_events());
         }
     }
 

@@ -8,6 +8,7 @@ use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::glob;
+use crate::server::notify::KeyspaceEvents;
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 use crate::server::shared::Shared;
@@ -48,10 +49,10 @@ fn value_of(shared: &Shared, name: &str) -> String {
         "bind" => shared.local_addr.ip().to_string(),
         "dir" => shared.store.path().display().to_string(),
         "maxmemory" => "0".into(),
-        // Keg never evicts, and sends no keyspace notifications: what these say in Redis
-        // when that is so (queue libraries check the policy).
+        // Keg never evicts: what this says in Redis when that is so (queue libraries
+        // check the policy).
         "maxmemory-policy" => "noeviction".into(),
-        "notify-keyspace-events" => String::new(),
+        "notify-keyspace-events" => KeyspaceEvents::describe(shared.keyspace_events.flags()),
         "slowlog-log-slower-than" => shared.slowlog.slower_than_us().to_string(),
         "slowlog-max-len" => shared.slowlog.max_len().to_string(),
         _ => String::new(),
@@ -206,11 +207,14 @@ fn set_one(shared: &Shared, name: &[u8], value: &[u8]) -> CmdResult {
                 return Err(failed("keg does not evict keys: its policy is noeviction"));
             }
         }
-        "notify-keyspace-events" => {
-            if !value.is_empty() {
-                return Err(failed("keg does not send keyspace notifications"));
+        "notify-keyspace-events" => match KeyspaceEvents::parse(value) {
+            Some(flags) => shared.keyspace_events.set_flags(flags),
+            None => {
+                return Err(failed(
+                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
+                ));
             }
-        }
+        },
         n if PARAMETERS.contains(&n) => return Err(failed("can't set immutable config")),
         _ => {
             return Err(CmdError::new(format!(

@@ -6,6 +6,7 @@ use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, invalid_expire};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -51,6 +52,7 @@ fn conditions(a: &Args) -> Result<Conditions, CmdError> {
 
 fn expire_generic(
     ks: &dyn KeySpace,
+    shared: &Shared,
     a: &Args,
     kind: ExpiryArg,
     name: &str,
@@ -78,24 +80,32 @@ fn expire_generic(
         return Ok(());
     }
     ks.expire_at(key, at)?;
+    // An expiry already past deletes the key, and Redis reports it so.
+    let event = if at <= ks.now_ms() { "del" } else { "expire" };
+    shared.notify(out, class::GENERIC, event, key);
     out.int(1);
     Ok(())
 }
 
-pub(crate) fn expire(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    expire_generic(ks, a, ExpiryArg::Seconds, "expire", out)
+pub(crate) fn expire(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, shared, a, ExpiryArg::Seconds, "expire", out)
 }
 
-pub(crate) fn pexpire(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    expire_generic(ks, a, ExpiryArg::Millis, "pexpire", out)
+pub(crate) fn pexpire(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, shared, a, ExpiryArg::Millis, "pexpire", out)
 }
 
-pub(crate) fn expireat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    expire_generic(ks, a, ExpiryArg::UnixSeconds, "expireat", out)
+pub(crate) fn expireat(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    expire_generic(ks, shared, a, ExpiryArg::UnixSeconds, "expireat", out)
 }
 
-pub(crate) fn pexpireat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    expire_generic(ks, a, ExpiryArg::UnixMillis, "pexpireat", out)
+pub(crate) fn pexpireat(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    expire_generic(ks, shared, a, ExpiryArg::UnixMillis, "pexpireat", out)
 }
 
 fn expire_time(ks: &dyn KeySpace, key: &[u8], millis: bool, out: &mut Reply) -> CmdResult {
@@ -137,8 +147,12 @@ pub(crate) fn pttl(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
     Ok(())
 }
 
-pub(crate) fn persist(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.int(i64::from(ks.persist(a.get(1))?));
+pub(crate) fn persist(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let persisted = ks.persist(a.get(1))?;
+    if persisted {
+        shared.notify(out, class::GENERIC, "persist", a.get(1));
+    }
+    out.int(i64::from(persisted));
     Ok(())
 }
 

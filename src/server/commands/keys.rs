@@ -5,14 +5,16 @@ use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, NO_SUCH_KEY, NOT_INTEGER, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-pub(crate) fn del(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn del(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let mut deleted = 0;
     for key in a.iter().skip(1) {
         if ks.delete(key)? {
             deleted += 1;
+            shared.notify(out, class::GENERIC, "del", key);
         }
     }
     out.int(deleted);
@@ -82,14 +84,26 @@ fn copy_value(
     Ok(())
 }
 
+/// The events of a key renamed (not onto itself, where Redis sends none).
+fn notify_rename(shared: &Shared, out: &mut Reply, from: &[u8], to: &[u8]) {
+    if from != to {
+        shared.notify(out, class::GENERIC, "rename_from", from);
+        shared.notify(out, class::GENERIC, "rename_to", to);
+    }
+}
+
 pub(crate) fn rename(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     rename_key(ks, shared.store.max_key_size(), a.get(1), a.get(2), false)?;
+    notify_rename(shared, out, a.get(1), a.get(2));
     out.ok();
     Ok(())
 }
 
 pub(crate) fn renamenx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let renamed = rename_key(ks, shared.store.max_key_size(), a.get(1), a.get(2), true)?;
+    if renamed {
+        notify_rename(shared, out, a.get(1), a.get(2));
+    }
     out.int(i64::from(renamed));
     Ok(())
 }
@@ -141,6 +155,7 @@ pub(crate) fn copy(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply
         ks.delete(to)?;
     }
     copy_value(ks, from, to, ty)?;
+    shared.notify(out, class::GENERIC, "copy_to", to);
     out.int(1);
     Ok(())
 }

@@ -48,7 +48,7 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
         ));
     }
     let shared = Arc::clone(&s.shared);
-    let mark = out.len();
+    let (mark, events) = (out.len(), out.events_len());
     let watched = std::mem::take(&mut s.watched);
     let mut after_commit = Vec::new();
     let ran = shared.store.transaction(|tx| {
@@ -88,6 +88,7 @@ pub(crate) fn exec(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
         Ok(false) => out.null_array(),
         Err(e) => {
             out.truncate(mark);
+            out.truncate_events(events);
             return Err(CmdError::from(e));
         }
     }
@@ -159,8 +160,11 @@ fn run_after_commit(
         replies.push((command.at, reply));
     }
     // Last first, so that the earlier places stay where they were.
-    for (at, reply) in replies.iter().rev() {
+    for (at, reply) in replies.iter_mut().rev() {
         out.insert(*at, reply.bytes());
+    }
+    for (_, reply) in &mut replies {
+        out.adopt_events(reply);
     }
 }
 

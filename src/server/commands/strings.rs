@@ -7,6 +7,7 @@ use crate::server::args::{self, is};
 use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::{Counters, Shared};
 
@@ -33,7 +34,7 @@ fn count_lookup(shared: &Shared, hit: bool) {
 }
 
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
-pub(crate) fn set(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn set(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let (key, value) = (a.get(1), a.get(2));
     let mut options = SetOptions::new();
     let (mut nx, mut xx, mut get, mut keepttl) = (false, false, false, false);
@@ -64,6 +65,7 @@ pub(crate) fn set(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> C
     if let Some((kind, n)) = expiry {
         options = options.expire_at(resolve(kind, n, "set", ks.now_ms())?);
     }
+    let expires = expiry.is_some();
     if nx {
         options = options.only_if_absent();
     }
@@ -77,6 +79,9 @@ pub(crate) fn set(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> C
         options = options.get_previous();
     }
     let outcome = ks.set_with(key, value, options)?;
+    if outcome.written {
+        notify_set(shared, out, key, expires);
+    }
     if get {
         out.bulk_or_null(outcome.previous.as_deref());
     } else if outcome.written {
@@ -87,14 +92,27 @@ pub(crate) fn set(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> C
     Ok(())
 }
 
-pub(crate) fn setnx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+/// The events of a string written whole (SET and its variants): `set`, then `expire` if
+/// the command gave it an expiry (even one already past, as Redis).
+fn notify_set(shared: &Shared, out: &mut Reply, key: &[u8], expires: bool) {
+    shared.notify(out, class::STRING, "set", key);
+    if expires {
+        shared.notify(out, class::GENERIC, "expire", key);
+    }
+}
+
+pub(crate) fn setnx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let outcome = ks.set_with(a.get(1), a.get(2), SetOptions::new().only_if_absent())?;
+    if outcome.written {
+        notify_set(shared, out, a.get(1), false);
+    }
     out.int(i64::from(outcome.written));
     Ok(())
 }
 
 fn set_expiring(
     ks: &dyn KeySpace,
+    shared: &Shared,
     a: &Args,
     kind: ExpiryArg,
     name: &str,
@@ -102,31 +120,37 @@ fn set_expiring(
 ) -> CmdResult {
     let at = resolve(kind, a.get(2), name, ks.now_ms())?;
     ks.set_with(a.get(1), a.get(3), SetOptions::new().expire_at(at))?;
+    notify_set(shared, out, a.get(1), true);
     out.ok();
     Ok(())
 }
 
-pub(crate) fn setex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    set_expiring(ks, a, ExpiryArg::Seconds, "setex", out)
+pub(crate) fn setex(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    set_expiring(ks, shared, a, ExpiryArg::Seconds, "setex", out)
 }
 
-pub(crate) fn psetex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    set_expiring(ks, a, ExpiryArg::Millis, "psetex", out)
+pub(crate) fn psetex(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    set_expiring(ks, shared, a, ExpiryArg::Millis, "psetex", out)
 }
 
-pub(crate) fn getset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn getset(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let outcome = ks.set_with(a.get(1), a.get(2), SetOptions::new().get_previous())?;
+    notify_set(shared, out, a.get(1), false);
     out.bulk_or_null(outcome.previous.as_deref());
     Ok(())
 }
 
-pub(crate) fn getdel(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.bulk_or_null(ks.get_del(a.get(1))?.as_deref());
+pub(crate) fn getdel(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let value = ks.get_del(a.get(1))?;
+    if value.is_some() {
+        shared.notify(out, class::GENERIC, "del", a.get(1));
+    }
+    out.bulk_or_null(value.as_deref());
     Ok(())
 }
 
 /// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
-pub(crate) fn getex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn getex(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let key = a.get(1);
     let mut expiry: Option<(ExpiryArg, &[u8])> = None;
     let mut persist = false;
@@ -158,8 +182,11 @@ pub(crate) fn getex(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     };
     if let Some(at) = at {
         ks.expire_at(key, at)?;
-    } else if persist {
-        ks.persist(key)?;
+        // An expiry already past deletes the key, as Redis reports it.
+        let event = if at <= ks.now_ms() { "del" } else { "expire" };
+        shared.notify(out, class::GENERIC, event, key);
+    } else if persist && ks.persist(key)? {
+        shared.notify(out, class::GENERIC, "persist", key);
     }
     out.bulk(&value);
     Ok(())
@@ -190,16 +217,17 @@ fn pairs_ok(a: &Args, name: &str) -> CmdResult {
     Ok(())
 }
 
-pub(crate) fn mset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn mset(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     pairs_ok(a, "mset")?;
     for i in (1..a.len()).step_by(2) {
         ks.set(a.get(i), a.get(i + 1))?;
+        notify_set(shared, out, a.get(i), false);
     }
     out.ok();
     Ok(())
 }
 
-pub(crate) fn msetnx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn msetnx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     pairs_ok(a, "msetnx")?;
     if (1..a.len()).step_by(2).any(|i| ks.contains(a.get(i))) {
         out.int(0);
@@ -207,13 +235,15 @@ pub(crate) fn msetnx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
     }
     for i in (1..a.len()).step_by(2) {
         ks.set(a.get(i), a.get(i + 1))?;
+        notify_set(shared, out, a.get(i), false);
     }
     out.int(1);
     Ok(())
 }
 
-pub(crate) fn append(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn append(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     out.count(ks.append(a.get(1), a.get(2))?);
+    shared.notify(out, class::STRING, "append", a.get(1));
     Ok(())
 }
 
@@ -276,36 +306,51 @@ pub(crate) fn setrange(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut R
         dst.copy_from_slice(patch);
     }
     ks.set_with_expiry(key, &value, expiry)?;
+    shared.notify(out, class::STRING, "setrange", key);
     out.count(value.len());
     Ok(())
 }
 
-fn incr_reply(ks: &dyn KeySpace, key: &[u8], delta: i64, out: &mut Reply) -> CmdResult {
+/// INCR and friends: Redis names all of their events `incrby`.
+fn incr_reply(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    key: &[u8],
+    delta: i64,
+    out: &mut Reply,
+) -> CmdResult {
     out.int(ks.incr_by(key, delta)?);
+    shared.notify(out, class::STRING, "incrby", key);
     Ok(())
 }
 
-pub(crate) fn incr(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    incr_reply(ks, a.get(1), 1, out)
+pub(crate) fn incr(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    incr_reply(ks, shared, a.get(1), 1, out)
 }
 
-pub(crate) fn decr(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    incr_reply(ks, a.get(1), -1, out)
+pub(crate) fn decr(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    incr_reply(ks, shared, a.get(1), -1, out)
 }
 
-pub(crate) fn incrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    incr_reply(ks, a.get(1), args::int(a.get(2))?, out)
+pub(crate) fn incrby(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    incr_reply(ks, shared, a.get(1), args::int(a.get(2))?, out)
 }
 
-pub(crate) fn decrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn decrby(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let delta = args::int(a.get(2))?;
     let negated = delta
         .checked_neg()
         .ok_or(CmdError::fixed("ERR decrement would overflow"))?;
-    incr_reply(ks, a.get(1), negated, out)
+    incr_reply(ks, shared, a.get(1), negated, out)
 }
 
-pub(crate) fn incrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn incrbyfloat(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     out.bulk(&ks.incr_by_float_text(a.get(1), a.get(2))?);
+    shared.notify(out, class::STRING, "incrbyfloat", a.get(1));
     Ok(())
 }

@@ -1,0 +1,181 @@
+//! Keyspace notifications (`notify-keyspace-events`): each command of the corpus below
+//! must publish exactly the events written after it, in that order, on keg's server — and
+//! on a real redis-server where one is installed, which is where the expectations come
+//! from. `server_vs_redis_random.rs` compares the events of generated commands too.
+
+mod redis_server;
+mod server_support;
+
+use std::net::SocketAddr;
+
+use redis_server::RedisServer;
+use server_support::{Raw, TestServer};
+
+/// `command | events`: the command's words (`''` an empty argument), then the events it
+/// publishes as `event key`, comma-separated (nothing after `|`: none). Every event must
+/// come on both channels, the key's first.
+const CORPUS: &str = "
+set a 1 | set a
+set a 2 nx |
+set a 2 xx | set a
+set a 3 ex 100 | set a, expire a
+set a 4 keepttl | set a
+set a 5 get | set a
+set a 6 px 100 get | set a, expire a
+setnx a 1 |
+setnx b 1 | set b
+setex c 100 v | set c, expire c
+psetex c 100000 v | set c, expire c
+getset c w | set c
+getdel c | del c
+getdel c |
+getex a |
+getex a ex 100 | expire a
+getex a persist | persist a
+getex nokey ex 100 |
+mset a 1 b 2 | set a, set b
+msetnx a 1 z 2 |
+msetnx y 1 z 2 | set y, set z
+append a x | append a
+append new x | append new
+setrange a 0 q | setrange a
+setrange a 0 '' |
+setrange fresh 0 '' |
+setrange fresh 2 q | setrange fresh
+incr n | incrby n
+decr n | incrby n
+incrby n 5 | incrby n
+decrby n 5 | incrby n
+incrbyfloat f 1.5 | incrbyfloat f
+incr a |
+get a |
+del a b nokey | del a, del b
+unlink y z | del y, del z
+set k v | set k
+expire k 100 | expire k
+pexpire k 100000 | expire k
+expireat k 99999999999 | expire k
+pexpireat k 99999999999000 | expire k
+expire k 100 nx |
+expire k 200 xx | expire k
+persist k | persist k
+persist k |
+expire k 0 | del k
+expire nokey 100 |
+set k v | set k
+pexpireat k 1 | del k
+set k v | set k
+rename k k2 | rename_from k, rename_to k2
+set k v | set k
+rename k k2 | rename_from k, rename_to k2
+renamenx k2 k2 |
+set k v | set k
+renamenx k k2 |
+renamenx k k3 | rename_from k, rename_to k3
+rename k3 k3 |
+copy k3 k4 | copy_to k4
+copy k3 k4 |
+copy k3 k4 replace | copy_to k4
+";
+
+/// The keyspace events published, read from a pattern subscription to `__key*__:*`.
+struct Listener {
+    conn: Raw,
+    /// A marker published after each command: its event ends that command's events.
+    marks: u64,
+}
+
+impl Listener {
+    fn new(addr: SocketAddr) -> Listener {
+        let mut conn = Raw::connect(addr);
+        conn.call(&["PSUBSCRIBE", "__key*__:*"]);
+        Listener { conn, marks: 0 }
+    }
+
+    /// The events published since the last call, as `event key`; `commands` publishes the
+    /// end marker. Each event's two messages (key channel, then event channel) become one
+    /// entry; a message without its pair is shown as it came.
+    fn events(&mut self, commands: &mut Raw) -> Vec<String> {
+        self.marks += 1;
+        let mark = format!("mark{}", self.marks);
+        commands.call(&["PUBLISH", "__keyevent@0__:end", &mark]);
+        let mut messages: Vec<(String, String)> = Vec::new();
+        loop {
+            let reply = String::from_utf8_lossy(&self.conn.reply()).into_owned();
+            let parts: Vec<&str> = reply.split("\r\n").collect();
+            // *4 $7 pmessage $n pattern $n channel $n message
+            let (channel, message) = (parts[6].to_string(), parts[8].to_string());
+            if channel == "__keyevent@0__:end" && message == mark {
+                break;
+            }
+            messages.push((channel, message));
+        }
+        let mut events = Vec::new();
+        let mut i = 0;
+        while i < messages.len() {
+            let (channel, message) = &messages[i];
+            if let Some(key) = channel.strip_prefix("__keyspace@0__:")
+                && let Some((next_channel, next_message)) = messages.get(i + 1)
+                && next_channel.strip_prefix("__keyevent@0__:") == Some(message.as_str())
+                && next_message == key
+            {
+                events.push(format!("{message} {key}"));
+                i += 2;
+            } else {
+                events.push(format!("unpaired {channel} {message}"));
+                i += 1;
+            }
+        }
+        events
+    }
+}
+
+fn words(command: &str) -> Vec<String> {
+    command
+        .split_whitespace()
+        .map(|w| {
+            if w == "''" {
+                String::new()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Runs the corpus on the server at `addr`; returns one line per command whose events
+/// differ from the corpus's.
+fn corpus_differences(addr: SocketAddr) -> Vec<String> {
+    let mut commands = Raw::connect(addr);
+    commands.call(&["FLUSHALL"]);
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut listener = Listener::new(addr);
+    let mut differences = Vec::new();
+    for line in CORPUS.lines().filter(|l| !l.trim().is_empty()) {
+        let (command, want) = line.split_once('|').unwrap_or((line, ""));
+        let args = words(command);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let reply = commands.call(&args);
+        let got = listener.events(&mut commands).join(", ");
+        if got != want.trim() {
+            differences.push(format!(
+                "{}: wanted [{}], got [{got}] (reply {reply:?})",
+                command.trim(),
+                want.trim()
+            ));
+        }
+    }
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    differences
+}
+
+#[test]
+fn each_command_publishes_the_events_redis_does() {
+    let keg = TestServer::start();
+    let ours = corpus_differences(keg.addr);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = corpus_differences(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert!(theirs.is_empty(), "redis-server:\n{}", theirs.join("\n"));
+    }
+    assert!(ours.is_empty(), "keg:\n{}", ours.join("\n"));
+}
