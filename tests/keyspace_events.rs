@@ -13,7 +13,7 @@ use server_support::{Raw, TestServer};
 
 /// One file per command family (each naming its keys apart), run in this order on one
 /// connection; one line per command, `command | events`: the command's words (`''` an
-/// empty argument), then the events it publishes as `event key`, comma-separated (nothing
+/// empty argument, `<sp>` a space inside one), then the events it publishes as `event key`, comma-separated (nothing
 /// after `|`: none). Every event must come on both channels, the key's first. Lines
 /// starting with `#` are comments.
 const CORPUS: &[&str] = &[
@@ -28,7 +28,9 @@ const CORPUS: &[&str] = &[
 /// The keyspace events published, read from a pattern subscription to `__key*__:*`.
 struct Listener {
     conn: Raw,
-    /// A marker published after each command: its event ends that command's events.
+    /// Publishes a marker after each command (on a connection of its own, which is never
+    /// inside MULTI): the marker ends that command's events.
+    marker: Raw,
     marks: u64,
 }
 
@@ -36,16 +38,20 @@ impl Listener {
     fn new(addr: SocketAddr) -> Listener {
         let mut conn = Raw::connect(addr);
         conn.call(&["PSUBSCRIBE", "__key*__:*"]);
-        Listener { conn, marks: 0 }
+        Listener {
+            conn,
+            marker: Raw::connect(addr),
+            marks: 0,
+        }
     }
 
-    /// The events published since the last call, as `event key`; `commands` publishes the
-    /// end marker. Each event's two messages (key channel, then event channel) become one
-    /// entry; a message without its pair is shown as it came.
-    fn events(&mut self, commands: &mut Raw) -> Vec<String> {
+    /// The events published since the last call, as `event key`. Each event's two
+    /// messages (key channel, then event channel) become one entry; a message without its
+    /// pair is shown as it came.
+    fn events(&mut self) -> Vec<String> {
         self.marks += 1;
         let mark = format!("mark{}", self.marks);
-        commands.call(&["PUBLISH", "__keyevent@0__:end", &mark]);
+        self.marker.call(&["PUBLISH", "__keyevent@0__:end", &mark]);
         let mut messages: Vec<(String, String)> = Vec::new();
         loop {
             let reply = String::from_utf8_lossy(&self.conn.reply()).into_owned();
@@ -84,7 +90,7 @@ fn words(command: &str) -> Vec<String> {
             if w == "''" {
                 String::new()
             } else {
-                w.to_string()
+                w.replace("<sp>", " ")
             }
         })
         .collect()
@@ -104,7 +110,7 @@ fn corpus_differences(addr: SocketAddr) -> Vec<String> {
         let args = words(command);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let reply = commands.call(&args);
-        let got = listener.events(&mut commands).join(", ");
+        let got = listener.events().join(", ");
         if got != want.trim() {
             differences.push(format!(
                 "{}: wanted [{}], got [{got}] (reply {reply:?})",

@@ -7,6 +7,7 @@ use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX, value_fits};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -87,6 +88,7 @@ pub(crate) fn setbit(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Rep
     if created || grew || was != on {
         set_bit(&mut value, offset, on);
         ks.set_with_expiry(key, &value, expiry)?;
+        shared.notify(out, class::STRING, "setbit", key);
     }
     out.int(i64::from(was));
     Ok(())
@@ -241,7 +243,7 @@ fn first_bit(value: &[u8], bit: bool, first: u64, last: u64) -> Option<u64> {
 /// BITOP AND|OR|XOR|NOT destination key [key ...]: the result, as long as the longest
 /// source (missing keys and short strings count as zero bytes), replaces the destination
 /// (deleted when empty); its length.
-pub(crate) fn bitop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn bitop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     #[derive(Clone, Copy, PartialEq)]
     enum Op {
         And,
@@ -268,7 +270,9 @@ pub(crate) fn bitop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     let len = sources.iter().map(Vec::len).max().unwrap_or(0);
     let destination = a.get(2);
     if len == 0 {
-        ks.delete(destination)?;
+        if ks.delete(destination)? {
+            shared.notify(out, class::GENERIC, "del", destination);
+        }
         out.int(0);
         return Ok(());
     }
@@ -286,6 +290,7 @@ pub(crate) fn bitop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
         })
         .collect();
     ks.set_with_expiry(destination, &result, None)?;
+    shared.notify(out, class::STRING, "set", destination);
     out.count(len);
     Ok(())
 }
@@ -462,7 +467,7 @@ fn field_add(signed: bool, bits: u32, value: i64, incr: i64, how: Overflow) -> (
 
 fn bitfield_generic(
     ks: &dyn KeySpace,
-    max_value_size: usize,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
     read_only: bool,
@@ -484,7 +489,7 @@ fn bitfield_generic(
         .map(|f| f.offset + u64::from(f.bits) - 1)
         .max()
     {
-        value_fits((highest >> 3) + 1, max_value_size)?;
+        value_fits((highest >> 3) + 1, shared.store.max_value_size())?;
         dirty |= grow_to_bit(&mut value, highest);
     }
     // Replies are written once the value is stored: a failed write answers one error.
@@ -520,6 +525,7 @@ fn bitfield_generic(
     }
     if dirty {
         ks.set_with_expiry(key, &value, expiry)?;
+        shared.notify(out, class::STRING, "setbit", key);
     }
     out.array(replies.len());
     for reply in replies {
@@ -534,7 +540,7 @@ fn bitfield_generic(
 /// BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment]
 /// [OVERFLOW WRAP|SAT|FAIL] ...
 pub(crate) fn bitfield(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    bitfield_generic(ks, shared.store.max_value_size(), a, out, false)
+    bitfield_generic(ks, shared, a, out, false)
 }
 
 /// BITFIELD_RO key [GET type offset] ...
@@ -544,7 +550,7 @@ pub(crate) fn bitfield_ro(
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
-    bitfield_generic(ks, shared.store.max_value_size(), a, out, true)
+    bitfield_generic(ks, shared, a, out, true)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::server::args::is;
 use crate::server::error::{self, CmdError, CmdResult, NOT_INTEGER, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::rdb::{self, read_length, read_plain_length, read_string, take_array};
 use crate::server::rdb_compact::{intset, listpack, ziplist};
 use crate::server::reply::Reply;
@@ -288,11 +289,12 @@ pub(crate) fn restore(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Re
     };
     // Whatever could refuse the write is checked before the old value goes.
     fits(shared, key, &value)?;
-    if replace {
-        ks.delete(key)?;
-    }
+    let deleted = replace && ks.delete(key)?;
     // A value already expired is not restored (what Redis does: it deletes the key).
     if expiry.is_some_and(|at| at <= ks.now_ms()) {
+        if deleted {
+            shared.notify(out, class::GENERIC, "del", key);
+        }
         out.ok();
         return Ok(());
     }
@@ -300,6 +302,7 @@ pub(crate) fn restore(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Re
     if let Some(at) = expiry {
         ks.expire_at(key, at)?;
     }
+    shared.notify(out, class::GENERIC, "restore", key);
     out.ok();
     Ok(())
 }

@@ -20,6 +20,7 @@
 use crate::server::error::{CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -310,7 +311,7 @@ fn union_of(ks: &dyn KeySpace, a: &Args) -> Result<(Vec<u8>, bool), CmdError> {
 }
 
 /// PFADD key [element ...]: 1 if a register rose (or the key was created), else 0.
-pub(crate) fn pfadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn pfadd(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let key = a.get(1);
     let (mut hll, expiry, mut updated) = match load(ks, key)? {
         Some((hll, expiry)) => (hll, expiry, false),
@@ -326,6 +327,7 @@ pub(crate) fn pfadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
         // A new key's cache is marked stale too, as Redis marks it.
         hll.invalidate_cache();
         ks.set_with_expiry(key, &hll.encode(), expiry)?;
+        shared.notify(out, class::STRING, "pfadd", key);
     }
     out.int(i64::from(updated));
     Ok(())
@@ -358,7 +360,7 @@ pub(crate) fn pfcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
 }
 
 /// PFMERGE destination [source ...]: the destination (a source too) becomes the union.
-pub(crate) fn pfmerge(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn pfmerge(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let (union, any_dense) = union_of(ks, a)?;
     let key = a.get(1);
     let (mut hll, expiry) = load(ks, key)?.unwrap_or_else(|| (Hll::new(), None));
@@ -368,6 +370,8 @@ pub(crate) fn pfmerge(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
     }
     hll.invalidate_cache();
     ks.set_with_expiry(key, &hll.encode(), expiry)?;
+    // Redis names a merge's event as an addition's.
+    shared.notify(out, class::STRING, "pfadd", key);
     out.ok();
     Ok(())
 }

@@ -11,6 +11,7 @@ use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX, WRONG_TYPE};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -149,7 +150,13 @@ fn sort_items(items: &mut [(Vec<u8>, SortKey)], desc: bool) {
     });
 }
 
-fn sort_generic(ks: &dyn KeySpace, a: &Args, out: &mut Reply, read_only: bool) -> CmdResult {
+fn sort_generic(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+    read_only: bool,
+) -> CmdResult {
     let mut r = parse(a, read_only)?;
     let key = a.get(1);
     let ty = ks.collections().value_type(key)?;
@@ -253,13 +260,16 @@ fn sort_generic(ks: &dyn KeySpace, a: &Args, out: &mut Reply, read_only: bool) -
                     crate::datatypes::POSITION_MEMBER_LEN,
                 )?;
             }
-            ks.delete(destination)?;
+            let deleted = ks.delete(destination)?;
             if !results.is_empty() {
                 let values: Vec<&[u8]> = results
                     .iter()
                     .map(|v| v.as_deref().unwrap_or_default())
                     .collect();
                 ks.collections().push(destination, &values, false, false)?;
+                shared.notify(out, class::LIST, "sortstore", destination);
+            } else if deleted {
+                shared.notify(out, class::GENERIC, "del", destination);
             }
             out.count(results.len());
         }
@@ -280,11 +290,11 @@ fn score_of(text: &[u8], not_a_number: &mut bool) -> SortKey {
 
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
 /// [STORE destination].
-pub(crate) fn sort(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    sort_generic(ks, a, out, false)
+pub(crate) fn sort(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    sort_generic(ks, shared, a, out, false)
 }
 
 /// SORT_RO: SORT without STORE.
-pub(crate) fn sort_ro(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    sort_generic(ks, a, out, true)
+pub(crate) fn sort_ro(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    sort_generic(ks, shared, a, out, true)
 }

@@ -510,8 +510,11 @@ fn fcall_generic(
         shared,
         scripts: &shared.scripts,
         read_only: no_writes,
+        events: Default::default(),
     };
-    vm::run_function(&call, functions, &name, &keys, &args, out)
+    let result = vm::run_function(&call, functions, &name, &keys, &args, out);
+    call.hand_events_to(out);
+    result
 }
 
 /// FCALL function numkeys [key ...] [arg ...]

@@ -131,8 +131,11 @@ fn run_body(
         shared,
         scripts: &shared.scripts,
         read_only,
+        events: Default::default(),
     };
-    vm::run(&call, sha, body, &keys, &argv, out)
+    let result = vm::run(&call, sha, body, &keys, &argv, out);
+    call.hand_events_to(out);
+    result
 }
 
 fn eval_generic(

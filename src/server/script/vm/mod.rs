@@ -24,6 +24,7 @@ use super::convert::{ReplyMode, error_table, lua_to_reply, reply_to_lua};
 use crate::server::error::CmdError;
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::Event;
 use crate::server::reply::{Protocol, Reply};
 use crate::server::shared::Shared;
 use crate::server::table::{self, Handler, flag};
@@ -535,6 +536,19 @@ pub(crate) struct Call<'a> {
     pub(crate) scripts: &'a Arc<Scripts>,
     /// EVAL_RO / EVALSHA_RO: commands that write are refused.
     pub(crate) read_only: bool,
+    /// The keyspace events of the commands the script ran, for the script's reply.
+    pub(crate) events: RefCell<Vec<Event>>,
+}
+
+impl Call<'_> {
+    /// Moves the keyspace events of the script's commands to `out`, the reply of the
+    /// command that ran it (published when it commits, whether or not the script failed
+    /// after them: its writes stay, as in Redis).
+    pub(crate) fn hand_events_to(&self, out: &mut Reply) {
+        for event in self.events.take() {
+            out.note_event(event);
+        }
+    }
 }
 
 /// Runs the script `body` (named `sha`) with `keys` and `argv`, writing its reply to
@@ -837,6 +851,7 @@ fn run_command(
     }
     // Counted in INFO commandstats like a client's call, as Redis counts a script's.
     (call.shared.command_stats).record_reply(spec, &args, started.elapsed(), &mut reply, 0);
+    call.events.borrow_mut().append(&mut reply.take_events());
     call.shared.monitors.feed_from_script(spec, &args);
     let bytes = reply.bytes();
     if let Some(error) = bytes.strip_prefix(b"-") {
