@@ -46,6 +46,8 @@ pub(crate) struct Engine {
     pub(crate) fsyncs: AtomicU64,
     /// Expired keys deleted by the expiry cycle.
     pub(crate) expired_deleted: AtomicU64,
+    /// Told of each key the expiry cycle deletes (see `Store::set_expiry_listener`).
+    pub(crate) expiry_listener: RwLock<Option<crate::store::ExpiryListener>>,
     /// Shard the next expiry cycle starts from.
     pub(crate) expiry_cursor: std::sync::atomic::AtomicUsize,
     /// Id of the next segment file (rotation and merge outputs take ids from it).
@@ -124,6 +126,7 @@ impl Engine {
             lock: Mutex::new(Some(lock)),
             fsyncs: AtomicU64::new(0),
             expired_deleted: AtomicU64::new(0),
+            expiry_listener: RwLock::new(None),
             expiry_cursor: std::sync::atomic::AtomicUsize::new(0),
             next_segment_id: std::sync::atomic::AtomicU32::new(next_segment_id),
             merge_lock: Mutex::new(()),

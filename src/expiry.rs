@@ -34,10 +34,19 @@ impl Engine {
             if keys.is_empty() {
                 break;
             }
-            if let Outcome::Int(n) = self.run(Job::Reap { keys })? {
-                let n = u64::try_from(n).unwrap_or(0);
+            if let Outcome::Keys(reaped) = self.run(Job::Reap { keys })? {
+                let n = reaped.len() as u64;
                 deleted += n;
                 self.expired_deleted.fetch_add(n, Ordering::Relaxed);
+                // Told once the deletions are written, outside every lock.
+                let listener = self
+                    .expiry_listener
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                if let Some(listener) = listener {
+                    reaped.iter().for_each(|key| listener(key));
+                }
             }
             if started.elapsed() >= budget {
                 break;

@@ -92,7 +92,7 @@ pub use options::{
 };
 pub use repair::{DroppedRange, LOST_AND_FOUND, RepairReport, repair};
 pub use stats::{JobFailure, MaintenanceJob, SegmentStats, Stats};
-pub use store::{BackupReport, ScanPage, Store, Transaction};
+pub use store::{BackupReport, ExpiryListener, ScanPage, Store, Transaction};
 pub use ttl::{MAX_EXPIRY_MS, SetOptions, SetOutcome, Ttl};
 
 /// The README's examples, compiled and run as doc-tests.

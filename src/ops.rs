@@ -194,6 +194,8 @@ pub(crate) enum Outcome {
     Float(LongDouble),
     /// A value that was there (get-and-delete).
     Value(Option<Vec<u8>>),
+    /// The keys a reap deleted.
+    Keys(Vec<Vec<u8>>),
     /// What `set_with` did.
     Set(SetOutcome),
 }
@@ -739,7 +741,7 @@ impl<'e, 's> Txn<'e, 's> {
                 Ok(Outcome::Done)
             }
             Job::Reap { keys } => {
-                let mut reaped = 0i64;
+                let mut reaped = Vec::new();
                 for key in keys {
                     let expired = match self.staged_state(key) {
                         Some(Some((_, e, _))) => is_expired(e, self.now_ms()),
@@ -752,10 +754,10 @@ impl<'e, 's> Txn<'e, 's> {
                     };
                     if expired {
                         self.delete(key);
-                        reaped += 1;
+                        reaped.push(key.clone());
                     }
                 }
-                Ok(Outcome::Int(reaped))
+                Ok(Outcome::Keys(reaped))
             }
         }
     }

@@ -133,3 +133,41 @@ fn each_command_publishes_the_events_redis_does() {
     }
     assert!(ours.is_empty(), "keg:\n{}", ours.join("\n"));
 }
+
+/// `expired` events: keys whose expiry passes are deleted by the expiry cycle, which
+/// publishes one event each (class `x`), for strings and collections alike.
+fn expired_events(addr: SocketAddr) -> Vec<String> {
+    let mut commands = Raw::connect(addr);
+    commands.call(&["FLUSHALL"]);
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
+    let mut listener = Raw::connect(addr);
+    listener.call(&["SUBSCRIBE", "__keyevent@0__:expired"]);
+    commands.call(&["SET", "session:1", "x", "PX", "30"]);
+    commands.call(&["HSET", "session:2", "f", "v"]);
+    commands.call(&["PEXPIRE", "session:2", "60"]);
+    // Not expired: no event.
+    commands.call(&["SET", "kept", "x", "EX", "1000"]);
+    let mut expired: Vec<String> = (0..2)
+        .map(|_| {
+            let message = String::from_utf8_lossy(&listener.reply()).into_owned();
+            message
+                .rsplit("\r\n")
+                .nth(1)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    expired.sort();
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    expired
+}
+
+#[test]
+fn expired_keys_publish_expired_events() {
+    let keg = TestServer::start();
+    assert_eq!(expired_events(keg.addr), ["session:1", "session:2"]);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = expired_events(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, ["session:1", "session:2"], "redis-server");
+    }
+}

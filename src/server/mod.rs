@@ -123,6 +123,16 @@ pub fn serve(listener: TcpListener, store: Store, config: ServerConfig) -> io::R
     let shared = Arc::new(Shared::new(store, &config, local_addr));
     // The function libraries the server kept: one that no longer loads stops the start.
     shared.functions.load_kept()?;
+    // `expired` keyspace events come from the store's expiry cycle; the listener holds the
+    // server weakly, and is removed when the server stops.
+    let events = Arc::downgrade(&shared);
+    shared
+        .store
+        .set_expiry_listener(Some(Arc::new(move |key: &[u8]| {
+            if let Some(shared) = events.upgrade() {
+                shared.notify_expired(key);
+            }
+        })));
     let count = match config.event_loops {
         0 => event_loop::default_loops(),
         n => n,
@@ -139,6 +149,7 @@ pub fn serve(listener: TcpListener, store: Store, config: ServerConfig) -> io::R
             accept_loop(&accepting, &listener, &loops);
             drop(listener);
             let synced = drain(&accepting, loops);
+            accepting.store.set_expiry_listener(None);
             *lock(&result) = Some(synced);
             accepting.stop.mark_finished();
         })?;

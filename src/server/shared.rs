@@ -157,6 +157,17 @@ impl Shared {
         self.keyspace_events.note(out, class, name, key);
     }
 
+    /// Publishes the `expired` event of `key`, which the store's expiry cycle deleted.
+    pub(crate) fn notify_expired(&self, key: &[u8]) {
+        if self.keyspace_events.wants(super::notify::class::EXPIRED) {
+            let event = super::notify::Event {
+                name: "expired",
+                key: key.to_vec(),
+            };
+            self.keyspace_events.publish(&self.pubsub, &[event]);
+        }
+    }
+
     /// Publishes the keyspace events noted in `out`, whose writes are committed.
     pub(crate) fn publish_events(&self, out: &mut Reply) {
         if out.events_len() > 0 {

@@ -14,6 +14,7 @@ mod transaction;
 pub(crate) mod write_ops;
 
 pub use backup::BackupReport;
+pub use expiring::ExpiryListener;
 pub use scan::ScanPage;
 pub use transaction::Transaction;
 pub(crate) use transaction::{inside_transaction, reentry_error};
