@@ -923,10 +923,12 @@ fn info_has_redis_s_sections_with_real_figures() {
     );
 }
 
-/// CONFIG says what keg does about eviction and keyspace notifications (none of either),
-/// as Redis says it when so configured, and refuses to turn either on with a clear error.
+/// CONFIG says what keg does about eviction (none) as Redis says it when so configured,
+/// and refuses to turn it on with a clear error; notify-keyspace-events takes Redis's
+/// classes, reads back as Redis spells them, and refuses the key-miss and new-key classes
+/// keg does not send (and, as Redis, unknown ones), changing nothing.
 #[test]
-fn config_refuses_eviction_and_keyspace_notifications() {
+fn config_refuses_eviction_and_unsent_keyspace_event_classes() {
     let server = TestServer::start();
     let mut raw = server.raw();
     assert_eq!(
@@ -937,13 +939,32 @@ fn config_refuses_eviction_and_keyspace_notifications() {
         raw.call(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
         "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - keg does not evict keys: its policy is noeviction\r\n"
     );
+    let get = |raw: &mut Raw| raw.call(&["CONFIG", "GET", "notify-keyspace-events"]);
     assert_eq!(
-        raw.call(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]),
-        "-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - keg does not send keyspace notifications\r\n"
+        get(&mut raw),
+        "*2\r\n$22\r\nnotify-keyspace-events\r\n$0\r\n\r\n"
     );
     assert_eq!(
-        raw.call(&["CONFIG", "GET", "notify-keyspace-events"]),
-        "*2\r\n$22\r\nnotify-keyspace-events\r\n$0\r\n\r\n"
+        raw.call(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        get(&mut raw),
+        "*2\r\n$22\r\nnotify-keyspace-events\r\n$2\r\nxE\r\n"
+    );
+    for refused in ["KEm", "KEn"] {
+        assert_eq!(
+            raw.call(&["CONFIG", "SET", "notify-keyspace-events", refused]),
+            "-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - keg does not send key-miss (m) or new-key (n) events\r\n"
+        );
+    }
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "notify-keyspace-events", "KEw"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.\r\n"
+    );
+    assert_eq!(
+        get(&mut raw),
+        "*2\r\n$22\r\nnotify-keyspace-events\r\n$2\r\nxE\r\n"
     );
 }
 

@@ -1143,10 +1143,53 @@ struct Pair {
     ours: Raw,
 }
 
+/// The keyspace events a server publishes (every class but `x`, whose timing differs:
+/// Redis deletes expired keys as they are read, keg in its expiry cycle), read from a
+/// pattern subscription after each batch of commands.
+struct Events {
+    listener: Raw,
+    /// Publishes the marker that ends a batch's events (a connection never in MULTI).
+    marker: Raw,
+}
+
+impl Events {
+    const CLASSES: &str = "KEg$lshz";
+
+    fn new(addr: std::net::SocketAddr) -> Events {
+        let mut listener = Raw::connect(addr);
+        listener.call(&["PSUBSCRIBE", "__key*__:*"]);
+        let mut marker = Raw::connect(addr);
+        marker.call(&["CONFIG", "SET", "notify-keyspace-events", Self::CLASSES]);
+        Events { listener, marker }
+    }
+
+    /// The events published since the last call, as `channel message`.
+    fn since_last(&mut self) -> Vec<String> {
+        self.marker.call(&["PUBLISH", "__keyevent@0__:end", "mark"]);
+        let mut events = Vec::new();
+        loop {
+            let reply = String::from_utf8_lossy(&self.listener.reply()).into_owned();
+            // *4 $8 pmessage $n pattern $n channel $n message
+            let parts: Vec<&str> = reply.split("\r\n").collect();
+            let (channel, message) = (parts[6], parts[8]);
+            if channel == "__keyevent@0__:end" && message == "mark" {
+                return events;
+            }
+            events.push(format!("{channel} {message}"));
+        }
+    }
+}
+
 /// Runs `steps` generated commands from `seed` on both servers, and now and then one on a
 /// second connection, `other`; returns the first difference with the commands that led to
 /// it.
-fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) -> Option<String> {
+fn first_difference(
+    main: &mut Pair,
+    other: &mut Pair,
+    events: &mut [Events; 2],
+    seed: u64,
+    steps: usize,
+) -> Option<String> {
     let Pair { theirs, ours } = main;
     // Odd seeds speak RESP3 (its maps, sets, doubles and nulls), even ones RESP2.
     let protocol = if seed % 2 == 1 { "3" } else { "2" };
@@ -1156,6 +1199,9 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
         conn.call(&["HELLO", protocol]);
         conn.call(&["FLUSHALL"]);
         conn.call(&["CONFIG", "RESETSTAT"]);
+    }
+    for server in events.iter_mut() {
+        server.since_last();
     }
     let mut sequence = Sequence {
         rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
@@ -1219,6 +1265,16 @@ fn first_difference(main: &mut Pair, other: &mut Pair, seed: u64, steps: usize) 
             }
             step += 1;
         }
+        // The batch (and the other connection's command before it) published the same
+        // keyspace events, in the same order.
+        let [want, got] = events.each_mut().map(Events::since_last);
+        if want != got {
+            let recent = history.len().saturating_sub(30);
+            return Some(format!(
+                "seed {seed}, step {step}: keyspace events of the last batch of {batch}\n  redis: {want:?}\n  keg:   {got:?}\n  the commands:\n    {}",
+                history[recent..].join("\n    ")
+            ));
+        }
     }
     // Every command of the sequence counted alike in INFO commandstats (times aside), and
     // every error reply in INFO errorstats.
@@ -1261,11 +1317,12 @@ fn generated_commands_get_the_replies_a_real_redis_server_gives() {
         ours: keg.raw(),
     };
     let (mut main, mut other) = (connect(), connect());
+    let mut events = [Events::new(redis_addr), Events::new(keg.addr)];
     let first = env_or("KEG_DIFF_FIRST_SEED", 1);
     let seeds = env_or("KEG_DIFF_SEEDS", 4);
     let steps = env_or("KEG_DIFF_STEPS", 3000) as usize;
     let differences: Vec<String> = (first..first + seeds)
-        .filter_map(|seed| first_difference(&mut main, &mut other, seed, steps))
+        .filter_map(|seed| first_difference(&mut main, &mut other, &mut events, seed, steps))
         .collect();
     assert!(
         differences.is_empty(),

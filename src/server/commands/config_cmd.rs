@@ -8,7 +8,7 @@ use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::glob;
-use crate::server::notify::KeyspaceEvents;
+use crate::server::notify::{KeyspaceEvents, class};
 use crate::server::reply::Reply;
 use crate::server::session::Session;
 use crate::server::shared::Shared;
@@ -208,6 +208,11 @@ fn set_one(shared: &Shared, name: &[u8], value: &[u8]) -> CmdResult {
             }
         }
         "notify-keyspace-events" => match KeyspaceEvents::parse(value) {
+            Some(flags) if flags & (class::KEY_MISS | class::NEW) != 0 => {
+                return Err(failed(
+                    "keg does not send key-miss (m) or new-key (n) events",
+                ));
+            }
             Some(flags) => shared.keyspace_events.set_flags(flags),
             None => {
                 return Err(failed(
