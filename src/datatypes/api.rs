@@ -892,7 +892,6 @@ pub(crate) trait CollectionOps {
     fn value_type(&self, key: &[u8]) -> Result<Option<ValueType>>;
     fn hset_many(&self, key: &[u8], fields: &[(&[u8], &[u8])]) -> Result<usize>;
     fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool>;
-    fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize>;
     fn hincr_by(&self, key: &[u8], field: &[u8], delta: i64) -> Result<i64>;
     fn hincr_by_float(&self, key: &[u8], field: &[u8], delta: &[u8]) -> Result<Vec<u8>>;
     fn hmget(&self, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>>;
@@ -901,7 +900,6 @@ pub(crate) trait CollectionOps {
     fn hkeys(&self, key: &[u8]) -> Result<Vec<Vec<u8>>>;
     fn hgetall(&self, key: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
-    fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
     fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>>;
     fn scard(&self, key: &[u8]) -> Result<usize>;
     fn smembers(&self, key: &[u8]) -> Result<Vec<Vec<u8>>>;
@@ -914,7 +912,6 @@ pub(crate) trait CollectionOps {
     fn sscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<CollectionPage<Vec<u8>>>;
     fn zscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<CollectionPage<ScoredMember>>;
     fn push(&self, key: &[u8], values: &[&[u8]], left: bool, only_existing: bool) -> Result<usize>;
-    fn pop(&self, key: &[u8], count: usize, left: bool) -> Result<Vec<Vec<u8>>>;
     fn llen(&self, key: &[u8]) -> Result<usize>;
     fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Vec<u8>>>;
     fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>>;
@@ -1000,9 +997,6 @@ macro_rules! collection_ops {
             fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
                 <$receiver>::hsetnx(self, key, field, value)
             }
-            fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize> {
-                <$receiver>::hdel(self, key, fields)
-            }
             fn hincr_by(&self, key: &[u8], field: &[u8], delta: i64) -> Result<i64> {
                 <$receiver>::hincr_by(self, key, field, delta)
             }
@@ -1026,9 +1020,6 @@ macro_rules! collection_ops {
             }
             fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
                 <$receiver>::sadd(self, key, members)
-            }
-            fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
-                <$receiver>::srem(self, key, members)
             }
             fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
                 <$receiver>::smismember(self, key, members)
@@ -1075,13 +1066,6 @@ macro_rules! collection_ops {
                     (false, false) => <$receiver>::rpush(self, key, values),
                     (true, true) => <$receiver>::lpushx(self, key, values),
                     (false, true) => <$receiver>::rpushx(self, key, values),
-                }
-            }
-            fn pop(&self, key: &[u8], count: usize, left: bool) -> Result<Vec<Vec<u8>>> {
-                if left {
-                    <$receiver>::lpop(self, key, count)
-                } else {
-                    <$receiver>::rpop(self, key, count)
                 }
             }
             fn llen(&self, key: &[u8]) -> Result<usize> {

@@ -550,9 +550,15 @@ impl Session {
 
     fn attempt_pop_untimed(&mut self, spec: &'static Spec, args: &Args, out: &mut Reply) -> bool {
         let shared = Arc::clone(&self.shared);
-        let mark = out.len();
+        let (mark, events) = (out.len(), out.events_len());
         let attempt = shared.store.transaction_without_wait(|tx| {
-            Ok(blocking::attempt(spec.name, tx as &dyn KeySpace, args, out))
+            Ok(blocking::attempt(
+                spec.name,
+                tx as &dyn KeySpace,
+                &shared,
+                args,
+                out,
+            ))
         });
         match attempt {
             Ok((Ok(false), _)) => false,
@@ -564,11 +570,13 @@ impl Session {
             }
             Ok((Err(e), _)) => {
                 out.truncate(mark);
+                out.truncate_events(events);
                 out.command_error(&e);
                 true
             }
             Err(e) => {
                 out.truncate(mark);
+                out.truncate_events(events);
                 out.command_error(&CmdError::from(e));
                 true
             }

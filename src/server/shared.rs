@@ -157,6 +157,23 @@ impl Shared {
         self.keyspace_events.note(out, class, name, key);
     }
 
+    /// The events of a command that removed elements of the collection at `key`: its own
+    /// event, then `del` if that emptied the collection (and so deleted the key), in
+    /// Redis's order.
+    pub(crate) fn notify_removal(
+        &self,
+        out: &mut Reply,
+        class: u32,
+        name: &'static str,
+        key: &[u8],
+        emptied: bool,
+    ) {
+        self.notify(out, class, name, key);
+        if emptied {
+            self.notify(out, super::notify::class::GENERIC, "del", key);
+        }
+    }
+
     /// Publishes the `expired` event of `key`, which the store's expiry cycle deleted.
     pub(crate) fn notify_expired(&self, key: &[u8]) {
         if self.keyspace_events.wants(super::notify::class::EXPIRED) {

@@ -1775,7 +1775,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "lmove",
         5,
-        WRITE,
+        WRITE | ATOMIC,
         (1, 2, 1),
         Data(lists::lmove),
         "list",
@@ -1785,7 +1785,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "rpoplpush",
         3,
-        WRITE,
+        WRITE | ATOMIC,
         (1, 2, 1),
         Data(lists::rpoplpush),
         "list",
@@ -2163,7 +2163,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sinterstore",
         -3,
-        WRITE,
+        WRITE | ATOMIC,
         ALLKEYS,
         Data(sets::sinterstore),
         "set",
@@ -2173,7 +2173,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sunionstore",
         -3,
-        WRITE,
+        WRITE | ATOMIC,
         ALLKEYS,
         Data(sets::sunionstore),
         "set",
@@ -2183,7 +2183,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "sdiffstore",
         -3,
-        WRITE,
+        WRITE | ATOMIC,
         ALLKEYS,
         Data(sets::sdiffstore),
         "set",
@@ -2204,7 +2204,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
     spec!(
         "smove",
         4,
-        WRITE | FAST,
+        WRITE | FAST | ATOMIC,
         (1, 2, 1),
         Data(sets::smove),
         "set",

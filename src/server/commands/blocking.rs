@@ -7,8 +7,6 @@
 //! without any, it answers 0 at once when asked for none, and 0 when its timeout passes
 //! otherwise (0 = never, as in Redis).
 
-use crate::ValueType;
-use crate::datatypes::zset;
 use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, NOT_INTEGER, SYNTAX};
 use crate::server::frame::Args;
@@ -16,6 +14,7 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
+use super::lists;
 use super::mpop::{self, MultiPop};
 
 /// Where the timeout argument is, for each blocking command.
@@ -109,14 +108,15 @@ pub(crate) fn check(name: &str, a: &Args) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// Tries the pop once; `Ok(true)` if it replied.
+/// Tries the pop once, noting its keyspace events (those of the command's non-blocking
+/// form, as Redis); `Ok(true)` if it replied.
 pub(crate) fn attempt(
     name: &str,
     ks: &dyn KeySpace,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> Result<bool, CmdError> {
-    let c = ks.collections();
     match name {
         // No replica to wait for: over at once only when asked for none.
         "wait" => {
@@ -126,12 +126,14 @@ pub(crate) fn attempt(
             }
             Ok(over)
         }
-        "blmpop" => mpop::attempt_lists(ks, &multi_pop(name, a)?, out),
-        "bzmpop" => mpop::attempt_zsets(ks, &multi_pop(name, a)?, out),
+        "blmpop" => mpop::attempt_lists(ks, shared, &multi_pop(name, a)?, out),
+        "bzmpop" => mpop::attempt_zsets(ks, shared, &multi_pop(name, a)?, out),
         "blpop" | "brpop" => {
+            let left = name == "blpop";
             for key in a.iter().skip(1).take(a.len() - 2) {
-                let popped = c.pop(key, 1, name == "blpop")?;
-                if let Some(value) = popped.first() {
+                let popped = lists::pop_values(ks, key, 1, left)?;
+                if let Some(value) = popped.values.first() {
+                    lists::notify_pop(shared, out, key, left, popped.emptied);
                     out.array(2);
                     out.bulk(key);
                     out.bulk(value);
@@ -141,12 +143,12 @@ pub(crate) fn attempt(
             Ok(false)
         }
         "blmove" | "brpoplpush" => {
-            let (from_left, to_left) = if name == "blmove" {
+            let ends = if name == "blmove" {
                 (side(a.get(3))?, side(a.get(4))?)
             } else {
                 (false, true)
             };
-            match c.lmove(a.get(1), a.get(2), from_left, to_left)? {
+            match lists::move_value(ks, shared, out, (a.get(1), a.get(2)), ends)? {
                 Some(value) => {
                     out.bulk(&value);
                     Ok(true)
@@ -157,12 +159,9 @@ pub(crate) fn attempt(
         _ => {
             let max = name == "bzpopmax";
             for key in a.iter().skip(1).take(a.len() - 2) {
-                let mut popped = Vec::new();
-                c.edit_with(key, ValueType::ZSet, &mut |e| {
-                    popped = zset::pop(e, 1, max);
-                    Ok(())
-                })?;
+                let (popped, emptied) = mpop::pop_zset(ks, key, 1, max)?;
                 if let Some((member, score)) = popped.first() {
+                    mpop::notify_zpop(shared, out, key, max, emptied);
                     out.array(3);
                     out.bulk(key);
                     out.bulk(member);
@@ -197,8 +196,8 @@ fn nothing_now(name: &str, out: &mut Reply) {
 
 /// WAIT numreplicas timeout, where it cannot wait (inside MULTI): the replicas that have
 /// acknowledged, none.
-pub(crate) fn wait(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    without_waiting("wait", ks, a, out)
+pub(crate) fn wait(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    without_waiting("wait", ks, shared, a, out)
 }
 
 /// BLMPOP's or BZMPOP's keys, end and count, after the timeout.
@@ -212,26 +211,28 @@ fn multi_pop<'a>(name: &str, a: &'a Args) -> Result<MultiPop<'a>, CmdError> {
 }
 
 /// A blocking command where it cannot wait (inside MULTI, or run by EXEC), as in Redis:
-/// one attempt now, else what the command answers when there is nothing.
+/// one attempt now (noting its keyspace events), else what the command answers when there
+/// is nothing.
 pub(crate) fn without_waiting(
     name: &str,
     ks: &dyn KeySpace,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
     check(name, a)?;
-    if !attempt(name, ks, a, out)? {
+    if !attempt(name, ks, shared, a, out)? {
         nothing_now(name, out);
     }
     Ok(())
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], inside MULTI.
-pub(crate) fn blmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    without_waiting("blmpop", ks, a, out)
+pub(crate) fn blmpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    without_waiting("blmpop", ks, shared, a, out)
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count], inside MULTI.
-pub(crate) fn bzmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    without_waiting("bzmpop", ks, a, out)
+pub(crate) fn bzmpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    without_waiting("bzmpop", ks, shared, a, out)
 }

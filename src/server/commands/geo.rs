@@ -16,6 +16,7 @@ use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, NOT_FLOAT, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -127,8 +128,8 @@ fn scores_of(
 }
 
 /// GEOADD key [NX|XX] [CH] longitude latitude member [...]: as ZADD with the positions'
-/// geohashes as scores.
-pub(crate) fn geoadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+/// geohashes as scores, and its event (`zadd`, as Redis runs GEOADD as a ZADD).
+pub(crate) fn geoadd(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let mut options = ZAddOptions::default();
     let mut at = 2;
     while at < a.len() {
@@ -149,12 +150,15 @@ pub(crate) fn geoadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
         let bits = encode(longitude, latitude, LAT_MIN, LAT_MAX);
         items.push((bits as f64, a.get(i + 2)));
     }
-    let mut n = 0;
+    let (mut n, mut changed) = (0, false);
     ks.collections()
         .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
-            n = zset::add(e, &items, options)?;
+            (n, changed) = super::zsets::add(e, &items, options)?;
             Ok(())
         })?;
+    if changed {
+        shared.notify(out, class::ZSET, "zadd", a.get(1));
+    }
     out.count(n);
     Ok(())
 }
@@ -569,7 +573,7 @@ fn reply_found(found: &[Found], r: &Request<'_>, out: &mut Reply) {
 /// the area (Redis tests those in the geohash cells around the centre: the same members for
 /// areas of a few hundred kilometres; see docs/server.md); unsorted, they come in score
 /// order, Redis's in cell order.
-fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResult {
+fn search(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply, how: Search) -> CmdResult {
     let source = a.get(if how == (Search::Geosearch { store: true }) {
         2
     } else {
@@ -592,7 +596,7 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
     if let Some(longest) = found.iter().map(|f| f.member.len()).max() {
         crate::server::keyspace::members_fit(ks, destination, longest)?;
     }
-    ks.delete(destination)?;
+    let deleted = ks.delete(destination)?;
     if !found.is_empty() {
         let items: Vec<(f64, &[u8])> = found
             .iter()
@@ -611,30 +615,46 @@ fn search(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: Search) -> CmdResul
                 Ok(())
             })?;
     }
+    let event = match how {
+        Search::Geosearch { .. } => "geosearchstore",
+        Search::Radius { .. } => "georadiusstore",
+    };
+    super::zsets::notify_stored(shared, out, event, destination, !found.is_empty(), deleted);
     out.count(found.len());
     Ok(())
 }
 
 /// GEOSEARCH key FROMMEMBER m|FROMLONLAT lon lat BYRADIUS r unit|BYBOX w h unit [ASC|DESC]
 /// [COUNT n [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH].
-pub(crate) fn geosearch(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    search(ks, a, out, Search::Geosearch { store: false })
+pub(crate) fn geosearch(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    search(ks, shared, a, out, Search::Geosearch { store: false })
 }
 
 /// GEOSEARCHSTORE destination source ... [STOREDIST].
 pub(crate) fn geosearchstore(
     ks: &dyn KeySpace,
-    _: &Shared,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
-    search(ks, a, out, Search::Geosearch { store: true })
+    search(ks, shared, a, out, Search::Geosearch { store: true })
 }
 
 /// GEORADIUS key lon lat radius unit [options] [STORE key] [STOREDIST key].
-pub(crate) fn georadius(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn georadius(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     search(
         ks,
+        shared,
         a,
         out,
         Search::Radius {
@@ -645,9 +665,15 @@ pub(crate) fn georadius(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply
 }
 
 /// GEORADIUS_RO: GEORADIUS without STORE.
-pub(crate) fn georadius_ro(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn georadius_ro(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     search(
         ks,
+        shared,
         a,
         out,
         Search::Radius {
@@ -660,12 +686,13 @@ pub(crate) fn georadius_ro(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Re
 /// GEORADIUSBYMEMBER key member radius unit [options] [STORE key] [STOREDIST key].
 pub(crate) fn georadiusbymember(
     ks: &dyn KeySpace,
-    _: &Shared,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
     search(
         ks,
+        shared,
         a,
         out,
         Search::Radius {
@@ -678,12 +705,13 @@ pub(crate) fn georadiusbymember(
 /// GEORADIUSBYMEMBER_RO: GEORADIUSBYMEMBER without STORE.
 pub(crate) fn georadiusbymember_ro(
     ks: &dyn KeySpace,
-    _: &Shared,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
     search(
         ks,
+        shared,
         a,
         out,
         Search::Radius {

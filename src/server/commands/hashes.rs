@@ -1,13 +1,15 @@
 //! Hash commands: HSET, HGET, HDEL, HGETALL and the rest, over the store's hashes.
 
-use crate::Error;
+use crate::datatypes::hash;
 use crate::numeric::LongDouble;
 use crate::server::args;
 use crate::server::error::{self, CmdError, CmdResult, NOT_FLOAT};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
+use crate::{Error, ValueType};
 
 const HASH_NOT_INTEGER: CmdError = CmdError::fixed("ERR hash value is not an integer");
 const HASH_NOT_FLOAT: CmdError = CmdError::fixed("ERR hash value is not a float");
@@ -17,8 +19,15 @@ fn rest(a: &Args, from: usize) -> Vec<&[u8]> {
     a.iter().skip(from).collect()
 }
 
-/// HSET key field value [field value ...] (and HMSET, which replies OK).
-fn set_pairs(ks: &dyn KeySpace, a: &Args, name: &str) -> Result<usize, CmdError> {
+/// HSET key field value [field value ...] (and HMSET, which replies OK): one `hset`
+/// event, however many fields, new or not.
+fn set_pairs(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    name: &str,
+    out: &mut Reply,
+) -> Result<usize, CmdError> {
     if a.len() < 4 || !a.len().is_multiple_of(2) {
         return Err(error::wrong_arity(name));
     }
@@ -26,22 +35,29 @@ fn set_pairs(ks: &dyn KeySpace, a: &Args, name: &str) -> Result<usize, CmdError>
         .step_by(2)
         .map(|i| (a.get(i), a.get(i + 1)))
         .collect();
-    Ok(ks.collections().hset_many(a.get(1), &fields)?)
+    let added = ks.collections().hset_many(a.get(1), &fields)?;
+    shared.notify(out, class::HASH, "hset", a.get(1));
+    Ok(added)
 }
 
-pub(crate) fn hset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.count(set_pairs(ks, a, "hset")?);
+pub(crate) fn hset(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let added = set_pairs(ks, shared, a, "hset", out)?;
+    out.count(added);
     Ok(())
 }
 
-pub(crate) fn hmset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    set_pairs(ks, a, "hmset")?;
+pub(crate) fn hmset(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    set_pairs(ks, shared, a, "hmset", out)?;
     out.ok();
     Ok(())
 }
 
-pub(crate) fn hsetnx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+/// HSETNX key field value: `hset` only if it set the field.
+pub(crate) fn hsetnx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let set = ks.collections().hsetnx(a.get(1), a.get(2), a.get(3))?;
+    if set {
+        shared.notify(out, class::HASH, "hset", a.get(1));
+    }
     out.count(usize::from(set));
     Ok(())
 }
@@ -61,8 +77,22 @@ pub(crate) fn hmget(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     Ok(())
 }
 
-pub(crate) fn hdel(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.count(ks.collections().hdel(a.get(1), &rest(a, 2))?);
+/// HDEL key field [field ...]: `hdel` if it removed any, then `del` if that emptied the
+/// hash.
+pub(crate) fn hdel(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (key, fields) = (a.get(1), rest(a, 2));
+    let (mut removed, mut emptied) = (0, false);
+    // One edit, so the emptiness is that of this command's result, not of a read after it
+    // (which another connection's write could come before).
+    ks.collections().edit_with(key, ValueType::Hash, &mut |e| {
+        removed = hash::hdel(e, &fields)?;
+        emptied = e.len() == 0;
+        Ok(())
+    })?;
+    if removed > 0 {
+        shared.notify_removal(out, class::HASH, "hdel", key, emptied);
+    }
+    out.count(removed);
     Ok(())
 }
 
@@ -111,17 +141,25 @@ pub(crate) fn hgetall(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
     Ok(())
 }
 
-pub(crate) fn hincrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn hincrby(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let delta = args::int(a.get(3))?;
     match ks.collections().hincr_by(a.get(1), a.get(2), delta) {
-        Ok(n) => out.int(n),
+        Ok(n) => {
+            shared.notify(out, class::HASH, "hincrby", a.get(1));
+            out.int(n);
+        }
         Err(Error::NotAnInteger) => return Err(HASH_NOT_INTEGER),
         Err(e) => return Err(e.into()),
     }
     Ok(())
 }
 
-pub(crate) fn hincrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn hincrbyfloat(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     let delta = a.get(3);
     match LongDouble::parse(delta) {
         None => return Err(NOT_FLOAT),
@@ -132,7 +170,10 @@ pub(crate) fn hincrbyfloat(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Re
         Some(_) => {}
     }
     match ks.collections().hincr_by_float(a.get(1), a.get(2), delta) {
-        Ok(text) => out.bulk(&text),
+        Ok(text) => {
+            shared.notify(out, class::HASH, "hincrbyfloat", a.get(1));
+            out.bulk(&text);
+        }
         Err(Error::NotAFloat) => return Err(HASH_NOT_FLOAT),
         Err(e) => return Err(e.into()),
     }

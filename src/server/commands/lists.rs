@@ -1,21 +1,34 @@
-//! List commands: LPUSH, RPOP, LRANGE, LINSERT, LMOVE and the rest, over the store's lists.
-//! (The blocking forms, BLPOP and friends, are not served yet.)
+//! List commands: LPUSH, RPOP, LRANGE, LINSERT, LMOVE and the rest, over the store's lists,
+//! and their keyspace events. (The blocking forms wait in `blocking.rs`; here they run
+//! inside MULTI, where they never wait.)
 
-use crate::Error;
-use crate::datatypes::list::RangeItem;
+use crate::datatypes::list::{self, RangeItem};
 use crate::server::args::{self, is};
 use crate::server::error::{self, CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
+use crate::{Error, ValueType};
 
 fn values(a: &Args) -> Vec<&[u8]> {
     a.iter().skip(2).collect()
 }
 
+/// The event of a push at the head (`left`) or tail: one per command, however many values.
+fn push_event(left: bool) -> &'static str {
+    if left { "lpush" } else { "rpush" }
+}
+
+/// The event of a pop from the head (`left`) or tail: one per command, whatever the count.
+fn pop_event(left: bool) -> &'static str {
+    if left { "lpop" } else { "rpop" }
+}
+
 fn push(
     ks: &dyn KeySpace,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
     left: bool,
@@ -24,28 +37,65 @@ fn push(
     let len = ks
         .collections()
         .push(a.get(1), &values(a), left, only_existing)?;
+    // LPUSHX and RPUSHX push nothing (and answer 0) when the list is missing.
+    if len > 0 {
+        shared.notify(out, class::LIST, push_event(left), a.get(1));
+    }
     out.count(len);
     Ok(())
 }
 
-pub(crate) fn lpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    push(ks, a, out, true, false)
+pub(crate) fn lpush(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    push(ks, shared, a, out, true, false)
 }
 
-pub(crate) fn rpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    push(ks, a, out, false, false)
+pub(crate) fn rpush(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    push(ks, shared, a, out, false, false)
 }
 
-pub(crate) fn lpushx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    push(ks, a, out, true, true)
+pub(crate) fn lpushx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    push(ks, shared, a, out, true, true)
 }
 
-pub(crate) fn rpushx(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    push(ks, a, out, false, true)
+pub(crate) fn rpushx(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    push(ks, shared, a, out, false, true)
+}
+
+/// What a pop took from a list, and whether that emptied it (the key is then deleted).
+pub(crate) struct Popped {
+    pub(crate) values: Vec<Vec<u8>>,
+    pub(crate) emptied: bool,
+}
+
+/// Pops up to `count` values from the head (`left`) or tail of the list at `key`, as one
+/// edit: whether it emptied the list is known from the edit itself, not from a read after
+/// it (which another connection's write could come before).
+pub(crate) fn pop_values(
+    ks: &dyn KeySpace,
+    key: &[u8],
+    count: usize,
+    left: bool,
+) -> Result<Popped, Error> {
+    let mut popped = Popped {
+        values: Vec::new(),
+        emptied: false,
+    };
+    ks.collections().edit_with(key, ValueType::List, &mut |e| {
+        popped.values = list::pop(e, count, left)?;
+        popped.emptied = e.len() == 0;
+        Ok(())
+    })?;
+    Ok(popped)
+}
+
+/// The events of a pop that took something from `key`, as Redis's `listElementsRemoved`:
+/// `lpop` or `rpop`, then `del` if it emptied the list.
+pub(crate) fn notify_pop(shared: &Shared, out: &mut Reply, key: &[u8], left: bool, emptied: bool) {
+    shared.notify_removal(out, class::LIST, pop_event(left), key, emptied);
 }
 
 /// LPOP/RPOP key [count]
-fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, left: bool) -> CmdResult {
+fn pop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply, left: bool) -> CmdResult {
     if a.len() > 3 {
         return Err(error::wrong_arity(if left { "lpop" } else { "rpop" }));
     }
@@ -55,20 +105,26 @@ fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, left: bool) -> CmdResult {
         None
     };
     let key = a.get(1);
-    let c = ks.collections();
     match count {
         None => {
-            let popped = c.pop(key, 1, left)?;
-            out.bulk_or_null(popped.first().map(Vec::as_slice));
+            let popped = pop_values(ks, key, 1, left)?;
+            if !popped.values.is_empty() {
+                notify_pop(shared, out, key, left, popped.emptied);
+            }
+            out.bulk_or_null(popped.values.first().map(Vec::as_slice));
         }
         Some(n) => {
-            // A missing key is a null array, an existing one an array (even for 0).
-            if c.llen(key)? == 0 {
+            // A missing key is a null array, an existing one an array (even for 0, which
+            // pops nothing and so publishes nothing).
+            if ks.collections().llen(key)? == 0 {
                 out.null_array();
             } else {
-                let popped = c.pop(key, n, left)?;
-                out.array(popped.len());
-                for v in &popped {
+                let popped = pop_values(ks, key, n, left)?;
+                if !popped.values.is_empty() {
+                    notify_pop(shared, out, key, left, popped.emptied);
+                }
+                out.array(popped.values.len());
+                for v in &popped.values {
                     out.bulk(v);
                 }
             }
@@ -77,12 +133,12 @@ fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, left: bool) -> CmdResult {
     Ok(())
 }
 
-pub(crate) fn lpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    pop(ks, a, out, true)
+pub(crate) fn lpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    pop(ks, shared, a, out, true)
 }
 
-pub(crate) fn rpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    pop(ks, a, out, false)
+pub(crate) fn rpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    pop(ks, shared, a, out, false)
 }
 
 pub(crate) fn llen(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
@@ -140,11 +196,14 @@ pub(crate) fn lrange(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -
     Ok(())
 }
 
-pub(crate) fn lset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn lset(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let no_such_key = CmdError::fixed("ERR no such key");
     let index = index_after_key(ks, a)?.ok_or(no_such_key.clone())?;
     match ks.collections().lset(a.get(1), index, a.get(3)) {
-        Ok(()) => out.ok(),
+        Ok(()) => {
+            shared.notify(out, class::LIST, "lset", a.get(1));
+            out.ok();
+        }
         Err(Error::NoSuchKey) => return Err(no_such_key),
         Err(Error::IndexOutOfRange) => return Err(CmdError::fixed("ERR index out of range")),
         Err(e) => return Err(e.into()),
@@ -152,29 +211,52 @@ pub(crate) fn lset(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
     Ok(())
 }
 
-pub(crate) fn lrem(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let count = args::int(a.get(2))?;
-    out.count(ks.collections().lrem(a.get(1), count, a.get(3))?);
+/// LREM key count element: `lrem` if it removed any, then `del` if that emptied the list.
+pub(crate) fn lrem(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (key, count) = (a.get(1), args::int(a.get(2))?);
+    let c = ks.collections();
+    let removed = c.lrem(key, count, a.get(3))?;
+    if removed > 0 {
+        // LREM runs as its own transaction (`flag::SOLO`): the length read after it is
+        // the one it left.
+        let emptied = c.llen(key)? == 0;
+        shared.notify_removal(out, class::LIST, "lrem", key, emptied);
+    }
+    out.count(removed);
     Ok(())
 }
 
-pub(crate) fn ltrim(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let (start, stop) = (args::int(a.get(2))?, args::int(a.get(3))?);
-    ks.collections().ltrim(a.get(1), start, stop)?;
+/// LTRIM key start stop: `ltrim` whenever the list exists (even if nothing was trimmed,
+/// as Redis), then `del` if none of it was kept.
+pub(crate) fn ltrim(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (key, start, stop) = (a.get(1), args::int(a.get(2))?, args::int(a.get(3))?);
+    let c = ks.collections();
+    // LTRIM runs as its own transaction (`flag::SOLO`): the lengths read around the trim
+    // are those it saw and left.
+    let existed = c.llen(key)? > 0;
+    c.ltrim(key, start, stop)?;
+    if existed {
+        let emptied = c.llen(key)? == 0;
+        shared.notify_removal(out, class::LIST, "ltrim", key, emptied);
+    }
     out.ok();
     Ok(())
 }
 
-pub(crate) fn linsert(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+/// LINSERT key BEFORE|AFTER pivot element: `linsert` only if it inserted.
+pub(crate) fn linsert(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let before = match a.get(2) {
         w if is(w, "before") => true,
         w if is(w, "after") => false,
         _ => return Err(SYNTAX),
     };
-    out.int(
-        ks.collections()
-            .linsert(a.get(1), before, a.get(3), a.get(4))?,
-    );
+    let len = ks
+        .collections()
+        .linsert(a.get(1), before, a.get(3), a.get(4))?;
+    if len > 0 {
+        shared.notify(out, class::LIST, "linsert", a.get(1));
+    }
+    out.int(len);
     Ok(())
 }
 
@@ -241,41 +323,74 @@ fn side(word: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
+/// Moves one value from an end of `source` to an end of `destination` (LMOVE, RPOPLPUSH
+/// and their blocking forms); the value, if `source` had one. Its events are Redis's
+/// `lmoveGenericCommand`'s, in its order: the push on `destination` first, then the pop
+/// from `source`, then `del` if that emptied `source`.
+pub(crate) fn move_value(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    out: &mut Reply,
+    (source, destination): (&[u8], &[u8]),
+    (from_left, to_left): (bool, bool),
+) -> Result<Option<Vec<u8>>, CmdError> {
+    let c = ks.collections();
+    let moved = c.lmove(source, destination, from_left, to_left)?;
+    if moved.is_some() {
+        shared.notify(out, class::LIST, push_event(to_left), destination);
+        shared.notify(out, class::LIST, pop_event(from_left), source);
+        // Read after the move, in its transaction (LMOVE and RPOPLPUSH are
+        // `flag::ATOMIC`; MULTI, a pipeline and the blocking forms run in one too).
+        if source != destination && c.llen(source)? == 0 {
+            shared.notify(out, class::GENERIC, "del", source);
+        }
+    }
+    Ok(moved)
+}
+
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
-pub(crate) fn lmove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let (from_left, to_left) = (side(a.get(3))?, side(a.get(4))?);
-    let moved = ks
-        .collections()
-        .lmove(a.get(1), a.get(2), from_left, to_left)?;
+pub(crate) fn lmove(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let ends = (side(a.get(3))?, side(a.get(4))?);
+    let moved = move_value(ks, shared, out, (a.get(1), a.get(2)), ends)?;
     out.bulk_or_null(moved.as_deref());
     Ok(())
 }
 
 /// RPOPLPUSH source destination
-pub(crate) fn rpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let moved = ks.collections().lmove(a.get(1), a.get(2), false, true)?;
+pub(crate) fn rpoplpush(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    let moved = move_value(ks, shared, out, (a.get(1), a.get(2)), (false, true))?;
     out.bulk_or_null(moved.as_deref());
     Ok(())
 }
 
 /// BLPOP inside MULTI (or run by EXEC): never waits, as in Redis.
-pub(crate) fn blpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::without_waiting("blpop", ks, a, out)
+pub(crate) fn blpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::without_waiting("blpop", ks, shared, a, out)
 }
 
 /// BRPOP inside MULTI (or run by EXEC): never waits, as in Redis.
-pub(crate) fn brpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::without_waiting("brpop", ks, a, out)
+pub(crate) fn brpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::without_waiting("brpop", ks, shared, a, out)
 }
 
 /// BLMOVE inside MULTI (or run by EXEC): never waits, as in Redis.
-pub(crate) fn blmove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::without_waiting("blmove", ks, a, out)
+pub(crate) fn blmove(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::without_waiting("blmove", ks, shared, a, out)
 }
 
 /// BRPOPLPUSH inside MULTI (or run by EXEC): never waits, as in Redis.
-pub(crate) fn brpoplpush(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::without_waiting("brpoplpush", ks, a, out)
+pub(crate) fn brpoplpush(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    super::blocking::without_waiting("brpoplpush", ks, shared, a, out)
 }
 
 #[cfg(test)]

@@ -9,8 +9,11 @@ use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, SYNTAX, WRONG_TYPE};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
+
+use super::lists;
 
 /// A parsed LMPOP / ZMPOP call (after any timeout).
 pub(crate) struct MultiPop<'a> {
@@ -64,22 +67,26 @@ pub(crate) fn parse<'a>(a: &'a Args, at: usize, ends: [&str; 2]) -> Result<Multi
 
 /// Pops with `pop` from the first key of `m.keys` that holds a `ty` (and anything);
 /// true if it replied, `[key, popped]`. A key of another type before it is WRONGTYPE.
+/// `pop` answers what it took and whether that emptied the key; `notify` notes the
+/// events of a pop that took something.
 fn pop_first<T>(
     ks: &dyn KeySpace,
     m: &MultiPop<'_>,
     ty: ValueType,
     out: &mut Reply,
-    mut pop: impl FnMut(&[u8]) -> Result<Vec<T>, CmdError>,
+    mut pop: impl FnMut(&[u8]) -> Result<(Vec<T>, bool), CmdError>,
+    mut notify: impl FnMut(&[u8], bool, &mut Reply),
     mut reply: impl FnMut(&T, &mut Reply),
 ) -> Result<bool, CmdError> {
     for &key in &m.keys {
         match ks.collections().value_type(key)? {
             None => continue,
             Some(t) if t == ty => {
-                let popped = pop(key)?;
+                let (popped, emptied) = pop(key)?;
                 if popped.is_empty() {
                     continue;
                 }
+                notify(key, emptied, out);
                 out.array(2);
                 out.bulk(key);
                 out.array(popped.len());
@@ -94,52 +101,97 @@ fn pop_first<T>(
     Ok(false)
 }
 
-/// Pops from the first list of `m.keys` that holds any, from the LEFT or the RIGHT.
+/// Pops from the first list of `m.keys` that holds any, from the LEFT or the RIGHT; its
+/// events are LPOP's or RPOP's.
 pub(crate) fn attempt_lists(
     ks: &dyn KeySpace,
-    m: &MultiPop<'_>,
-    out: &mut Reply,
-) -> Result<bool, CmdError> {
-    let pop = |key: &[u8]| Ok(ks.collections().pop(key, m.count, m.front)?);
-    pop_first(ks, m, ValueType::List, out, pop, |v: &Vec<u8>, out| {
-        out.bulk(v)
-    })
-}
-
-/// Pops from the first sorted set of `m.keys` that holds any, lowest scores first for MIN.
-pub(crate) fn attempt_zsets(
-    ks: &dyn KeySpace,
+    shared: &Shared,
     m: &MultiPop<'_>,
     out: &mut Reply,
 ) -> Result<bool, CmdError> {
     let pop = |key: &[u8]| {
-        let mut popped = Vec::new();
-        ks.collections().edit_with(key, ValueType::ZSet, &mut |e| {
-            popped = zset::pop(e, m.count, !m.front);
-            Ok(())
-        })?;
-        Ok(popped)
+        let popped = lists::pop_values(ks, key, m.count, m.front)?;
+        Ok((popped.values, popped.emptied))
     };
-    pop_first(ks, m, ValueType::ZSet, out, pop, |(member, score), out| {
-        out.array(2);
-        out.bulk(member);
-        out.double(*score);
-    })
+    let notify = |key: &[u8], emptied: bool, out: &mut Reply| {
+        lists::notify_pop(shared, out, key, m.front, emptied);
+    };
+    pop_first(
+        ks,
+        m,
+        ValueType::List,
+        out,
+        pop,
+        notify,
+        |v: &Vec<u8>, out| out.bulk(v),
+    )
+}
+
+/// Pops up to `count` members with the lowest scores (or the highest, `max`) from the
+/// sorted set at `key`, as one edit; also whether that emptied it.
+pub(crate) fn pop_zset(
+    ks: &dyn KeySpace,
+    key: &[u8],
+    count: usize,
+    max: bool,
+) -> Result<(Vec<zset::ScoredMember>, bool), CmdError> {
+    let (mut popped, mut emptied) = (Vec::new(), false);
+    ks.collections().edit_with(key, ValueType::ZSet, &mut |e| {
+        popped = zset::pop(e, count, max);
+        emptied = e.len() == 0;
+        Ok(())
+    })?;
+    Ok((popped, emptied))
+}
+
+/// The events of a sorted-set pop that took something from `key`, as Redis's
+/// `genericZpopCommand`: `zpopmin` or `zpopmax`, then `del` if it emptied the set.
+pub(crate) fn notify_zpop(shared: &Shared, out: &mut Reply, key: &[u8], max: bool, emptied: bool) {
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    shared.notify_removal(out, class::ZSET, event, key, emptied);
+}
+
+/// Pops from the first sorted set of `m.keys` that holds any, lowest scores first for MIN;
+/// its events are ZPOPMIN's or ZPOPMAX's.
+pub(crate) fn attempt_zsets(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    m: &MultiPop<'_>,
+    out: &mut Reply,
+) -> Result<bool, CmdError> {
+    let max = !m.front;
+    let pop = |key: &[u8]| pop_zset(ks, key, m.count, max);
+    let notify = |key: &[u8], emptied: bool, out: &mut Reply| {
+        notify_zpop(shared, out, key, max, emptied);
+    };
+    pop_first(
+        ks,
+        m,
+        ValueType::ZSet,
+        out,
+        pop,
+        notify,
+        |(member, score), out| {
+            out.array(2);
+            out.bulk(member);
+            out.double(*score);
+        },
+    )
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
-pub(crate) fn lmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn lmpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let m = parse(a, 1, ["left", "right"])?;
-    if !attempt_lists(ks, &m, out)? {
+    if !attempt_lists(ks, shared, &m, out)? {
         out.null_array();
     }
     Ok(())
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count].
-pub(crate) fn zmpop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn zmpop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let m = parse(a, 1, ["min", "max"])?;
-    if !attempt_zsets(ks, &m, out)? {
+    if !attempt_zsets(ks, shared, &m, out)? {
         out.null_array();
     }
     Ok(())

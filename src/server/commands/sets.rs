@@ -4,6 +4,7 @@ use crate::datatypes::set::Combine;
 use crate::server::error::{CmdError, CmdResult};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -11,13 +12,28 @@ fn members(a: &Args) -> Vec<&[u8]> {
     a.iter().skip(2).collect()
 }
 
-pub(crate) fn sadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.count(ks.collections().sadd(a.get(1), &members(a))?);
+pub(crate) fn sadd(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let added = ks.collections().sadd(a.get(1), &members(a))?;
+    if added > 0 {
+        shared.notify(out, class::SET, "sadd", a.get(1));
+    }
+    out.count(added);
     Ok(())
 }
 
-pub(crate) fn srem(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    out.count(ks.collections().srem(a.get(1), &members(a))?);
+pub(crate) fn srem(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (key, members) = (a.get(1), members(a));
+    let (mut removed, mut emptied) = (0, false);
+    ks.collections()
+        .edit_with(key, crate::ValueType::Set, &mut |e| {
+            removed = crate::datatypes::set::srem(e, &members)?;
+            emptied = e.len() == 0;
+            Ok(())
+        })?;
+    if removed > 0 {
+        shared.notify_removal(out, class::SET, "srem", key, emptied);
+    }
+    out.count(removed);
     Ok(())
 }
 
@@ -51,7 +67,9 @@ pub(crate) fn smembers(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply)
 }
 
 /// SPOP key [count]
-pub(crate) fn spop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+/// One `spop` event however many members it took, as Redis 7.0 (which also sends it, then
+/// `del`, when the count takes the whole set).
+pub(crate) fn spop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     if a.len() > 3 {
         return Err(crate::server::error::SYNTAX);
     }
@@ -59,12 +77,16 @@ pub(crate) fn spop(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
         3 => Some(crate::server::args::positive(a.get(2))?),
         _ => None,
     };
-    let mut popped = Vec::new();
+    let (mut popped, mut emptied) = (Vec::new(), false);
     ks.collections()
         .edit_with(a.get(1), crate::ValueType::Set, &mut |e| {
             popped = crate::datatypes::set::pop(e, count.unwrap_or(1))?;
+            emptied = e.len() == 0;
             Ok(())
         })?;
+    if !popped.is_empty() {
+        shared.notify_removal(out, class::SET, "spop", a.get(1), emptied);
+    }
     match count {
         None => out.bulk_or_null(popped.first().map(Vec::as_slice)),
         Some(_) => {
@@ -143,22 +165,57 @@ pub(crate) fn sdiff(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     combine(ks, a, out, Combine::Difference)
 }
 
-fn store(ks: &dyn KeySpace, a: &Args, out: &mut Reply, how: crate::SetCombine) -> CmdResult {
-    let keys: Vec<&[u8]> = a.iter().skip(2).collect();
-    out.count(ks.collections().sstore(a.get(1), &keys, how)?);
+/// SINTERSTORE / SUNIONSTORE / SDIFFSTORE: the command's event on the destination, or,
+/// when the result is empty, `del` if that deleted the destination.
+fn store(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+    how: crate::SetCombine,
+    event: &'static str,
+) -> CmdResult {
+    let (destination, keys) = (a.get(1), a.iter().skip(2).collect::<Vec<_>>());
+    // Read only when someone listens. These commands run as one transaction
+    // (`flag::ATOMIC`): no other write comes between this read and the store.
+    let existed = shared.keyspace_events.wants(class::GENERIC) && ks.contains(destination);
+    let stored = ks.collections().sstore(destination, &keys, how)?;
+    if stored > 0 {
+        shared.notify(out, class::SET, event, destination);
+    } else if existed {
+        shared.notify(out, class::GENERIC, "del", destination);
+    }
+    out.count(stored);
     Ok(())
 }
 
-pub(crate) fn sinterstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    store(ks, a, out, crate::SetCombine::Intersection)
+pub(crate) fn sinterstore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    let how = crate::SetCombine::Intersection;
+    store(ks, shared, a, out, how, "sinterstore")
 }
 
-pub(crate) fn sunionstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    store(ks, a, out, crate::SetCombine::Union)
+pub(crate) fn sunionstore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    store(ks, shared, a, out, crate::SetCombine::Union, "sunionstore")
 }
 
-pub(crate) fn sdiffstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    store(ks, a, out, crate::SetCombine::Difference)
+pub(crate) fn sdiffstore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    let how = crate::SetCombine::Difference;
+    store(ks, shared, a, out, how, "sdiffstore")
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
@@ -196,8 +253,26 @@ pub(crate) fn sintercard(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Repl
     Ok(())
 }
 
-pub(crate) fn smove(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    let moved = ks.collections().smove(a.get(1), a.get(2), a.get(3))?;
+/// SMOVE source destination member: `srem` on the source, `del` if that emptied it, then
+/// `sadd` on the destination if the member was not there yet; nothing for a move onto
+/// the source itself.
+pub(crate) fn smove(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    let (source, destination, member) = (a.get(1), a.get(2), a.get(3));
+    let c = ks.collections();
+    // What the events need, read only when someone listens. SMOVE runs as one
+    // transaction (`flag::ATOMIC`): no other write comes in between.
+    let events = &shared.keyspace_events;
+    // A destination of another type is SMOVE's error to give, or not (a missing source).
+    let was_there = events.wants(class::SET)
+        && matches!(c.smismember(destination, &[member]), Ok(found) if found.first() == Some(&true));
+    let moved = c.smove(source, destination, member)?;
+    if moved && source != destination {
+        let emptied = events.wants(class::GENERIC) && !ks.contains(source);
+        shared.notify_removal(out, class::SET, "srem", source, emptied);
+        if !was_there {
+            shared.notify(out, class::SET, "sadd", destination);
+        }
+    }
     out.count(usize::from(moved));
     Ok(())
 }

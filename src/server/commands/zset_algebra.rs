@@ -136,16 +136,28 @@ fn read_form(ks: &dyn KeySpace, a: &Args, out: &mut Reply, form: Form) -> CmdRes
     Ok(())
 }
 
-/// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE destination numkeys key [key ...] [options]
-fn store_form(ks: &dyn KeySpace, a: &Args, out: &mut Reply, form: Form) -> CmdResult {
+/// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE destination numkeys key [key ...] [options]:
+/// the command's event on the destination, or `del` when an empty result deleted it.
+fn store_form(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+    form: Form,
+) -> CmdResult {
     let call = read_call(ks, form, a)?;
+    let destination = a.get(1);
+    // These commands run as one transaction (SOLO): nothing comes between this read and
+    // the store.
+    let existed = ks.contains(destination);
     let stored = ks.collections().zstore(
-        a.get(1),
+        destination,
         &call.keys,
         form.how,
         call.weights.as_deref(),
         call.aggregate,
     )?;
+    super::zsets::notify_stored(shared, out, form.name, destination, stored > 0, existed);
     out.count(stored);
     Ok(())
 }
@@ -172,21 +184,49 @@ pub(crate) fn zdiff(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) ->
     read_form(ks, a, out, form("zdiff", SetCombine::Difference, false))
 }
 
-pub(crate) fn zunionstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    store_form(ks, a, out, form("zunionstore", SetCombine::Union, true))
-}
-
-pub(crate) fn zinterstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn zunionstore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     store_form(
         ks,
+        shared,
+        a,
+        out,
+        form("zunionstore", SetCombine::Union, true),
+    )
+}
+
+pub(crate) fn zinterstore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    store_form(
+        ks,
+        shared,
         a,
         out,
         form("zinterstore", SetCombine::Intersection, true),
     )
 }
 
-pub(crate) fn zdiffstore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    store_form(ks, a, out, form("zdiffstore", SetCombine::Difference, true))
+pub(crate) fn zdiffstore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
+    store_form(
+        ks,
+        shared,
+        a,
+        out,
+        form("zdiffstore", SetCombine::Difference, true),
+    )
 }
 
 /// ZINTERCARD numkeys key [key ...] [LIMIT limit]

@@ -5,11 +5,13 @@ use crate::ValueType;
 use crate::collections::arg_error::ArgError;
 use crate::collections::range::{LexRange, Limit, ScoreRange};
 use crate::collections::score::parse_score;
+use crate::datatypes::write::Edit;
 use crate::datatypes::zset::{self, ScoredMember, ZAddOptions};
 use crate::server::args::{self, is};
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
+use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
@@ -68,8 +70,49 @@ pub(crate) fn zrandmember(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Rep
     Ok(())
 }
 
+/// ZADD's members added, or added and changed with CH (its reply), and whether it changed
+/// the set at all: added a member or changed a score, which is when Redis sends `zadd`.
+pub(crate) fn add(
+    e: &mut Edit<'_, '_, '_>,
+    items: &[(f64, &[u8])],
+    options: ZAddOptions,
+) -> crate::Result<(usize, bool)> {
+    let counting_changed = ZAddOptions {
+        count_changed: true,
+        ..options
+    };
+    let added_or_changed = zset::add(e, items, counting_changed)?;
+    // ZADD only adds members: the set grew by those it added.
+    let added = e.len().saturating_sub(e.len_before());
+    let reply = if options.count_changed {
+        added_or_changed
+    } else {
+        added
+    };
+    Ok((reply, added_or_changed > 0))
+}
+
+/// ZADD INCR / ZINCRBY: the member's new score (`None` if a condition refused it), and
+/// whether it changed (Redis sends `zincr` only then: not for an increment by 0). Whether
+/// it changed costs a read, made only when `shared` has someone listening.
+fn increment(
+    shared: &Shared,
+    e: &mut Edit<'_, '_, '_>,
+    member: &[u8],
+    delta: f64,
+    options: ZAddOptions,
+) -> crate::Result<(Option<f64>, bool)> {
+    if !shared.keyspace_events.wants(class::ZSET) {
+        return Ok((zset::incr(e, member, delta, options)?, false));
+    }
+    let before = e.get(member)?;
+    let score = zset::incr(e, member, delta, options)?;
+    let changed = score.is_some() && e.get(member)? != before;
+    Ok((score, changed))
+}
+
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
-pub(crate) fn zadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn zadd(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let mut options = ZAddOptions::default();
     let mut incr = false;
     let mut i = 2;
@@ -121,38 +164,47 @@ pub(crate) fn zadd(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> 
     let c = ks.collections();
     if incr {
         let (delta, member) = items.first().copied().ok_or(SYNTAX)?;
-        let mut score = None;
+        let (mut score, mut changed) = (None, false);
         c.edit_with(key, ValueType::ZSet, &mut |e| {
-            score = zset::incr(e, member, delta, options)?;
+            (score, changed) = increment(shared, e, member, delta, options)?;
             Ok(())
         })
         .map_err(store_error)?;
+        if changed {
+            shared.notify(out, class::ZSET, "zincr", key);
+        }
         match score {
             Some(s) => out.double(s),
             None => out.null(),
         }
     } else {
-        let mut n = 0;
+        let (mut n, mut changed) = (0, false);
         c.edit_with(key, ValueType::ZSet, &mut |e| {
-            n = zset::add(e, &items, options)?;
+            (n, changed) = add(e, &items, options)?;
             Ok(())
         })
         .map_err(store_error)?;
+        if changed {
+            shared.notify(out, class::ZSET, "zadd", key);
+        }
         out.count(n);
     }
     Ok(())
 }
 
 /// ZINCRBY key increment member
-pub(crate) fn zincrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn zincrby(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let delta = parse_score(a.get(2))?;
-    let mut score = None;
+    let (mut score, mut changed) = (None, false);
     ks.collections()
         .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
-            score = zset::incr(e, a.get(3), delta, ZAddOptions::default())?;
+            (score, changed) = increment(shared, e, a.get(3), delta, ZAddOptions::default())?;
             Ok(())
         })
         .map_err(store_error)?;
+    if changed {
+        shared.notify(out, class::ZSET, "zincr", a.get(1));
+    }
     match score {
         Some(s) => out.double(s),
         None => out.null(),
@@ -160,14 +212,18 @@ pub(crate) fn zincrby(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
     Ok(())
 }
 
-pub(crate) fn zrem(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn zrem(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     let members: Vec<&[u8]> = a.iter().skip(2).collect();
-    let mut n = 0;
+    let (mut n, mut emptied) = (0, false);
     ks.collections()
         .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
             n = zset::remove(e, &members)?;
+            emptied = e.len() == 0;
             Ok(())
         })?;
+    if n > 0 {
+        shared.notify_removal(out, class::ZSET, "zrem", a.get(1), emptied);
+    }
     out.count(n);
     Ok(())
 }
@@ -392,26 +448,49 @@ pub(crate) fn zrevrangebylex(
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
-pub(crate) fn zrangestore(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn zrangestore(
+    ks: &dyn KeySpace,
+    shared: &Shared,
+    a: &Args,
+    out: &mut Reply,
+) -> CmdResult {
     let q = parse_query(a, 3, None, None, true)?;
     let items = q.run(ks, a.get(2))?;
     let (dst, c) = (a.get(1), ks.collections());
     if let Some(longest) = items.iter().map(|(m, _)| m.len()).max() {
         crate::server::keyspace::members_fit(ks, dst, longest)?;
     }
-    ks.delete(dst)?;
+    let deleted = ks.delete(dst)?;
     if !items.is_empty() {
         let pairs: Vec<(f64, &[u8])> = items.iter().map(|(m, s)| (*s, &m[..])).collect();
         c.edit_with(dst, ValueType::ZSet, &mut |e| {
             zset::add(e, &pairs, ZAddOptions::default()).map(|_| ())
         })?;
     }
+    notify_stored(shared, out, "zrangestore", dst, !items.is_empty(), deleted);
     out.count(items.len());
     Ok(())
 }
 
+/// The events of a command that stored its result at `destination` (after deleting what
+/// was there): its own if it stored anything, else `del` if it deleted something.
+pub(crate) fn notify_stored(
+    shared: &Shared,
+    out: &mut Reply,
+    event: &'static str,
+    destination: &[u8],
+    stored: bool,
+    deleted: bool,
+) {
+    if stored {
+        shared.notify(out, class::ZSET, event, destination);
+    } else if deleted {
+        shared.notify(out, class::GENERIC, "del", destination);
+    }
+}
+
 /// ZPOPMIN/ZPOPMAX key [count]
-fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
+fn pop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
     if a.len() > 3 {
         return Err(SYNTAX);
     }
@@ -420,12 +499,17 @@ fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
     } else {
         None
     };
-    let mut popped = Vec::new();
+    let (mut popped, mut emptied) = (Vec::new(), false);
     ks.collections()
         .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
             popped = zset::pop(e, count.unwrap_or(1), max);
+            emptied = e.len() == 0;
             Ok(())
         })?;
+    if !popped.is_empty() {
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        shared.notify_removal(out, class::ZSET, event, a.get(1), emptied);
+    }
     match count {
         // Without a count: one member and its score, flat in every protocol.
         None => {
@@ -440,21 +524,24 @@ fn pop(ks: &dyn KeySpace, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
     Ok(())
 }
 
-pub(crate) fn zpopmin(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    pop(ks, a, out, false)
+pub(crate) fn zpopmin(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    pop(ks, shared, a, out, false)
 }
 
-pub(crate) fn zpopmax(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    pop(ks, a, out, true)
+pub(crate) fn zpopmax(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    pop(ks, shared, a, out, true)
 }
 
+/// ZREMRANGEBYRANK / BYSCORE / BYLEX: `event` (the command's name) if `f` removed any.
 fn remove_range(
     ks: &dyn KeySpace,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
-    f: &dyn Fn(&mut crate::datatypes::write::Edit<'_, '_, '_>) -> Result<usize, CmdError>,
+    event: &'static str,
+    f: &dyn Fn(&mut Edit<'_, '_, '_>) -> Result<usize, CmdError>,
 ) -> CmdResult {
-    let mut n = 0;
+    let (mut n, mut emptied) = (0, false);
     let mut failed = None;
     ks.collections()
         .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
@@ -462,10 +549,14 @@ fn remove_range(
                 Ok(k) => n = k,
                 Err(err) => failed = Some(err),
             }
+            emptied = e.len() == 0;
             Ok(())
         })?;
     if let Some(e) = failed {
         return Err(e);
+    }
+    if n > 0 {
+        shared.notify_removal(out, class::ZSET, event, a.get(1), emptied);
     }
     out.count(n);
     Ok(())
@@ -473,40 +564,46 @@ fn remove_range(
 
 pub(crate) fn zremrangebyrank(
     ks: &dyn KeySpace,
-    _: &Shared,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
     let (start, stop) = (args::int(a.get(2))?, args::int(a.get(3))?);
-    remove_range(ks, a, out, &|e| Ok(zset::remove_by_rank(e, start, stop)))
+    remove_range(ks, shared, a, out, "zremrangebyrank", &|e| {
+        Ok(zset::remove_by_rank(e, start, stop))
+    })
 }
 
 pub(crate) fn zremrangebyscore(
     ks: &dyn KeySpace,
-    _: &Shared,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
     let range = ScoreRange::parse(a.get(2), a.get(3))?;
-    remove_range(ks, a, out, &|e| Ok(zset::remove_by_score(e, &range)))
+    remove_range(ks, shared, a, out, "zremrangebyscore", &|e| {
+        Ok(zset::remove_by_score(e, &range))
+    })
 }
 
 pub(crate) fn zremrangebylex(
     ks: &dyn KeySpace,
-    _: &Shared,
+    shared: &Shared,
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
     let range = LexRange::parse(a.get(2), a.get(3))?;
-    remove_range(ks, a, out, &|e| Ok(zset::remove_by_lex(e, &range)))
+    remove_range(ks, shared, a, out, "zremrangebylex", &|e| {
+        Ok(zset::remove_by_lex(e, &range))
+    })
 }
 
 /// BZPOPMIN inside MULTI (or run by EXEC): never waits, as in Redis.
-pub(crate) fn bzpopmin(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::without_waiting("bzpopmin", ks, a, out)
+pub(crate) fn bzpopmin(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::without_waiting("bzpopmin", ks, shared, a, out)
 }
 
 /// BZPOPMAX inside MULTI (or run by EXEC): never waits, as in Redis.
-pub(crate) fn bzpopmax(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
-    super::blocking::without_waiting("bzpopmax", ks, a, out)
+pub(crate) fn bzpopmax(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+    super::blocking::without_waiting("bzpopmax", ks, shared, a, out)
 }
