@@ -171,3 +171,37 @@ fn expired_keys_publish_expired_events() {
         assert_eq!(theirs, ["session:1", "session:2"], "redis-server");
     }
 }
+
+/// A pop that blocked and was served by another connection's push publishes its events
+/// after the push's: `lpush`, then the pop's `lpop` and `del` (the list it emptied).
+fn woken_pop_events(addr: SocketAddr) -> Vec<String> {
+    let mut commands = Raw::connect(addr);
+    commands.call(&["FLUSHALL"]);
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut listener = Listener::new(addr);
+    let mut blocked = Raw::connect(addr);
+    blocked.command(&["BLPOP", "queue", "5"]);
+    // Blocked once CLIENT LIST shows it so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !commands.call(&["CLIENT", "LIST"]).contains("cmd=blpop") {
+        assert!(std::time::Instant::now() < deadline, "BLPOP never blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    commands.call(&["LPUSH", "queue", "job"]);
+    let popped = String::from_utf8_lossy(&blocked.reply()).into_owned();
+    assert_eq!(popped, "*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n");
+    let events = listener.events();
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    events
+}
+
+#[test]
+fn a_woken_blocking_pop_publishes_its_events_after_the_push() {
+    let want = ["lpush queue", "lpop queue", "del queue"];
+    let keg = TestServer::start();
+    assert_eq!(woken_pop_events(keg.addr), want);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = woken_pop_events(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+}
