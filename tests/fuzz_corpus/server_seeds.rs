@@ -181,6 +181,16 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "keyspace_events",
+            commands(12, &[
+                "CONFIG SET notify-keyspace-events KEA", "HELLO 3", "PSUBSCRIBE __key*__:*",
+                "SET a 1 EX 100", "LPUSH l x y", "RPOP l 2", "HSET h f v", "HDEL h f",
+                "ZADD z 1 m", "ZINCRBY z 0 m", "SADD s m", "SMOVE s t m", "RENAME t u",
+                "MULTI", "INCR n", "EXPIRE n 0", "EXEC", "EVAL redis.call('del','a') 0",
+                "CONFIG SET notify-keyspace-events KEm", "CONFIG GET notify-keyspace-events",
+            ]),
+        ),
+        (
             "monitor",
             commands(16, &[
                 "SET a 1", "MULTI", "MONITOR", "EXEC", "MONITOR", "PING", "GET a",

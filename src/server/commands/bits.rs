@@ -481,7 +481,7 @@ fn bitfield_generic(
     }
     let key = a.get(1);
     let current = ks.get_with_expiry(key)?;
-    let mut dirty = writes && current.is_none();
+    let (mut dirty, mut changed) = (writes && current.is_none(), false);
     let (mut value, expiry) = current.unwrap_or_default();
     if let Some(highest) = fields
         .iter()
@@ -521,10 +521,16 @@ fn bitfield_generic(
         }
         replies.push(Some(reply));
         write_field(&mut value, f.offset, f.bits, new as u64);
-        dirty |= new != old;
+        // Redis 7.0 counts a write that succeeded as a change if it changed the field or
+        // the string was created or grown for the command's writes.
+        changed |= dirty || new != old;
     }
-    if dirty {
+    if dirty || changed {
         ks.set_with_expiry(key, &value, expiry)?;
+    }
+    // Redis's event follows its count of changes: none for a string only created or
+    // grown by writes that all failed.
+    if changed {
         shared.notify(out, class::STRING, "setbit", key);
     }
     out.array(replies.len());
