@@ -205,3 +205,32 @@ fn a_woken_blocking_pop_publishes_its_events_after_the_push() {
         assert_eq!(theirs, want, "redis-server");
     }
 }
+
+/// A RESP3 connection subscribed to the events of its own writes gets each event before
+/// the reply of the command that caused it, as from Redis.
+fn own_events_order(addr: SocketAddr) -> Vec<String> {
+    let mut conn = Raw::connect(addr);
+    conn.call(&["HELLO", "3"]);
+    conn.call(&["CONFIG", "SET", "notify-keyspace-events", "E$"]);
+    conn.call(&["SUBSCRIBE", "__keyevent@0__:set"]);
+    conn.command(&["SET", "mine", "1"]);
+    let order = (0..2)
+        .map(|_| String::from_utf8_lossy(&conn.reply()).into_owned())
+        .collect();
+    conn.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    order
+}
+
+#[test]
+fn a_connection_gets_its_own_events_before_the_reply() {
+    let want = [
+        ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$4\r\nmine\r\n",
+        "+OK\r\n",
+    ];
+    let keg = TestServer::start();
+    assert_eq!(own_events_order(keg.addr), want);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = own_events_order(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+}

@@ -1026,25 +1026,6 @@ fn replicaof_no_one_is_served_and_following_another_server_refused() {
     assert_eq!(raw.call(&["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
 }
 
-/// Client-side caching is not served: CLIENT TRACKING ON is refused with a clear error,
-/// and TRACKINGINFO, GETREDIR and CACHING answer as Redis does for a connection without
-/// tracking (RESP3 form here; the RESP2 forms and OFF are in the Redis comparison corpus).
-#[test]
-fn client_tracking_on_is_refused_and_tracking_info_says_off() {
-    let server = TestServer::start();
-    let mut raw = server.raw();
-    assert_eq!(
-        raw.call(&["CLIENT", "TRACKING", "ON", "BCAST"]),
-        "-ERR keg does not serve client-side caching: CLIENT TRACKING ON is refused\r\n"
-    );
-    raw.call(&["HELLO", "3"]);
-    assert_eq!(
-        raw.call(&["CLIENT", "TRACKINGINFO"]),
-        "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n"
-    );
-    assert_eq!(raw.call(&["CLIENT", "GETREDIR"]), ":-1\r\n");
-}
-
 /// Under CLIENT REPLY OFF a protocol error is silenced like any reply: the connection is
 /// closed with nothing sent. (Redis sends nothing either, and leaves the connection open
 /// until the client goes.)

@@ -842,6 +842,37 @@ client tracking off redirect abc
 client tracking off prefix
 client tracking off nosuch
 client tracking maybe
+client tracking on prefix a
+client tracking on optin optout
+client tracking on bcast optout
+client tracking on redirect 999999
+client tracking on redirect -1
+client tracking on bcast prefix ab prefix abc
+client tracking on bcast prefix ab prefix ab
+client caching yes
+client tracking on
+client caching yes
+client caching no
+client trackinginfo
+client getredir
+client tracking on bcast
+client tracking on optin
+client caching yes
+client trackinginfo
+client tracking on optout
+client tracking on optin noloop
+client trackinginfo
+client tracking off
+client trackinginfo
+client tracking on bcast
+client tracking on bcast prefix x
+client trackinginfo
+client tracking off
+client tracking on bcast prefix a prefix b
+client tracking on bcast prefix c
+client tracking on bcast prefix bb
+client trackinginfo
+client tracking off
 replicaof no one
 slaveof NO ONE
 replicaof no

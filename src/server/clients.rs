@@ -29,6 +29,10 @@ pub(crate) struct ClientEntry {
     pub(crate) protocol: AtomicU8,
     /// In MONITOR mode (flag `O` in CLIENT LIST).
     pub(crate) monitor: AtomicBool,
+    /// CLIENT TRACKING: off (0), on (1), on in BCAST mode (2): flags `t` and `B`.
+    pub(crate) tracking: AtomicU8,
+    /// Where its invalidations go: -1 (not tracking), 0 (itself) or a client id.
+    pub(crate) redirect: AtomicI64,
     /// Waiting in a blocking pop (flag `b` in CLIENT LIST; CLIENT UNBLOCK's target).
     blocked: AtomicBool,
     /// How CLIENT UNBLOCK asked the blocked pop to end: 0 (not asked), or an [`Unblock`].
@@ -109,7 +113,7 @@ impl ClientEntry {
         let patterns = self.patterns.load(Ordering::Relaxed);
         let shard_channels = self.shard_channels.load(Ordering::Relaxed);
         let multi = self.multi.load(Ordering::Relaxed);
-        let flags = if self.monitor.load(Ordering::Relaxed) {
+        let mut flags = if self.monitor.load(Ordering::Relaxed) {
             "O"
         } else if self.blocked.load(Ordering::Relaxed) {
             "b"
@@ -117,13 +121,22 @@ impl ClientEntry {
             match (self.is_subscribed(), multi >= 0) {
                 (true, _) => "P",
                 (false, true) => "x",
-                (false, false) => "N",
+                (false, false) => "",
             }
-        };
+        }
+        .to_string();
+        match self.tracking.load(Ordering::Relaxed) {
+            0 => {}
+            1 => flags.push('t'),
+            _ => flags.push_str("tB"),
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         format!(
             "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db=0 sub={channels} \
              psub={patterns} ssub={shard_channels} multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 \
-             rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} \
+             rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir={} resp={} \
              lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -132,6 +145,7 @@ impl ClientEntry {
             self.created.elapsed().as_secs(),
             self.idle_secs(),
             lock(&self.last_command),
+            self.redirect.load(Ordering::Relaxed),
             self.protocol.load(Ordering::Relaxed),
             text(&self.lib_name),
             text(&self.lib_ver),
@@ -195,6 +209,8 @@ impl Clients {
             multi: AtomicI64::new(-1),
             protocol: AtomicU8::new(2),
             monitor: AtomicBool::new(false),
+            tracking: AtomicU8::new(0),
+            redirect: AtomicI64::new(-1),
             blocked: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
             killed: AtomicBool::new(false),

@@ -426,12 +426,6 @@ impl EventLoop {
 
         active.extend_from_slice(&woken);
         self.make_solo_writes_durable(&active);
-        // Keyspace events go out once their writes are committed and durable.
-        for token in &active {
-            if let Some(conn) = self.conns.get_mut(token) {
-                self.shared.publish_events(&mut conn.out);
-            }
-        }
         // Write: connections that ran something, and those the socket can take more from.
         let mut to_flush: Vec<usize> = active;
         to_flush.extend_from_slice(writable);
@@ -442,7 +436,15 @@ impl EventLoop {
                 continue;
             };
             let was_paused = conn.unsent() >= OUTPUT_HIGH_WATER;
+            // Keyspace events and invalidations go out once their writes are committed
+            // and durable. As in Redis, a connection's keyspace events reach it before the
+            // replies of the commands that caused them, the invalidations of keys it
+            // tracks after them (they arrive with its next turn's output).
+            let events = conn.out.take_events();
+            self.shared.publish_keyspace_events(&events);
             conn.collect_output(&self.notifier, token);
+            self.shared
+                .invalidate_tracked(&events, conn.session.client.id);
             conn.flush(&self.shared);
             if was_paused && conn.unsent() < OUTPUT_HIGH_WATER {
                 self.again.push(token);

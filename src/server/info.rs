@@ -111,6 +111,7 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
                     .to_string(),
             ),
             ("pubsub_clients", shared.clients.subscribers().to_string()),
+            ("tracking_clients", shared.tracking.figures().0.to_string()),
         ],
         "memory" => {
             let stats = ks.stats();
@@ -173,6 +174,7 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
         "stats" => {
             let stats = ks.stats();
             let pubsub = |kind| shared.pubsub.channel_count(kind).to_string();
+            let tracking = shared.tracking.figures();
             vec![
                 ("total_connections_received", n(&c.connections_received)),
                 ("total_commands_processed", n(&c.commands_processed)),
@@ -185,6 +187,9 @@ fn fields(shared: &Shared, ks: &dyn KeySpace, section: &str) -> Vec<(&'static st
                 ("pubsub_channels", pubsub(Kind::Channel)),
                 ("pubsub_patterns", pubsub(Kind::Pattern)),
                 ("pubsubshard_channels", pubsub(Kind::Shard)),
+                ("tracking_total_keys", tracking.1.to_string()),
+                ("tracking_total_items", tracking.2.to_string()),
+                ("tracking_total_prefixes", tracking.3.to_string()),
                 (
                     "total_error_replies",
                     shared.error_stats.total().to_string(),

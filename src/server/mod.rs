@@ -57,6 +57,7 @@ mod session;
 mod shared;
 mod slowlog;
 mod table;
+mod tracking;
 mod waiters;
 
 pub use config::{

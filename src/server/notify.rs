@@ -11,7 +11,6 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::pubsub::Broker;
-use super::reply::Reply;
 
 /// Event classes: the bits of the setting, one per character of Redis's syntax.
 pub(crate) mod class {
@@ -62,11 +61,33 @@ const CLASS_CHARS: [(char, u32); 10] = [
     ('d', class::MODULE),
 ];
 
-/// One event a command noted: its name (`set`, `lpush`, `del`, ...) and key.
+/// One event a command noted: its name (`set`, `lpush`, `del`, ...) and key, and whether
+/// it is published as a keyspace event (else it is noted only for client tracking, which
+/// hears of every changed key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Event {
     pub(crate) name: &'static str,
     pub(crate) key: Vec<u8>,
+    pub(crate) publish: bool,
+}
+
+/// The name of the event a flush (FLUSHDB, FLUSHALL) notes for client tracking: every key
+/// changed. Never published (Redis 7.0 sends no keyspace event for a flush).
+const FLUSH: &str = "flush";
+
+impl Event {
+    /// The event of a flush (see [`FLUSH`]).
+    pub(crate) fn flush() -> Event {
+        Event {
+            name: FLUSH,
+            key: Vec::new(),
+            publish: false,
+        }
+    }
+
+    pub(crate) fn is_flush(&self) -> bool {
+        self.name == FLUSH && !self.publish
+    }
 }
 
 /// The `notify-keyspace-events` setting and the publishing of events.
@@ -138,24 +159,12 @@ impl KeyspaceEvents {
         flags & class != 0 && flags & (class::KEYSPACE | class::KEYEVENT) != 0
     }
 
-    /// Notes event `name` of `class` on `key` in `out`, to be published once the command's
-    /// write is committed, if that class is wanted.
-    #[inline]
-    pub(crate) fn note(&self, out: &mut Reply, class: u32, name: &'static str, key: &[u8]) {
-        if self.wants(class) {
-            out.note_event(Event {
-                name,
-                key: key.to_vec(),
-            });
-        }
-    }
-
     /// Publishes `events` on the channels the setting asks for: the key's channel first,
     /// then the event's, as Redis does.
     pub(crate) fn publish(&self, broker: &Broker, events: &[Event]) {
         let flags = self.flags();
         let mut channel = Vec::new();
-        for event in events {
+        for event in events.iter().filter(|e| e.publish) {
             if flags & class::KEYSPACE != 0 {
                 channel.clear();
                 channel.extend_from_slice(b"__keyspace@0__:");

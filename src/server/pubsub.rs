@@ -174,6 +174,12 @@ impl Broker {
         }
     }
 
+    /// Client `id`'s subscription to `name`, if it has one.
+    pub(crate) fn subscriber(&self, kind: Kind, name: &[u8], id: u64) -> Option<Arc<Subscriber>> {
+        let state = lock(&self.state);
+        Self::table_ref(&state, kind).get(name)?.get(&id).cloned()
+    }
+
     pub(crate) fn subscribe(&self, kind: Kind, name: &[u8], subscriber: &Arc<Subscriber>) {
         let mut state = lock(&self.state);
         Self::table(&mut state, kind)

@@ -46,7 +46,7 @@ pub fn replay_connection(store: &Store, input: &[u8], step: usize) -> Vec<u8> {
                 // by the store's next write).
                 let _ = store.wait_durable(seq);
             }
-            shared.publish_events(&mut out);
+            shared.publish_events(&mut out, session.client.id);
             collect_output(&session, &mut out, &mut sent);
             if session.closing || session.blocked.is_some() {
                 break 'reads;

@@ -134,8 +134,7 @@ impl Reply {
         std::mem::take(&mut self.buf)
     }
 
-    /// Notes a keyspace event of the command being written (see
-    /// [`KeyspaceEvents::note`](super::notify::KeyspaceEvents::note)).
+    /// Notes a keyspace event of the command being written (see `Shared::notify`).
     pub(crate) fn note_event(&mut self, event: Event) {
         self.events.push(event);
     }

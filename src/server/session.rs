@@ -101,6 +101,11 @@ pub(crate) struct Session {
     pub(crate) undurable_seq: Option<u64>,
     /// A blocking pop waiting for data: no later request of this connection runs meanwhile.
     pub(crate) blocked: Option<Blocked>,
+    /// CLIENT TRACKING's mode while it is on (the server's table has a copy).
+    pub(crate) tracking: Option<crate::server::tracking::Mode>,
+    /// CLIENT CACHING YES / NO: whether the next command's reads are tracked (OPTIN,
+    /// OPTOUT); it lasts one command, or a whole MULTI ... EXEC.
+    pub(crate) caching: Option<bool>,
 }
 
 /// A blocking pop that found nothing yet.
@@ -142,6 +147,8 @@ impl Session {
             spare: Vec::new(),
             undurable_seq: None,
             blocked: None,
+            tracking: None,
+            caching: None,
         }
     }
 
@@ -242,6 +249,7 @@ impl Session {
     /// how many, and whether any of them writes.
     pub(crate) fn leading_data(&self) -> (usize, bool) {
         if self.blocked.is_some()
+            || self.tracking.is_some()
             || self.reply != ClientReply::On
             || self.multi.is_some()
             || self.monitoring
@@ -322,6 +330,9 @@ impl Session {
     fn command(&mut self, args: &mut Args, out: &mut Reply) {
         Counters::add(&self.shared.counters.commands_processed, 1);
         let spec = table::lookup(args.get(0));
+        if self.tracking.is_some() {
+            self.remember_reads(spec, args);
+        }
         if let Some(spec) = spec
             && spec.arity_ok(args.len())
             && self.coalescable(spec)
@@ -345,6 +356,48 @@ impl Session {
                 && out.bytes().get(mark) != Some(&b'-');
             self.settle_reply(mark, push, out);
         }
+    }
+
+    /// Client tracking in the default mode: remembers the keys a read-only command reads
+    /// (under OPTIN only after CLIENT CACHING YES, under OPTOUT unless CLIENT CACHING NO),
+    /// so that their changes are sent to this client. Remembered as the command arrives,
+    /// before it runs: its later changes are after it either way. (Connections that track
+    /// do not join other connections' transactions, whose commands skip this.)
+    fn remember_reads(&mut self, spec: Option<&'static Spec>, args: &Args) {
+        let name = spec.map(|s| s.name);
+        let caching = self.caching;
+        // CLIENT CACHING's answer lasts for the next command, or a whole transaction (as
+        // Redis's flag, which CLIENT commands and MULTI leave alone).
+        let in_multi = self.multi.is_some() && !matches!(name, Some("exec" | "discard"));
+        if !matches!(name, Some("client" | "multi")) && !in_multi {
+            self.caching = None;
+        }
+        let (Some(spec), Some(mode)) = (spec, &self.tracking) else {
+            return;
+        };
+        let wanted = if mode.optin {
+            caching == Some(true)
+        } else {
+            !mode.optout || caching != Some(false)
+        };
+        if mode.bcast || !wanted || !spec.has(flag::READONLY) || !spec.arity_ok(args.len()) {
+            return;
+        }
+        if let Some(positions) = spec.all_key_positions(args) {
+            let keys: Vec<&[u8]> = positions.into_iter().map(|p| args.get(p)).collect();
+            let shared = &self.shared;
+            (shared.tracking).remember(self.client.id, &keys, &shared.pubsub);
+        }
+    }
+
+    /// Turns client tracking off (CLIENT TRACKING OFF, RESET, the connection's end).
+    pub(crate) fn stop_tracking(&mut self) {
+        if self.tracking.take().is_some() {
+            self.shared.tracking.disable(self.client.id);
+            self.client.tracking.store(0, Ordering::Relaxed);
+            self.client.redirect.store(-1, Ordering::Relaxed);
+        }
+        self.caching = None;
     }
 
     /// CLIENT REPLY's effect on the reply of the command that just ended (written from
@@ -767,6 +820,7 @@ impl Session {
             self.shared.waiters.remove(blocked.ticket);
             self.unblocked();
         }
+        self.stop_tracking();
         let id = self.client.id;
         if self.monitoring {
             self.shared.monitors.remove(id);

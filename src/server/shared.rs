@@ -112,6 +112,8 @@ pub(crate) struct Shared {
     pub(crate) functions: super::script::functions::Functions,
     /// `notify-keyspace-events`: which keyspace events are published.
     pub(crate) keyspace_events: super::notify::KeyspaceEvents,
+    /// Client-side caching: who tracks which keys (CLIENT TRACKING).
+    pub(crate) tracking: super::tracking::Tracking,
 }
 
 impl Shared {
@@ -147,14 +149,31 @@ impl Shared {
             command_stats: super::cmdstats::CommandStats::default(),
             error_stats: Arc::default(),
             keyspace_events: super::notify::KeyspaceEvents::default(),
+            tracking: super::tracking::Tracking::default(),
         }
     }
 
-    /// Notes keyspace event `name` of `class` on `key` in `out` (see
-    /// [`KeyspaceEvents::note`](super::notify::KeyspaceEvents::note)).
+    /// Notes keyspace event `name` of `class` on `key` in `out`, to be published once the
+    /// command's write is committed: as a keyspace event if that class is wanted, and to
+    /// the clients tracking `key` if any client tracks. Costs two relaxed loads while
+    /// neither is on.
     #[inline]
     pub(crate) fn notify(&self, out: &mut Reply, class: u32, name: &'static str, key: &[u8]) {
-        self.keyspace_events.note(out, class, name, key);
+        let publish = self.keyspace_events.wants(class);
+        if publish || self.tracking.is_active() {
+            out.note_event(super::notify::Event {
+                name,
+                key: key.to_vec(),
+                publish,
+            });
+        }
+    }
+
+    /// Notes a flush (every key changed) for the tracking clients.
+    pub(crate) fn notify_flush(&self, out: &mut Reply) {
+        if self.tracking.is_active() {
+            out.note_event(super::notify::Event::flush());
+        }
     }
 
     /// The events of a command that removed elements of the collection at `key`: its own
@@ -176,20 +195,39 @@ impl Shared {
 
     /// Publishes the `expired` event of `key`, which the store's expiry cycle deleted.
     pub(crate) fn notify_expired(&self, key: &[u8]) {
-        if self.keyspace_events.wants(super::notify::class::EXPIRED) {
-            let event = super::notify::Event {
+        let publish = self.keyspace_events.wants(super::notify::class::EXPIRED);
+        if publish || self.tracking.is_active() {
+            let events = [super::notify::Event {
                 name: "expired",
                 key: key.to_vec(),
-            };
-            self.keyspace_events.publish(&self.pubsub, &[event]);
+                publish,
+            }];
+            self.keyspace_events.publish(&self.pubsub, &events);
+            self.tracking.invalidate(&events, 0, &self.pubsub);
         }
     }
 
-    /// Publishes the keyspace events noted in `out`, whose writes are committed.
-    pub(crate) fn publish_events(&self, out: &mut Reply) {
-        if out.events_len() > 0 {
-            self.keyspace_events
-                .publish(&self.pubsub, &out.take_events());
+    /// Publishes the keyspace events noted in `out`, whose writes (by client `writer`) are
+    /// committed, and tells the tracking clients of the keys they changed.
+    pub(crate) fn publish_events(&self, out: &mut Reply, writer: u64) {
+        let events = out.take_events();
+        self.publish_keyspace_events(&events);
+        self.invalidate_tracked(&events, writer);
+    }
+
+    /// Publishes `events` (those of committed writes) as keyspace events, as far as the
+    /// setting asks.
+    pub(crate) fn publish_keyspace_events(&self, events: &[super::notify::Event]) {
+        if !events.is_empty() {
+            self.keyspace_events.publish(&self.pubsub, events);
+        }
+    }
+
+    /// Tells the tracking clients that the keys of `events` (written by client `writer`)
+    /// changed.
+    pub(crate) fn invalidate_tracked(&self, events: &[super::notify::Event], writer: u64) {
+        if !events.is_empty() && self.tracking.is_active() {
+            self.tracking.invalidate(events, writer, &self.pubsub);
         }
     }
 

@@ -5,9 +5,12 @@ use crate::server::args::{self, is};
 use crate::server::clients::Unblock;
 use crate::server::error::{CmdError, CmdResult, SYNTAX};
 use crate::server::frame::Args;
+use crate::server::pubsub::OUTBOX_LIMIT;
 use crate::server::reply::Reply;
 use crate::server::session::{ClientReply, Session};
 use crate::server::table;
+use crate::server::tracking::Mode;
+use std::sync::atomic::Ordering;
 
 /// Client names cannot contain spaces or special characters (they appear in CLIENT LIST).
 pub(crate) fn valid_name(name: &[u8]) -> CmdResult {
@@ -89,24 +92,15 @@ pub(crate) fn client(s: &mut Session, a: &Args, out: &mut Reply) -> CmdResult {
     } else if is(sub, "unblock") {
         unblock(s, a, out)?;
     } else if is(sub, "tracking") {
-        tracking(a)?;
+        tracking(s, a)?;
         out.ok();
     } else if is(sub, "trackinginfo") {
-        // Tracking is never on: Redis's answer for a connection without it.
-        out.map(3);
-        out.bulk(b"flags");
-        out.set(1);
-        out.bulk(b"off");
-        out.bulk(b"redirect");
-        out.int(-1);
-        out.bulk(b"prefixes");
-        out.array(0);
+        tracking_info(s, out);
     } else if is(sub, "getredir") {
-        out.int(-1);
+        out.int(s.tracking.as_ref().map_or(-1, |m| m.redirect as i64));
     } else if is(sub, "caching") {
-        return Err(CmdError::fixed(
-            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
-        ));
+        caching(s, a.get(2))?;
+        out.ok();
     } else if is(sub, "reply") {
         reply(s, a.get(2), out)?;
     } else if is(sub, "no-evict") {
@@ -268,37 +262,188 @@ fn reply(s: &mut Session, mode: &[u8], out: &mut Reply) -> CmdResult {
 }
 
 /// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST] [OPTIN] [OPTOUT]
-/// [NOLOOP]: checked as Redis checks it. OFF is what every connection already has; ON is
-/// refused: keg does not track the keys a client reads, so it cannot send the
-/// invalidation messages client-side caching relies on.
-fn tracking(a: &Args) -> CmdResult {
+/// [NOLOOP], with Redis's checks and errors. ON again changes the mode (BCAST prefixes add
+/// to those there were); switching BCAST, or between OPTIN and OPTOUT, needs OFF first.
+fn tracking(s: &mut Session, a: &Args) -> CmdResult {
+    let mut mode = Mode::default();
     let mut i = 3;
     while i < a.len() {
         let option = a.get(i);
-        if is(option, "redirect") || is(option, "prefix") {
-            if i + 1 >= a.len() {
-                return Err(SYNTAX);
-            }
-            if is(option, "redirect") {
-                args::int(a.get(i + 1))?;
-            }
-            i += 2;
-        } else if ["bcast", "optin", "optout", "noloop"]
-            .iter()
-            .any(|o| is(option, o))
-        {
+        let more = i + 1 < a.len();
+        if is(option, "redirect") && more {
             i += 1;
+            let id = args::int(a.get(i))?;
+            let exists = u64::try_from(id).is_ok_and(|id| s.shared.clients.get(id).is_some());
+            if !exists {
+                return Err(CmdError::fixed(
+                    "ERR The client ID you want redirect to does not exist",
+                ));
+            }
+            mode.redirect = id.unsigned_abs();
+        } else if is(option, "prefix") && more {
+            i += 1;
+            mode.prefixes.push(a.get(i).to_vec());
+        } else if is(option, "bcast") {
+            mode.bcast = true;
+        } else if is(option, "optin") {
+            mode.optin = true;
+        } else if is(option, "optout") {
+            mode.optout = true;
+        } else if is(option, "noloop") {
+            mode.noloop = true;
         } else {
             return Err(SYNTAX);
         }
+        i += 1;
     }
-    if is(a.get(2), "off") {
-        Ok(())
-    } else if is(a.get(2), "on") {
-        Err(CmdError::fixed(
-            "ERR keg does not serve client-side caching: CLIENT TRACKING ON is refused",
-        ))
+    let sub = a.get(2);
+    if is(sub, "off") {
+        s.stop_tracking();
+        return Ok(());
+    }
+    if !is(sub, "on") {
+        return Err(SYNTAX);
+    }
+    let fixed = CmdError::fixed;
+    if !mode.bcast && !mode.prefixes.is_empty() {
+        return Err(fixed("ERR PREFIX option requires BCAST mode to be enabled"));
+    }
+    let current = s.tracking.clone();
+    if current.as_ref().is_some_and(|c| c.bcast != mode.bcast) {
+        return Err(fixed(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if mode.bcast && (mode.optin || mode.optout) {
+        return Err(fixed("ERR OPTIN and OPTOUT are not compatible with BCAST"));
+    }
+    if mode.optin && mode.optout {
+        return Err(fixed(
+            "ERR You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if current
+        .as_ref()
+        .is_some_and(|c| (mode.optin && c.optout) || (mode.optout && c.optin))
+    {
+        return Err(fixed(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if mode.bcast {
+        let existing = current.map(|c| c.prefixes).unwrap_or_default();
+        check_prefixes(&existing, &mode.prefixes)?;
+        let mut prefixes = existing;
+        prefixes.append(&mut mode.prefixes);
+        if prefixes.is_empty() {
+            // Every key: the empty prefix, as Redis shows it.
+            prefixes.push(Vec::new());
+        }
+        mode.prefixes = prefixes;
+    }
+    let own = super::pubsub_cmds::subscriber(s, OUTBOX_LIMIT);
+    let client = &s.client;
+    client
+        .tracking
+        .store(if mode.bcast { 2 } else { 1 }, Ordering::Relaxed);
+    client
+        .redirect
+        .store(mode.redirect as i64, Ordering::Relaxed);
+    s.shared.tracking.enable(client.id, mode.clone(), own);
+    s.tracking = Some(mode);
+    Ok(())
+}
+
+/// BCAST prefixes must not overlap (one the start of another): Redis's errors for a new
+/// one against those there were, then against another new one.
+fn check_prefixes(existing: &[Vec<u8>], new: &[Vec<u8>]) -> CmdResult {
+    let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+    let text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+    for (i, p) in new.iter().enumerate() {
+        if let Some(e) = existing.iter().find(|e| overlap(p, e)) {
+            return Err(CmdError::new(format!(
+                "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(e)
+            )));
+        }
+        if let Some(q) = new.iter().skip(i + 1).find(|q| overlap(p, q)) {
+            return Err(CmdError::new(format!(
+                "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(q)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: the flags, the redirect (-1 when off, 0 for none) and BCAST's
+/// prefixes, as Redis answers.
+fn tracking_info(s: &Session, out: &mut Reply) {
+    let mut flags: Vec<&str> = Vec::new();
+    let (redirect, mut prefixes) = match &s.tracking {
+        None => {
+            flags.push("off");
+            (-1, Vec::new())
+        }
+        Some(mode) => {
+            flags.push("on");
+            for (on, flag) in [
+                (mode.bcast, "bcast"),
+                (mode.optin, "optin"),
+                (mode.optout, "optout"),
+                (mode.optin && s.caching == Some(true), "caching-yes"),
+                (mode.optout && s.caching == Some(false), "caching-no"),
+                (mode.noloop, "noloop"),
+            ] {
+                if on {
+                    flags.push(flag);
+                }
+            }
+            (mode.redirect as i64, mode.prefixes.clone())
+        }
+    };
+    prefixes.sort();
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(flags.len());
+    for flag in flags {
+        out.bulk(flag.as_bytes());
+    }
+    out.bulk(b"redirect");
+    out.int(redirect);
+    out.bulk(b"prefixes");
+    out.array(prefixes.len());
+    for prefix in &prefixes {
+        out.bulk(prefix);
+    }
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's reads are tracked, under OPTIN or
+/// OPTOUT.
+fn caching(s: &mut Session, answer: &[u8]) -> CmdResult {
+    let Some(mode) = &s.tracking else {
+        return Err(CmdError::fixed(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    };
+    if is(answer, "yes") {
+        if !mode.optin {
+            return Err(CmdError::fixed(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+        s.caching = Some(true);
+    } else if is(answer, "no") {
+        if !mode.optout {
+            return Err(CmdError::fixed(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+        s.caching = Some(false);
     } else {
-        Err(SYNTAX)
+        return Err(SYNTAX);
     }
+    Ok(())
 }

@@ -32,6 +32,7 @@ const PARAMETERS: &[&str] = &[
     "notify-keyspace-events",
     "slowlog-log-slower-than",
     "slowlog-max-len",
+    "tracking-table-max-keys",
 ];
 
 fn value_of(shared: &Shared, name: &str) -> String {
@@ -55,6 +56,7 @@ fn value_of(shared: &Shared, name: &str) -> String {
         "notify-keyspace-events" => KeyspaceEvents::describe(shared.keyspace_events.flags()),
         "slowlog-log-slower-than" => shared.slowlog.slower_than_us().to_string(),
         "slowlog-max-len" => shared.slowlog.max_len().to_string(),
+        "tracking-table-max-keys" => shared.tracking.max_keys().to_string(),
         _ => String::new(),
     }
 }
@@ -184,6 +186,10 @@ fn set_one(shared: &Shared, name: &[u8], value: &[u8]) -> CmdResult {
         "slowlog-max-len" => {
             let len = usize::try_from(number()?).unwrap_or(usize::MAX);
             shared.slowlog.set_max_len(len);
+        }
+        "tracking-table-max-keys" => {
+            let max = usize::try_from(number()?).unwrap_or(usize::MAX);
+            shared.tracking.set_max_keys(max);
         }
         "maxmemory-policy" => {
             const POLICIES: &[&str] = &[

@@ -50,6 +50,7 @@ pub(crate) fn reset(s: &mut Session, _: &Args, out: &mut Reply) -> CmdResult {
     unwatch_all(s);
     let id = s.client.id;
     s.unsubscribe_all();
+    s.stop_tracking();
     if s.monitoring {
         s.shared.monitors.remove(id);
         s.monitoring = false;

@@ -208,7 +208,7 @@ pub(crate) fn dbsize(ks: &dyn KeySpace, _: &Shared, _: &Args, out: &mut Reply) -
 }
 
 /// FLUSHDB / FLUSHALL [ASYNC|SYNC]: deletes every key, as one transaction.
-pub(crate) fn flushdb(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn flushdb(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     match a.len() {
         1 => {}
         2 if is(a.get(1), "async") || is(a.get(1), "sync") => {}
@@ -217,6 +217,8 @@ pub(crate) fn flushdb(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
     for key in ks.keys() {
         ks.delete(&key)?;
     }
+    // No keyspace event (Redis 7.0 sends none); tracking clients drop everything.
+    shared.notify_flush(out);
     out.ok();
     Ok(())
 }

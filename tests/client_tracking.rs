@@ -1,0 +1,172 @@
+//! Client-side caching (CLIENT TRACKING): the invalidation messages a tracking client gets
+//! when keys it read change, in each mode, byte for byte as a real redis-server sends them
+//! (where one is installed; the expectations below come from redis-server 7.0.15).
+
+mod redis_server;
+mod server_support;
+
+use std::net::SocketAddr;
+
+use redis_server::RedisServer;
+use server_support::Raw;
+
+/// What arrived on `conn` before the reply to a PING sent now (pushes and messages queued
+/// for it), then that reply.
+fn until_pong(conn: &mut Raw) -> Vec<String> {
+    conn.command(&["PING"]);
+    let mut frames = Vec::new();
+    loop {
+        let frame = String::from_utf8_lossy(&conn.reply()).into_owned();
+        let pong = frame == "+PONG\r\n" || frame == "*2\r\n$4\r\npong\r\n$0\r\n\r\n";
+        frames.push(frame);
+        if pong {
+            return frames;
+        }
+    }
+}
+
+fn client_id(conn: &mut Raw) -> String {
+    conn.call(&["CLIENT", "ID"])
+        .trim_start_matches(':')
+        .trim_end()
+        .to_string()
+}
+
+/// One tracking client in each mode, another connection writing: every reply and
+/// every message in order.
+fn tracking_scenario(addr: SocketAddr) -> Vec<String> {
+    let mut log = Vec::new();
+    let mut writer = Raw::connect(addr);
+    writer.call(&["FLUSHALL"]);
+    writer.call(&["MSET", "k1", "a", "k2", "b", "user:1", "x", "other", "y"]);
+
+    // Default mode, RESP3: keys read are remembered; a change is sent once.
+    let mut reader = Raw::connect(addr);
+    reader.call(&["HELLO", "3"]);
+    for args in [
+        vec!["CLIENT", "TRACKING", "ON"],
+        vec!["GET", "k1"],
+        vec!["MGET", "k2", "nokey"],
+        vec!["STRLEN", "other"],
+    ] {
+        log.push(reader.call(&args));
+    }
+    writer.call(&["SET", "k1", "a2"]);
+    writer.call(&["DEL", "k2", "nokey"]);
+    writer.call(&["SET", "k1", "a3"]); // not read again since: no second message
+    log.extend(until_pong(&mut reader));
+    // Its own write is sent to it too (no NOLOOP), after the write's reply.
+    log.push(reader.call(&["GET", "other"]));
+    reader.command(&["APPEND", "other", "z"]);
+    log.push(String::from_utf8_lossy(&reader.reply()).into_owned());
+    log.push(String::from_utf8_lossy(&reader.reply()).into_owned());
+    // NOLOOP: its own writes are not sent; another connection's are. A flush sends null.
+    log.push(reader.call(&["CLIENT", "TRACKING", "ON", "NOLOOP"]));
+    log.push(reader.call(&["GET", "k1"]));
+    log.push(reader.call(&["SET", "k1", "mine"]));
+    log.push(reader.call(&["GET", "user:1"]));
+    writer.call(&["INCR", "counter"]);
+    writer.call(&["EXPIRE", "user:1", "100"]);
+    writer.call(&["FLUSHDB"]);
+    log.extend(until_pong(&mut reader));
+    log.push(reader.call(&["CLIENT", "TRACKINGINFO"]));
+    log.push(reader.call(&["CLIENT", "GETREDIR"]));
+
+    // OPTIN: only reads after CLIENT CACHING YES (for one command, or a transaction).
+    writer.call(&["MSET", "a", "1", "b", "2", "c", "3", "d", "4"]);
+    let mut optin = Raw::connect(addr);
+    optin.call(&["HELLO", "3"]);
+    for args in [
+        vec!["CLIENT", "TRACKING", "ON", "OPTIN"],
+        vec!["GET", "a"],
+        vec!["CLIENT", "CACHING", "YES"],
+        vec!["CLIENT", "TRACKINGINFO"],
+        vec!["GET", "b"],
+        vec!["GET", "c"],
+        vec!["CLIENT", "CACHING", "YES"],
+        vec!["MULTI"],
+        vec!["GET", "c"],
+        vec!["GET", "d"],
+        vec!["EXEC"],
+    ] {
+        log.push(optin.call(&args));
+    }
+    writer.call(&["MSET", "a", "x", "b", "x", "c", "x", "d", "x"]);
+    log.extend(until_pong(&mut optin));
+
+    // BCAST with prefixes, redirected to a RESP2 connection subscribed to the channel.
+    let mut target = Raw::connect(addr);
+    let target_id = client_id(&mut target);
+    log.push(target.call(&["SUBSCRIBE", "__redis__:invalidate"]));
+    let mut bcast = Raw::connect(addr);
+    for args in [
+        vec![
+            "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:", "PREFIX", "job:", "REDIRECT",
+            &target_id,
+        ],
+        vec!["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:9"],
+    ] {
+        log.push(bcast.call(&args));
+    }
+    writer.call(&[
+        "MSET", "user:1", "a", "job:2", "b", "user:3", "c", "else", "d",
+    ]);
+    writer.call(&["SET", "unrelated", "e"]);
+    writer.call(&["HSET", "job:3", "f", "v"]);
+    log.extend(until_pong(&mut target));
+    log
+}
+
+const EXPECTED: &[&str] = &[
+    "+OK\r\n",
+    "$1\r\na\r\n",
+    "*2\r\n$1\r\nb\r\n_\r\n",
+    ":1\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk2\r\n",
+    "+PONG\r\n",
+    "$1\r\ny\r\n",
+    ":2\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\nother\r\n",
+    "+OK\r\n",
+    "$2\r\na3\r\n",
+    "+OK\r\n",
+    "$1\r\nx\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$6\r\nuser:1\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n_\r\n",
+    "+PONG\r\n",
+    "%3\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$6\r\nnoloop\r\n$8\r\nredirect\r\n:0\r\n$8\r\nprefixes\r\n*0\r\n",
+    ":0\r\n",
+    "+OK\r\n",
+    "$1\r\n1\r\n",
+    "+OK\r\n",
+    "%3\r\n$5\r\nflags\r\n~3\r\n$2\r\non\r\n$5\r\noptin\r\n$11\r\ncaching-yes\r\n$8\r\nredirect\r\n:0\r\n$8\r\nprefixes\r\n*0\r\n",
+    "$1\r\n2\r\n",
+    "$1\r\n3\r\n",
+    "+OK\r\n",
+    "+OK\r\n",
+    "+QUEUED\r\n",
+    "+QUEUED\r\n",
+    "*2\r\n$1\r\n3\r\n$1\r\n4\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nb\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nc\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nd\r\n",
+    "+PONG\r\n",
+    "*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n",
+    "+OK\r\n",
+    "-ERR Prefix 'user:9' overlaps with an existing prefix 'user:'. Prefixes for a single client must not overlap.\r\n",
+    "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$5\r\njob:2\r\n",
+    "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*2\r\n$6\r\nuser:1\r\n$6\r\nuser:3\r\n",
+    "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$5\r\njob:3\r\n",
+    "*2\r\n$4\r\npong\r\n$0\r\n\r\n",
+];
+
+#[test]
+fn invalidations_reach_tracking_clients_as_redis_sends_them() {
+    if let Some(redis) = RedisServer::start() {
+        let theirs = tracking_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, EXPECTED, "redis-server");
+    }
+    let keg = server_support::TestServer::start();
+    assert_eq!(tracking_scenario(keg.addr), EXPECTED);
+}
