@@ -170,3 +170,106 @@ fn invalidations_reach_tracking_clients_as_redis_sends_them() {
     let keg = server_support::TestServer::start();
     assert_eq!(tracking_scenario(keg.addr), EXPECTED);
 }
+
+/// Keys that expire and are deleted by the server are invalidated too.
+fn expiry_scenario(addr: SocketAddr) -> Vec<String> {
+    let mut writer = Raw::connect(addr);
+    writer.call(&["FLUSHALL"]);
+    writer.call(&["SET", "session", "x", "PX", "50"]);
+    let mut reader = Raw::connect(addr);
+    reader.call(&["HELLO", "3"]);
+    reader.call(&["CLIENT", "TRACKING", "ON"]);
+    let mut log = vec![reader.call(&["GET", "session"])];
+    // The expiry cycle's message arrives by itself.
+    log.push(String::from_utf8_lossy(&reader.reply()).into_owned());
+    log
+}
+
+#[test]
+fn expired_keys_are_invalidated() {
+    let want = [
+        "$1\r\nx\r\n",
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nsession\r\n",
+    ];
+    if let Some(redis) = RedisServer::start() {
+        let theirs = expiry_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+    let keg = server_support::TestServer::start();
+    assert_eq!(expiry_scenario(keg.addr), want);
+}
+
+/// The table of remembered keys stays within `tracking-table-max-keys`: the oldest key is
+/// forgotten, its client told to drop it. INFO counts the tracking clients, the keys and
+/// the (key, client) pairs; a connection's end stops its tracking.
+#[test]
+fn remembered_keys_stay_within_the_limit_and_are_counted() {
+    let keg = server_support::TestServer::start();
+    let mut admin = keg.raw();
+    assert_eq!(
+        admin.call(&["CONFIG", "SET", "tracking-table-max-keys", "2"]),
+        "+OK\r\n"
+    );
+    let mut reader = keg.raw();
+    reader.call(&["HELLO", "3"]);
+    reader.call(&["CLIENT", "TRACKING", "ON"]);
+    reader.call(&["MGET", "a", "b"]);
+    let info = |admin: &mut Raw| {
+        let text = admin.call(&["INFO", "everything"]);
+        [
+            "tracking_clients",
+            "tracking_total_keys",
+            "tracking_total_items",
+        ]
+        .map(|field| {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(field))
+                .unwrap_or_default();
+            line.to_string()
+        })
+        .to_vec()
+    };
+    assert_eq!(
+        info(&mut admin),
+        [
+            "tracking_clients:1",
+            "tracking_total_keys:2",
+            "tracking_total_items:2"
+        ]
+    );
+    reader.command(&["GET", "c"]);
+    // `a`, the oldest, is forgotten: its message comes before GET's reply.
+    assert_eq!(
+        String::from_utf8_lossy(&reader.reply()),
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&reader.reply()), "_\r\n");
+    assert_eq!(
+        info(&mut admin),
+        [
+            "tracking_clients:1",
+            "tracking_total_keys:2",
+            "tracking_total_items:2"
+        ]
+    );
+    // Another client reading a remembered key adds an item, not a key.
+    let mut second = keg.raw();
+    second.call(&["HELLO", "3"]);
+    second.call(&["CLIENT", "TRACKING", "ON"]);
+    second.call(&["GET", "c"]);
+    assert_eq!(
+        info(&mut admin),
+        [
+            "tracking_clients:2",
+            "tracking_total_keys:2",
+            "tracking_total_items:3"
+        ]
+    );
+    drop(second);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while info(&mut admin)[0] != "tracking_clients:1" {
+        assert!(std::time::Instant::now() < deadline, "tracking never ended");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -191,6 +191,15 @@ pub fn server_session_seeds() -> Seeds {
             ]),
         ),
         (
+            "client_tracking",
+            commands(13, &[
+                "HELLO 3", "CLIENT TRACKING ON OPTIN NOLOOP", "CLIENT CACHING YES", "GET a",
+                "SET a 1", "MULTI", "GET b", "EXEC", "CLIENT TRACKINGINFO", "CLIENT TRACKING OFF",
+                "CLIENT TRACKING ON BCAST PREFIX a PREFIX b", "SET ab 2", "FLUSHALL",
+                "CONFIG SET tracking-table-max-keys 1", "CLIENT GETREDIR", "RESET",
+            ]),
+        ),
+        (
             "monitor",
             commands(16, &[
                 "SET a 1", "MULTI", "MONITOR", "EXEC", "MONITOR", "PING", "GET a",
