@@ -55,6 +55,10 @@ fn tracking_scenario(addr: SocketAddr) -> Vec<String> {
     writer.call(&["DEL", "k2", "nokey"]);
     writer.call(&["SET", "k1", "a3"]); // not read again since: no second message
     log.extend(until_pong(&mut reader));
+    // A script's reads (its declared keys, in keg) are remembered too.
+    log.push(reader.call(&["EVAL", "return redis.call('GET', KEYS[1])", "1", "k2"]));
+    writer.call(&["SET", "k2", "again"]);
+    log.extend(until_pong(&mut reader));
     // Its own write is sent to it too (no NOLOOP), after the write's reply.
     log.push(reader.call(&["GET", "other"]));
     reader.command(&["APPEND", "other", "z"]);
@@ -123,6 +127,9 @@ const EXPECTED: &[&str] = &[
     "*2\r\n$1\r\nb\r\n_\r\n",
     ":1\r\n",
     ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n",
+    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk2\r\n",
+    "+PONG\r\n",
+    "_\r\n",
     ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk2\r\n",
     "+PONG\r\n",
     "$1\r\ny\r\n",

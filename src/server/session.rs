@@ -361,8 +361,10 @@ impl Session {
     /// Client tracking in the default mode: remembers the keys a read-only command reads
     /// (under OPTIN only after CLIENT CACHING YES, under OPTOUT unless CLIENT CACHING NO),
     /// so that their changes are sent to this client. Remembered as the command arrives,
-    /// before it runs: its later changes are after it either way. (Connections that track
-    /// do not join other connections' transactions, whose commands skip this.)
+    /// before it runs: its later changes are after it either way. A script's (or
+    /// function's) declared keys count as read: Redis remembers the keys its read-only
+    /// commands read, which Redis asks scripts to declare. (Connections that track do not
+    /// join other connections' transactions, whose commands skip this.)
     fn remember_reads(&mut self, spec: Option<&'static Spec>, args: &Args) {
         let name = spec.map(|s| s.name);
         let caching = self.caching;
@@ -380,7 +382,12 @@ impl Session {
         } else {
             !mode.optout || caching != Some(false)
         };
-        if mode.bcast || !wanted || !spec.has(flag::READONLY) || !spec.arity_ok(args.len()) {
+        let script = matches!(
+            spec.name,
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+        );
+        let reads = spec.has(flag::READONLY) || script;
+        if mode.bcast || !wanted || !reads || !spec.arity_ok(args.len()) {
             return;
         }
         if let Some(positions) = spec.all_key_positions(args) {
