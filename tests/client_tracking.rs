@@ -280,3 +280,63 @@ fn remembered_keys_stay_within_the_limit_and_are_counted() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// A redirect whose target went away: the tracking client is told for each message it
+/// misses (a RESP3 push), and TRACKINGINFO and CLIENT LIST say so. The target's id is shown as `ID`.
+fn broken_redirect_scenario(addr: SocketAddr) -> Vec<String> {
+    let mut writer = Raw::connect(addr);
+    writer.call(&["FLUSHALL"]);
+    let mut target = Raw::connect(addr);
+    let target_id = client_id(&mut target);
+    target.call(&["SUBSCRIBE", "__redis__:invalidate"]);
+    let mut tracker = Raw::connect(addr);
+    tracker.call(&["HELLO", "3"]);
+    let tracker_id = client_id(&mut tracker);
+    let mut log = vec![tracker.call(&["CLIENT", "TRACKING", "ON", "REDIRECT", &target_id])];
+    log.push(tracker.call(&["GET", "a"]));
+    log.push(tracker.call(&["GET", "b"]));
+    drop(target);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while writer.call(&["CLIENT", "LIST", "ID", &target_id]).len() > 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the target never left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    writer.call(&["SET", "a", "1"]);
+    writer.call(&["SET", "b", "1"]);
+    log.extend(until_pong(&mut tracker));
+    log.push(tracker.call(&["CLIENT", "TRACKINGINFO"]));
+    let listed = writer.call(&["CLIENT", "LIST", "ID", &tracker_id]);
+    log.push(
+        listed
+            .split(' ')
+            .find(|f| f.starts_with("flags="))
+            .unwrap_or_default()
+            .to_string(),
+    );
+    log.iter()
+        .map(|entry| entry.replace(&format!(":{target_id}\r\n"), ":ID\r\n"))
+        .collect()
+}
+
+#[test]
+fn a_broken_redirect_is_reported_to_the_tracking_client() {
+    let want = [
+        "+OK\r\n",
+        "_\r\n",
+        "_\r\n",
+        ">2\r\n$21\r\ntracking-redir-broken\r\n:ID\r\n",
+        ">2\r\n$21\r\ntracking-redir-broken\r\n:ID\r\n",
+        "+PONG\r\n",
+        "%3\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$15\r\nbroken_redirect\r\n$8\r\nredirect\r\n:ID\r\n$8\r\nprefixes\r\n*0\r\n",
+        "flags=tR",
+    ];
+    if let Some(redis) = RedisServer::start() {
+        let theirs = broken_redirect_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+    let keg = server_support::TestServer::start();
+    assert_eq!(broken_redirect_scenario(keg.addr), want);
+}

@@ -33,6 +33,8 @@ pub(crate) struct ClientEntry {
     pub(crate) tracking: AtomicU8,
     /// Where its invalidations go: -1 (not tracking), 0 (itself) or a client id.
     pub(crate) redirect: AtomicI64,
+    /// The client it redirects to went away (flag `R`; TRACKINGINFO's `broken_redirect`).
+    pub(crate) tracking_broken: AtomicBool,
     /// Waiting in a blocking pop (flag `b` in CLIENT LIST; CLIENT UNBLOCK's target).
     blocked: AtomicBool,
     /// How CLIENT UNBLOCK asked the blocked pop to end: 0 (not asked), or an [`Unblock`].
@@ -130,6 +132,9 @@ impl ClientEntry {
             1 => flags.push('t'),
             _ => flags.push_str("tB"),
         }
+        if self.tracking_broken.load(Ordering::Relaxed) {
+            flags.insert(flags.find('t').map_or(flags.len(), |t| t + 1), 'R');
+        }
         if flags.is_empty() {
             flags.push('N');
         }
@@ -211,6 +216,7 @@ impl Clients {
             monitor: AtomicBool::new(false),
             tracking: AtomicU8::new(0),
             redirect: AtomicI64::new(-1),
+            tracking_broken: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
             killed: AtomicBool::new(false),

@@ -393,7 +393,7 @@ impl Session {
         if let Some(positions) = spec.all_key_positions(args) {
             let keys: Vec<&[u8]> = positions.into_iter().map(|p| args.get(p)).collect();
             let shared = &self.shared;
-            (shared.tracking).remember(self.client.id, &keys, &shared.pubsub);
+            (shared.tracking).remember(self.client.id, &keys, shared);
         }
     }
 
@@ -403,6 +403,7 @@ impl Session {
             self.shared.tracking.disable(self.client.id);
             self.client.tracking.store(0, Ordering::Relaxed);
             self.client.redirect.store(-1, Ordering::Relaxed);
+            self.client.tracking_broken.store(false, Ordering::Relaxed);
         }
         self.caching = None;
     }

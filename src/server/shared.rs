@@ -203,7 +203,7 @@ impl Shared {
                 publish,
             }];
             self.keyspace_events.publish(&self.pubsub, &events);
-            self.tracking.invalidate(&events, 0, &self.pubsub);
+            self.tracking.invalidate(&events, 0, self);
         }
     }
 
@@ -227,7 +227,7 @@ impl Shared {
     /// changed.
     pub(crate) fn invalidate_tracked(&self, events: &[super::notify::Event], writer: u64) {
         if !events.is_empty() && self.tracking.is_active() {
-            self.tracking.invalidate(events, writer, &self.pubsub);
+            self.tracking.invalidate(events, writer, self);
         }
     }
 

@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::notify::Event;
-use super::pubsub::{Broker, Kind, Subscriber};
+use super::pubsub::{Kind, Subscriber};
 use super::reply::{Protocol, Reply};
+use super::shared::Shared;
 use crate::engine::lock;
 
 /// The channel a RESP2 connection subscribes to for the invalidations redirected to it.
@@ -116,7 +117,7 @@ impl Tracking {
 
     /// Remembers that client `id` read `keys` (default mode), telling the clients of the
     /// keys forgotten to stay within the limit to drop them.
-    pub(crate) fn remember(&self, id: u64, keys: &[&[u8]], broker: &Broker) {
+    pub(crate) fn remember(&self, id: u64, keys: &[&[u8]], shared: &Shared) {
         let mut state = lock(&self.state);
         for key in keys {
             state.keys.insert(key, id);
@@ -125,7 +126,7 @@ impl Tracking {
             let Some((key, ids)) = state.keys.pop_oldest() else {
                 break;
             };
-            state.send_to_each(&ids, None, &Invalidation::Keys(&[&key]), broker);
+            state.send_to_each(&ids, None, &Invalidation::Keys(&[&key]), shared);
         }
     }
 
@@ -154,12 +155,12 @@ impl Tracking {
 
     /// Tells the clients concerned that the keys of `events` changed (a flush event: that
     /// every key did), written by client `writer` (0: by the server, an expiry).
-    pub(crate) fn invalidate(&self, events: &[Event], writer: u64, broker: &Broker) {
+    pub(crate) fn invalidate(&self, events: &[Event], writer: u64, shared: &Shared) {
         let mut state = lock(&self.state);
         if events.iter().any(Event::is_flush) {
             let ids: HashSet<u64> = state.clients.keys().copied().collect();
             state.keys.clear();
-            state.send_to_each(&ids, None, &Invalidation::All, broker);
+            state.send_to_each(&ids, None, &Invalidation::All, shared);
             return;
         }
         // Each key once, in the order first changed.
@@ -171,11 +172,11 @@ impl Tracking {
         }
         for key in &changed {
             if let Some(ids) = state.keys.remove(key) {
-                state.send_to_each(&ids, Some(writer), &Invalidation::Keys(&[key]), broker);
+                state.send_to_each(&ids, Some(writer), &Invalidation::Keys(&[key]), shared);
             }
         }
         if !state.prefixes.is_empty() {
-            state.broadcast(&changed, writer, broker);
+            state.broadcast(&changed, writer, shared);
         }
     }
 }
@@ -190,7 +191,7 @@ impl State {
 
     /// BCAST: to each client, per prefix of its that some of `changed` start with, one
     /// message with those keys (sorted, as Redis gathers them).
-    fn broadcast(&self, changed: &[&[u8]], writer: u64, broker: &Broker) {
+    fn broadcast(&self, changed: &[&[u8]], writer: u64, shared: &Shared) {
         for (prefix, ids) in &self.prefixes {
             let mut keys: Vec<&[u8]> = changed
                 .iter()
@@ -202,7 +203,7 @@ impl State {
             }
             keys.sort_unstable();
             for &id in ids {
-                self.send(id, Some(writer), &Invalidation::Keys(&keys), broker);
+                self.send(id, Some(writer), &Invalidation::Keys(&keys), shared);
             }
         }
     }
@@ -212,16 +213,16 @@ impl State {
         ids: &HashSet<u64>,
         writer: Option<u64>,
         what: &Invalidation<'_>,
-        broker: &Broker,
+        shared: &Shared,
     ) {
         for &id in ids {
-            self.send(id, writer, what, broker);
+            self.send(id, writer, what, shared);
         }
     }
 
     /// Sends `what` to client `id` (or where it redirects), unless it no longer tracks or
     /// wrote the change itself with NOLOOP.
-    fn send(&self, id: u64, writer: Option<u64>, what: &Invalidation<'_>, broker: &Broker) {
+    fn send(&self, id: u64, writer: Option<u64>, what: &Invalidation<'_>, shared: &Shared) {
         let Some(tracker) = self.clients.get(&id) else {
             return;
         };
@@ -234,14 +235,17 @@ impl State {
                 .clients
                 .get(&to)
                 .map(|t| Arc::clone(&t.own))
-                .or_else(|| broker.subscriber(Kind::Channel, CHANNEL, to)),
+                .or_else(|| shared.pubsub.subscriber(Kind::Channel, CHANNEL, to)),
         };
         let Some(target) = target else {
+            if shared.clients.get(tracker.mode.redirect).is_none() {
+                Self::report_broken_redirect(tracker);
+            }
             return;
         };
         let protocol = target.outbox.protocol();
         let subscribed = || {
-            broker
+            (shared.pubsub)
                 .subscriber(Kind::Channel, CHANNEL, target.client.id)
                 .is_some()
         };
@@ -271,6 +275,23 @@ impl State {
         }
         if !target.outbox.send(out.take()) {
             target.client.kill();
+        }
+    }
+
+    /// The client `tracker` redirects to is gone: the tracking client is told, for each
+    /// message it misses (a RESP3 push, as Redis 7.0 sends it), and its TRACKINGINFO and
+    /// CLIENT LIST say so.
+    fn report_broken_redirect(tracker: &Tracker) {
+        let own = &tracker.own;
+        own.client.tracking_broken.store(true, Ordering::Relaxed);
+        if own.outbox.protocol() == Protocol::Resp3 {
+            let mut out = Reply::new(Protocol::Resp3);
+            out.push(2);
+            out.bulk(b"tracking-redir-broken");
+            out.int(tracker.mode.redirect as i64);
+            if !own.outbox.send(out.take()) {
+                own.client.kill();
+            }
         }
     }
 }

@@ -349,6 +349,7 @@ fn tracking(s: &mut Session, a: &Args) -> CmdResult {
     client
         .redirect
         .store(mode.redirect as i64, Ordering::Relaxed);
+    client.tracking_broken.store(false, Ordering::Relaxed);
     s.shared.tracking.enable(client.id, mode.clone(), own);
     s.tracking = Some(mode);
     Ok(())
@@ -396,6 +397,10 @@ fn tracking_info(s: &Session, out: &mut Reply) {
                 (mode.optin && s.caching == Some(true), "caching-yes"),
                 (mode.optout && s.caching == Some(false), "caching-no"),
                 (mode.noloop, "noloop"),
+                (
+                    s.client.tracking_broken.load(Ordering::Relaxed),
+                    "broken_redirect",
+                ),
             ] {
                 if on {
                     flags.push(flag);
