@@ -340,3 +340,69 @@ fn a_broken_redirect_is_reported_to_the_tracking_client() {
     let keg = server_support::TestServer::start();
     assert_eq!(broken_redirect_scenario(keg.addr), want);
 }
+
+/// What a BCAST tracker is told after each step, as sorted keys (`*`: a flush): a key
+/// written before and after a flush in one pipelined batch, and a HyperLogLog whose cached
+/// count PFCOUNT rewrites (a change of its bytes without a keyspace event).
+fn bcast_scenario(addr: SocketAddr) -> Vec<Vec<String>> {
+    let mut writer = Raw::connect(addr);
+    writer.call(&["FLUSHALL"]);
+    writer.call(&["PFADD", "visitors", "a", "b"]);
+    let mut tracker = Raw::connect(addr);
+    tracker.call(&["HELLO", "3"]);
+    tracker.call(&["CLIENT", "TRACKING", "ON", "BCAST"]);
+    let mut told = |tracker: &mut Raw| {
+        let mut keys: Vec<String> = until_pong(tracker)
+            .iter()
+            .flat_map(|frame| {
+                let parts: Vec<&str> = frame.split("\r\n").collect();
+                let flush = (parts.get(3) == Some(&"_")).then(|| "*".to_string());
+                let keys = parts.iter().skip(5).step_by(2).filter(|k| !k.is_empty());
+                flush
+                    .into_iter()
+                    .chain(keys.map(|k| k.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    let mut log = Vec::new();
+    let batch: Vec<u8> = [
+        &["SET", "before", "1"][..],
+        &["FLUSHALL"],
+        &["SET", "after", "2"],
+    ]
+    .iter()
+    .flat_map(|args| server_support::encode(args))
+    .collect();
+    writer.send(&batch);
+    for _ in 0..3 {
+        writer.reply();
+    }
+    log.push(told(&mut tracker));
+    writer.call(&["PFADD", "visitors", "a", "b"]);
+    writer.call(&["PFCOUNT", "visitors"]);
+    log.push(told(&mut tracker));
+    writer.call(&["PFCOUNT", "visitors"]);
+    log.push(told(&mut tracker));
+    log
+}
+
+#[test]
+fn bcast_trackers_hear_of_every_change_around_a_flush_and_pfcount_s_cache() {
+    let want: Vec<Vec<String>> = [
+        &["*", "after", "before"][..],
+        &["visitors", "visitors"],
+        &[],
+    ]
+    .iter()
+    .map(|keys| keys.iter().map(|k| k.to_string()).collect())
+    .collect();
+    if let Some(redis) = RedisServer::start() {
+        let theirs = bcast_scenario(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+    let keg = server_support::TestServer::start();
+    assert_eq!(bcast_scenario(keg.addr), want);
+}

@@ -1145,11 +1145,14 @@ struct Pair {
 
 /// The keyspace events a server publishes (every class but `x`, whose timing differs:
 /// Redis deletes expired keys as they are read, keg in its expiry cycle), read from a
-/// pattern subscription after each batch of commands.
+/// pattern subscription after each batch of commands; and the keys a client tracking in
+/// BCAST mode is told changed (client-side caching).
 struct Events {
     listener: Raw,
     /// Publishes the marker that ends a batch's events (a connection never in MULTI).
     marker: Raw,
+    /// RESP3, CLIENT TRACKING ON BCAST: told of every key changed.
+    tracker: Raw,
 }
 
 impl Events {
@@ -1160,7 +1163,38 @@ impl Events {
         listener.call(&["PSUBSCRIBE", "__key*__:*"]);
         let mut marker = Raw::connect(addr);
         marker.call(&["CONFIG", "SET", "notify-keyspace-events", Self::CLASSES]);
-        Events { listener, marker }
+        let mut tracker = Raw::connect(addr);
+        tracker.call(&["HELLO", "3"]);
+        tracker.call(&["CLIENT", "TRACKING", "ON", "BCAST"]);
+        Events {
+            listener,
+            marker,
+            tracker,
+        }
+    }
+
+    /// The keys the tracking client was told changed since the last call, sorted (how
+    /// they are grouped into messages depends on how the server read the batch), as
+    /// `invalidate <key>`; a flush as `invalidate *`.
+    fn invalidated(&mut self) -> Vec<String> {
+        self.tracker.command(&["PING"]);
+        let mut keys = std::collections::BTreeSet::new();
+        loop {
+            let frame = String::from_utf8_lossy(&self.tracker.reply()).into_owned();
+            if frame == "+PONG\r\n" {
+                return keys
+                    .into_iter()
+                    .map(|k| format!("invalidate {k}"))
+                    .collect();
+            }
+            // >2 $10 invalidate, then *n and n keys ($len key), or _ for a flush.
+            let parts: Vec<&str> = frame.split("\r\n").collect();
+            if parts.get(3) == Some(&"_") {
+                keys.insert("*".to_string());
+            }
+            keys.extend(parts.iter().skip(5).step_by(2).map(|k| k.to_string()));
+            keys.remove("");
+        }
     }
 
     /// The events published since the last call, as `channel message`.
@@ -1173,6 +1207,7 @@ impl Events {
             let parts: Vec<&str> = reply.split("\r\n").collect();
             let (channel, message) = (parts[6], parts[8]);
             if channel == "__keyevent@0__:end" && message == "mark" {
+                events.extend(self.invalidated());
                 return events;
             }
             events.push(format!("{channel} {message}"));

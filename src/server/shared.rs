@@ -169,6 +169,18 @@ impl Shared {
         }
     }
 
+    /// Notes that `key` changed without a keyspace event (Redis's `signalModifiedKey`
+    /// alone, as PFCOUNT's rewrite of its cached count): only tracking clients hear of it.
+    pub(crate) fn notify_modified(&self, out: &mut Reply, key: &[u8]) {
+        if self.tracking.is_active() {
+            out.note_event(super::notify::Event {
+                name: "modified",
+                key: key.to_vec(),
+                publish: false,
+            });
+        }
+    }
+
     /// Notes a flush (every key changed) for the tracking clients.
     pub(crate) fn notify_flush(&self, out: &mut Reply) {
         if self.tracking.is_active() {

@@ -157,20 +157,21 @@ impl Tracking {
     /// every key did), written by client `writer` (0: by the server, an expiry).
     pub(crate) fn invalidate(&self, events: &[Event], writer: u64, shared: &Shared) {
         let mut state = lock(&self.state);
-        if events.iter().any(Event::is_flush) {
-            let ids: HashSet<u64> = state.clients.keys().copied().collect();
-            state.keys.clear();
-            state.send_to_each(&ids, None, &Invalidation::All, shared);
-            return;
-        }
-        // Each key once, in the order first changed.
-        let mut changed: Vec<&[u8]> = Vec::with_capacity(events.len());
+        // Each key once, in the order first changed (BCAST gathers them all, those
+        // before a flush too, as Redis does until its event loop's turn ends).
+        let mut changed: Vec<&[u8]> = Vec::new();
+        let mut seen: HashSet<&[u8]> = HashSet::new();
         for event in events {
-            if !changed.contains(&event.key.as_slice()) {
-                changed.push(&event.key);
+            if event.is_flush() {
+                let ids: HashSet<u64> = state.clients.keys().copied().collect();
+                state.keys.clear();
+                state.send_to_each(&ids, None, &Invalidation::All, shared);
+                continue;
             }
-        }
-        for key in &changed {
+            let key = event.key.as_slice();
+            if seen.insert(key) {
+                changed.push(key);
+            }
             if let Some(ids) = state.keys.remove(key) {
                 state.send_to_each(&ids, Some(writer), &Invalidation::Keys(&[key]), shared);
             }

@@ -335,7 +335,7 @@ pub(crate) fn pfadd(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Repl
 
 /// PFCOUNT key [key ...]: the estimated cardinality of one HyperLogLog (cached in it), or
 /// of the union of several.
-pub(crate) fn pfcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
+pub(crate) fn pfcount(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply) -> CmdResult {
     if a.len() > 2 {
         let (union, _) = union_of(ks, a)?;
         out.int(i64::try_from(estimate(&union)).unwrap_or(i64::MAX));
@@ -352,6 +352,8 @@ pub(crate) fn pfcount(ks: &dyn KeySpace, _: &Shared, a: &Args, out: &mut Reply) 
             let count = estimate(&hll.registers);
             hll.cache = count.to_le_bytes();
             ks.set_with_expiry(key, &hll.encode(), expiry)?;
+            // A change of the key's bytes: no keyspace event, but tracking clients drop it.
+            shared.notify_modified(out, key);
             count
         }
     };
