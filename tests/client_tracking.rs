@@ -351,7 +351,7 @@ fn bcast_scenario(addr: SocketAddr) -> Vec<Vec<String>> {
     let mut tracker = Raw::connect(addr);
     tracker.call(&["HELLO", "3"]);
     tracker.call(&["CLIENT", "TRACKING", "ON", "BCAST"]);
-    let mut told = |tracker: &mut Raw| {
+    let told = |tracker: &mut Raw| {
         let mut keys: Vec<String> = until_pong(tracker)
             .iter()
             .flat_map(|frame| {

@@ -14,8 +14,8 @@ use crate::server::keyspace::KeySpace;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-use super::lists;
 use super::mpop::{self, MultiPop};
+use super::{lists, zsets};
 
 /// Where the timeout argument is, for each blocking command.
 pub(crate) fn timeout_arg(name: &str, argc: usize) -> usize {
@@ -159,9 +159,9 @@ pub(crate) fn attempt(
         _ => {
             let max = name == "bzpopmax";
             for key in a.iter().skip(1).take(a.len() - 2) {
-                let (popped, emptied) = mpop::pop_zset(ks, key, 1, max)?;
+                let (popped, emptied) = zsets::pop_zset(ks, key, 1, max)?;
                 if let Some((member, score)) = popped.first() {
-                    mpop::notify_zpop(shared, out, key, max, emptied);
+                    zsets::notify_zpop(shared, out, key, max, emptied);
                     out.array(3);
                     out.bulk(key);
                     out.bulk(member);

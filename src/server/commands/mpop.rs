@@ -4,16 +4,14 @@
 //! (`blocking.rs`), with these arguments and attempts.
 
 use crate::ValueType;
-use crate::datatypes::zset;
 use crate::server::args::is;
 use crate::server::error::{CmdError, CmdResult, SYNTAX, WRONG_TYPE};
 use crate::server::frame::Args;
 use crate::server::keyspace::KeySpace;
-use crate::server::notify::class;
 use crate::server::reply::Reply;
 use crate::server::shared::Shared;
 
-use super::lists;
+use super::{lists, zsets};
 
 /// A parsed LMPOP / ZMPOP call (after any timeout).
 pub(crate) struct MultiPop<'a> {
@@ -127,30 +125,6 @@ pub(crate) fn attempt_lists(
     )
 }
 
-/// Pops up to `count` members with the lowest scores (or the highest, `max`) from the
-/// sorted set at `key`, as one edit; also whether that emptied it.
-pub(crate) fn pop_zset(
-    ks: &dyn KeySpace,
-    key: &[u8],
-    count: usize,
-    max: bool,
-) -> Result<(Vec<zset::ScoredMember>, bool), CmdError> {
-    let (mut popped, mut emptied) = (Vec::new(), false);
-    ks.collections().edit_with(key, ValueType::ZSet, &mut |e| {
-        popped = zset::pop(e, count, max);
-        emptied = e.len() == 0;
-        Ok(())
-    })?;
-    Ok((popped, emptied))
-}
-
-/// The events of a sorted-set pop that took something from `key`, as Redis's
-/// `genericZpopCommand`: `zpopmin` or `zpopmax`, then `del` if it emptied the set.
-pub(crate) fn notify_zpop(shared: &Shared, out: &mut Reply, key: &[u8], max: bool, emptied: bool) {
-    let event = if max { "zpopmax" } else { "zpopmin" };
-    shared.notify_removal(out, class::ZSET, event, key, emptied);
-}
-
 /// Pops from the first sorted set of `m.keys` that holds any, lowest scores first for MIN;
 /// its events are ZPOPMIN's or ZPOPMAX's.
 pub(crate) fn attempt_zsets(
@@ -160,9 +134,9 @@ pub(crate) fn attempt_zsets(
     out: &mut Reply,
 ) -> Result<bool, CmdError> {
     let max = !m.front;
-    let pop = |key: &[u8]| pop_zset(ks, key, m.count, max);
+    let pop = |key: &[u8]| zsets::pop_zset(ks, key, m.count, max);
     let notify = |key: &[u8], emptied: bool, out: &mut Reply| {
-        notify_zpop(shared, out, key, max, emptied);
+        zsets::notify_zpop(shared, out, key, max, emptied);
     };
     pop_first(
         ks,

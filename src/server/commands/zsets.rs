@@ -489,6 +489,30 @@ pub(crate) fn notify_stored(
     }
 }
 
+/// Pops up to `count` members with the lowest scores (or the highest, `max`) from the
+/// sorted set at `key`, as one edit; also whether that emptied it.
+pub(crate) fn pop_zset(
+    ks: &dyn KeySpace,
+    key: &[u8],
+    count: usize,
+    max: bool,
+) -> Result<(Vec<zset::ScoredMember>, bool), CmdError> {
+    let (mut popped, mut emptied) = (Vec::new(), false);
+    ks.collections().edit_with(key, ValueType::ZSet, &mut |e| {
+        popped = zset::pop(e, count, max);
+        emptied = e.len() == 0;
+        Ok(())
+    })?;
+    Ok((popped, emptied))
+}
+
+/// The events of a sorted-set pop that took something from `key`, as Redis's
+/// `genericZpopCommand`: `zpopmin` or `zpopmax`, then `del` if it emptied the set.
+pub(crate) fn notify_zpop(shared: &Shared, out: &mut Reply, key: &[u8], max: bool, emptied: bool) {
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    shared.notify_removal(out, class::ZSET, event, key, emptied);
+}
+
 /// ZPOPMIN/ZPOPMAX key [count]
 fn pop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply, max: bool) -> CmdResult {
     if a.len() > 3 {
@@ -499,16 +523,9 @@ fn pop(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Reply, max: bool)
     } else {
         None
     };
-    let (mut popped, mut emptied) = (Vec::new(), false);
-    ks.collections()
-        .edit_with(a.get(1), ValueType::ZSet, &mut |e| {
-            popped = zset::pop(e, count.unwrap_or(1), max);
-            emptied = e.len() == 0;
-            Ok(())
-        })?;
+    let (popped, emptied) = pop_zset(ks, a.get(1), count.unwrap_or(1), max)?;
     if !popped.is_empty() {
-        let event = if max { "zpopmax" } else { "zpopmin" };
-        shared.notify_removal(out, class::ZSET, event, a.get(1), emptied);
+        notify_zpop(shared, out, a.get(1), max, emptied);
     }
     match count {
         // Without a count: one member and its score, flat in every protocol.
