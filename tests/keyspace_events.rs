@@ -234,3 +234,32 @@ fn a_connection_gets_its_own_events_before_the_reply() {
         assert_eq!(theirs, want, "redis-server");
     }
 }
+
+/// A function's writes publish their events, as a script's do.
+fn function_events(addr: SocketAddr) -> Vec<String> {
+    let mut commands = Raw::connect(addr);
+    commands.call(&["FLUSHALL"]);
+    commands.call(&["FUNCTION", "FLUSH"]);
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut listener = Listener::new(addr);
+    let library = "#!lua name=eventlib\n\
+        redis.register_function('stamp', function(keys) \
+        redis.call('set', keys[1], 'v'); return redis.call('incr', keys[2]) end)";
+    commands.call(&["FUNCTION", "LOAD", library]);
+    commands.call(&["FCALL", "stamp", "2", "f1", "f2"]);
+    let events = listener.events();
+    commands.call(&["FUNCTION", "FLUSH"]);
+    commands.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    events
+}
+
+#[test]
+fn a_function_publishes_the_events_of_its_writes() {
+    let want = ["set f1", "incrby f2"];
+    let keg = TestServer::start();
+    assert_eq!(function_events(keg.addr), want);
+    if let Some(redis) = RedisServer::start() {
+        let theirs = function_events(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+}
