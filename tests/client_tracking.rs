@@ -406,3 +406,41 @@ fn bcast_trackers_hear_of_every_change_around_a_flush_and_pfcount_s_cache() {
     let keg = server_support::TestServer::start();
     assert_eq!(bcast_scenario(keg.addr), want);
 }
+
+/// With keyspace notifications off, a tracker still hears of changes whose events need a
+/// read to be known: ZINCRBY's score change, a SINTERSTORE whose empty result deleted its
+/// destination, an SMOVE that emptied its source.
+fn changes_known_by_a_read(addr: SocketAddr) -> Vec<String> {
+    let mut writer = Raw::connect(addr);
+    writer.call(&["FLUSHALL"]);
+    writer.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    writer.call(&["ZADD", "board", "1", "ann"]);
+    writer.call(&["SADD", "dest", "x"]);
+    writer.call(&["SADD", "src", "m"]);
+    let mut reader = Raw::connect(addr);
+    reader.call(&["HELLO", "3"]);
+    reader.call(&["CLIENT", "TRACKING", "ON"]);
+    reader.call(&["ZSCORE", "board", "ann"]);
+    reader.call(&["SCARD", "dest"]);
+    reader.call(&["SCARD", "src"]);
+    writer.call(&["ZINCRBY", "board", "2", "ann"]);
+    writer.call(&["SINTERSTORE", "dest", "nokey"]);
+    writer.call(&["SMOVE", "src", "other", "m"]);
+    until_pong(&mut reader)
+}
+
+#[test]
+fn trackers_hear_of_changes_known_by_a_read_without_keyspace_events() {
+    let want = [
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\nboard\r\n",
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n$4\r\ndest\r\n",
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nsrc\r\n",
+        "+PONG\r\n",
+    ];
+    if let Some(redis) = RedisServer::start() {
+        let theirs = changes_known_by_a_read(format!("127.0.0.1:{}", redis.port).parse().unwrap());
+        assert_eq!(theirs, want, "redis-server");
+    }
+    let keg = server_support::TestServer::start();
+    assert_eq!(changes_known_by_a_read(keg.addr), want);
+}

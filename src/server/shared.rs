@@ -181,6 +181,13 @@ impl Shared {
         }
     }
 
+    /// Whether events of `class` are noted: published, or wanted by tracking clients.
+    /// Commands that need a read to know which events to note read only then.
+    #[inline]
+    pub(crate) fn notes(&self, class: u32) -> bool {
+        self.keyspace_events.wants(class) || self.tracking.is_active()
+    }
+
     /// Notes a flush (every key changed) for the tracking clients.
     pub(crate) fn notify_flush(&self, out: &mut Reply) {
         if self.tracking.is_active() {

@@ -178,7 +178,7 @@ fn store(
     let (destination, keys) = (a.get(1), a.iter().skip(2).collect::<Vec<_>>());
     // Read only when someone listens. These commands run as one transaction
     // (`flag::ATOMIC`): no other write comes between this read and the store.
-    let existed = shared.keyspace_events.wants(class::GENERIC) && ks.contains(destination);
+    let existed = shared.notes(class::GENERIC) && ks.contains(destination);
     let stored = ks.collections().sstore(destination, &keys, how)?;
     if stored > 0 {
         shared.notify(out, class::SET, event, destination);
@@ -261,13 +261,12 @@ pub(crate) fn smove(ks: &dyn KeySpace, shared: &Shared, a: &Args, out: &mut Repl
     let c = ks.collections();
     // What the events need, read only when someone listens. SMOVE runs as one
     // transaction (`flag::ATOMIC`): no other write comes in between.
-    let events = &shared.keyspace_events;
     // A destination of another type is SMOVE's error to give, or not (a missing source).
-    let was_there = events.wants(class::SET)
+    let was_there = shared.notes(class::SET)
         && matches!(c.smismember(destination, &[member]), Ok(found) if found.first() == Some(&true));
     let moved = c.smove(source, destination, member)?;
     if moved && source != destination {
-        let emptied = events.wants(class::GENERIC) && !ks.contains(source);
+        let emptied = shared.notes(class::GENERIC) && !ks.contains(source);
         shared.notify_removal(out, class::SET, "srem", source, emptied);
         if !was_there {
             shared.notify(out, class::SET, "sadd", destination);

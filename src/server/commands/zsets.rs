@@ -102,7 +102,7 @@ fn increment(
     delta: f64,
     options: ZAddOptions,
 ) -> crate::Result<(Option<f64>, bool)> {
-    if !shared.keyspace_events.wants(class::ZSET) {
+    if !shared.notes(class::ZSET) {
         return Ok((zset::incr(e, member, delta, options)?, false));
     }
     let before = e.get(member)?;
