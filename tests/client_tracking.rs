@@ -273,6 +273,20 @@ fn remembered_keys_stay_within_the_limit_and_are_counted() {
             "tracking_total_items:3"
         ]
     );
+    // 0: no limit, as in Redis.
+    assert_eq!(
+        admin.call(&["CONFIG", "SET", "tracking-table-max-keys", "0"]),
+        "+OK\r\n"
+    );
+    reader.call(&["MGET", "d", "e", "f"]);
+    assert_eq!(
+        info(&mut admin),
+        [
+            "tracking_clients:2",
+            "tracking_total_keys:5",
+            "tracking_total_items:6"
+        ]
+    );
     drop(second);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while info(&mut admin)[0] != "tracking_clients:1" {

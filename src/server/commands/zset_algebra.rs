@@ -190,13 +190,8 @@ pub(crate) fn zunionstore(
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
-    store_form(
-        ks,
-        shared,
-        a,
-        out,
-        form("zunionstore", SetCombine::Union, true),
-    )
+    let form = form("zunionstore", SetCombine::Union, true);
+    store_form(ks, shared, a, out, form)
 }
 
 pub(crate) fn zinterstore(
@@ -205,13 +200,8 @@ pub(crate) fn zinterstore(
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
-    store_form(
-        ks,
-        shared,
-        a,
-        out,
-        form("zinterstore", SetCombine::Intersection, true),
-    )
+    let form = form("zinterstore", SetCombine::Intersection, true);
+    store_form(ks, shared, a, out, form)
 }
 
 pub(crate) fn zdiffstore(
@@ -220,13 +210,8 @@ pub(crate) fn zdiffstore(
     a: &Args,
     out: &mut Reply,
 ) -> CmdResult {
-    store_form(
-        ks,
-        shared,
-        a,
-        out,
-        form("zdiffstore", SetCombine::Difference, true),
-    )
+    let form = form("zdiffstore", SetCombine::Difference, true);
+    store_form(ks, shared, a, out, form)
 }
 
 /// ZINTERCARD numkeys key [key ...] [LIMIT limit]
