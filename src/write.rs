@@ -386,8 +386,12 @@ impl Engine {
         }
         match kind {
             RecordKind::Collection => self.collection_published(w, key, value),
-            RecordKind::ElementPut => self.element_published(key, value, true),
-            RecordKind::ElementDelete => self.element_published(key, value, false),
+            RecordKind::ElementPut => self.element_published(
+                key,
+                value,
+                Some(crate::datatypes::members::record_at(file_id, offset)),
+            ),
+            RecordKind::ElementDelete => self.element_published(key, value, None),
             RecordKind::Put | RecordKind::Delete => {
                 if replaced.is_some_and(|old| old.collection) {
                     self.forget_collection(w, key);

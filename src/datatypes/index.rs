@@ -1,10 +1,9 @@
 //! The collections' member sets in memory, and how the write path keeps them in step with
 //! the records it appends (`Engine::publish` calls in here under the writer lock).
 
-use std::collections::VecDeque;
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
-use super::members::{Members, Names};
+use super::members::{ListPositions, Members, NO_RECORD, Names, RecordAt};
 use super::{Header, ValueType, element_key, split_element_key};
 use crate::collections::zset_index::ZsetIndex;
 use crate::engine::Engine;
@@ -60,7 +59,7 @@ impl Collections {
                 ty: header.ty,
                 generation: header.generation,
                 members: match header.ty {
-                    ValueType::List => Members::Positions(VecDeque::new()),
+                    ValueType::List => Members::Positions(ListPositions::default()),
                     ValueType::ZSet => Members::Scored(ZsetIndex::new()),
                     _ => Members::Names(Names::default()),
                 },
@@ -90,7 +89,7 @@ impl Collections {
         let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
             return;
         };
-        let (added, bytes) = c.members.insert_unsorted(member, value);
+        let (added, bytes) = c.members.insert_unsorted(member, value, NO_RECORD);
         if added {
             self.elements += 1;
             self.member_bytes += bytes;
@@ -105,6 +104,7 @@ impl Collections {
         key: &[u8],
         generation: u64,
         member: &[u8],
+        at: RecordAt,
     ) -> MemberRebuild {
         let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
             return MemberRebuild::Dead;
@@ -112,7 +112,7 @@ impl Collections {
         if c.ty == ValueType::ZSet {
             return MemberRebuild::NeedsScore;
         }
-        let (added, bytes) = c.members.insert_unsorted(member, &[]);
+        let (added, bytes) = c.members.insert_unsorted(member, &[], at);
         if added {
             self.elements += 1;
             self.member_bytes += bytes;
@@ -134,13 +134,13 @@ impl Collections {
         generation: u64,
         member: &[u8],
         value: &[u8],
-        add: bool,
+        add: Option<RecordAt>,
     ) {
         let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) else {
             return;
         };
-        if add {
-            let (added, bytes) = c.members.insert(member, value);
+        if let Some(at) = add {
+            let (added, bytes) = c.members.insert(member, value, at);
             if added {
                 self.elements += 1;
                 self.member_bytes += bytes;
@@ -153,6 +153,19 @@ impl Collections {
                 self.member_bytes -= bytes;
                 c.member_bytes -= bytes;
             }
+        }
+    }
+
+    /// A list element's record moved (merge copied it) to `at`.
+    pub(crate) fn relocate_member(
+        &mut self,
+        key: &[u8],
+        generation: u64,
+        member: &[u8],
+        at: RecordAt,
+    ) {
+        if let Some(c) = self.map.get_mut(key).filter(|c| c.generation == generation) {
+            c.members.relocate(member, at);
         }
     }
 
@@ -209,11 +222,26 @@ impl Engine {
         }
     }
 
-    /// An element record was published: keep its collection's member set in step.
-    pub(crate) fn element_published(&self, element: &[u8], value: &[u8], added: bool) {
+    /// An element record was published — a put at `Some(place)`, or a delete — keep its
+    /// collection's member set in step.
+    pub(crate) fn element_published(&self, element: &[u8], value: &[u8], put: Option<RecordAt>) {
         if let Some((key, generation, member)) = split_element_key(element) {
             self.write_collections()
-                .update_member(key, generation, member, value, added);
+                .update_member(key, generation, member, value, put);
+        }
+    }
+
+    /// Merge copied the records of these elements: the lists among their collections read
+    /// them at their new places.
+    pub(crate) fn elements_relocated(&self, moved: &[(&[u8], RecordAt)]) {
+        if moved.is_empty() {
+            return;
+        }
+        let mut collections = self.write_collections();
+        for &(element, at) in moved {
+            if let Some((key, generation, member)) = split_element_key(element) {
+                collections.relocate_member(key, generation, member, at);
+            }
         }
     }
 

@@ -354,6 +354,158 @@ mod tests {
         assert_eq!(items, expected);
     }
 
+    fn list_values(store: &crate::Store, key: &[u8]) -> Vec<String> {
+        (store.lrange(key, 0, -1).unwrap().iter())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
+    /// Places of every element's record, in list order.
+    fn places(store: &crate::Store, key: &[u8]) -> Vec<(u32, u32)> {
+        let engine = store.engine();
+        let collections = engine.read_collections();
+        let list = collections.get(key).unwrap();
+        let positions: Vec<u64> =
+            crate::datatypes::view::committed_positions(&collections, key, list.generation)
+                .unwrap()
+                .iter()
+                .copied()
+                .collect();
+        let mut out = Vec::new();
+        list.members
+            .list_records()
+            .unwrap()
+            .records_of(&positions, &mut out);
+        out.iter()
+            .map(|&at| crate::datatypes::members::record_place(at).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn list_record_places_follow_every_write_a_merge_and_each_way_of_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || {
+            crate::Options::new()
+                .sync_policy(crate::SyncPolicy::Never)
+                .max_segment_size(4096)
+                .index_snapshot_min_bytes(0)
+                .open(dir.path())
+                .unwrap()
+        };
+        let check = |store: &crate::Store, expected: &[String]| {
+            crate::datatypes::assert_list_places_match_index(store, b"l");
+            assert_eq!(list_values(store, b"l"), expected);
+        };
+        let store = open();
+        let mut model: Vec<String> = (0..200).map(|i| format!("value-{i}")).collect();
+        let refs: Vec<&[u8]> = model.iter().map(|v| v.as_bytes()).collect();
+        store.rpush(b"l", &refs).unwrap();
+        check(&store, &model);
+        store.lpush(b"l", &[b"head-1", b"head-2"]).unwrap();
+        model.splice(0..0, ["head-2".to_string(), "head-1".to_string()]);
+        check(&store, &model);
+        store.lset(b"l", 5, b"rewritten").unwrap();
+        model[5] = "rewritten".into();
+        check(&store, &model);
+        store.linsert(b"l", true, b"value-50", b"inserted").unwrap();
+        let at = model.iter().position(|v| v == "value-50").unwrap();
+        model.insert(at, "inserted".into());
+        check(&store, &model);
+        store.lrem(b"l", 1, b"value-20").unwrap();
+        model.retain(|v| v != "value-20");
+        check(&store, &model);
+        assert_eq!(store.lpop(b"l", 3).unwrap().len(), 3);
+        assert_eq!(store.rpop(b"l", 3).unwrap().len(), 3);
+        model.drain(..3);
+        model.truncate(model.len() - 3);
+        check(&store, &model);
+        store.ltrim(b"l", 1, -2).unwrap();
+        model.remove(0);
+        model.pop();
+        check(&store, &model);
+
+        // A merge copies the records: the list reads them where they went.
+        let before = places(&store, b"l");
+        store.merge().unwrap();
+        let after = places(&store, b"l");
+        assert!(
+            before.iter().zip(&after).any(|(b, a)| b.0 != a.0),
+            "the merge moved no element of the list"
+        );
+        check(&store, &model);
+        store.close().unwrap();
+
+        // From the index snapshot, from hint files, and from a scan of the data files.
+        let store = open();
+        assert!(store.stats().opened_from_index_snapshot);
+        check(&store, &model);
+        store.close().unwrap();
+        std::fs::remove_file(dir.path().join("index.snapshot")).unwrap();
+        let store = open();
+        check(&store, &model);
+        store.close().unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .extension()
+                .is_some_and(|x| x == "hint" || x == "snapshot")
+            {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        let store = open();
+        check(&store, &model);
+    }
+
+    #[test]
+    fn a_list_element_whose_record_is_not_at_its_listed_place_is_read_through_the_index() {
+        let (_dir, store) = crate::datatypes::scratch_store();
+        store.rpush(b"l", &[b"a", b"b", b"c", b"d"]).unwrap();
+        let engine = store.engine();
+        let generation = engine.read_collections().get(b"l").unwrap().generation;
+        let places = places(&store, b"l");
+        // Element 1 listed at element 2's record (another key), element 3 in a segment
+        // that does not exist: both are read through the element index.
+        let (Some(&(id, offset)), Some(p1), Some(p3)) = (
+            places.get(2),
+            crate::datatypes::view::committed_positions(
+                &engine.read_collections(),
+                b"l",
+                generation,
+            )
+            .and_then(|p| p.get(1).copied()),
+            crate::datatypes::view::committed_positions(
+                &engine.read_collections(),
+                b"l",
+                generation,
+            )
+            .and_then(|p| p.get(3).copied()),
+        ) else {
+            panic!("four elements");
+        };
+        let mut collections = engine.write_collections();
+        let at = crate::datatypes::members::record_at;
+        let member = crate::datatypes::members::position_member;
+        collections.relocate_member(b"l", generation, &member(p1), at(id, offset));
+        collections.relocate_member(b"l", generation, &member(p3), at(id + 1000, offset));
+        drop(collections);
+        assert_eq!(list_values(&store, b"l"), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn lists_read_without_memory_maps_go_through_the_element_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Options::new()
+            .sync_policy(crate::SyncPolicy::Never)
+            .use_mmap(false)
+            .open(dir.path())
+            .unwrap();
+        let values: Vec<String> = (0..100).map(|i| format!("v{i}")).collect();
+        let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+        store.rpush(b"l", &refs).unwrap();
+        assert_eq!(list_values(&store, b"l"), values);
+    }
+
     #[test]
     fn a_range_in_a_transaction_lends_staged_and_committed_values_in_order() {
         let (_dir, store) = crate::datatypes::scratch_store();

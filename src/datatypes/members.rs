@@ -31,6 +31,67 @@ pub(crate) fn value_score(value: &[u8]) -> Option<f64> {
     (!score.is_nan()).then_some(score)
 }
 
+/// Where a list element's record is — its segment id and offset, packed as
+/// `segment << 32 | offset` — so that LRANGE reads it without an element-index lookup.
+/// [`NO_RECORD`] where it is not known. A record at a known place is read only after its
+/// checksum, key and kind are verified, and otherwise through the element index.
+pub(crate) type RecordAt = u64;
+
+/// A list element whose record's place is not known.
+pub(crate) const NO_RECORD: RecordAt = u64::MAX;
+
+/// The packed place of a record (segment ids never reach `u32::MAX`, so a place is never
+/// [`NO_RECORD`]).
+pub(crate) fn record_at(file_id: u32, offset: u32) -> RecordAt {
+    (u64::from(file_id) << 32) | u64::from(offset)
+}
+
+/// The segment id and offset of a known place.
+pub(crate) fn record_place(at: RecordAt) -> Option<(u32, u32)> {
+    (at != NO_RECORD).then_some(((at >> 32) as u32, at as u32))
+}
+
+/// A list's positions, ascending, and beside each the place of its element's record.
+#[derive(Debug, Default)]
+pub(crate) struct ListPositions {
+    positions: VecDeque<u64>,
+    records: VecDeque<RecordAt>,
+}
+
+impl ListPositions {
+    /// Index of `position`, if the list holds it.
+    fn index_of(&self, position: u64) -> Option<usize> {
+        // Ends first: pops and pushes touch them, and a long list's middle is rarely in
+        // cache.
+        if self.positions.front() == Some(&position) {
+            return Some(0);
+        }
+        if self.positions.back() == Some(&position) {
+            return Some(self.positions.len() - 1);
+        }
+        self.positions.binary_search(&position).ok()
+    }
+
+    /// The record places of `positions` (ascending, as a range of this list gives them),
+    /// appended to `out`: [`NO_RECORD`] for a position the list does not hold.
+    pub(crate) fn records_of(&self, positions: &[u64], out: &mut Vec<RecordAt>) {
+        let mut next = None;
+        for &p in positions {
+            // Positions of one range are neighbours here: one search, then steps.
+            let at = match next {
+                Some(i) if self.positions.get(i) == Some(&p) => Some(i),
+                _ => self.index_of(p),
+            };
+            out.push(
+                at.and_then(|i| self.records.get(i))
+                    .copied()
+                    .unwrap_or(NO_RECORD),
+            );
+            next = at.map(|i| i + 1);
+        }
+    }
+}
+
 /// The position a list element's member names, if it is one.
 pub(crate) fn member_position(member: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(member.try_into().ok()?))
@@ -154,8 +215,8 @@ pub(crate) fn random_indexes(len: usize, count: usize, distinct: bool) -> Vec<us
 pub(crate) enum Members {
     /// Hash fields or set members.
     Names(Names),
-    /// List positions, ascending.
-    Positions(VecDeque<u64>),
+    /// List positions, ascending, with their records' places.
+    Positions(ListPositions),
     /// Sorted-set members and their scores, in score order.
     Scored(ZsetIndex),
     /// Sorted-set members gathered at open, sorted once by [`Members::sort`].
@@ -170,7 +231,7 @@ impl Members {
     pub(crate) fn len(&self) -> usize {
         match self {
             Members::Names(names) => names.len(),
-            Members::Positions(positions) => positions.len(),
+            Members::Positions(list) => list.positions.len(),
             Members::Scored(index) => index.len(),
             Members::ScoredPending(pending) => pending.len(),
             Members::NamesPending(pending) => pending.len(),
@@ -182,7 +243,8 @@ impl Members {
             Members::Names(names) => names.contains(member),
             // A push asks about a position past an end: answered without a search (a long
             // list's middle is rarely in cache).
-            Members::Positions(positions) => member_position(member).is_some_and(|p| {
+            Members::Positions(list) => member_position(member).is_some_and(|p| {
+                let positions = &list.positions;
                 positions.front().is_some_and(|&first| first <= p)
                     && positions.back().is_some_and(|&last| p <= last)
                     && positions.binary_search(&p).is_ok()
@@ -193,9 +255,10 @@ impl Members {
         }
     }
 
-    /// Adds `member` with the element's `value` (a score for a sorted set); true if it is
-    /// new. Returns the heap bytes added too (names only; a sorted set counts its own).
-    pub(crate) fn insert(&mut self, member: &[u8], value: &[u8]) -> (bool, usize) {
+    /// Adds `member` with the element's `value` (a score for a sorted set) and the place
+    /// of its record (kept for list elements, new or rewritten); true if it is new.
+    /// Returns the heap bytes added too (names only; a sorted set counts its own).
+    pub(crate) fn insert(&mut self, member: &[u8], value: &[u8], at: RecordAt) -> (bool, usize) {
         match self {
             Members::Scored(index) => match value_score(value) {
                 Some(score) => (matches!(index.insert(member, score), Ok(None)), 0),
@@ -216,19 +279,30 @@ impl Members {
                 pending.push(member.into());
                 (true, boxed_bytes(member.len()))
             }
-            Members::Positions(positions) => {
+            Members::Positions(list) => {
                 let Some(p) = member_position(member) else {
                     return (false, 0);
                 };
                 // Pushes at either end are the common case: no search.
-                if positions.back().is_none_or(|&last| last < p) {
-                    positions.push_back(p);
-                } else if positions.front().is_some_and(|&first| p < first) {
-                    positions.push_front(p);
+                if list.positions.back().is_none_or(|&last| last < p) {
+                    list.positions.push_back(p);
+                    list.records.push_back(at);
+                } else if list.positions.front().is_some_and(|&first| p < first) {
+                    list.positions.push_front(p);
+                    list.records.push_front(at);
                 } else {
-                    match positions.binary_search(&p) {
-                        Ok(_) => return (false, 0),
-                        Err(i) => positions.insert(i, p),
+                    match list.positions.binary_search(&p) {
+                        Ok(i) => {
+                            // Rewritten (LSET, LINSERT, LREM): the newest record counts.
+                            if let Some(record) = list.records.get_mut(i) {
+                                *record = at;
+                            }
+                            return (false, 0);
+                        }
+                        Err(i) => {
+                            list.positions.insert(i, p);
+                            list.records.insert(i, at);
+                        }
                     }
                 }
                 (true, 0)
@@ -239,26 +313,43 @@ impl Members {
     /// Adds `member`, which is not a member yet, without keeping list positions sorted or
     /// names indexed (rebuilding at open, where the elements come in hash order, each
     /// once); [`Members::sort`] puts them in their final form afterwards.
-    pub(crate) fn insert_unsorted(&mut self, member: &[u8], value: &[u8]) -> (bool, usize) {
+    pub(crate) fn insert_unsorted(
+        &mut self,
+        member: &[u8],
+        value: &[u8],
+        at: RecordAt,
+    ) -> (bool, usize) {
         match self {
             Members::Scored(_) => {
                 *self = Members::ScoredPending(Vec::new());
-                self.insert(member, value)
+                self.insert(member, value, at)
             }
-            Members::Positions(positions) => match member_position(member) {
+            Members::Positions(list) => match member_position(member) {
                 Some(p) => {
-                    positions.push_back(p);
+                    list.positions.push_back(p);
+                    list.records.push_back(at);
                     (true, 0)
                 }
                 None => (false, 0),
             },
             Members::Names(names) if names.is_empty() => {
                 *self = Members::NamesPending(Vec::new());
-                self.insert(member, value)
+                self.insert(member, value, at)
             }
             Members::Names(_) | Members::ScoredPending(_) | Members::NamesPending(_) => {
-                self.insert(member, value)
+                self.insert(member, value, at)
             }
+        }
+    }
+
+    /// A list element's record moved (merge copied it): `member` of this list is now read
+    /// at `at`. Other members are not affected.
+    pub(crate) fn relocate(&mut self, member: &[u8], at: RecordAt) {
+        if let (Members::Positions(list), Some(p)) = (self, member_position(member))
+            && let Some(i) = list.index_of(p)
+            && let Some(record) = list.records.get_mut(i)
+        {
+            *record = at;
         }
     }
 
@@ -266,7 +357,14 @@ impl Members {
     /// positions sorted, sorted-set members indexed by score, names in an index set.
     pub(crate) fn sort(&mut self) {
         match self {
-            Members::Positions(positions) => positions.make_contiguous().sort_unstable(),
+            Members::Positions(list) => {
+                let mut pairs: Vec<(u64, RecordAt)> = std::mem::take(&mut list.positions)
+                    .into_iter()
+                    .zip(std::mem::take(&mut list.records))
+                    .collect();
+                pairs.sort_unstable_by_key(|&(p, _)| p);
+                (list.positions, list.records) = pairs.into_iter().unzip();
+            }
             Members::ScoredPending(pending) => {
                 *self = Members::Scored(ZsetIndex::from_distinct_members(std::mem::take(pending)));
             }
@@ -293,20 +391,12 @@ impl Members {
                     },
                 )
             }
-            Members::Positions(positions) => {
-                let Some(p) = member_position(member) else {
+            Members::Positions(list) => {
+                let Some(i) = member_position(member).and_then(|p| list.index_of(p)) else {
                     return (false, 0);
                 };
-                let removed = if positions.front() == Some(&p) {
-                    positions.pop_front().is_some()
-                } else if positions.back() == Some(&p) {
-                    positions.pop_back().is_some()
-                } else if let Ok(i) = positions.binary_search(&p) {
-                    positions.remove(i).is_some()
-                } else {
-                    false
-                };
-                (removed, 0)
+                list.records.remove(i);
+                (list.positions.remove(i).is_some(), 0)
             }
             Members::Scored(index) => (index.remove(member).is_some(), 0),
             Members::ScoredPending(pending) => {
@@ -334,7 +424,8 @@ impl Members {
     pub(crate) fn to_vec(&self) -> Vec<Vec<u8>> {
         match self {
             Members::Names(names) => names.iter().map(|m| m.to_vec()).collect(),
-            Members::Positions(positions) => positions
+            Members::Positions(list) => list
+                .positions
                 .iter()
                 .map(|&p| position_member(p).to_vec())
                 .collect(),
@@ -369,7 +460,15 @@ impl Members {
     /// A list's positions, ascending.
     pub(crate) fn list(&self) -> Option<&VecDeque<u64>> {
         match self {
-            Members::Positions(positions) => Some(positions),
+            Members::Positions(list) => Some(&list.positions),
+            _ => None,
+        }
+    }
+
+    /// A list's positions and their records' places.
+    pub(crate) fn list_records(&self) -> Option<&ListPositions> {
+        match self {
+            Members::Positions(list) => Some(list),
             _ => None,
         }
     }
@@ -385,19 +484,19 @@ impl Members {
     /// List positions `range` (by index), ascending; empty for other types.
     pub(crate) fn positions(&self, range: std::ops::Range<usize>) -> Vec<u64> {
         match self {
-            Members::Positions(positions) => positions.range(range).copied().collect(),
+            Members::Positions(list) => list.positions.range(range).copied().collect(),
             _ => Vec::new(),
         }
     }
 
     /// Heap bytes per member beyond the names themselves: a hash-set slot (a boxed slice
-    /// and a control byte, at 7/8 load) or a position.
+    /// and a control byte, at 7/8 load) or a position and its record's place.
     fn slot_bytes(&self) -> usize {
         match self {
             // An index-set entry (hash and boxed name: 24 bytes) and its index slot (8
             // bytes, at 7/8 load).
             Members::Names(_) | Members::NamesPending(_) => 24 + 8 * 8 / 7,
-            Members::Positions(_) => 8,
+            Members::Positions(_) => 16,
             Members::Scored(_) | Members::ScoredPending(_) => 0,
         }
     }

@@ -188,18 +188,53 @@ pub(crate) fn scratch_store() -> (tempfile::TempDir, crate::Store) {
     (dir, store)
 }
 
-/// Removes the index entry of element `index` of the list at `key` while its position stays
-/// listed: what a reader sees when another writer pops that element between the reader's
-/// look at the positions and at the values.
+/// Removes the index entry of element `index` of the list at `key`, and the place of its
+/// record, while its position stays listed: what a reader sees when another writer pops
+/// that element between the reader's look at the positions and at the values.
 #[cfg(test)]
 pub(crate) fn forget_list_element(store: &crate::Store, key: &[u8], index: usize) {
     let engine = store.engine();
-    let collections = engine.read_collections();
-    let generation = collections.get(key).expect("a list").generation;
-    let positions = view::committed_positions(&collections, key, generation).expect("a list");
-    let position = positions.get(index).copied().expect("an element");
-    let element = element_key(key, generation, &members::position_member(position));
+    let (generation, position) = {
+        let collections = engine.read_collections();
+        let generation = collections.get(key).expect("a list").generation;
+        let positions = view::committed_positions(&collections, key, generation).expect("a list");
+        (
+            generation,
+            positions.get(index).copied().expect("an element"),
+        )
+    };
+    let member = members::position_member(position);
+    let element = element_key(key, generation, &member);
     assert!(engine.elements.remove(&element).is_some());
+    engine
+        .write_collections()
+        .relocate_member(key, generation, &member, members::NO_RECORD);
+}
+
+/// Checks that every element of the list at `key` has its record's place listed, and that
+/// the place is where the element index says the record is.
+#[cfg(test)]
+pub(crate) fn assert_list_places_match_index(store: &crate::Store, key: &[u8]) {
+    let engine = store.engine();
+    let collections = engine.read_collections();
+    let list = collections.get(key).expect("a list");
+    let positions = view::committed_positions(&collections, key, list.generation).expect("a list");
+    let positions: Vec<u64> = positions.iter().copied().collect();
+    let mut places = Vec::new();
+    list.members
+        .list_records()
+        .expect("a list")
+        .records_of(&positions, &mut places);
+    assert_eq!(places.len(), positions.len());
+    for (&position, &at) in positions.iter().zip(&places) {
+        let element = element_key(key, list.generation, &members::position_member(position));
+        let entry = engine.elements.get(&element).expect("an indexed element");
+        assert_eq!(
+            members::record_place(at),
+            Some((entry.file_id, entry.offset)),
+            "position {position}"
+        );
+    }
 }
 
 /// Removes the index entry of `member` of the hash or set at `key` while it stays listed as

@@ -51,7 +51,8 @@ pub(crate) fn rebuild(
     let mut scores = ScoreBatch::default();
     elements.for_each(|element, entry| {
         let rebuilt = split_element_key(element).map(|(key, generation, member)| {
-            collections.rebuild_unscored_member(key, generation, member)
+            let at = super::members::record_at(entry.file_id, entry.offset);
+            collections.rebuild_unscored_member(key, generation, member, at)
         });
         match rebuilt {
             None | Some(MemberRebuild::Dead) => {

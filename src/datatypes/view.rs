@@ -120,13 +120,42 @@ impl CollectionView for Committed<'_> {
         positions: &[u64],
         f: &mut dyn FnMut(&[u8]),
     ) -> Result<usize> {
+        let engine = self.0;
         let mut lent = 0;
         let mut batch = RangeBatch::default();
         let mut members = Vec::with_capacity(RANGE_BATCH.min(positions.len()));
+        let mut places = Vec::with_capacity(RANGE_BATCH.min(positions.len()));
+        // The element keys differ only in their last 8 bytes, the position.
+        let mut element = super::element_key(key, generation, &position_member(0));
+        let position_at = element.len() - 8;
         for chunk in positions.chunks(RANGE_BATCH) {
+            places.clear();
+            if let Some(list) = engine
+                .read_collections()
+                .of_generation(key, generation)
+                .and_then(|c| c.members.list_records())
+            {
+                list.records_of(chunk, &mut places);
+            }
+            let segments = engine.segments.load();
+            if read_placed(
+                engine,
+                &segments,
+                chunk,
+                &places,
+                &mut element,
+                position_at,
+                &mut *f,
+            )?
+            .map(|n| lent += n)
+            .is_some()
+            {
+                continue;
+            }
+            // Some record's place is not known (or not mapped): through the element index.
             members.clear();
             members.extend(chunk.iter().map(|&p| position_member(p)));
-            batch.read(self.0, key, generation, &members, |value| {
+            batch.read(engine, key, generation, &members, |value| {
                 if let Some(value) = value {
                     lent += 1;
                     f(value);
@@ -611,6 +640,72 @@ impl Txn<'_, '_> {
 
 /// Elements a range read looks up together.
 const RANGE_BATCH: usize = 64;
+
+/// Lines of a record at a known place that a range read prefetches (its header, key and
+/// the start of its value; a short record's neighbours, read next, come with it).
+const PLACE_PREFETCH_BYTES: usize = 4 * 64;
+
+/// Reads the list elements at `positions`, whose records are at `places`, lending `f` each
+/// value in order, without an element-index lookup: every record is prefetched, then read
+/// and verified in place. `element` holds an element key of the list whose last 8 bytes,
+/// from `position_at`, are rewritten for each position. Returns how many values it lent,
+/// or `None` (having lent nothing) if some place is unknown or in no mapped segment. A
+/// record not found as expected at its place (never, while the places are kept in step)
+/// is read through the element index; an element gone from it is skipped.
+fn read_placed(
+    engine: &Engine,
+    segments: &crate::segment::SegmentSet,
+    positions: &[u64],
+    places: &[super::members::RecordAt],
+    element: &mut [u8],
+    position_at: usize,
+    f: &mut dyn FnMut(&[u8]),
+) -> Result<Option<usize>> {
+    if places.len() != positions.len() {
+        return Ok(None);
+    }
+    for &at in places {
+        match super::members::record_place(at)
+            .and_then(|(id, offset)| Some((segments.get(id)?, offset)))
+        {
+            Some((segment, offset)) if segment.is_mapped() => {
+                segment.prefetch_record(offset, PLACE_PREFETCH_BYTES);
+            }
+            _ => return Ok(None),
+        }
+    }
+    let mut lent = 0;
+    for (&position, &at) in positions.iter().zip(places) {
+        if let Some(slot) = element.get_mut(position_at..) {
+            slot.copy_from_slice(&position_member(position));
+        }
+        let element = &*element;
+        let in_place = super::members::record_place(at).and_then(|(id, offset)| {
+            segments
+                .get(id)?
+                .with_value_at_place(offset, element, RecordKind::ElementPut, &mut *f)
+        });
+        if in_place.is_some() {
+            lent += 1;
+            continue;
+        }
+        let Some(entry) = engine.elements.get(element) else {
+            continue;
+        };
+        let read = engine.with_value_in(
+            segments,
+            element,
+            entry,
+            RecordKind::ElementPut,
+            || engine.elements.get(element),
+            &mut *f,
+        )?;
+        if read.is_some() {
+            lent += 1;
+        }
+    }
+    Ok(Some(lent))
+}
 
 /// Reads the values of a batch of elements in stages, so that their memory misses overlap:
 /// every element's index line is prefetched, then the entries are looked up, then every

@@ -265,6 +265,21 @@ pub fn checked_record_len(bytes: &[u8]) -> Option<usize> {
     ))
 }
 
+/// The total length the record header at the start of `bytes` claims, unchecked: for a
+/// reader that verifies the whole record's checksum over exactly that many bytes next (a
+/// damaged length then fails that check, or runs past what can be read). `None` if the
+/// header is incomplete or claims lengths over the format's limits.
+pub(crate) fn claimed_record_len(bytes: &[u8]) -> Option<usize> {
+    let lens =
+        bytes.get(HEADER_CHECKED_START + SEQ_LEN + EXPIRY_LEN + KIND_LEN..RECORD_HEADER_LEN)?;
+    let (klen, vlen) = lens.split_at(KEY_LEN_LEN);
+    let (key_len, value_len) = (
+        LittleEndian::read_u32(klen) as usize,
+        LittleEndian::read_u32(vlen) as usize,
+    );
+    (key_len <= MAX_KEY_LEN && value_len <= MAX_VALUE_LEN).then(|| record_len(key_len, value_len))
+}
+
 /// Whether the record header at the start of `bytes` says that more records of its atomic
 /// batch follow, if that header is complete and its checksum holds (the body is not
 /// checked): what a record with a damaged body still tells about its batch.

@@ -565,10 +565,14 @@ impl Engine {
             .map_err(crate::fs::io_err(&path, "mmap"))?;
         let hint = Hint::parse_frame(map.bytes(), id).map_err(|e| unreadable(&e.to_string()))?;
         let mut entries = hint.checked_entries();
+        // List elements among the moved records: their lists keep their records' places.
+        let mut moved_list_elements = Vec::new();
         loop {
             let mut writer = self.lock_writer();
+            moved_list_elements.clear();
             for _ in 0..PUBLISH_BATCH {
                 let Some(entry) = entries.next() else {
+                    self.elements_relocated(&moved_list_elements);
                     return Ok(());
                 };
                 let entry = entry.map_err(|e| unreadable(&e.to_string()))?;
@@ -591,8 +595,18 @@ impl Engine {
                     let len = current.record_len(entry.key.len());
                     writer.remove_live(current.file_id, len);
                     writer.usage_mut(id).add_live(len);
+                    if entry.kind == RecordKind::ElementPut
+                        && crate::datatypes::split_element_key(entry.key)
+                            .is_some_and(|(_, _, member)| member.len() == 8)
+                    {
+                        moved_list_elements.push((
+                            entry.key,
+                            crate::datatypes::members::record_at(id, entry.offset),
+                        ));
+                    }
                 }
             }
+            self.elements_relocated(&moved_list_elements);
         }
     }
 }

@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
+use crate::format::record::claimed_record_len;
 use crate::format::{
-    FILE_HEADER_LEN, FileHeader, FileKind, RecordKind, decode_exact_record, record_len,
+    FILE_HEADER_LEN, FileHeader, FileKind, RECORD_HEADER_LEN, RecordKind, decode_exact_record,
+    record_len,
 };
 use crate::fs::{self, Io};
 use crate::options::Options;
@@ -245,6 +247,37 @@ impl Segment {
                 self.verify(&buf, offset, key, kind).map(f)
             }
         }
+    }
+
+    /// Whether reads go through a memory map (they do unless `Options::use_mmap(false)`).
+    pub(crate) fn is_mapped(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// `with_value` for a record whose value length the caller does not know (a list's
+    /// record place, see `datatypes::members::RecordAt`): the length comes from the
+    /// record's header, and the whole record's checksum, key and kind are verified before
+    /// `f` sees the value. `None` where the record cannot be read so — an unmapped segment,
+    /// a place past the readable end, or bytes that are not that record — and the caller
+    /// reads through the index instead (which reports real damage).
+    pub(crate) fn with_value_at_place<R>(
+        &self,
+        offset: u32,
+        key: &[u8],
+        kind: RecordKind,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
+        let map = self.map.as_ref()?;
+        let start = offset as usize;
+        let readable = usize::try_from(self.readable_len.load(Ordering::Acquire)).ok()?;
+        let header = map.get(start, start.checked_add(RECORD_HEADER_LEN)?.min(readable))?;
+        let end = start.checked_add(claimed_record_len(header)?)?;
+        if end > readable {
+            return None;
+        }
+        self.verify(map.get(start, end)?, offset, key, kind)
+            .ok()
+            .map(f)
     }
 
     /// Hints that the record at `offset`, `len` bytes long, will be read soon: its first
