@@ -8,6 +8,7 @@
 //!
 //! Keys are 16 bytes, values 100 bytes, written and read in a shuffled (random) order.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -95,6 +96,70 @@ fn bare_writes(dir: &Path, n: u64) -> f64 {
     drop(f);
     std::fs::remove_file(dir.join("bare-writes")).unwrap();
     r
+}
+
+/// The index of [`hashed_log_sets`]: key → offset of its record.
+type ReferenceIndex = HashMap<[u8; 16], u64, foldhash::fast::FixedState>;
+
+/// A reference for `set` under `Never`: the least any hash-indexed log does per write — the
+/// record encoded as keg encodes it (both CRC-32s), one `pwrite(2)`, then the key inserted
+/// into std's `HashMap` (foldhash) with its offset. No locks, no segments, no bookkeeping.
+/// Returns its rate, and the file and index for [`hashed_log_gets`].
+fn hashed_log_sets(dir: &Path, keys: &[[u8; 16]]) -> (f64, File, ReferenceIndex) {
+    use std::os::unix::fs::FileExt;
+    let value = [0xA5u8; VALUE_LEN];
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join("hashed-log"))
+        .unwrap();
+    let mut index = ReferenceIndex::default();
+    let mut buf = Vec::new();
+    let mut offset = 0u64;
+    let start = Instant::now();
+    for (seq, k) in keys.iter().enumerate() {
+        buf.clear();
+        let record = keg::format::Record {
+            seq: seq as u64,
+            expiry_ms: 0,
+            kind: keg::format::RecordKind::Put,
+            batch_continues: false,
+            key: k,
+            value: &value,
+        };
+        keg::format::encode_record(&mut buf, &record).unwrap();
+        file.write_all_at(&buf, offset).unwrap();
+        index.insert(*k, offset);
+        offset += buf.len() as u64;
+    }
+    let r = rate(keys.len() as u64, start.elapsed());
+    (r, file, index)
+}
+
+/// A reference for `get`: a lookup in the index of [`hashed_log_sets`], then the record
+/// read from a memory map of its file, its CRC-32 verified and its value copied out — what
+/// keg's `get` does, without its locks, shards or segment set. Keys in a shuffled order.
+fn hashed_log_gets(file: &File, index: &ReferenceIndex, keys: &[[u8; 16]]) -> f64 {
+    // SAFETY: the file is this benchmark's own and nothing writes or truncates it while
+    // the map lives.
+    let map = unsafe { memmap2::Mmap::map(file) }.unwrap();
+    let len = keg::format::record_len(16, VALUE_LEN);
+    let mut order = keys.to_vec();
+    Rng(99).shuffle(&mut order);
+    let read_all = |order: &[[u8; 16]]| {
+        for k in order {
+            let offset = index[k] as usize;
+            let record = keg::format::decode_exact_record(&map[offset..offset + len]).unwrap();
+            assert_eq!(record.key, k);
+            assert_eq!(record.value.to_vec().len(), VALUE_LEN);
+        }
+    };
+    read_all(&order); // warm-up, as for keg's gets
+    let start = Instant::now();
+    read_all(&order);
+    rate(keys.len() as u64, start.elapsed())
 }
 
 fn load(store: &Store, keys: &[[u8; 16]]) -> f64 {
@@ -190,6 +255,9 @@ fn main() {
 
     println!("keg workloads: {n} keys, 16 B keys, 100 B values, random order");
     let baseline = bare_writes(work.path(), n);
+    let (reference_set, reference_file, reference_index) = hashed_log_sets(work.path(), &keys);
+    let reference_get = hashed_log_gets(&reference_file, &reference_index, &keys);
+    drop((reference_file, reference_index));
 
     let dir = work.path().join("never");
     let rss_before = rss_anon();
@@ -284,7 +352,16 @@ fn main() {
         fmt_rate(set_never),
         set_never / baseline
     );
+    println!(
+        "| reference: write(2) + HashMap insert per set (`hashed_log_sets`) | {} = {:.2} × baseline | — |",
+        fmt_rate(reference_set),
+        reference_set / baseline
+    );
     println!("| get, warm, 1 thread | {} | ≥ 2.00M/s |", fmt_rate(get1));
+    println!(
+        "| reference: HashMap lookup + mapped read + CRC per get (`hashed_log_gets`) | {} | — |",
+        fmt_rate(reference_get)
+    );
     println!(
         "| get, warm, 2 threads | {} = {:.2} × 1 thread | scales |",
         fmt_rate(get2),

@@ -361,24 +361,9 @@ mod tests {
     }
 
     /// Places of every element's record, in list order.
-    fn places(store: &crate::Store, key: &[u8]) -> Vec<(u32, u32)> {
-        let engine = store.engine();
-        let collections = engine.read_collections();
-        let list = collections.get(key).unwrap();
-        let positions: Vec<u64> =
-            crate::datatypes::view::committed_positions(&collections, key, list.generation)
-                .unwrap()
-                .iter()
-                .copied()
-                .collect();
-        let mut out = Vec::new();
-        list.members
-            .list_records()
-            .unwrap()
-            .records_of(&positions, &mut out);
-        out.iter()
-            .map(|&at| crate::datatypes::members::record_place(at).unwrap())
-            .collect()
+    fn places(store: &crate::Store, key: &[u8]) -> Vec<Option<(u32, u32)>> {
+        let (_, places) = crate::datatypes::list_places(store, key);
+        places.into_iter().map(|(_, place)| place).collect()
     }
 
     #[test]
@@ -429,7 +414,10 @@ mod tests {
         store.merge().unwrap();
         let after = places(&store, b"l");
         assert!(
-            before.iter().zip(&after).any(|(b, a)| b.0 != a.0),
+            before
+                .iter()
+                .zip(&after)
+                .any(|(b, a)| b.unwrap().0 != a.unwrap().0),
             "the merge moved no element of the list"
         );
         check(&store, &model);
@@ -461,31 +449,14 @@ mod tests {
     fn a_list_element_whose_record_is_not_at_its_listed_place_is_read_through_the_index() {
         let (_dir, store) = crate::datatypes::scratch_store();
         store.rpush(b"l", &[b"a", b"b", b"c", b"d"]).unwrap();
-        let engine = store.engine();
-        let generation = engine.read_collections().get(b"l").unwrap().generation;
-        let places = places(&store, b"l");
+        let (generation, places) = crate::datatypes::list_places(&store, b"l");
+        let (p1, p3) = (places[1].0, places[3].0);
+        let (id, offset) = places[2].1.unwrap();
         // Element 1 listed at element 2's record (another key), element 3 in a segment
         // that does not exist: both are read through the element index.
-        let (Some(&(id, offset)), Some(p1), Some(p3)) = (
-            places.get(2),
-            crate::datatypes::view::committed_positions(
-                &engine.read_collections(),
-                b"l",
-                generation,
-            )
-            .and_then(|p| p.get(1).copied()),
-            crate::datatypes::view::committed_positions(
-                &engine.read_collections(),
-                b"l",
-                generation,
-            )
-            .and_then(|p| p.get(3).copied()),
-        ) else {
-            panic!("four elements");
-        };
-        let mut collections = engine.write_collections();
         let at = crate::datatypes::members::record_at;
         let member = crate::datatypes::members::position_member;
+        let mut collections = store.engine().write_collections();
         collections.relocate_member(b"l", generation, &member(p1), at(id, offset));
         collections.relocate_member(b"l", generation, &member(p3), at(id + 1000, offset));
         drop(collections);

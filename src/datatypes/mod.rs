@@ -211,26 +211,45 @@ pub(crate) fn forget_list_element(store: &crate::Store, key: &[u8], index: usize
         .relocate_member(key, generation, &member, members::NO_RECORD);
 }
 
-/// Checks that every element of the list at `key` has its record's place listed, and that
-/// the place is where the element index says the record is.
+/// One list element in test assertions: its position and its record's place (segment id
+/// and offset, `None` where unknown).
 #[cfg(test)]
-pub(crate) fn assert_list_places_match_index(store: &crate::Store, key: &[u8]) {
+pub(crate) type PlacedPosition = (u64, Option<(u32, u32)>);
+
+/// The list at `key`: its generation, and each element's [`PlacedPosition`], in list order.
+#[cfg(test)]
+pub(crate) fn list_places(store: &crate::Store, key: &[u8]) -> (u64, Vec<PlacedPosition>) {
     let engine = store.engine();
     let collections = engine.read_collections();
     let list = collections.get(key).expect("a list");
-    let positions = view::committed_positions(&collections, key, list.generation).expect("a list");
-    let positions: Vec<u64> = positions.iter().copied().collect();
+    let positions: Vec<u64> = (view::committed_positions(&collections, key, list.generation))
+        .expect("a list")
+        .iter()
+        .copied()
+        .collect();
     let mut places = Vec::new();
     list.members
         .list_records()
         .expect("a list")
         .records_of(&positions, &mut places);
-    assert_eq!(places.len(), positions.len());
-    for (&position, &at) in positions.iter().zip(&places) {
-        let element = element_key(key, list.generation, &members::position_member(position));
+    let places = places.into_iter().map(members::record_place);
+    (
+        list.generation,
+        positions.iter().copied().zip(places).collect(),
+    )
+}
+
+/// Checks that every element of the list at `key` has its record's place listed, and that
+/// the place is where the element index says the record is.
+#[cfg(test)]
+pub(crate) fn assert_list_places_match_index(store: &crate::Store, key: &[u8]) {
+    let engine = store.engine();
+    let (generation, places) = list_places(store, key);
+    for (position, place) in places {
+        let element = element_key(key, generation, &members::position_member(position));
         let entry = engine.elements.get(&element).expect("an indexed element");
         assert_eq!(
-            members::record_place(at),
+            place,
             Some((entry.file_id, entry.offset)),
             "position {position}"
         );
