@@ -10,7 +10,7 @@
 //! Reported: `Stats::element_bytes_per_element` (the store's own estimate) and the growth
 //! of the process's anonymous resident memory per element (RssAnon, measured around a
 //! reopen, so only the rebuilt indexes count), the time to reopen, and reads of many
-//! elements at once after it (HMGET and HGETALL of the hash, LRANGE of the list). Each
+//! elements at once after it (HMGET and HGETALL of the hash, LRANGE and LPOS of the list). Each
 //! type is built in one process and reopened in another (this binary again, with
 //! `KEG_BENCH_TYPE` and `KEG_BENCH_DIR`), so that memory freed by building cannot hide
 //! what the reopen takes.
@@ -95,7 +95,7 @@ fn main() {
 }
 
 /// Reads of many elements at once, after the reopen: HMGET of 100 random fields and one
-/// HGETALL for the hash, LRANGE of 100 at a random place for the list.
+/// HGETALL for the hash, LRANGE of 100 at a random place and a full LPOS scan for the list.
 fn reads(store: &Store, ty: &str, n: u64) -> String {
     const ROUNDS: u32 = 2_000;
     // xorshift: the same places every run.
@@ -131,9 +131,15 @@ fn reads(store: &Store, ty: &str, n: u64) -> String {
                 assert_eq!(store.lrange(b"l", start, start + 99).unwrap().len(), 100);
             }
             let lrange = started.elapsed() / ROUNDS;
+            // A value no element has: LPOS compares every element, from each end.
+            let started = Instant::now();
+            assert!(store.lpos(b"l", b"absent", 1, 0, 0).unwrap().is_empty());
+            assert!(store.lpos(b"l", b"absent", -1, 0, 0).unwrap().is_empty());
+            let lpos = started.elapsed() / 2;
             format!(
-                "LRANGE of 100 at a random place {:.1} µs",
-                lrange.as_secs_f64() * 1e6
+                "LRANGE of 100 at a random place {:.1} µs; LPOS of an absent value {:.0} ms",
+                lrange.as_secs_f64() * 1e6,
+                lpos.as_secs_f64() * 1e3
             )
         }
         _ => "—".to_string(),

@@ -283,33 +283,73 @@ pub(crate) fn positions_of(
     let Some(found) = v.collection(key, LIST)? else {
         return Ok(Vec::new());
     };
-    let positions = v.list_positions(key, found.generation, 0..found.len);
-    let order: Box<dyn Iterator<Item = (usize, &u64)>> = if rank > 0 {
-        Box::new(positions.iter().enumerate())
+    // Only the elements MAXLEN lets it look at, from the end RANK names.
+    let scanned = if max_len == 0 {
+        found.len
     } else {
-        Box::new(positions.iter().enumerate().rev())
+        max_len.min(found.len)
     };
+    let first = if rank > 0 { 0 } else { found.len - scanned };
+    let positions = v.list_positions(key, found.generation, first..first + scanned);
     let mut skip = rank.unsigned_abs() - 1;
     let mut out = Vec::new();
-    for (n, (i, p)) in order.enumerate() {
-        if max_len != 0 && n >= max_len {
-            break;
-        }
-        if v.value(key, found.generation, &position_member(*p))?
-            .as_deref()
-            == Some(value)
-        {
+    let mut equal = Vec::with_capacity(LPOS_CHUNK);
+    // Chunk by chunk from the searched end, each chunk's records read together.
+    let n = positions.len();
+    for c in 0..n.div_ceil(LPOS_CHUNK) {
+        let (start, end) = if rank > 0 {
+            (c * LPOS_CHUNK, ((c + 1) * LPOS_CHUNK).min(n))
+        } else {
+            (n.saturating_sub((c + 1) * LPOS_CHUNK), n - c * LPOS_CHUNK)
+        };
+        let chunk = positions.get(start..end).unwrap_or_default();
+        mark_equal(v, key, found.generation, chunk, value, &mut equal)?;
+        let order: Box<dyn Iterator<Item = (usize, &bool)>> = if rank > 0 {
+            Box::new(equal.iter().enumerate())
+        } else {
+            Box::new(equal.iter().enumerate().rev())
+        };
+        for (j, _) in order.filter(|&(_, &is_equal)| is_equal) {
             if skip > 0 {
                 skip -= 1;
                 continue;
             }
-            out.push(i);
+            out.push(first + start + j);
             if count != 0 && out.len() == count {
-                break;
+                return Ok(out);
             }
         }
     }
     Ok(out)
+}
+
+/// Elements LPOS compares per read: their records are fetched together (see
+/// `CollectionView::list_values_each`).
+const LPOS_CHUNK: usize = 64;
+
+/// Sets `equal` to whether each element at `positions` equals `value`, in order.
+fn mark_equal(
+    v: &dyn CollectionView,
+    key: &[u8],
+    generation: u64,
+    positions: &[u64],
+    value: &[u8],
+    equal: &mut Vec<bool>,
+) -> Result<()> {
+    equal.clear();
+    let lent = v.list_values_each(key, generation, positions, &mut |element| {
+        equal.push(element == value);
+    })?;
+    if lent != positions.len() {
+        // An element is missing (never, while the list and its records agree): compare
+        // one at a time, so that each answer stays at its element's index.
+        equal.clear();
+        for &p in positions {
+            let element = v.value(key, generation, &position_member(p))?;
+            equal.push(element.as_deref() == Some(value));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -352,6 +392,98 @@ mod tests {
         let mut expected = vec!["len 148".to_string()];
         expected.extend((1..149).filter(|&i| i != 70).map(|i| format!("v{i}")));
         assert_eq!(items, expected);
+    }
+
+    /// LPOS over `list` as written out in Redis's documentation: `None` is an element that
+    /// cannot be read (it matches nothing but keeps its index).
+    fn lpos_model(
+        list: &[Option<String>],
+        value: &str,
+        rank: i64,
+        count: usize,
+        max_len: usize,
+    ) -> Vec<usize> {
+        let order: Vec<usize> = if rank > 0 {
+            (0..list.len()).collect()
+        } else {
+            (0..list.len()).rev().collect()
+        };
+        let limit = if max_len == 0 { list.len() } else { max_len };
+        let matches = order
+            .into_iter()
+            .take(limit)
+            .filter(|&i| list[i].as_deref() == Some(value));
+        let matches = matches.skip(rank.unsigned_abs() as usize - 1);
+        if count == 0 {
+            matches.collect()
+        } else {
+            matches.take(count).collect()
+        }
+    }
+
+    /// Every RANK / COUNT / MAXLEN combination that matters for a list of several LPOS
+    /// chunks, against the model: read committed, inside a transaction that changed the
+    /// list, and with an element that cannot be read.
+    #[test]
+    fn lpos_over_several_chunks_matches_the_model_from_both_ends() {
+        let (_dir, store) = crate::datatypes::scratch_store();
+        let mut model: Vec<Option<String>> =
+            (0..300).map(|i| Some(format!("v{}", i % 7))).collect();
+        let refs: Vec<String> = model.iter().flatten().cloned().collect();
+        let refs: Vec<&[u8]> = refs.iter().map(|v| v.as_bytes()).collect();
+        store.rpush(b"l", &refs).unwrap();
+        let combinations = || {
+            let mut all = Vec::new();
+            for rank in [1, 2, 5, 40, 43, 44, 100, -1, -2, -5, -40, -43, -44, -100] {
+                for count in [0, 1, 3, 50] {
+                    for max_len in [0, 1, 63, 64, 65, 129, 299, 300, 1000] {
+                        all.push((rank, count, max_len));
+                    }
+                }
+            }
+            all
+        };
+        let check = |store: &crate::Store, model: &[Option<String>]| {
+            for (rank, count, max_len) in combinations() {
+                for value in ["v0", "v3", "absent"] {
+                    assert_eq!(
+                        store
+                            .lpos(b"l", value.as_bytes(), rank, count, max_len)
+                            .unwrap(),
+                        lpos_model(model, value, rank, count, max_len),
+                        "{value} rank {rank} count {count} maxlen {max_len}"
+                    );
+                }
+            }
+        };
+        check(&store, &model);
+
+        // Inside a transaction that pushed at both ends, the staged view answers.
+        store
+            .transaction(|tx| {
+                tx.lpush(b"l", &[b"v3"])?;
+                tx.rpush(b"l", &[b"v0", b"v3"])?;
+                let mut staged = model.clone();
+                staged.insert(0, Some("v3".into()));
+                staged.extend([Some("v0".into()), Some("v3".into())]);
+                for (rank, count, max_len) in combinations() {
+                    assert_eq!(
+                        tx.lpos(b"l", b"v3", rank, count, max_len)?,
+                        lpos_model(&staged, "v3", rank, count, max_len),
+                        "staged: rank {rank} count {count} maxlen {max_len}"
+                    );
+                }
+                Err::<(), _>(crate::Error::InvalidArgument {
+                    reason: "roll back".into(),
+                })
+            })
+            .unwrap_err();
+
+        // An element whose record cannot be read matches nothing; the others keep their
+        // indexes.
+        crate::datatypes::forget_list_element(&store, b"l", 70);
+        model[70] = None;
+        check(&store, &model);
     }
 
     fn list_values(store: &crate::Store, key: &[u8]) -> Vec<String> {
