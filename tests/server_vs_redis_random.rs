@@ -5,7 +5,8 @@
 //! few keys (so that types collide and WRONGTYPE comes up), a few members and values
 //! (numbers, floats, words, the empty string) and indexes, scores and ranges around the
 //! edges. Replies are compared byte for byte, except where Redis leaves the order open
-//! (SMEMBERS, HGETALL, KEYS, ...: compared as sorted lists). Commands whose replies are
+//! (SMEMBERS, HGETALL, KEYS, ...: compared as sorted lists) and for TTL (one second either
+//! way: see `Order::RoundedSeconds`). Commands whose replies are
 //! random (SPOP, SRANDMEMBER, HRANDFIELD with a count below the size, RANDOMKEY) or
 //! time-dependent below a second (PTTL, EXPIRETIME of a relative expiry, GT/LT against
 //! one) are left out; SCANs ask for everything in one page. The first difference ends a sequence:
@@ -175,11 +176,11 @@ enum Order {
     UnorderedPairs,
     /// A SCAN-family page that holds everything: the cursor exactly, the keys sorted.
     WholeScan,
+    /// The same with field/value (member/score) pairs.
+    WholeScanPairs,
     /// A count of seconds rounded from milliseconds at a slightly different moment on each
     /// server: equal, or one apart.
     RoundedSeconds,
-    /// The same with field/value (member/score) pairs.
-    WholeScanPairs,
 }
 
 fn strings(rng: &mut Rng) -> (Vec<&'static str>, Order) {
